@@ -1,0 +1,113 @@
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { readSnapshot, type Problem, type Snapshot } from "./snapshot.ts";
+import { parseSnapshotName, type Micros } from "./time.ts";
+
+export interface SnapshotFile {
+  /** Path relative to the archive root, with `/` separators. */
+  file: string;
+  time: Micros;
+}
+
+export interface SnapshotListing {
+  files: SnapshotFile[];
+  problems: Problem[];
+}
+
+/** An archive that cannot be read at all: a missing folder, not a folder. */
+export class ArchiveError extends Error {}
+
+export const SNAPSHOTS_FOLDER = "snapshots";
+export const USER_DB_FILE = "users/user-db.json";
+
+async function assertFolder(path: string, what: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new ArchiveError(`${what} not found: ${path}`);
+  if (!info.isDirectory()) throw new ArchiveError(`${what} is not a folder: ${path}`);
+}
+
+function byTimeThenPath(a: SnapshotFile, b: SnapshotFile): number {
+  return a.time - b.time || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+}
+
+/** Every `snapshots/**\/*.json` of the archive, at any depth, in time order then path order. */
+export async function listSnapshotFiles(archive: string): Promise<SnapshotListing> {
+  await assertFolder(archive, "archive");
+  const root = join(archive, SNAPSHOTS_FOLDER);
+  await assertFolder(root, "snapshots folder");
+  const files: SnapshotFile[] = [];
+  const problems: Problem[] = [];
+  const visited = new Set<string>();
+
+  async function walk(folder: string, relative: string): Promise<void> {
+    const real = await realpath(folder);
+    if (visited.has(real)) return;
+    visited.add(real);
+    let entries;
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch (error) {
+      problems.push({ file: relative || SNAPSHOTS_FOLDER, namespace: null, job: null, reason: `unreadable folder (${(error as NodeJS.ErrnoException).code ?? error})` });
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const path = join(folder, entry.name);
+      const file = `${relative}/${entry.name}`;
+      const info = entry.isSymbolicLink() ? await stat(path).catch(() => undefined) : entry;
+      if (info?.isDirectory()) {
+        await walk(path, file);
+      } else if (entry.name.endsWith(".json")) {
+        const time = parseSnapshotName(entry.name);
+        if (time === undefined) {
+          problems.push({ file, namespace: null, job: null, reason: "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)" });
+        } else {
+          files.push({ file, time });
+        }
+      }
+    }
+  }
+
+  await walk(root, SNAPSHOTS_FOLDER);
+  files.sort(byTimeThenPath);
+  return { files, problems };
+}
+
+export type ArchiveItem = { snapshot: Snapshot } | { problem: Problem };
+
+async function readBytes(archive: string, file: string): Promise<Uint8Array | Problem> {
+  try {
+    return await readFile(join(archive, file));
+  } catch (error) {
+    return { file, namespace: null, job: null, reason: `unreadable file (${(error as NodeJS.ErrnoException).code ?? error})` };
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
+}
+
+/**
+ * Reads listed snapshot files one at a time, in order. Of several files with the same time, the first
+ * valid one in path order is used; the others are reported, as identical or as conflicting.
+ */
+export async function* readSnapshots(archive: string, files: SnapshotFile[]): AsyncGenerator<ArchiveItem> {
+  let winner: { file: string; time: Micros; bytes: Uint8Array } | undefined;
+  for (const { file, time } of files) {
+    const bytes = await readBytes(archive, file);
+    if (!(bytes instanceof Uint8Array)) {
+      yield { problem: bytes };
+      continue;
+    }
+    if (winner?.time === time) {
+      const reason = sameBytes(bytes, winner.bytes)
+        ? `same content as ${winner.file}, counted once`
+        : `same time as ${winner.file} but different content; ${winner.file} is used`;
+      yield { problem: { file, namespace: null, job: null, reason } };
+      continue;
+    }
+    const reading = readSnapshot(file, time, bytes);
+    if ("snapshot" in reading) winner = { file, time, bytes };
+    yield reading;
+  }
+}

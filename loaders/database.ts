@@ -1,0 +1,77 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
+import type { ArchiveTables } from "./ingest.ts";
+import { reportOf, reportSql, sqlString, type Report, type ReportRequest, type ReportRow } from "./report.ts";
+import { TABLES, type CellValue, type ColumnType, type TableSchema } from "./schema.ts";
+
+/** An in-memory DuckDB holding the tables of one archive. */
+export interface AccountingDatabase {
+  connection: DuckDBConnection;
+  close(): void;
+}
+
+function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+function append(appender: DuckDBAppender, type: ColumnType, value: CellValue): void {
+  if (value === null) return appender.appendNull();
+  switch (type) {
+    case "VARCHAR":
+      return appender.appendVarchar(String(value));
+    case "INTEGER":
+      return appender.appendInteger(Number(value));
+    case "DOUBLE":
+      return appender.appendDouble(Number(value));
+    case "TIMESTAMPTZ":
+      return appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(value)));
+  }
+}
+
+async function loadTable<Row>(connection: DuckDBConnection, table: TableSchema<Row>, rows: Row[]): Promise<void> {
+  const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
+  await connection.run(`CREATE TABLE ${quote(table.name)} (${columns})`);
+  const appender = await connection.createAppender(table.name);
+  for (const row of rows) {
+    for (const column of table.columns) append(appender, column.type, column.value(row));
+    appender.endRow();
+  }
+  appender.closeSync();
+}
+
+export async function openDatabase(tables: ArchiveTables): Promise<AccountingDatabase> {
+  const instance = await DuckDBInstance.create(":memory:", { threads: "2" });
+  const connection = await instance.connect();
+  for (const table of TABLES) await loadTable(connection, table as TableSchema<unknown>, tables[table.name] as unknown[]);
+  return {
+    connection,
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** Writes every table to `<folder>/<table>.parquet` (zstd), rows in a stable order; returns the paths. */
+export async function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
+  await mkdir(folder, { recursive: true });
+  const paths: string[] = [];
+  for (const table of TABLES) {
+    const path = join(folder, `${table.name}.parquet`);
+    const order = table.orderBy.length ? ` ORDER BY ${table.orderBy.map(quote).join(", ")}` : "";
+    await database.connection.run(`COPY (SELECT * FROM ${quote(table.name)}${order}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`);
+    paths.push(path);
+  }
+  return paths;
+}
+
+export async function namespacesOf(database: AccountingDatabase): Promise<string[]> {
+  const result = await database.connection.runAndReadAll("SELECT DISTINCT namespace FROM snapshots ORDER BY namespace");
+  return result.getRowObjectsJS().map((row) => String(row.namespace));
+}
+
+export async function runReport(database: AccountingDatabase, request: ReportRequest): Promise<Report> {
+  const result = await database.connection.runAndReadAll(reportSql(request));
+  return reportOf(request, result.getRowObjectsJS() as unknown as ReportRow[]);
+}

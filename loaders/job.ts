@@ -1,0 +1,109 @@
+import { GO_ZERO_TIME, parseRfc3339, parseSubmitTime, type Micros } from "./time.ts";
+
+export const RESOURCES = ["cpu_num", "cpu_MHz", "gpu_num", "memory_MB", "disk_MB"] as const;
+export type Resource = (typeof RESOURCES)[number];
+export type Resources = Record<Resource, number>;
+
+export const JOB_KINDS = ["module", "tool", "batch"] as const;
+export type JobKind = (typeof JOB_KINDS)[number] | "other";
+
+/** One job as one snapshot saw it, validated. */
+export interface Job {
+  id: string;
+  name: string;
+  kind: JobKind;
+  status: string;
+  owner: string;
+  dockerImage: string | null;
+  datacenter: string | null;
+  allocId: string | null;
+  submitTime: Micros | null;
+  /** Main task `StartedAt`; null when the job never started. */
+  allocStart: Micros | null;
+  /** Main task `FinishedAt`; null while running (Go zero time) or when absent. */
+  allocEnd: Micros | null;
+  resources: Resources;
+}
+
+export type JobReading = { job: Job } | { jobId: string | null; reason: string };
+
+class InvalidJob extends Error {}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function requiredString(job: Record<string, unknown>, field: string): string {
+  const value = job[field];
+  if (typeof value !== "string" || value === "") throw new InvalidJob(`${field} is ${describe(value)}, not a non-empty string`);
+  return value;
+}
+
+function optionalString(job: Record<string, unknown>, field: string): string | null {
+  const value = job[field];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") throw new InvalidJob(`${field} is ${describe(value)}, not a string`);
+  return value;
+}
+
+function optionalTime(job: Record<string, unknown>, field: string, parse: (text: string) => Micros | undefined): Micros | null {
+  const text = optionalString(job, field);
+  if (text === null || text === "" || text === GO_ZERO_TIME) return null;
+  const time = parse(text);
+  if (time === undefined) throw new InvalidJob(`${field} ${JSON.stringify(text.slice(0, 40))} is not a valid time`);
+  return time;
+}
+
+function readResources(value: unknown): Resources {
+  if (!isRecord(value)) throw new InvalidJob(`resources is ${describe(value)}, not an object`);
+  const resources = {} as Resources;
+  for (const name of RESOURCES) {
+    const amount = value[name];
+    if (typeof amount !== "number" || !Number.isFinite(amount) || amount < 0) {
+      throw new InvalidJob(`resources.${name} is ${describe(amount)}, not a non-negative number`);
+    }
+    resources[name] = amount;
+  }
+  return resources;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  if (typeof value === "number") return String(value);
+  return typeof value === "undefined" ? "missing" : `a ${typeof value}`;
+}
+
+export function jobKind(name: string): JobKind {
+  const prefix = name.slice(0, name.indexOf("-"));
+  return (JOB_KINDS as readonly string[]).includes(prefix) ? (prefix as JobKind) : "other";
+}
+
+/** Validates one element of a namespace's job array; a job with a field of the wrong type is rejected whole. */
+export function readJob(value: unknown): JobReading {
+  if (!isRecord(value)) return { jobId: null, reason: `job is ${describe(value)}, not an object` };
+  const jobId = typeof value.job_ID === "string" && value.job_ID !== "" ? value.job_ID : null;
+  try {
+    const name = requiredString(value, "name");
+    return {
+      job: {
+        id: requiredString(value, "job_ID"),
+        name,
+        kind: jobKind(name),
+        status: requiredString(value, "status"),
+        owner: requiredString(value, "owner"),
+        dockerImage: optionalString(value, "docker_image"),
+        datacenter: optionalString(value, "datacenter"),
+        allocId: optionalString(value, "alloc_ID"),
+        submitTime: optionalTime(value, "submit_time", parseSubmitTime),
+        allocStart: optionalTime(value, "alloc_start", parseRfc3339),
+        allocEnd: optionalTime(value, "alloc_end", parseRfc3339),
+        resources: readResources(value.resources),
+      },
+    };
+  } catch (error) {
+    if (error instanceof InvalidJob) return { jobId, reason: error.message };
+    throw error;
+  }
+}

@@ -1,0 +1,120 @@
+import { RESOURCES } from "./job.ts";
+import { formatDay, MICROS_PER_DAY, MICROS_PER_HOUR, parseDay, type Micros } from "./time.ts";
+
+/**
+ * `exact` clips every segment to [FROM 00:00, TO+1 00:00) UTC, so adjacent periods add up;
+ * `compat` reproduces upstream usage_stats.py, which stops at the last snapshot inside the period.
+ */
+export const MODES = ["exact", "compat"] as const;
+export type Mode = (typeof MODES)[number];
+
+export const HOUR_METRICS = RESOURCES.map((name) => `${name}_hours` as const);
+export const METRICS = [...HOUR_METRICS, "jobs", "users"] as const;
+export type Metric = (typeof METRICS)[number];
+export type Usage = Record<Metric, number>;
+
+export interface ReportRequest {
+  /** First day, `YYYY-MM-DD`; the first snapshot's time when absent. */
+  from?: string;
+  /** Last day included, `YYYY-MM-DD`; the last snapshot's day when absent. */
+  to?: string;
+  mode: Mode;
+  /** In this order; every namespace of the archive, sorted, when absent. */
+  namespaces?: string[];
+}
+
+export interface Report {
+  from: string;
+  to: string;
+  mode: Mode;
+  namespaces: Record<string, Usage>;
+  total: Usage;
+}
+
+/** One row of the report query: a namespace, or the total where namespace is null. */
+export interface ReportRow extends Usage {
+  namespace: string | null;
+  period_start: Micros;
+  period_end: Micros;
+}
+
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function dayMicros(day: string): Micros {
+  const time = parseDay(day);
+  if (time === undefined) throw new RangeError(`not a day: ${day}`);
+  return time;
+}
+
+function selectedNamespaces(namespaces: string[] | undefined): string {
+  if (!namespaces) return "SELECT row_number() OVER (ORDER BY namespace) AS position, namespace FROM (SELECT DISTINCT namespace FROM snapshots)";
+  if (namespaces.length === 0) return "SELECT 1 AS position, NULL::VARCHAR AS namespace WHERE false";
+  return `SELECT * FROM (VALUES ${namespaces.map((name, i) => `(${i + 1}, ${sqlString(name)})`).join(", ")}) AS t(position, namespace)`;
+}
+
+/**
+ * The accounting of a period, from the `intervals` and `snapshots` tables alone: a row per namespace
+ * requested, then the total. The same SQL runs in DuckDB at build time and in DuckDB-WASM in the browser.
+ */
+export function reportSql(request: ReportRequest): string {
+  const from = request.from === undefined ? "first_us" : String(dayMicros(request.from));
+  const to = request.to === undefined ? `(last_us // ${MICROS_PER_DAY} + 1) * ${MICROS_PER_DAY}` : String(dayMicros(request.to) + MICROS_PER_DAY);
+  const upTo = request.mode === "exact" ? "hi" : "coalesce(sl, lo)";
+  const hours = RESOURCES.map((name) => `fsum("${name}" * us) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(",\n    ");
+  const zeroHours = HOUR_METRICS.map((name) => `coalesce(p."${name}", 0) AS "${name}"`).join(", ");
+  const totalHours = HOUR_METRICS.map((name) => `fsum("${name}") AS "${name}"`).join(", ");
+  return `WITH times AS (SELECT DISTINCT epoch_us(time) AS t FROM snapshots),
+archive AS (SELECT min(t) AS first_us, max(t) AS last_us FROM times),
+period AS (SELECT ${from} AS lo, ${to} AS hi FROM archive),
+bounds AS (
+  SELECT lo, hi, min(t) AS sf, max(t) AS sl
+  FROM period LEFT JOIN times ON t >= lo AND t < hi
+  GROUP BY lo, hi
+),
+selected AS (${selectedNamespaces(request.namespaces)}),
+clipped AS (
+  SELECT i.*,
+    greatest(0, least(epoch_us(end_time), ${upTo}) - greatest(epoch_us(start_time), lo)) AS us,
+    sf IS NOT NULL AND epoch_us(first_snapshot) <= sl AND epoch_us(last_snapshot) >= sf AS seen
+  FROM intervals i, bounds
+  WHERE i.namespace IN (SELECT namespace FROM selected)
+),
+counted AS (SELECT * FROM clipped WHERE us > 0 OR seen),
+per_namespace AS (
+  SELECT namespace,
+    ${hours},
+    count(DISTINCT job_id)::INTEGER AS jobs,
+    count(DISTINCT owner)::INTEGER AS users
+  FROM counted GROUP BY namespace
+),
+rows AS (
+  SELECT s.position, s.namespace, ${zeroHours}, coalesce(p.jobs, 0) AS jobs, coalesce(p.users, 0) AS users
+  FROM selected s LEFT JOIN per_namespace p ON p.namespace = s.namespace
+)
+SELECT namespace, ${HOUR_METRICS.map((name) => `"${name}"`).join(", ")}, jobs, users, lo AS period_start, hi AS period_end
+FROM (
+  SELECT position, namespace, ${HOUR_METRICS.map((name) => `"${name}"`).join(", ")}, jobs, users FROM rows
+  UNION ALL
+  SELECT NULL, NULL, ${totalHours}, coalesce(sum(jobs), 0)::INTEGER, (SELECT count(DISTINCT owner)::INTEGER FROM counted) FROM rows
+), bounds
+ORDER BY position NULLS LAST`;
+}
+
+function usageOf(row: ReportRow): Usage {
+  return Object.fromEntries(METRICS.map((metric) => [metric, Number(row[metric])])) as Usage;
+}
+
+/** The report of the rows `reportSql` returned. */
+export function reportOf(request: ReportRequest, rows: ReportRow[]): Report {
+  const total = rows.find((row) => row.namespace === null);
+  if (!total) throw new Error("the report query returned no total");
+  return {
+    from: formatDay(Number(total.period_start)),
+    to: formatDay(Number(total.period_end) - MICROS_PER_DAY),
+    mode: request.mode,
+    namespaces: Object.fromEntries(rows.filter((row) => row.namespace !== null).map((row) => [row.namespace, usageOf(row)])),
+    total: usageOf(total),
+  };
+}

@@ -1,0 +1,81 @@
+import { readJob, type Job } from "./job.ts";
+import type { Micros } from "./time.ts";
+
+/** Something in the archive that was skipped, and why. */
+export interface Problem {
+  /** Path relative to the archive root, with `/` separators. */
+  file: string;
+  namespace: string | null;
+  job: string | null;
+  reason: string;
+}
+
+/** The jobs one snapshot file lists, validated; jobs that were skipped are in `problems`. */
+export interface Snapshot {
+  time: Micros;
+  file: string;
+  namespaces: Map<string, Job[]>;
+  problems: Problem[];
+}
+
+export type SnapshotReading = { snapshot: Snapshot } | { problem: Problem };
+
+function parseJson(file: string, bytes: Uint8Array): { value: unknown } | { problem: Problem } {
+  const fail = (reason: string) => ({ problem: { file, namespace: null, job: null, reason } });
+  if (bytes.length === 0) return fail("empty file");
+  if (bytes.includes(0)) return fail("binary file (NUL byte), not JSON");
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return fail("not UTF-8 text");
+  }
+  if (text.trim() === "") return fail("empty file");
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    return fail(`not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function readNamespaces(file: string, value: unknown): Map<string, unknown[]> | Problem {
+  const fail = (reason: string): Problem => ({ file, namespace: null, job: null, reason });
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail(`wrong shape: top level is ${Array.isArray(value) ? "an array" : String(value === null ? null : typeof value)}, not an object of namespaces`);
+  }
+  const namespaces = new Map<string, unknown[]>();
+  for (const [namespace, jobs] of Object.entries(value)) {
+    if (!Array.isArray(jobs)) return fail(`wrong shape: namespace ${JSON.stringify(namespace)} is not an array of jobs`);
+    namespaces.set(namespace, jobs);
+  }
+  return namespaces;
+}
+
+function readJobs(file: string, namespace: string, values: unknown[], problems: Problem[]): Job[] {
+  const jobs: Job[] = [];
+  const seen = new Set<string>();
+  for (const value of values) {
+    const reading = readJob(value);
+    if (!("job" in reading)) {
+      problems.push({ file, namespace, job: reading.jobId, reason: reading.reason });
+    } else if (seen.has(reading.job.id)) {
+      problems.push({ file, namespace, job: reading.job.id, reason: "job listed twice in the snapshot; the first is kept" });
+    } else {
+      seen.add(reading.job.id);
+      jobs.push(reading.job);
+    }
+  }
+  return jobs;
+}
+
+/** Reads one snapshot file's content: a broken file yields one problem, a broken job a problem and the rest of the file. */
+export function readSnapshot(file: string, time: Micros, bytes: Uint8Array): SnapshotReading {
+  const parsed = parseJson(file, bytes);
+  if ("problem" in parsed) return parsed;
+  const raw = readNamespaces(file, parsed.value);
+  if (!(raw instanceof Map)) return { problem: raw };
+  const problems: Problem[] = [];
+  const namespaces = new Map<string, Job[]>();
+  for (const [namespace, values] of raw) namespaces.set(namespace, readJobs(file, namespace, values, problems));
+  return { snapshot: { time, file, namespaces, problems } };
+}

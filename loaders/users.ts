@@ -1,0 +1,57 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { USER_DB_FILE } from "./archive.ts";
+import { pseudonym } from "./pseudonym.ts";
+import type { Problem } from "./snapshot.ts";
+
+export interface Person {
+  name: string | null;
+  email: string | null;
+}
+
+/** An owner of jobs: a pseudonym always, who they are only in a private build. */
+export interface User extends Person {
+  owner: string;
+  pseudonym: string;
+}
+
+export type UserDatabase = Map<string, Person>;
+
+function text(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+/** The archive's optional `users/user-db.json`; a missing file is an empty database, a broken one a problem. */
+export async function readUserDatabase(archive: string): Promise<{ users: UserDatabase; problems: Problem[] }> {
+  const users: UserDatabase = new Map();
+  const fail = (reason: string) => ({ users, problems: [{ file: USER_DB_FILE, namespace: null, job: null, reason }] });
+  let content: string;
+  try {
+    content = await readFile(join(archive, USER_DB_FILE), "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? { users, problems: [] } : fail(`unreadable file (${code ?? error})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch (error) {
+    return fail(`not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return fail("wrong shape: not an object of owner ids");
+  for (const [owner, person] of Object.entries(parsed)) {
+    const record = typeof person === "object" && person !== null ? (person as Record<string, unknown>) : {};
+    users.set(owner, { name: text(record.name), email: text(record.email) });
+  }
+  return { users, problems: [] };
+}
+
+/** One row per owner, sorted; names and emails only when a user database is given. */
+export function usersOf(owners: Iterable<string>, key: string, database?: UserDatabase): User[] {
+  return [...new Set(owners)].sort().map((owner) => ({
+    owner,
+    pseudonym: pseudonym(key, owner),
+    name: database?.get(owner)?.name ?? null,
+    email: database?.get(owner)?.email ?? null,
+  }));
+}
