@@ -47,7 +47,7 @@ export async function listSnapshotFiles(archive: string): Promise<SnapshotListin
     try {
       entries = await readdir(folder, { withFileTypes: true });
     } catch (error) {
-      problems.push({ file: relative || SNAPSHOTS_FOLDER, namespace: null, job: null, reason: `unreadable folder (${(error as NodeJS.ErrnoException).code ?? error})` });
+      problems.push({ file: relative, namespace: null, job: null, reason: `unreadable folder (${(error as NodeJS.ErrnoException).code ?? error})` });
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -99,15 +99,18 @@ export async function* readSnapshots(archive: string, files: SnapshotFile[]): As
       yield { problem: bytes };
       continue;
     }
-    if (winner?.time === time) {
-      const reason = sameBytes(bytes, winner.bytes)
-        ? `same content as ${winner.file}, counted once`
-        : `same time as ${winner.file} but different content; ${winner.file} is used`;
-      yield { problem: { file, namespace: null, job: null, reason } };
+    if (winner?.time === time && sameBytes(bytes, winner.bytes)) {
+      yield { problem: { file, namespace: null, job: null, reason: `same content as ${winner.file}, counted once` } };
       continue;
     }
     const reading = readSnapshot(file, time, bytes);
-    if ("snapshot" in reading) winner = { file, time, bytes };
-    yield reading;
+    if ("problem" in reading) {
+      yield reading;
+    } else if (winner?.time === time) {
+      yield { problem: { file, namespace: null, job: null, reason: `same time as ${winner.file} but different content; ${winner.file} is used` } };
+    } else {
+      winner = { file, time, bytes };
+      yield reading;
+    }
   }
 }

@@ -71,8 +71,8 @@ export function createIntervalBuilder(): IntervalBuilder {
   const closed: Interval[] = [];
   let previous: Micros | undefined;
 
-  function continuesRun(run: Run | undefined, job: Job, resources: Resources, segment: Segment): run is Run {
-    if (!run || run.allocStart !== job.allocStart || !sameResources(run.interval.resources, resources)) return false;
+  function continuesRun(run: Run, job: Job, resources: Resources, segment: Segment): boolean {
+    if (run.allocStart !== job.allocStart || !sameResources(run.interval.resources, resources)) return false;
     return segment.end <= segment.start || segment.start <= run.interval.end;
   }
 
@@ -80,7 +80,7 @@ export function createIntervalBuilder(): IntervalBuilder {
     const key = `${namespace}\u0000${job.id}`;
     const run = open.get(key);
     const resources = countedResources(job.resources);
-    if (continuesRun(run, job, resources, segment)) {
+    if (run && continuesRun(run, job, resources, segment)) {
       run.interval.end = Math.max(run.interval.end, segment.end);
       run.interval.lastSnapshot = time;
       return;

@@ -1,0 +1,63 @@
+import Table from "cli-table3";
+import { HOUR_METRICS, METRICS, type Metric, type Report, type Usage } from "../loaders/report.ts";
+import type { Problem } from "../loaders/snapshot.ts";
+import type { Format } from "./options.ts";
+
+const LABELS: Record<Metric, string> = {
+  cpu_num_hours: "cpu_num hours",
+  cpu_MHz_hours: "cpu_MHz hours",
+  gpu_num_hours: "gpu_num hours",
+  memory_MB_hours: "memory_MB hours",
+  disk_MB_hours: "disk_MB hours",
+  jobs: "Nº jobs",
+  users: "Nº active users",
+};
+
+/** Upstream's tables: whole hours (truncated) per namespace; the aggregate adds those whole hours. */
+function upstreamTables(report: Report): { title: string; usage: Usage }[] {
+  const period = `${report.from}:${report.to}`;
+  const tables = Object.entries(report.namespaces).map(([namespace, usage]) => ({
+    title: `${namespace.toUpperCase()} accounting for the period ${period}`,
+    usage: { ...usage, ...Object.fromEntries(HOUR_METRICS.map((metric) => [metric, Math.trunc(usage[metric])])) },
+  }));
+  const aggregated = { ...report.total };
+  for (const metric of HOUR_METRICS) aggregated[metric] = tables.reduce((sum, table) => sum + table.usage[metric], 0);
+  return [...tables, { title: `Aggregated accounting for the period ${period}`, usage: aggregated }];
+}
+
+function formatTable(report: Report): string {
+  const blocks = upstreamTables(report).map(({ title, usage }) => {
+    const table = new Table({ style: { head: [], border: [] }, colAligns: ["right", "right"], chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" } });
+    for (const metric of METRICS) table.push([LABELS[metric], String(usage[metric])]);
+    return `${title}\n${table.toString()}`;
+  });
+  return `${blocks.join("\n\n")}\n\nMode ${report.mode}: ${
+    report.mode === "exact"
+      ? "usage clipped to the period's days (UTC), so adjacent periods add up."
+      : "upstream usage_stats.py's rule: usage after the period's last snapshot is not counted."
+  }\n`;
+}
+
+/** A CSV cell, quoted when needed, and defused if a spreadsheet would read it as a formula. */
+export function csvCell(value: string | number): string {
+  let text = String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function formatCsv(report: Report): string {
+  const header = ["namespace", ...METRICS];
+  const rows = [...Object.entries(report.namespaces), ["total", report.total] as const].map(([namespace, usage]) => [namespace, ...METRICS.map((metric) => usage[metric])]);
+  return [header, ...rows].map((row) => row.map(csvCell).join(",")).join("\n") + "\n";
+}
+
+export function formatReport(report: Report, format: Format): string {
+  if (format === "json") return `${JSON.stringify(report, null, 2)}\n`;
+  if (format === "csv") return formatCsv(report);
+  return formatTable(report);
+}
+
+export function formatProblem(problem: Problem): string {
+  const where = [problem.file, problem.namespace, problem.job && `job ${problem.job}`].filter(Boolean).join(" ");
+  return `skipped ${where}: ${problem.reason}`;
+}

@@ -1,0 +1,25 @@
+export interface Progress {
+  update(done: number, total: number): void;
+  done(): void;
+}
+
+/** A one-line counter with a rate, redrawn at most every 100 ms on a terminal; nothing otherwise. */
+export function createProgress(stream: { write(text: string): unknown; isTTY?: boolean }, label: string): Progress {
+  if (!stream.isTTY) return { update() {}, done() {} };
+  const started = performance.now();
+  let drawn = 0;
+  let shown = false;
+  return {
+    update(done, total) {
+      const now = performance.now();
+      if (now - drawn < 100 && done < total) return;
+      drawn = now;
+      shown = true;
+      const rate = done / Math.max((now - started) / 1000, 1e-3);
+      stream.write(`\r${label}: ${done}/${total} (${Math.round(rate)}/s)\x1b[K`);
+    },
+    done() {
+      if (shown) stream.write("\r\x1b[K");
+    },
+  };
+}

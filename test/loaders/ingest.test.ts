@@ -1,0 +1,160 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, runReport } from "../../loaders/database.ts";
+import { ingestArchive, type ArchiveTables } from "../../loaders/ingest.ts";
+import type { Report } from "../../loaders/report.ts";
+import { copyArchive, jobJson, writeArchive } from "../helpers/archive.ts";
+import { REFERENCE_ARCHIVE } from "../helpers/reference.ts";
+
+const EXISTING = "2024-03-05T00:00:13.json";
+const real = () => readFileSync(join(REFERENCE_ARCHIVE, "snapshots", EXISTING));
+
+async function reports(tables: ArchiveTables): Promise<Report[]> {
+  const database = await openDatabase(tables);
+  try {
+    return await Promise.all([
+      runReport(database, { mode: "exact" }),
+      runReport(database, { mode: "compat" }),
+      runReport(database, { mode: "exact", from: "2024-03-05", to: "2024-03-05" }),
+      runReport(database, { mode: "compat", from: "2024-03-04", to: "2024-03-06" }),
+    ]);
+  } finally {
+    database.close();
+  }
+}
+
+let clean: { tables: ArchiveTables; reports: Report[] };
+beforeAll(async () => {
+  const tables = await ingestArchive(REFERENCE_ARCHIVE, { pseudonymKey: "test" });
+  clean = { tables, reports: await reports(tables) };
+});
+
+function withJobs(...extra: Record<string, unknown>[]): string {
+  const snapshot = JSON.parse(real().toString("utf8")) as Record<string, unknown[]>;
+  snapshot.ai4eosc = [...(snapshot.ai4eosc ?? []), ...extra];
+  return JSON.stringify(snapshot);
+}
+
+const planted: [kind: string, files: Record<string, unknown>, reason: RegExp][] = [
+  ["not JSON", { "2024-03-05T03:00:00.json": "this is not json" }, /not valid JSON/],
+  ["empty", { "2024-03-05T03:00:00.json": "" }, /empty file/],
+  ["blank", { "2024-03-05T03:00:00.json": " \n\t" }, /empty file/],
+  ["truncated", { "2024-03-05T03:00:00.json": real().subarray(0, 3000) }, /not valid JSON/],
+  ["binary", { "2024-03-05T03:00:00.json": Uint8Array.from({ length: 512 }, (_, i) => (i * 37) % 256) }, /binary file/],
+  ["not UTF-8", { "2024-03-05T03:00:00.json": Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d]) }, /not UTF-8/],
+  ["an array at the top", { "2024-03-05T03:00:00.json": [jobJson()] }, /wrong shape: top level is an array/],
+  ["a namespace that is not an array", { "2024-03-05T03:00:00.json": { ai4eosc: { job: jobJson() } } }, /wrong shape: namespace "ai4eosc"/],
+  ["a name that is not a time", { "2024-03-05T03:00.json": real() }, /file name is not a snapshot time/],
+  ["an impossible date in the name", { "2024-02-30T03:00:00.json": real() }, /file name is not a snapshot time/],
+  ["the same time and content in another folder", { [`copy/${EXISTING}`]: real() }, /same content as snapshots\/2024-03-05T00:00:13.json, counted once/],
+  ["the same time, other content, later in path order", { [`zz/${EXISTING}`]: withJobs(jobJson()) }, /different content; snapshots\/2024-03-05T00:00:13.json is used/],
+];
+
+describe("broken files", () => {
+  it.each(planted)("%s: skipped, named with its reason, every number unchanged", async (_, files, reason) => {
+    const archive = writeArchive(files, copyArchive(REFERENCE_ARCHIVE));
+    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    const added = tables.problems.filter((p) => !clean.tables.problems.some((q) => q.file === p.file && q.job === p.job && q.reason === p.reason));
+    expect(added).toHaveLength(1);
+    expect(`snapshots/${Object.keys(files)[0]}`).toBe(added[0]!.file);
+    expect(added[0]!.reason).toMatch(reason);
+    expect(await reports(tables)).toEqual(clean.reports);
+    expect(tables.intervals).toEqual(clean.tables.intervals);
+  });
+
+  it("of the same time, the first valid file in path order wins", async () => {
+    const doubled = JSON.parse(real().toString("utf8")) as Record<string, { resources: Record<string, number> }[]>;
+    for (const job of doubled.ai4eosc!) job.resources.gpu_num = (job.resources.gpu_num ?? 0) + 100;
+    const archive = copyArchive(REFERENCE_ARCHIVE);
+    writeArchive({ [`0-first/${EXISTING}`]: JSON.stringify(doubled), [`1-broken/${EXISTING}`]: "{" }, archive);
+    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    const [exact] = await reports(tables);
+    expect(exact!.namespaces.ai4eosc!.gpu_num_hours).toBeGreaterThan(clean.reports[0]!.namespaces.ai4eosc!.gpu_num_hours + 100);
+    expect(tables.problems.filter((p) => p.file.endsWith(EXISTING) && p.namespace === null).map((p) => [p.file, p.reason.slice(0, 20)])).toEqual([
+      [`snapshots/1-broken/${EXISTING}`, "not valid JSON (Expe"],
+      [`snapshots/${EXISTING}`, "same time as snapsho"],
+    ]);
+  });
+});
+
+describe("broken jobs", () => {
+  const bad = (id: string, overrides: Record<string, unknown>) => jobJson({ job_ID: id, name: `module-${id}`, ...overrides });
+  const jobs: [kind: string, job: unknown, reason: RegExp][] = [
+    ["resources as strings", bad("x1", { resources: { cpu_num: "2", cpu_MHz: 3000, gpu_num: 0, memory_MB: 1, disk_MB: 1 } }), /resources.cpu_num is the string "2"/],
+    ["a negative resource", bad("x2", { resources: { cpu_num: 2, cpu_MHz: 3000, gpu_num: -1, memory_MB: 1, disk_MB: 1 } }), /resources.gpu_num is -1/],
+    ["missing resources", bad("x3", { resources: undefined }), /resources is missing/],
+    ["an unparseable alloc_start", bad("x4", { alloc_start: "yesterday" }), /alloc_start "yesterday" is not a valid time/],
+    ["an alloc_end of the wrong type", bad("x5", { status: "dead", alloc_end: 1709251200 }), /alloc_end is 1709251200, not a string/],
+    ["an unparseable submit_time", bad("x6", { submit_time: "2024-02-30 00:00:00" }), /submit_time/],
+    ["no owner", bad("x7", { owner: null }), /owner is null/],
+    ["a number as job id", bad("x8", { job_ID: 42 }), /job_ID is 42/],
+    ["not an object", "a job", /job is the string "a job", not an object/],
+  ];
+
+  it.each(jobs)("%s: the job is skipped and named, the rest of its snapshot kept", async (_, job, reason) => {
+    const archive = writeArchive({ [EXISTING]: withJobs(job as Record<string, unknown>) }, copyArchive(REFERENCE_ARCHIVE));
+    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    const added = tables.problems.filter((p) => !clean.tables.problems.some((q) => q.file === p.file && q.job === p.job && q.reason === p.reason));
+    expect(added.map((p) => [p.file, p.namespace])).toEqual([[`snapshots/${EXISTING}`, "ai4eosc"]]);
+    expect(added[0]!.reason).toMatch(reason);
+    expect(await reports(tables)).toEqual(clean.reports);
+  });
+
+  it("a job listed twice in one snapshot counts once", async () => {
+    const twice = JSON.parse(real().toString("utf8")) as Record<string, unknown[]>;
+    twice.imagine = [...twice.imagine!, twice.imagine![0]];
+    const archive = writeArchive({ [EXISTING]: twice }, copyArchive(REFERENCE_ARCHIVE));
+    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    expect(tables.problems.filter((p) => p.reason.includes("twice"))).toHaveLength(1);
+    expect(await reports(tables)).toEqual(clean.reports);
+  });
+});
+
+describe("the tables", () => {
+  it("hold the reference archive's snapshots, jobs and problems", () => {
+    const times = new Set(clean.tables.snapshots.map((s) => s.time));
+    expect(times.size).toBe(161);
+    expect(clean.tables.snapshots).toHaveLength(161 * 3);
+    expect(clean.tables.jobs.length).toBeGreaterThan(548);
+    expect(clean.tables.problems.map((p) => p.reason).sort()).toEqual([...Array(29).fill("running job with no alloc_start"), "dead job with no alloc_end"].sort());
+    const skipped = clean.tables.snapshots.reduce((sum, s) => sum + s.counts.skipped, 0);
+    expect(skipped).toBe(30);
+  });
+
+  it("read snapshots at any depth, in time order", async () => {
+    const archive = writeArchive({
+      "2024/03/2024-03-01T12:00:00.json": { vo: [jobJson()] },
+      "a/b/c/2024-03-01T06:00:00.json": { vo: [jobJson()] },
+      "2024-03-01T18:00:00.json": { vo: [jobJson()], empty: [] },
+      "notes.txt": "not a snapshot",
+    });
+    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    expect(tables.snapshots.map((s) => [s.file, s.namespace, s.counts.running])).toEqual([
+      ["snapshots/a/b/c/2024-03-01T06:00:00.json", "empty", 0],
+      ["snapshots/a/b/c/2024-03-01T06:00:00.json", "vo", 1],
+      ["snapshots/2024/03/2024-03-01T12:00:00.json", "empty", 0],
+      ["snapshots/2024/03/2024-03-01T12:00:00.json", "vo", 1],
+      ["snapshots/2024-03-01T18:00:00.json", "empty", 0],
+      ["snapshots/2024-03-01T18:00:00.json", "vo", 1],
+    ]);
+    expect(tables.problems).toEqual([]);
+    expect(tables.intervals).toHaveLength(1);
+  });
+
+  it("give owners keyed pseudonyms, and names only in a private build", async () => {
+    const archive = writeArchive({ "2024-03-01T12:00:00.json": { vo: [jobJson()] } });
+    writeArchive({}, archive);
+    const { writeFileSync, mkdirSync } = await import("node:fs");
+    mkdirSync(join(archive, "users"));
+    writeFileSync(join(archive, "users/user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice", email: "alice@example.org" } }));
+    const publicTables = await ingestArchive(archive, { pseudonymKey: "k1" });
+    const again = await ingestArchive(archive, { pseudonymKey: "k1" });
+    const otherKey = await ingestArchive(archive, { pseudonymKey: "k2" });
+    const privateTables = await ingestArchive(archive, { pseudonymKey: "k1", private: true });
+    expect(publicTables.users).toEqual([{ owner: "alice@egi.eu", pseudonym: again.users[0]!.pseudonym, name: null, email: null }]);
+    expect(publicTables.users[0]!.pseudonym).toMatch(/^user-[0-9a-f]{12}$/);
+    expect(otherKey.users[0]!.pseudonym).not.toBe(publicTables.users[0]!.pseudonym);
+    expect(privateTables.users[0]).toMatchObject({ name: "Alice", email: "alice@example.org" });
+  });
+});

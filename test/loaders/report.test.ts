@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, runReport, type AccountingDatabase } from "../../loaders/database.ts";
+import { ingestArchive } from "../../loaders/ingest.ts";
+import { MODES } from "../../loaders/report.ts";
+import { jobJson, writeArchive } from "../helpers/archive.ts";
+import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../helpers/reference.ts";
+
+let database: AccountingDatabase;
+beforeAll(async () => {
+  database = await openDatabase(await ingestArchive(REFERENCE_ARCHIVE, { pseudonymKey: "test" }));
+});
+afterAll(() => database.close());
+
+describe.each(MODES)("the reference archive in %s mode", (mode) => {
+  it.each(referencePeriods(mode))("reproduces every number of period $from:$to", async ({ from, to, tables }) => {
+    const report = await runReport(database, { from, to, mode, namespaces: REFERENCE_NAMESPACES });
+    expect(upstreamView(report)).toEqual(tables);
+  });
+});
+
+describe("periods", () => {
+  it("default to the whole archive, from its first snapshot to its last day", async () => {
+    const report = await runReport(database, { mode: "exact" });
+    expect([report.from, report.to, Object.keys(report.namespaces)]).toEqual(["2024-03-01", "2024-04-14", ["ai4eosc", "ai4life", "imagine"]]);
+  });
+
+  it("count nothing outside the archive", async () => {
+    for (const mode of MODES) {
+      const report = await runReport(database, { from: "2023-01-01", to: "2023-12-31", mode });
+      expect(report.total).toEqual({ cpu_num_hours: 0, cpu_MHz_hours: 0, gpu_num_hours: 0, memory_MB_hours: 0, disk_MB_hours: 0, jobs: 0, users: 0 });
+    }
+  });
+
+  it("count usage across a gap between snapshots in exact mode only (compat needs a snapshot inside the period)", async () => {
+    const archive = writeArchive({
+      "2024-03-01T12:00:00.json": { vo: [jobJson()] },
+      "2024-03-04T12:00:00.json": { vo: [jobJson()] },
+    });
+    const gap = await openDatabase(await ingestArchive(archive, { pseudonymKey: "test" }));
+    const day = { from: "2024-03-02", to: "2024-03-02" };
+    const exact = await runReport(gap, { ...day, mode: "exact" });
+    const compat = await runReport(gap, { ...day, mode: "compat" });
+    const whole = await runReport(gap, { mode: "exact" });
+    gap.close();
+    expect(exact.total).toEqual({ cpu_num_hours: 48, cpu_MHz_hours: 72000, gpu_num_hours: 24, memory_MB_hours: 192000, disk_MB_hours: 240000, jobs: 1, users: 1 });
+    expect(compat.total).toEqual({ cpu_num_hours: 0, cpu_MHz_hours: 0, gpu_num_hours: 0, memory_MB_hours: 0, disk_MB_hours: 0, jobs: 0, users: 0 });
+    expect(whole.total.gpu_num_hours).toBe(72);
+  });
+
+  it("never count more in compat mode than in exact mode", async () => {
+    for (const { from, to } of referencePeriods("compat")) {
+      const compat = await runReport(database, { from, to, mode: "compat" });
+      const exact = await runReport(database, { from, to, mode: "exact" });
+      for (const [metric, value] of Object.entries(compat.total)) expect(value).toBeLessThanOrEqual((exact.total as Record<string, number>)[metric]! + 1e-6);
+    }
+  });
+});
