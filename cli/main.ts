@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { ArchiveError } from "../loaders/archive.ts";
-import { namespacesOf, openDatabase, runReport, writeParquet, type AccountingDatabase } from "../loaders/database.ts";
+import { openDatabase, runReport, writeParquet, type AccountingDatabase } from "../loaders/database.ts";
 import { ingestArchive, type ArchiveTables } from "../loaders/ingest.ts";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "../loaders/pseudonym.ts";
 import { formatInstant } from "../loaders/time.ts";
@@ -50,19 +50,25 @@ async function load(archive: string, io: Io, pseudonymKey: string, privateBuild 
   const progress = createProgress(io.stderr, "reading snapshots");
   const tables = await ingestArchive(archive, { pseudonymKey, private: privateBuild, onProgress: progress.update });
   progress.done();
-  for (const problem of tables.problems) io.stderr.write(`${formatProblem(problem)}\n`);
   if (tables.snapshots.length === 0) throw new UnusableArchive(`no snapshot with jobs in ${resolve(archive, "snapshots")}`);
   return { tables, database: await openDatabase(tables) };
 }
 
+function listProblems(tables: ArchiveTables, io: Io): void {
+  for (const problem of tables.problems) io.stderr.write(`${formatProblem(problem)}\n`);
+}
+
+function checkNamespaces(tables: ArchiveTables, requested: string[] | undefined): void {
+  const known = [...new Set(tables.snapshots.map((row) => row.namespace))].sort();
+  const unknown = (requested ?? []).filter((name) => !known.includes(name));
+  if (unknown.length) throw new UsageError(`unknown namespace ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the archive has ${known.join(", ")}`);
+}
+
 async function report(options: ReportOptions, io: Io): Promise<void> {
-  const { database } = await load(options.archive, io, pseudonymKeyFrom({}).key);
+  const { tables, database } = await load(options.archive, io, pseudonymKeyFrom({}).key);
   try {
-    if (options.namespaces) {
-      const known = await namespacesOf(database);
-      const unknown = options.namespaces.filter((name) => !known.includes(name));
-      if (unknown.length) throw new UsageError(`unknown namespace ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the archive has ${known.join(", ")}`);
-    }
+    checkNamespaces(tables, options.namespaces);
+    listProblems(tables, io);
     const result = await runReport(database, { from: options.from, to: options.to, mode: options.mode, namespaces: options.namespaces });
     io.stdout.write(formatReport(result, options.format));
   } finally {
@@ -75,6 +81,7 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
   if (key.random) io.stderr.write(`warning: ${PSEUDONYM_KEY_VARIABLE} is not set: pseudonyms are random and change from one run to the next\n`);
   const { tables, database } = await load(options.archive, io, key.key, options.private);
   try {
+    listProblems(tables, io);
     const paths = await writeParquet(database, options.out);
     const times = [...new Set(tables.snapshots.map((row) => row.time))];
     const namespaces = new Set(tables.snapshots.map((row) => row.namespace));

@@ -66,11 +66,6 @@ export async function writeParquet(database: AccountingDatabase, folder: string)
   return paths;
 }
 
-export async function namespacesOf(database: AccountingDatabase): Promise<string[]> {
-  const result = await database.connection.runAndReadAll("SELECT DISTINCT namespace FROM snapshots ORDER BY namespace");
-  return result.getRowObjectsJS().map((row) => String(row.namespace));
-}
-
 export async function runReport(database: AccountingDatabase, request: ReportRequest): Promise<Report> {
   const result = await database.connection.runAndReadAll(reportSql(request));
   return reportOf(request, result.getRowObjectsJS() as unknown as ReportRow[]);

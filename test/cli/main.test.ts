@@ -1,0 +1,121 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { METRICS } from "../../loaders/report.ts";
+import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.ts";
+import { runCli } from "../helpers/cli.ts";
+import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../helpers/reference.ts";
+
+const run = promisify(execFile);
+
+describe("accounting report", () => {
+  it("prints the JSON report in exactly the documented shape", async () => {
+    const { code, stdout } = await runCli(["report", "--archive", REFERENCE_ARCHIVE, "--format", "json", "--from", "2024-03-10", "--to", "2024-03-10"]);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(Object.keys(report)).toEqual(["from", "to", "mode", "namespaces", "total"]);
+    expect([report.from, report.to, report.mode]).toEqual(["2024-03-10", "2024-03-10", "exact"]);
+    expect(Object.keys(report.namespaces)).toEqual(["ai4eosc", "ai4life", "imagine"]);
+    for (const usage of [...Object.values(report.namespaces), report.total]) expect(Object.keys(usage as object)).toEqual([...METRICS]);
+    expect(upstreamView(report)).toEqual(referencePeriods("exact").find((p) => p.from === "2024-03-10")!.tables);
+  });
+
+  it("reproduces upstream in compat mode, namespaces in the order asked", async () => {
+    const { stdout } = await runCli(["report", "--archive", REFERENCE_ARCHIVE, "--format", "json", "--mode", "compat", "--namespaces", REFERENCE_NAMESPACES.join(",")]);
+    const report = JSON.parse(stdout);
+    expect(Object.keys(report.namespaces)).toEqual(REFERENCE_NAMESPACES);
+    expect(upstreamView(report)).toEqual(referencePeriods("compat").find((p) => !p.from)!.tables);
+  });
+
+  it("prints upstream's tables: whole hours, an aggregate, and the mode", async () => {
+    const { stdout } = await runCli(["report", "--archive", REFERENCE_ARCHIVE, "--mode", "compat", "--from", "2024-03-01", "--to", "2024-03-31"]);
+    expect(stdout).toContain("AI4EOSC accounting for the period 2024-03-01:2024-03-31");
+    expect(stdout).toMatch(/cpu_num hours │\s+67795 │/);
+    expect(stdout).toContain("Aggregated accounting for the period 2024-03-01:2024-03-31");
+    expect(stdout).toMatch(/Nº active users │\s+30 │/);
+    expect(stdout).toContain("Mode compat");
+  });
+
+  it("prints CSV with exact hours and a total row", async () => {
+    const { stdout } = await runCli(["report", "--archive", REFERENCE_ARCHIVE, "--format", "csv", "--namespaces", "imagine"]);
+    const [header, imagine, total, end] = stdout.split("\n");
+    expect(header).toBe(`namespace,${METRICS.join(",")}`);
+    expect(imagine!.startsWith("imagine,32990.3157")).toBe(true);
+    expect(total!.startsWith("total,32990.3157")).toBe(true);
+    expect(end).toBe("");
+  });
+
+  it("lists every skipped file and job on stderr, the report on stdout", async () => {
+    const archive = writeArchive({
+      "2024-03-01T00:00:00.json": { vo: [jobJson(), jobJson({ job_ID: "bad", resources: "lots" })] },
+      "2024-03-01T06:00:00.json": "{ truncated",
+      "2024-03-01T12:00:00.json": { vo: [jobJson()] },
+    });
+    const { code, stdout, stderr } = await runCli(["report", "--archive", archive, "--format", "json"]);
+    expect(code).toBe(0);
+    const lines = stderr.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^skipped snapshots\/2024-03-01T06:00:00.json: not valid JSON \(.+\)$/);
+    expect(lines[0]).toBe('skipped snapshots/2024-03-01T00:00:00.json vo job bad: resources is the string "lots", not an object');
+    expect(JSON.parse(stdout).total.cpu_num_hours).toBe(24);
+  });
+
+  it.each([
+    [["report", "--frm", "2024-01-01"], "accounting: Unknown option '--frm'"],
+    [["report", "--from", "2024-02-30"], 'accounting: --from "2024-02-30" is not a date (YYYY-MM-DD)'],
+    [["report", "--to", "01/03/2024"], 'accounting: --to "01/03/2024" is not a date (YYYY-MM-DD)'],
+    [["report", "--from", "2024-04-02", "--to", "2024-04-01"], "accounting: --from 2024-04-02 is after --to 2024-04-01"],
+    [["report", "--mode", "fast"], 'accounting: --mode must be exact or compat, not "fast"'],
+    [["report", "--format", "xml"], 'accounting: --format must be table or json or csv, not "xml"'],
+    [["report", "--namespaces", "a,,b"], 'accounting: --namespaces "a,,b" has an empty name'],
+    [["report", "--archive", "/no/such/archive"], "accounting: archive not found: /no/such/archive"],
+    [["report", "--archive", REFERENCE_ARCHIVE, "--namespaces", "ai4eosc,nope"], 'accounting: unknown namespace "nope"; the archive has ai4eosc, ai4life, imagine'],
+    [["report", "extra"], "accounting: Unexpected argument 'extra'"],
+    [["report", "--from"], "accounting: Option '--from <value>' argument missing"],
+    [["ingest"], "accounting: ingest needs --out DIR"],
+    [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest (see accounting --help)'],
+  ])("%j: one line naming the problem, exit 2", async (args, message) => {
+    const { code, stdout, stderr } = await runCli(args);
+    expect([code, stdout, stderr]).toEqual([2, "", `${message}\n`]);
+  });
+
+  it("exits 1 on an archive with no usable snapshot", async () => {
+    const { code, stderr } = await runCli(["report", "--archive", writeArchive({ "2024-03-01T00:00:00.json": "" })]);
+    expect(code).toBe(1);
+    expect(stderr.split("\n").filter(Boolean).at(-1)).toMatch(/^accounting: no snapshot with jobs in .*snapshots$/);
+  });
+
+  it("documents every command and option in --help", async () => {
+    const { code, stdout } = await runCli(["--help"]);
+    expect(code).toBe(0);
+    for (const word of ["report", "ingest", "--archive", "--from", "--to", "--mode", "--namespaces", "--format", "--out", "--private", "ACCOUNTING_PSEUDONYM_KEY"]) expect(stdout).toContain(word);
+    expect((await runCli(["report", "--help"])).stdout).toBe(stdout);
+  });
+});
+
+describe("accounting ingest", () => {
+  it("writes the Parquet tables and a one-paragraph summary", async () => {
+    const out = temporaryFolder();
+    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", out], { ACCOUNTING_PSEUDONYM_KEY: "k" });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /^Read 161 snapshots from 2024-03-01T00:00:10.000000Z to 2024-04-14T18:00:26.000000Z in 3 namespaces: \d+ jobs, 570 intervals, \d+ users, 30 problems \(files or jobs skipped\)\. Wrote 5 Parquet files to .+\.\n$/,
+    );
+    expect(stderr).not.toContain("warning");
+    expect(stderr.split("\n").filter(Boolean)).toHaveLength(30);
+  });
+
+  it("warns when pseudonyms are random", async () => {
+    const { stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", temporaryFolder()]);
+    expect(stderr).toContain("warning: ACCOUNTING_PSEUDONYM_KEY is not set");
+  });
+});
+
+describe("the accounting executable", () => {
+  it("runs as npx runs it, and fails without a stack trace", async () => {
+    const ok = await run("node", ["bin/accounting.js", "report", "--archive", REFERENCE_ARCHIVE, "--format", "json"]);
+    expect(JSON.parse(ok.stdout).total.jobs).toBe(548);
+    const failed = await run("node", ["bin/accounting.js", "report", "--mode", "x"]).catch((error) => error);
+    expect([failed.code, failed.stderr]).toEqual([2, 'accounting: --mode must be exact or compat, not "x"\n']);
+  });
+});
