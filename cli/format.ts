@@ -1,7 +1,8 @@
 import Table from "cli-table3";
-import { HOUR_METRICS, METRICS, type Metric, type Report, type Usage } from "../loaders/report.ts";
-import type { Problem } from "../loaders/snapshot.ts";
-import type { Format } from "./options.ts";
+import { HOUR_METRICS, METRICS, type Metric, type Report, type Usage } from "../loaders/report.js";
+import { reportCsv } from "../loaders/csv.js";
+import type { Problem } from "../loaders/snapshot.js";
+import type { Format } from "./options.js";
 
 const LABELS: Record<Metric, string> = {
   cpu_num_hours: "cpu_num hours",
@@ -38,22 +39,9 @@ function formatTable(report: Report): string {
   }\n`;
 }
 
-/** A CSV cell, quoted when needed, and defused if a spreadsheet would read it as a formula. */
-export function csvCell(value: string | number): string {
-  let text = String(value);
-  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-function formatCsv(report: Report): string {
-  const header = ["namespace", ...METRICS];
-  const rows = [...Object.entries(report.namespaces), ["total", report.total] as const].map(([namespace, usage]) => [namespace, ...METRICS.map((metric) => usage[metric])]);
-  return [header, ...rows].map((row) => row.map(csvCell).join(",")).join("\n") + "\n";
-}
-
 export function formatReport(report: Report, format: Format): string {
   if (format === "json") return `${JSON.stringify(report, null, 2)}\n`;
-  if (format === "csv") return formatCsv(report);
+  if (format === "csv") return reportCsv(report);
   return formatTable(report);
 }
 

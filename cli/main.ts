@@ -1,12 +1,12 @@
 import { resolve } from "node:path";
-import { ArchiveError } from "../loaders/archive.ts";
-import { openDatabase, runReport, writeParquet, type AccountingDatabase } from "../loaders/database.ts";
-import { ingestArchive, type ArchiveTables } from "../loaders/ingest.ts";
-import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "../loaders/pseudonym.ts";
-import { formatInstant } from "../loaders/time.ts";
-import { formatProblem, formatReport } from "./format.ts";
-import { DEFAULT_ARCHIVE, FORMATS, parseOptions, UsageError, type IngestOptions, type ReportOptions } from "./options.ts";
-import { createProgress } from "./progress.ts";
+import { ArchiveError } from "../loaders/archive.js";
+import { openDatabase, runReport, writeParquet, type AccountingDatabase } from "../loaders/database.js";
+import { ingestArchive, type ArchiveTables } from "../loaders/ingest.js";
+import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "../loaders/pseudonym.js";
+import { formatInstant } from "../loaders/time.js";
+import { formatProblem, formatReport } from "./format.js";
+import { DEFAULT_ARCHIVE, FORMATS, parseOptions, UsageError, type IngestOptions, type ReportOptions } from "./options.js";
+import { createProgress } from "./progress.js";
 
 export interface Io {
   stdout: { write(text: string): unknown };

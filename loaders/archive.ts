@@ -1,7 +1,7 @@
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { readSnapshot, type Problem, type Snapshot } from "./snapshot.ts";
-import { parseSnapshotName, type Micros } from "./time.ts";
+import { readSnapshot, type Problem, type Snapshot } from "./snapshot.js";
+import { parseSnapshotName, type Micros } from "./time.js";
 
 export interface SnapshotFile {
   /** Path relative to the archive root, with `/` separators. */

@@ -1,9 +1,9 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
-import type { ArchiveTables } from "./ingest.ts";
-import { reportOf, reportSql, sqlString, type Report, type ReportRequest, type ReportRow } from "./report.ts";
-import { TABLES, type CellValue, type ColumnType, type TableSchema } from "./schema.ts";
+import type { ArchiveTables } from "./ingest.js";
+import { reportOf, reportSql, sqlString, type Report, type ReportRequest, type ReportRow } from "./report.js";
+import { TABLES, type CellValue, type ColumnType, type TableSchema } from "./schema.js";
 
 /** An in-memory DuckDB holding the tables of one archive. */
 export interface AccountingDatabase {

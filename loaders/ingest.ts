@@ -1,9 +1,9 @@
-import { listSnapshotFiles, readSnapshots } from "./archive.ts";
-import { createIntervalBuilder, type Interval } from "./intervals.ts";
-import { createJobCatalog, type JobSummary } from "./jobs.ts";
-import type { Problem } from "./snapshot.ts";
-import { createStatusLog, type NamespaceStatus } from "./statuses.ts";
-import { readUserDatabase, usersOf, type User } from "./users.ts";
+import { listSnapshotFiles, readSnapshots } from "./archive.js";
+import { createIntervalBuilder, type Interval } from "./intervals.js";
+import { createJobCatalog, type JobSummary } from "./jobs.js";
+import type { Problem } from "./snapshot.js";
+import { createStatusLog, type NamespaceStatus } from "./statuses.js";
+import { readUserDatabase, usersOf, type User } from "./users.js";
 
 export interface IngestOptions {
   /** Key of the owners' pseudonyms. */

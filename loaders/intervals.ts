@@ -1,6 +1,6 @@
-import { RESOURCES, type Job, type Resources } from "./job.ts";
-import type { Problem, Snapshot } from "./snapshot.ts";
-import type { Micros } from "./time.ts";
+import { RESOURCES, type Job, type Resources } from "./job.js";
+import type { Problem, Snapshot } from "./snapshot.js";
+import type { Micros } from "./time.js";
 
 /**
  * A maximal run of one job's consecutive segments with the same allocation start and resources:

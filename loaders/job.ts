@@ -1,4 +1,4 @@
-import { GO_ZERO_TIME, parseRfc3339, parseSubmitTime, type Micros } from "./time.ts";
+import { GO_ZERO_TIME, parseRfc3339, parseSubmitTime, type Micros } from "./time.js";
 
 export const RESOURCES = ["cpu_num", "cpu_MHz", "gpu_num", "memory_MB", "disk_MB"] as const;
 export type Resource = (typeof RESOURCES)[number];

@@ -1,5 +1,5 @@
-import type { Job, JobKind } from "./job.ts";
-import type { Micros } from "./time.ts";
+import type { Job, JobKind } from "./job.js";
+import type { Micros } from "./time.js";
 
 /** What is known of one job over the whole archive. */
 export interface JobSummary {

@@ -1,5 +1,5 @@
-import { RESOURCES } from "./job.ts";
-import { formatDay, MICROS_PER_DAY, MICROS_PER_HOUR, parseDay, type Micros } from "./time.ts";
+import { RESOURCES } from "./job.js";
+import { formatDay, MICROS_PER_DAY, MICROS_PER_HOUR, parseDay, type Micros } from "./time.js";
 
 /**
  * `exact` clips every segment to [FROM 00:00, TO+1 00:00) UTC, so adjacent periods add up;

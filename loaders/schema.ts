@@ -1,11 +1,11 @@
-import type { ArchiveTables } from "./ingest.ts";
-import type { Interval } from "./intervals.ts";
-import { RESOURCES } from "./job.ts";
-import type { JobSummary } from "./jobs.ts";
-import type { Problem } from "./snapshot.ts";
-import { STATUS_COUNTS, type NamespaceStatus } from "./statuses.ts";
-import type { Micros } from "./time.ts";
-import type { User } from "./users.ts";
+import type { ArchiveTables } from "./ingest.js";
+import type { Interval } from "./intervals.js";
+import { RESOURCES } from "./job.js";
+import type { JobSummary } from "./jobs.js";
+import type { Problem } from "./snapshot.js";
+import { STATUS_COUNTS, type NamespaceStatus } from "./statuses.js";
+import type { Micros } from "./time.js";
+import type { User } from "./users.js";
 
 export type ColumnType = "VARCHAR" | "INTEGER" | "DOUBLE" | "TIMESTAMPTZ";
 export type CellValue = string | number | null;

@@ -1,5 +1,5 @@
-import { readJob, type Job } from "./job.ts";
-import type { Micros } from "./time.ts";
+import { readJob, type Job } from "./job.js";
+import type { Micros } from "./time.js";
 
 /** Something in the archive that was skipped, and why. */
 export interface Problem {

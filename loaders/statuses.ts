@@ -1,5 +1,5 @@
-import type { Problem, Snapshot } from "./snapshot.ts";
-import type { Micros } from "./time.ts";
+import type { Problem, Snapshot } from "./snapshot.js";
+import type { Micros } from "./time.js";
 
 export const STATUSES = ["running", "dead", "queued", "starting", "down", "failed", "complete", "error"] as const;
 export const STATUS_COUNTS = [...STATUSES, "other", "skipped"] as const;

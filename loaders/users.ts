@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { USER_DB_FILE } from "./archive.ts";
-import { pseudonym } from "./pseudonym.ts";
-import type { Problem } from "./snapshot.ts";
+import { USER_DB_FILE } from "./archive.js";
+import { pseudonym } from "./pseudonym.js";
+import type { Problem } from "./snapshot.js";
 
 export interface Person {
   name: string | null;

@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { generateArchive, resolveArchiveOptions, type ArchiveOptions, type Layout } from "./archive-generator.ts";
+import { generateArchive, resolveArchiveOptions, type ArchiveOptions, type Layout } from "./archive-generator.js";
 
 const USAGE =
   "usage: generate-sample.ts [--out DIR] [--days N] [--seed N] [--snapshot-hours N] [--layout flat|nested|mixed] [--jobs-per-namespace N]";

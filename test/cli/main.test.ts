@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { METRICS } from "../../loaders/report.ts";
-import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.ts";
-import { runCli } from "../helpers/cli.ts";
-import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../helpers/reference.ts";
+import { METRICS } from "../../loaders/report.js";
+import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
+import { runCli } from "../helpers/cli.js";
+import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../helpers/reference.js";
 
 const run = promisify(execFile);
 

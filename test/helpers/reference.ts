@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Mode, Report } from "../../loaders/report.ts";
+import type { Mode, Report } from "../../loaders/report.js";
 
 export const REFERENCE = fileURLToPath(new URL("../../../shared/reference/", import.meta.url));
 export const REFERENCE_ARCHIVE = `${REFERENCE}archive-a`;

@@ -1,10 +1,10 @@
 import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
-import { openDatabase, writeParquet } from "../../loaders/database.ts";
-import { ingestArchive } from "../../loaders/ingest.ts";
-import { TABLES } from "../../loaders/schema.ts";
-import { temporaryFolder } from "../helpers/archive.ts";
-import { REFERENCE_ARCHIVE } from "../helpers/reference.ts";
+import { openDatabase, writeParquet } from "../../loaders/database.js";
+import { ingestArchive } from "../../loaders/ingest.js";
+import { TABLES } from "../../loaders/schema.js";
+import { temporaryFolder } from "../helpers/archive.js";
+import { REFERENCE_ARCHIVE } from "../helpers/reference.js";
 
 describe("writeParquet", () => {
   it("writes every table as zstd Parquet with the documented columns, UTC microsecond times and stable bytes", async () => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateArchive } from "../../scripts/archive-generator.ts";
-import { openDatabase, runReport, type AccountingDatabase } from "../../loaders/database.ts";
-import { ingestArchive } from "../../loaders/ingest.ts";
-import { HOUR_METRICS, MODES, type Report, type Usage } from "../../loaders/report.ts";
-import { temporaryFolder } from "../helpers/archive.ts";
-import { runCli } from "../helpers/cli.ts";
-import { oracleReport } from "../helpers/upstream.ts";
+import { generateArchive } from "../../scripts/archive-generator.js";
+import { openDatabase, runReport, type AccountingDatabase } from "../../loaders/database.js";
+import { ingestArchive } from "../../loaders/ingest.js";
+import { HOUR_METRICS, MODES, type Report, type Usage } from "../../loaders/report.js";
+import { temporaryFolder } from "../helpers/archive.js";
+import { runCli } from "../helpers/cli.js";
+import { oracleReport } from "../helpers/upstream.js";
 
 /** Archives unlike the reference: other namespaces, a 4-hour cron, nested and mixed folders, other seeds. */
 const ARCHIVES = [

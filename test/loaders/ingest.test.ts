@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, runReport } from "../../loaders/database.ts";
-import { ingestArchive, type ArchiveTables } from "../../loaders/ingest.ts";
-import type { Report } from "../../loaders/report.ts";
-import { copyArchive, jobJson, writeArchive } from "../helpers/archive.ts";
-import { REFERENCE_ARCHIVE } from "../helpers/reference.ts";
+import { openDatabase, runReport } from "../../loaders/database.js";
+import { ingestArchive, type ArchiveTables } from "../../loaders/ingest.js";
+import type { Report } from "../../loaders/report.js";
+import { copyArchive, jobJson, writeArchive } from "../helpers/archive.js";
+import { REFERENCE_ARCHIVE } from "../helpers/reference.js";
 
 const EXISTING = "2024-03-05T00:00:13.json";
 const real = () => readFileSync(join(REFERENCE_ARCHIVE, "snapshots", EXISTING));

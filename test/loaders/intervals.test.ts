@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { countedResources, createIntervalBuilder, segmentOf } from "../../loaders/intervals.ts";
-import type { Snapshot } from "../../loaders/snapshot.ts";
-import { HOUR, job, snapshot, T0 } from "../helpers/snapshots.ts";
+import { countedResources, createIntervalBuilder, segmentOf } from "../../loaders/intervals.js";
+import type { Snapshot } from "../../loaders/snapshot.js";
+import { HOUR, job, snapshot, T0 } from "../helpers/snapshots.js";
 
 function build(...snapshots: Snapshot[]) {
   const builder = createIntervalBuilder();

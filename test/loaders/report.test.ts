@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, runReport, type AccountingDatabase } from "../../loaders/database.ts";
-import { ingestArchive } from "../../loaders/ingest.ts";
-import { MODES } from "../../loaders/report.ts";
-import { jobJson, writeArchive } from "../helpers/archive.ts";
-import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../helpers/reference.ts";
+import { openDatabase, runReport, type AccountingDatabase } from "../../loaders/database.js";
+import { ingestArchive } from "../../loaders/ingest.js";
+import { MODES } from "../../loaders/report.js";
+import { jobJson, writeArchive } from "../helpers/archive.js";
+import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../helpers/reference.js";
 
 let database: AccountingDatabase;
 beforeAll(async () => {

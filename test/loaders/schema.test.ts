@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { TABLES } from "../../loaders/schema.ts";
+import { TABLES } from "../../loaders/schema.js";
 
 describe("the Parquet schema", () => {
   it("is documented in the README, table by table and column by column", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDay, formatInstant, parseDay, parseRfc3339, parseSnapshotName, parseSubmitTime } from "../../loaders/time.ts";
+import { formatDay, formatInstant, parseDay, parseRfc3339, parseSnapshotName, parseSubmitTime } from "../../loaders/time.js";
 
 const base = Date.UTC(2024, 2, 1, 10, 11, 12) * 1000;
 

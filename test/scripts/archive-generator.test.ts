@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, relative, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateArchive, type ArchiveOptions, type ArchiveSummary } from "../../scripts/archive-generator.ts";
+import { generateArchive, type ArchiveOptions, type ArchiveSummary } from "../../scripts/archive-generator.js";
 
 type Resources = Record<"cpu_num" | "cpu_MHz" | "gpu_num" | "memory_MB" | "disk_MB", number>;
 type JobJson = Record<string, unknown> & { job_ID: string; status: string; resources: Resources };

@@ -1,0 +1,61 @@
+import { createReadStream } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { pack } from "tar-stream";
+import { openDatabase, writeParquet } from "./database.js";
+import { ingestArchive, type IngestOptions } from "./ingest.js";
+import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "./pseudonym.js";
+
+export const ARCHIVE_VARIABLE = "ACCOUNTING_ARCHIVE";
+export const PRIVATE_VARIABLE = "ACCOUNTING_PRIVATE";
+export const DEFAULT_ARCHIVE = "data/sample";
+
+type Env = Record<string, string | undefined>;
+type Output = NodeJS.WritableStream & { write(chunk: Uint8Array | string): boolean };
+
+/** The loader outputs under Framework's cache that hold the archive's data. */
+export const SITE_DATA_OUTPUTS = ["data/accounting.tar", "data/accounting"];
+
+export interface SiteBuild {
+  archive: string;
+  private: boolean;
+  ingest: IngestOptions;
+}
+
+/** What a site build reads, from its environment. */
+export function siteBuildFrom(env: Env, warn: (message: string) => void): SiteBuild {
+  const key = pseudonymKeyFrom(env);
+  if (key.random) warn(`${PSEUDONYM_KEY_VARIABLE} is not set: pseudonyms are random and change from one build to the next`);
+  const privateBuild = env[PRIVATE_VARIABLE] === "1";
+  return { archive: env[ARCHIVE_VARIABLE] || DEFAULT_ARCHIVE, private: privateBuild, ingest: { pseudonymKey: key.key, private: privateBuild } };
+}
+
+/** Ingests the archive and writes its Parquet tables to `output` as one tar, byte for byte the same for the same archive. */
+export async function writeSiteData(build: SiteBuild, output: Output): Promise<void> {
+  const tables = await ingestArchive(build.archive, build.ingest);
+  const database = await openDatabase(tables);
+  const folder = await mkdtemp(join(tmpdir(), "accounting-site-"));
+  try {
+    const tar = pack();
+    const done = pipeline(tar, output);
+    for (const path of await writeParquet(database, folder)) {
+      tar.entry({ name: basename(path), mtime: new Date(0), uid: 0, gid: 0, mode: 0o644 }, await readFile(path));
+    }
+    tar.finalize();
+    await done;
+  } finally {
+    database.close();
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** The DuckDB-WASM files the browser needs, served from the site itself. */
+export const DUCKDB_ASSETS = ["duckdb-eh.wasm", "duckdb-browser-eh.worker.js"] as const;
+
+export async function writeDuckdbAsset(name: (typeof DUCKDB_ASSETS)[number], output: Output): Promise<void> {
+  const path = createRequire(import.meta.url).resolve(`@duckdb/duckdb-wasm/dist/${name}`);
+  await pipeline(createReadStream(path), output);
+}

@@ -1,0 +1,24 @@
+import { archiveFingerprint, dropStaleLoaderOutputs } from "./loaders/fingerprint.js";
+import { SITE_DATA_OUTPUTS, siteBuildFrom } from "./loaders/site-data.js";
+
+const build = siteBuildFrom(process.env, () => {});
+dropStaleLoaderOutputs(
+  "src/.observablehq/cache",
+  SITE_DATA_OUTPUTS,
+  archiveFingerprint(build.archive, [build.ingest.pseudonymKey, String(build.private)]),
+);
+
+export default {
+  title: "Cluster accounting",
+  root: "src",
+  pages: [
+    { name: "Accounting", path: "/accounting" },
+    { name: "Usage over time", path: "/usage" },
+    { name: "Data quality", path: "/quality" },
+  ],
+  globalStylesheets: [],
+  style: "style.css",
+  search: false,
+  header: build.private ? '<div class="private-banner">PRIVATE BUILD: it holds names and emails of users. Do not publish it.</div>' : "",
+  footer: "Computed in your browser from the snapshot archive; nothing is sent anywhere.",
+};

@@ -1,0 +1,91 @@
+import { html } from "htl";
+import { reportCsv } from "../loaders/csv.js";
+import { METRICS, MODES, type Mode, type Report, type Usage } from "../loaders/report.js";
+import { parseDay } from "../loaders/time.js";
+import { formatMetric, METRIC_LABELS } from "./format.js";
+import { PRESET_LABELS, PRESETS, presetOf, presetPeriod, type AccountingState, type Preset } from "./period.js";
+
+/** One namespace's table (the aggregate has an empty namespace): every number cell says what it holds. */
+function usageTable(title: string, namespace: string, usage: Usage): HTMLElement {
+  return html`<div class="card accounting-table">
+    <h2>${title}</h2>
+    <table>
+      <tbody>
+        ${METRICS.map(
+          (metric) => html`<tr>
+            <th scope="row">${METRIC_LABELS[metric]}</th>
+            <td class="number" data-namespace=${namespace} data-metric=${metric} data-value=${String(usage[metric])}>${formatMetric(metric, usage[metric])}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
+}
+
+export function accountingTables(report: Report): HTMLElement {
+  return html`<div class="grid grid-cols-4">
+    ${Object.entries(report.namespaces).map(([namespace, usage]) => usageTable(namespace, namespace, usage))}
+    ${usageTable("All namespaces", "", report.total)}
+  </div>`;
+}
+
+/** A link that saves the report as CSV, made in the browser. */
+export function csvDownload(report: Report): HTMLElement {
+  const url = URL.createObjectURL(new Blob([reportCsv(report)], { type: "text/csv" }));
+  return html`<a class="csv-download" href=${url} download=${`accounting_${report.from}_${report.to}_${report.mode}.csv`}>Download CSV</a>`;
+}
+
+const MODE_HELP: Record<Mode, string> = {
+  exact: "Exact: usage is clipped to the period's days (UTC), so adjacent periods add up.",
+  compat: "Compat: upstream usage_stats.py's numbers, which stop at the period's last snapshot.",
+};
+
+/**
+ * Period presets, custom days and the mode, as one input whose value is an AccountingState.
+ * "This" month, quarter or year is that of `today`, the archive's last snapshot day.
+ */
+export function periodInput(initial: AccountingState, today: string): HTMLFormElement & { value: AccountingState } {
+  const presets = ["whole", ...PRESETS, "custom"] as const;
+  const form = html`<form class="period-input">
+    <label>Period <select name="preset">${presets.map((p) => html`<option value=${p}>${PRESET_LABELS[p]}</option>`)}</select></label>
+    <label>From <input type="date" name="from"></label>
+    <label>To <input type="date" name="to"></label>
+    <fieldset><legend>Mode</legend>${MODES.map((mode) => html`<label><input type="radio" name="mode" value=${mode}> ${mode}</label>`)}</fieldset>
+    <p class="mode-help"></p>
+  </form>` as unknown as HTMLFormElement & { value: AccountingState };
+  const field = <T extends Element>(name: string) => form.elements.namedItem(name) as unknown as T;
+  const preset = field<HTMLSelectElement>("preset");
+  const from = field<HTMLInputElement>("from");
+  const to = field<HTMLInputElement>("to");
+  const help = form.querySelector(".mode-help") as HTMLElement;
+
+  const show = (state: AccountingState) => {
+    form.value = state;
+    preset.value = presetOf(state, today);
+    from.value = state.from ?? "";
+    to.value = state.to ?? "";
+    for (const radio of form.querySelectorAll<HTMLInputElement>('input[name="mode"]')) radio.checked = radio.value === state.mode;
+    help.textContent = MODE_HELP[state.mode];
+  };
+  const mode = () => (form.querySelector<HTMLInputElement>('input[name="mode"]:checked')?.value ?? "exact") as Mode;
+  const day = (input: HTMLInputElement) => (parseDay(input.value) === undefined ? undefined : input.value);
+
+  form.addEventListener("input", (event) => {
+    if (event.target === form) return;
+    event.stopPropagation();
+    let state: AccountingState;
+    if (event.target === preset) {
+      const choice = preset.value as Preset | "whole" | "custom";
+      if (choice === "custom") return;
+      state = { ...(choice === "whole" ? {} : presetPeriod(choice, today)), mode: mode() };
+    } else {
+      state = { from: day(from), to: day(to), mode: mode() };
+      if (state.from !== undefined && state.to !== undefined && state.from > state.to) return;
+    }
+    show(state);
+    form.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  form.addEventListener("submit", (event) => event.preventDefault());
+  show(initial);
+  return form;
+}
