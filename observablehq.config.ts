@@ -1,12 +1,8 @@
-import { archiveFingerprint, dropStaleLoaderOutputs } from "./loaders/fingerprint.js";
-import { SITE_DATA_OUTPUTS, siteBuildFrom } from "./loaders/site-data.js";
+import { dropStaleLoaderOutputs } from "./loaders/fingerprint.js";
+import { SITE_DATA_OUTPUTS, siteBuildFrom, siteDataFingerprint } from "./loaders/site-data.js";
 
 const build = siteBuildFrom(process.env, () => {});
-dropStaleLoaderOutputs(
-  "src/.observablehq/cache",
-  SITE_DATA_OUTPUTS,
-  archiveFingerprint(build.archive, [build.ingest.pseudonymKey, String(build.private)]),
-);
+dropStaleLoaderOutputs("src/.observablehq/cache", SITE_DATA_OUTPUTS, siteDataFingerprint(build));
 
 export default {
   title: "Cluster accounting",
@@ -17,6 +13,7 @@ export default {
     { name: "Data quality", path: "/quality" },
   ],
   globalStylesheets: [],
+  head: '<link rel="icon" href="data:,">',
   style: "style.css",
   search: false,
   header: build.private ? '<div class="private-banner">PRIVATE BUILD: it holds names and emails of users. Do not publish it.</div>' : "",

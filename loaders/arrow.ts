@@ -1,5 +1,6 @@
 import { table } from "arquero/src/table/index.js";
 import { toArrowIPC } from "arquero/src/format/to-arrow-ipc.js";
+import { bool, float32, float64, int32, int64, utf8, type DataType } from "@uwdata/flechette";
 import { parquetMetadata, parquetRead } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 
@@ -12,8 +13,18 @@ export interface ArrowTable {
 
 interface SchemaElement {
   name: string;
+  type?: string;
   converted_type?: string;
   logical_type?: { type: string };
+}
+
+/** Arrow types from Parquet's physical ones: inferred from values, whole doubles would become int32. */
+const ARROW_TYPES: Record<string, () => DataType> = { BOOLEAN: bool, INT32: int32, INT64: int64, FLOAT: float32, DOUBLE: float64, BYTE_ARRAY: utf8 };
+
+function arrowType(element: SchemaElement): DataType {
+  const type = ARROW_TYPES[element.type ?? ""];
+  if (!type) throw new Error(`column ${element.name}: Parquet type ${element.type} is not supported`);
+  return type();
 }
 
 function isTimestamp(element: SchemaElement): boolean {
@@ -26,8 +37,9 @@ function isTimestamp(element: SchemaElement): boolean {
  */
 export async function parquetToArrow(file: ArrayBuffer): Promise<ArrowTable> {
   const metadata = parquetMetadata(file);
+  const schema = metadata.schema.slice(1) as SchemaElement[];
   const columns: Record<string, unknown[]> = {};
-  for (const element of metadata.schema.slice(1) as SchemaElement[]) columns[element.name] = [];
+  for (const element of schema) columns[element.name] = [];
   await parquetRead({
     file,
     metadata,
@@ -40,8 +52,8 @@ export async function parquetToArrow(file: ArrayBuffer): Promise<ArrowTable> {
   });
   const data = table(columns);
   return {
-    ipc: toArrowIPC(data),
-    timestamps: (metadata.schema.slice(1) as SchemaElement[]).filter(isTimestamp).map((element) => element.name),
+    ipc: toArrowIPC(data, { types: Object.fromEntries(schema.map((element) => [element.name, arrowType(element)])) }),
+    timestamps: schema.filter(isTimestamp).map((element) => element.name),
     rows: data.numRows(),
   };
 }

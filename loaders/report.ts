@@ -62,7 +62,7 @@ export function reportSql(request: ReportRequest): string {
   const from = request.from === undefined ? "first_us" : String(dayMicros(request.from));
   const to = request.to === undefined ? `(last_us // ${MICROS_PER_DAY} + 1) * ${MICROS_PER_DAY}` : String(dayMicros(request.to) + MICROS_PER_DAY);
   const upTo = request.mode === "exact" ? "hi" : "coalesce(sl, lo)";
-  const hours = RESOURCES.map((name) => `fsum("${name}" * us) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(",\n    ");
+  const hours = RESOURCES.map((name) => `fsum("${name}"::DOUBLE * us) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(",\n    ");
   const zeroHours = HOUR_METRICS.map((name) => `coalesce(p."${name}", 0) AS "${name}"`).join(", ");
   const totalHours = HOUR_METRICS.map((name) => `fsum("${name}") AS "${name}"`).join(", ");
   return `WITH times AS (SELECT DISTINCT epoch_us(time) AS t FROM snapshots),

@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -6,7 +6,9 @@ import { basename, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
 import { openDatabase, writeParquet } from "./database.js";
+import { archiveFingerprint } from "./fingerprint.js";
 import { ingestArchive, type IngestOptions } from "./ingest.js";
+import { knownIssuesPathFrom } from "./known-issues.js";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "./pseudonym.js";
 
 export const ARCHIVE_VARIABLE = "ACCOUNTING_ARCHIVE";
@@ -16,11 +18,12 @@ export const DEFAULT_ARCHIVE = "data/sample";
 type Env = Record<string, string | undefined>;
 type Output = NodeJS.WritableStream & { write(chunk: Uint8Array | string): boolean };
 
-/** The loader outputs under Framework's cache that hold the archive's data. */
-export const SITE_DATA_OUTPUTS = ["data/accounting.tar", "data/accounting"];
+/** The loader outputs under Framework's cache that depend on the build's inputs. */
+export const SITE_DATA_OUTPUTS = ["data/accounting.tar", "data/accounting", "data/known-issues.json"];
 
 export interface SiteBuild {
   archive: string;
+  knownIssues: string;
   private: boolean;
   ingest: IngestOptions;
 }
@@ -30,7 +33,23 @@ export function siteBuildFrom(env: Env, warn: (message: string) => void): SiteBu
   const key = pseudonymKeyFrom(env);
   if (key.random) warn(`${PSEUDONYM_KEY_VARIABLE} is not set: pseudonyms are random and change from one build to the next`);
   const privateBuild = env[PRIVATE_VARIABLE] === "1";
-  return { archive: env[ARCHIVE_VARIABLE] || DEFAULT_ARCHIVE, private: privateBuild, ingest: { pseudonymKey: key.key, private: privateBuild } };
+  return {
+    archive: env[ARCHIVE_VARIABLE] || DEFAULT_ARCHIVE,
+    knownIssues: knownIssuesPathFrom(env),
+    private: privateBuild,
+    ingest: { pseudonymKey: key.key, private: privateBuild },
+  };
+}
+
+/** What the site's data depends on: the archive's content, the known issues, the pseudonym key, public or private. */
+export function siteDataFingerprint(build: SiteBuild): string {
+  let knownIssues = "";
+  try {
+    knownIssues = readFileSync(build.knownIssues, "utf8");
+  } catch {
+    // no known issues: the loader reads an empty list
+  }
+  return archiveFingerprint(build.archive, [build.ingest.pseudonymKey, String(build.private), knownIssues]);
 }
 
 /** Ingests the archive and writes its Parquet tables to `output` as one tar, byte for byte the same for the same archive. */

@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import { archiveFingerprint, dropStaleLoaderOutputs } from "../../loaders/fingerprint.js";
-import { siteBuildFrom, writeSiteData } from "../../loaders/site-data.js";
+import { siteBuildFrom, siteDataFingerprint, writeSiteData } from "../../loaders/site-data.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
 
 async function tarOf(archive: string, env: Record<string, string>): Promise<Buffer> {
@@ -23,7 +23,7 @@ async function entries(tar: Buffer): Promise<string[]> {
     stream.resume();
     stream.on("end", next);
   });
-  const done = new Promise((resolve) => reader.on("finish", resolve));
+  const done = new Promise<void>((resolve) => reader.on("finish", () => resolve()));
   reader.end(tar);
   await done;
   return names;
@@ -59,6 +59,17 @@ describe("the loader cache", () => {
     expect(second).not.toBe(first);
     writeFileSync(join(archive, "snapshots", "2024-03-01T06:00:00.json"), JSON.stringify({ vo: [] }));
     expect(archiveFingerprint(archive, ["k", "false"])).not.toBe(second);
+  });
+
+  it("covers the known issues too, whose loader Framework caches as well", () => {
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson()] } });
+    const issues = join(temporaryFolder(), "known-issues.json");
+    const env = { ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "k", ACCOUNTING_KNOWN_ISSUES: issues };
+    const missing = siteDataFingerprint(siteBuildFrom(env, () => {}));
+    writeFileSync(issues, "[]");
+    const empty = siteDataFingerprint(siteBuildFrom(env, () => {}));
+    writeFileSync(issues, '[{"from":"2024-03-01","to":"2024-03-01","title":"t","description":"d"}]');
+    expect(new Set([missing, empty, siteDataFingerprint(siteBuildFrom(env, () => {}))]).size).toBe(3);
   });
 
   it("drops Framework's cached loader outputs when the fingerprint changes, and only then", () => {

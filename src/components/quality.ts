@@ -1,0 +1,83 @@
+import * as Plot from "@observablehq/plot";
+import { html } from "htl";
+import type { KnownIssue } from "../loaders/known-issues.js";
+import { GC_DELAY_HOURS, type ProblemCount, type SnapshotGap } from "../loaders/quality.js";
+import { formatHours, formatInstant, GAP_FILL, timeDomain, timelineBackground, type TimelineContext } from "./timeline.js";
+
+export interface Problem {
+  file: string;
+  namespace: string | null;
+  job: string | null;
+  reason: string;
+}
+
+const whole = new Intl.NumberFormat("en-US");
+
+/** Each gap as a bar as long as it lasted and as high as its hours, over the known issues. */
+export function gapsChart(gaps: SnapshotGap[], context: TimelineContext, width: number): HTMLElement | SVGSVGElement {
+  const middle = (gap: SnapshotGap) => new Date((new Date(gap.start).getTime() + new Date(gap.end).getTime()) / 2);
+  return Plot.plot({
+    width,
+    height: 260,
+    marginLeft: 50,
+    x: { type: "utc", domain: timeDomain(context), label: null },
+    y: { label: "Hours without a snapshot", grid: true, nice: true },
+    marks: [
+      ...timelineBackground({ ...context, gaps: [] }),
+      Plot.rectY(gaps, { x1: (gap: SnapshotGap) => new Date(gap.start), x2: (gap: SnapshotGap) => new Date(gap.end), y: "hours", fill: GAP_FILL, inset: 0 }),
+      Plot.ruleY([GC_DELAY_HOURS], { stroke: "#b00020", strokeDasharray: "4 3" }),
+      Plot.text([GC_DELAY_HOURS], { y: (hours: number) => hours, frameAnchor: "right", textAnchor: "end", dy: -6, text: () => "GC delay", fill: "#b00020", stroke: "white" }),
+      Plot.ruleY([0]),
+      Plot.tip(
+        gaps,
+        Plot.pointerX({
+          x: middle,
+          y: "hours",
+          title: (gap: SnapshotGap) => `No snapshot for ${formatHours(gap.hours)}\n${formatInstant(gap.start)} to ${formatInstant(gap.end)}`,
+        }),
+      ),
+    ],
+  });
+}
+
+/** The gaps, longest first, in a scrolling box. */
+export function gapsTable(gaps: SnapshotGap[]): HTMLElement {
+  if (gaps.length === 0) return html`<p>No gap.</p>`;
+  const longestFirst = [...gaps].sort((a, b) => b.hours - a.hours || a.start.localeCompare(b.start));
+  return html`<div class="scroll-table"><table class="gaps">
+    <thead><tr><th>From snapshot</th><th>To snapshot</th><th class="number">Length</th></tr></thead>
+    <tbody>
+      ${longestFirst.map((gap) => html`<tr><td>${formatInstant(gap.start)}</td><td>${formatInstant(gap.end)}</td><td class="number">${formatHours(gap.hours)}</td></tr>`)}
+    </tbody>
+  </table></div>`;
+}
+
+export function problemCountsTable(counts: ProblemCount[]): HTMLElement {
+  if (counts.length === 0) return html`<p>No file or job was skipped.</p>`;
+  return html`<table class="problem-counts">
+    <thead><tr><th>Reason</th><th class="number">Skipped</th><th class="number">Files</th></tr></thead>
+    <tbody>
+      ${counts.map((count) => html`<tr><td>${count.reason}</td><td class="number">${whole.format(count.problems)}</td><td class="number">${whole.format(count.files)}</td></tr>`)}
+    </tbody>
+  </table>`;
+}
+
+export function problemsTable(problems: Problem[]): HTMLElement {
+  if (problems.length === 0) return html`<span></span>`;
+  return html`<div class="scroll-table"><table class="problems">
+    <thead><tr><th>File</th><th>Namespace</th><th>Job</th><th>Reason</th></tr></thead>
+    <tbody>
+      ${problems.map((problem) => html`<tr><td>${problem.file}</td><td>${problem.namespace ?? "—"}</td><td>${problem.job ?? "—"}</td><td>${problem.reason}</td></tr>`)}
+    </tbody>
+  </table></div>`;
+}
+
+export function knownIssuesTable(issues: KnownIssue[]): HTMLElement {
+  if (issues.length === 0) return html`<p>None listed.</p>`;
+  return html`<table class="known-issues">
+    <thead><tr><th>From</th><th>To</th><th>Issue</th></tr></thead>
+    <tbody>
+      ${issues.map((issue) => html`<tr><td>${issue.from}</td><td>${issue.to}</td><td><strong>${issue.title}</strong><br>${issue.description}</td></tr>`)}
+    </tbody>
+  </table>`;
+}
