@@ -21,11 +21,14 @@ function filesUnder(folder: string): string[] {
   return found.sort();
 }
 
-/** SHA-256 of every file of the archive (paths and bytes) and of `settings`: what a site build's data depends on. */
-export function archiveFingerprint(archive: string, settings: string[]): string {
+/** SHA-256 of `settings` and of every file under `folders`, paths and bytes. */
+export function contentFingerprint(folders: string[], settings: string[]): string {
   const hash = createHash("sha256");
   for (const setting of settings) hash.update(`${setting}\0`);
-  for (const path of filesUnder(archive)) hash.update(`${relative(archive, path)}\0`).update(readFileSync(path));
+  for (const folder of folders) {
+    hash.update(`${folders.indexOf(folder)}\0`);
+    for (const path of filesUnder(folder)) hash.update(`${relative(folder, path)}\0`).update(readFileSync(path));
+  }
   return hash.digest("hex");
 }
 

@@ -2,11 +2,12 @@ import { createReadStream, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
 import { openDatabase, writeParquet } from "./database.js";
-import { archiveFingerprint } from "./fingerprint.js";
+import { contentFingerprint } from "./fingerprint.js";
 import { ingestArchive, type IngestOptions } from "./ingest.js";
 import { knownIssuesPathFrom } from "./known-issues.js";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "./pseudonym.js";
@@ -41,7 +42,10 @@ export function siteBuildFrom(env: Env, warn: (message: string) => void): SiteBu
   };
 }
 
-/** What the site's data depends on: the archive's content, the known issues, the pseudonym key, public or private. */
+/**
+ * What the site's data depends on: the archive's content, the known issues, the pseudonym key, public or
+ * private, and the pipeline's own code (Framework only looks at the data loader file itself).
+ */
 export function siteDataFingerprint(build: SiteBuild): string {
   let knownIssues = "";
   try {
@@ -49,7 +53,8 @@ export function siteDataFingerprint(build: SiteBuild): string {
   } catch {
     // no known issues: the loader reads an empty list
   }
-  return archiveFingerprint(build.archive, [build.ingest.pseudonymKey, String(build.private), knownIssues]);
+  const pipeline = dirname(fileURLToPath(import.meta.url));
+  return contentFingerprint([build.archive, pipeline], [build.ingest.pseudonymKey, String(build.private), knownIssues]);
 }
 
 /** Ingests the archive and writes its Parquet tables to `output` as one tar, byte for byte the same for the same archive. */

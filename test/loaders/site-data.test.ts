@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
-import { archiveFingerprint, dropStaleLoaderOutputs } from "../../loaders/fingerprint.js";
+import { contentFingerprint, dropStaleLoaderOutputs } from "../../loaders/fingerprint.js";
 import { siteBuildFrom, siteDataFingerprint, writeSiteData } from "../../loaders/site-data.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
 
@@ -49,16 +49,17 @@ describe("writeSiteData", () => {
 });
 
 describe("the loader cache", () => {
-  it("is fingerprinted on the archive's content and the build settings", () => {
+  it("is fingerprinted on the content of folders and on settings", () => {
     const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson()] } });
-    const first = archiveFingerprint(archive, ["k", "false"]);
-    expect(archiveFingerprint(archive, ["k", "false"])).toBe(first);
-    expect(archiveFingerprint(archive, ["k", "true"])).not.toBe(first);
+    const first = contentFingerprint([archive], ["k", "false"]);
+    expect(contentFingerprint([archive], ["k", "false"])).toBe(first);
+    expect(contentFingerprint([archive], ["k", "true"])).not.toBe(first);
     writeArchive({ "2024-03-01T06:00:00.json": { vo: [jobJson()] } }, archive);
-    const second = archiveFingerprint(archive, ["k", "false"]);
+    const second = contentFingerprint([archive], ["k", "false"]);
     expect(second).not.toBe(first);
     writeFileSync(join(archive, "snapshots", "2024-03-01T06:00:00.json"), JSON.stringify({ vo: [] }));
-    expect(archiveFingerprint(archive, ["k", "false"])).not.toBe(second);
+    expect(contentFingerprint([archive, temporaryFolder()], ["k", "false"])).not.toBe(contentFingerprint([archive], ["k", "false"]));
+    expect(contentFingerprint([archive], ["k", "false"])).not.toBe(second);
   });
 
   it("covers the known issues too, whose loader Framework caches as well", () => {

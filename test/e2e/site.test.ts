@@ -1,0 +1,331 @@
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { METRICS, type Mode, type Report } from "../../loaders/report.js";
+import { generateArchive, type ArchiveOptions } from "../../scripts/archive-generator.js";
+import { temporaryFolder } from "../helpers/archive.js";
+import { runCli } from "../helpers/cli.js";
+import { serveStatic, type StaticSite } from "../helpers/serve.js";
+
+/*
+ * The built site in Chromium: an archive the unit tests never saw, built with `npm run build` in a copy of
+ * the working tree (the shared dist/ and loader cache stay untouched), served under a sub-path as GitHub
+ * Pages serves it. The accounting page must show what the CLI reports, and no page may log an error, open
+ * a dialog, fail a request or reach any host but the local server.
+ */
+
+const CHROMIUM = "/usr/bin/chromium";
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BASE = "/accounting-site/";
+/** Not copied into the build folder: dependencies (linked instead), outputs, history and scratch work. */
+const NOT_COPIED = new Set(["node_modules", "dist", ".git", "scratch", "coverage"]);
+const ARCHIVE_OPTIONS: Partial<ArchiveOptions> & { namespaces: string[] } = {
+  seed: 2025,
+  start: "2024-05-01",
+  days: 70,
+  snapshotHours: 4,
+  layout: "nested",
+  namespaces: ["vo.one", "vo-two", "three"],
+};
+
+interface Period {
+  label: string;
+  from?: string;
+  to?: string;
+}
+/** The archive runs from 2024-05-01T00:00 to 2024-07-09T20:00. */
+const PERIODS: Period[] = [
+  { label: "whole archive" },
+  { label: "a month", from: "2024-06-01", to: "2024-06-30" },
+  { label: "a single day", from: "2024-05-17", to: "2024-05-17" },
+  { label: "across a month boundary", from: "2024-05-25", to: "2024-06-07" },
+  { label: "past the archive's end", from: "2024-07-01", to: "2024-08-15" },
+  { label: "before the archive's start", from: "2024-04-20", to: "2024-05-03" },
+];
+const MODES: Mode[] = ["exact", "compat"];
+
+interface Cell {
+  namespace: string;
+  metric: string;
+  value: string;
+}
+
+let work: string;
+let archive: string;
+let site: StaticSite;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const origin = () => new URL(site.url).origin;
+
+/** Everything wrong seen in the browser, over all tests. */
+const issues: string[] = [];
+let reported = 0;
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
+/** The working tree without its outputs, node_modules linked: a build there leaves the shared tree alone. */
+function copyProject(target: string): void {
+  for (const entry of readdirSync(ROOT)) {
+    if (NOT_COPIED.has(entry)) continue;
+    cpSync(join(ROOT, entry), join(target, entry), { recursive: true, verbatimSymlinks: true, filter: (source) => basename(source) !== ".observablehq" });
+  }
+  symlinkSync(join(ROOT, "node_modules"), join(target, "node_modules"), "dir");
+}
+
+async function build(project: string): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "test" };
+  delete env.ACCOUNTING_PRIVATE;
+  const { code, output } = await run("npm", ["run", "build"], project, env);
+  if (code !== 0) throw new Error(`npm run build exited with ${code}:\n${output}`);
+  return join(project, "dist");
+}
+
+function isLocal(url: string): boolean {
+  if (url.startsWith("data:") || url.startsWith("blob:")) return true;
+  return new URL(url).origin === origin();
+}
+
+function watch(page: Page): Page {
+  const where = () => page.url().replace(origin(), "");
+  page.on("console", (message) => {
+    if (message.type() === "error") issues.push(`console error on ${where()}: ${message.text()} (${message.location().url})`);
+  });
+  page.on("pageerror", (error) => issues.push(`page error on ${where()}: ${error.message}`));
+  page.on("dialog", (dialog) => {
+    issues.push(`${dialog.type()} dialog on ${where()}: ${dialog.message()}`);
+    void dialog.dismiss().catch(() => {});
+  });
+  page.on("response", (response) => {
+    if (response.status() >= 400) issues.push(`HTTP ${response.status()} for ${response.url()} on ${where()}`);
+  });
+  page.on("requestfailed", (request) => {
+    if (isLocal(request.url())) issues.push(`request failed on ${where()}: ${request.url()} (${request.failure()?.errorText})`);
+  });
+  return page;
+}
+
+async function cliReport(mode: Mode, period: { from?: string; to?: string }): Promise<Report> {
+  const args = ["report", "--archive", archive, "--format", "json", "--mode", mode];
+  if (period.from) args.push("--from", period.from);
+  if (period.to) args.push("--to", period.to);
+  const result = await runCli(args);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Report;
+}
+
+function accountingUrl(mode: Mode, period: { from?: string; to?: string }): string {
+  const query = new URLSearchParams();
+  if (period.from) query.set("from", period.from);
+  if (period.to) query.set("to", period.to);
+  query.set("mode", mode);
+  return `${site.url}accounting?${query}`;
+}
+
+function readCells(page: Page): Promise<Cell[]> {
+  return page.$$eval("[data-metric]", (cells) =>
+    cells.map((cell) => {
+      const data = (cell as HTMLElement).dataset;
+      return { namespace: data.namespace ?? "(missing data-namespace)", metric: data.metric ?? "", value: data.value ?? "(missing data-value)" };
+    }),
+  );
+}
+
+function close(metric: string, shown: number, expected: number): boolean {
+  if (metric.endsWith("_hours")) return shown === expected || Math.abs(shown - expected) <= 1e-9 * Math.max(Math.abs(shown), Math.abs(expected));
+  return shown === expected;
+}
+
+/** How the cells differ from the CLI's report: namespaces, metrics and values; empty when they agree. */
+function differences(cells: Cell[], expected: Report): string[] {
+  const found: string[] = [];
+  const shown = new Map<string, Map<string, string>>();
+  for (const cell of cells) {
+    const metrics = shown.get(cell.namespace) ?? new Map<string, string>();
+    if (metrics.has(cell.metric)) found.push(`two cells for ${cell.namespace || "total"} ${cell.metric}`);
+    metrics.set(cell.metric, cell.value);
+    shown.set(cell.namespace, metrics);
+  }
+  const namespaces = [...shown.keys()].filter((namespace) => namespace !== "").sort();
+  const expectedNamespaces = Object.keys(expected.namespaces).sort();
+  if (JSON.stringify(namespaces) !== JSON.stringify(expectedNamespaces)) found.push(`namespaces ${JSON.stringify(namespaces)}, CLI ${JSON.stringify(expectedNamespaces)}`);
+  for (const [namespace, usage] of [...Object.entries(expected.namespaces), ["", expected.total] as const]) {
+    const metrics = shown.get(namespace);
+    const name = namespace || "total";
+    if (!metrics) {
+      found.push(`no cells for ${name}`);
+      continue;
+    }
+    const extra = [...metrics.keys()].filter((metric) => !(METRICS as readonly string[]).includes(metric));
+    if (extra.length) found.push(`${name}: unknown metrics ${extra.join(", ")}`);
+    for (const metric of METRICS) {
+      const text = metrics.get(metric);
+      if (text === undefined) found.push(`${name} ${metric}: no cell`);
+      else if (text.trim() === "" || !close(metric, Number(text), usage[metric])) found.push(`${name} ${metric}: page ${text}, CLI ${usage[metric]}`);
+    }
+  }
+  return found;
+}
+
+/** Waits until the page's cells show `expected` (the page recomputes asynchronously), else fails with the differences. */
+async function expectShown(page: Page, expected: Report, label: string, timeout = 30_000): Promise<Cell[]> {
+  const deadline = Date.now() + timeout;
+  let cells: Cell[] = [];
+  let found: string[] = [];
+  do {
+    cells = await readCells(page).catch(() => []); // the page may be between two documents
+    found = cells.length ? differences(cells, expected) : ["no [data-metric] cell"];
+    if (!found.length) return cells;
+    await page.waitForTimeout(100);
+  } while (Date.now() < deadline);
+  expect(found, `${label}: the page differs from the CLI`).toEqual([]);
+  return cells;
+}
+
+async function waitForQuery(page: Page, query: string): Promise<void> {
+  await page.waitForURL((url) => url.search === query, { timeout: 10_000 }).catch(() => {});
+  expect(new URL(page.url()).search).toBe(query);
+}
+
+/** Every page of the build: `dist/**\/*.html` outside Framework's `_` folders, as the path the site serves. */
+function sitePages(dist: string): string[] {
+  const pages: string[] = [];
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (entry.name.startsWith("_")) continue;
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(".html")) pages.push(relative(dist, path).replace(/\.html$/, "").replace(/(^|\/)index$/, "$1"));
+    }
+  };
+  walk(dist);
+  return pages.sort();
+}
+
+let dist: string;
+
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the static site in Chromium", { timeout: 60_000 }, () => {
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (CI must run the browser tests)`);
+    work = temporaryFolder("accounting-e2e-");
+    archive = join(work, "archive");
+    await generateArchive(archive, ARCHIVE_OPTIONS);
+    const project = join(work, "project");
+    copyProject(project);
+    dist = await build(project);
+    site = await serveStatic(dist, BASE);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    context = await browser.newContext();
+    // Workers' requests included; nothing reaches the network.
+    context.on("request", (request) => {
+      if (!isLocal(request.url())) issues.push(`request to another host: ${request.url()}`);
+    });
+    await context.route((url) => !isLocal(url.href), (route) => route.abort("blockedbyclient"));
+    page = watch(await context.newPage());
+  }, 240_000);
+
+  afterEach(() => {
+    const found = issues.slice(reported);
+    reported = issues.length;
+    expect(found, "console errors, page errors, dialogs, failed or external requests").toEqual([]);
+  });
+
+  afterAll(async () => {
+    await context?.close().catch(() => {});
+    await browser?.close();
+    await site?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+    expect(issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
+  }, 30_000);
+
+  it("builds without fetching anything from a CDN", () => {
+    expect(existsSync(join(dist, "_npm")), "dist/_npm holds modules downloaded from the CDN").toBe(false);
+    expect(sitePages(dist)).toContain("accounting");
+  });
+
+  for (const mode of MODES) {
+    it(`shows the CLI's ${mode} numbers for every period`, async () => {
+      for (const period of PERIODS) {
+        const expected = await cliReport(mode, period);
+        expect(Object.keys(expected.namespaces).sort()).toEqual([...ARCHIVE_OPTIONS.namespaces].sort());
+        await page.goto(accountingUrl(mode, period));
+        const cells = await expectShown(page, expected, `${mode}, ${period.label}`);
+        expect(cells).toHaveLength((Object.keys(expected.namespaces).length + 1) * METRICS.length);
+        expect(expected.total.cpu_num_hours, period.label).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it("follows the period and mode chosen in the page: URL query and numbers", async () => {
+    await page.goto(`${site.url}accounting?mode=compat`);
+    await expectShown(page, await cliReport("compat", {}), "whole archive, compat");
+
+    // The archive's last day is 2024-07-09, so last month is June.
+    await page.selectOption("select[name=preset]", "last-month");
+    await waitForQuery(page, "?from=2024-06-01&to=2024-06-30&mode=compat");
+    await expectShown(page, await cliReport("compat", { from: "2024-06-01", to: "2024-06-30" }), "last month, compat");
+    expect(await page.inputValue("input[name=from]")).toBe("2024-06-01");
+
+    // A start after the end is ignored until the end follows.
+    await page.fill("input[name=from]", "2024-07-02");
+    await page.fill("input[name=to]", "2024-07-05");
+    await waitForQuery(page, "?from=2024-07-02&to=2024-07-05&mode=compat");
+    await expectShown(page, await cliReport("compat", { from: "2024-07-02", to: "2024-07-05" }), "custom days, compat");
+    expect(await page.inputValue("select[name=preset]")).toBe("custom");
+
+    await page.check("input[name=mode][value=exact]");
+    await waitForQuery(page, "?from=2024-07-02&to=2024-07-05&mode=exact");
+    await expectShown(page, await cliReport("exact", { from: "2024-07-02", to: "2024-07-05" }), "custom days, exact");
+
+    await page.selectOption("select[name=preset]", "whole");
+    await waitForQuery(page, "?mode=exact");
+    await expectShown(page, await cliReport("exact", {}), "whole archive, exact");
+
+    // The URL it wrote opens the same report.
+    await page.selectOption("select[name=preset]", "this-month");
+    await waitForQuery(page, "?from=2024-07-01&to=2024-07-31&mode=exact");
+    const thisMonth = await cliReport("exact", { from: "2024-07-01", to: "2024-07-31" });
+    await expectShown(page, thisMonth, "this month, exact");
+    await page.reload();
+    await expectShown(page, thisMonth, "this month, exact, reloaded");
+    expect(await page.inputValue("select[name=preset]")).toBe("this-month");
+  });
+
+  it("loads every page without errors, dialogs, failed requests or requests to other hosts", async () => {
+    const pages = sitePages(dist);
+    expect(pages).toEqual(expect.arrayContaining(["", "accounting"]));
+    const links = new Set<string>();
+    for (const path of pages) {
+      const response = await page.goto(`${site.url}${path}`, { waitUntil: "networkidle" });
+      expect(response?.status(), path).toBe(200);
+      await page.waitForFunction(() => !document.querySelector("observablehq-loading"), undefined, { timeout: 30_000 });
+      if (path === "accounting") await page.waitForSelector("[data-metric]");
+      await page.waitForTimeout(200);
+      expect(await page.locator(".observablehq--error").count(), `${path || "index"}: cells in error`).toBe(0);
+      for (const href of await page.$$eval("a[href]", (anchors) => anchors.map((a) => (a as HTMLAnchorElement).href))) {
+        const url = new URL(href);
+        if (url.protocol.startsWith("http") && url.origin === origin()) links.add(url.href.replace(url.hash, ""));
+      }
+    }
+    // Links between pages stay under the sub-path.
+    for (const link of links) {
+      expect(link.startsWith(site.url), link).toBe(true);
+      expect((await fetch(link)).status, link).toBe(200);
+    }
+  });
+});
