@@ -1,13 +1,10 @@
-import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parquetToArrow, restoreTableSql } from "../../loaders/arrow.js";
-import { openDatabase, runReport, writeParquet, type AccountingDatabase } from "../../loaders/database.js";
+import { openDatabase, runReport, type AccountingDatabase } from "../../loaders/database.js";
 import { ingestArchive } from "../../loaders/ingest.js";
 import { MODES, reportOf, reportSql, type ReportRequest, type ReportRow } from "../../loaders/report.js";
-import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
+import { jobJson, writeArchive } from "../helpers/archive.js";
+import { rows, wasmCopyOf, type Row } from "../helpers/engines.js";
 import { REFERENCE_ARCHIVE, referencePeriods } from "../helpers/reference.js";
 
 /*
@@ -16,18 +13,9 @@ import { REFERENCE_ARCHIVE, referencePeriods } from "../helpers/reference.js";
  * src/components/database.ts does, then queried with the report SQL, against native DuckDB on the same tables.
  */
 
-type WasmModule = typeof import("@duckdb/duckdb-wasm/blocking");
-type WasmDatabase = Awaited<ReturnType<WasmModule["createDuckDB"]>>;
-type Row = Record<string, unknown>;
-
-const require = createRequire(import.meta.url);
-const duckdbWasm = require("@duckdb/duckdb-wasm/dist/duckdb-node-blocking.cjs") as WasmModule;
-const WASM_DIST = dirname(require.resolve("@duckdb/duckdb-wasm/dist/duckdb-eh.wasm"));
-
 /** One archive in both engines. */
 interface Engines {
   native: AccountingDatabase;
-  /** Rows as the site's AccountingDatabase.query returns them: plain objects, bigints as numbers. */
   wasm(sql: string): Row[];
   nativeRows(sql: string): Promise<Row[]>;
   tables: string[];
@@ -36,40 +24,15 @@ interface Engines {
 
 async function loadArchive(archive: string): Promise<Engines> {
   const native = await openDatabase(await ingestArchive(archive, { pseudonymKey: "arrow-test" }));
-  const folder = temporaryFolder("accounting-arrow-");
-  const paths = await writeParquet(native, folder);
-  const db: WasmDatabase = await duckdbWasm.createDuckDB(
-    {
-      mvp: { mainModule: join(WASM_DIST, "duckdb-mvp.wasm"), mainWorker: "" },
-      eh: { mainModule: join(WASM_DIST, "duckdb-eh.wasm"), mainWorker: "" },
-    },
-    new duckdbWasm.VoidLogger(),
-    duckdbWasm.NODE_RUNTIME,
-  );
-  await db.instantiate();
-  const connection = db.connect();
-  const tables: string[] = [];
-  for (const path of paths) {
-    const name = basename(path, ".parquet");
-    const bytes = readFileSync(path);
-    const arrow = await parquetToArrow(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-    connection.insertArrowFromIPCStream(arrow.ipc, { name: `${name}_raw`, create: true });
-    connection.query(restoreTableSql(name, `${name}_raw`, arrow.timestamps));
-    tables.push(name);
-  }
+  const wasm = await wasmCopyOf(native);
   return {
     native,
-    tables,
-    wasm: (sql) =>
-      connection
-        .query(sql)
-        .toArray()
-        .map((row: { toJSON(): Row }) => Object.fromEntries(Object.entries(row.toJSON()).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]))),
-    nativeRows: async (sql) => (await native.connection.runAndReadAll(sql)).getRowObjectsJS() as Row[],
+    tables: wasm.tables,
+    wasm: wasm.query,
+    nativeRows: (sql) => rows(native, sql),
     async close() {
-      connection.close();
+      wasm.close();
       native.close();
-      await rm(folder, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { openDatabase, type AccountingDatabase } from "../../loaders/database.js";
-import { ingestArchive } from "../../loaders/ingest.js";
 import {
   GC_DELAY_HOURS,
   missedSnapshotHours,
@@ -10,15 +8,8 @@ import {
   snapshotGapsSql,
   type SnapshotGap,
 } from "../../loaders/quality.js";
-import { jobJson, writeArchive } from "../helpers/archive.js";
-
-async function databaseOf(files: Record<string, unknown>): Promise<AccountingDatabase> {
-  return openDatabase(await ingestArchive(writeArchive(files), { pseudonymKey: "k" }));
-}
-
-async function rows<T>(database: AccountingDatabase, sql: string): Promise<T[]> {
-  return (await database.connection.runAndReadAll(sql)).getRowObjectsJS() as unknown as T[];
-}
+import { jobJson } from "../helpers/archive.js";
+import { databaseOf, rows } from "../helpers/engines.js";
 
 /** Snapshots 6 h, 2 h, exactly 4 h and 24 h 30 min apart, in two namespaces. */
 const SNAPSHOTS = {

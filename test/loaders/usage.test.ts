@@ -1,23 +1,11 @@
-import { readFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parquetToArrow, restoreTableSql } from "../../loaders/arrow.js";
-import { openDatabase, runReport, writeParquet, type AccountingDatabase } from "../../loaders/database.js";
+import { openDatabase, runReport, type AccountingDatabase } from "../../loaders/database.js";
 import { ingestArchive } from "../../loaders/ingest.js";
 import { RESOURCES } from "../../loaders/job.js";
 import { problemCountsSql, problemsSql, snapshotCoverageSql, snapshotGapsSql } from "../../loaders/quality.js";
 import { dailyUsageSql, lastSnapshotJobsSql, snapshotJobsSql, type DailyUsage } from "../../loaders/usage.js";
-import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
-
-async function databaseOf(files: Record<string, unknown>): Promise<AccountingDatabase> {
-  return openDatabase(await ingestArchive(writeArchive(files), { pseudonymKey: "k" }));
-}
-
-async function rows<T>(database: AccountingDatabase, sql: string): Promise<T[]> {
-  return (await database.connection.runAndReadAll(sql)).getRowObjectsJS() as unknown as T[];
-}
+import { jobJson } from "../helpers/archive.js";
+import { databaseOf, plainRows, rows, wasmCopyOf } from "../helpers/engines.js";
 
 const job = (overrides: Record<string, unknown> = {}) => jobJson({ alloc_start: "2024-03-01T12:00:00Z", ...overrides });
 
@@ -111,47 +99,17 @@ describe("jobs per snapshot", () => {
   });
 });
 
-type WasmModule = typeof import("@duckdb/duckdb-wasm/blocking");
-type Row = Record<string, unknown>;
-
-/** The sample's Parquet tables as the site loads them into DuckDB-WASM (its node build, same wasm, no ICU). */
-async function sampleInWasm(native: AccountingDatabase): Promise<(sql: string) => Row[]> {
-  const require = createRequire(import.meta.url);
-  const duckdb = require("@duckdb/duckdb-wasm/dist/duckdb-node-blocking.cjs") as WasmModule;
-  const dist = dirname(require.resolve("@duckdb/duckdb-wasm/dist/duckdb-eh.wasm"));
-  const db = await duckdb.createDuckDB(
-    { mvp: { mainModule: join(dist, "duckdb-mvp.wasm"), mainWorker: "" }, eh: { mainModule: join(dist, "duckdb-eh.wasm"), mainWorker: "" } },
-    new duckdb.VoidLogger(),
-    duckdb.NODE_RUNTIME,
-  );
-  await db.instantiate();
-  const connection = db.connect();
-  const folder = temporaryFolder("accounting-usage-");
-  for (const path of await writeParquet(native, folder)) {
-    const name = basename(path, ".parquet");
-    const bytes = readFileSync(path);
-    const arrow = await parquetToArrow(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-    connection.insertArrowFromIPCStream(arrow.ipc, { name: `${name}_raw`, create: true });
-    connection.query(restoreTableSql(name, `${name}_raw`, arrow.timestamps));
-  }
-  await rm(folder, { recursive: true, force: true });
-  return (sql) =>
-    connection
-      .query(sql)
-      .toArray()
-      .map((row: { toJSON(): Row }) => Object.fromEntries(Object.entries(row.toJSON()).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v])));
-}
-
 describe("in the browser's DuckDB-WASM", () => {
   it("every query of the usage and quality pages gives what native DuckDB gives", async () => {
     const native = await openDatabase(await ingestArchive("data/sample", { pseudonymKey: "k" }));
-    const wasm = await sampleInWasm(native);
+    const wasm = await wasmCopyOf(native);
     const queries = [dailyUsageSql(), snapshotJobsSql(), lastSnapshotJobsSql(), snapshotGapsSql(), snapshotCoverageSql(), problemCountsSql(), problemsSql()];
     for (const sql of queries) {
       const expected = (await native.connection.runAndReadAll(sql)).getRowObjectsJS();
       expect(expected.length, sql).toBeGreaterThan(0);
-      expect(wasm(sql), sql).toEqual(expected.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]))));
+      expect(wasm.query(sql), sql).toEqual(plainRows(expected));
     }
+    wasm.close();
     native.close();
   }, 60_000);
 });
