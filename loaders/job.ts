@@ -29,6 +29,21 @@ export type JobReading = { job: Job } | { jobId: string | null; reason: string }
 
 class InvalidJob extends Error {}
 
+/** A job's times repeat in every snapshot that lists it: parse each text once (a bounded, pure cache). */
+function memoized(parse: (text: string) => Micros | undefined): (text: string) => Micros | undefined {
+  const cache = new Map<string, Micros | undefined>();
+  return (text) => {
+    if (cache.has(text)) return cache.get(text);
+    if (cache.size >= 200_000) cache.clear();
+    const time = parse(text);
+    cache.set(text, time);
+    return time;
+  };
+}
+
+const parseInstant = memoized(parseRfc3339);
+const parseSubmit = memoized(parseSubmitTime);
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -96,9 +111,9 @@ export function readJob(value: unknown): JobReading {
         dockerImage: optionalString(value, "docker_image"),
         datacenter: optionalString(value, "datacenter"),
         allocId: optionalString(value, "alloc_ID"),
-        submitTime: optionalTime(value, "submit_time", parseSubmitTime),
-        allocStart: optionalTime(value, "alloc_start", parseRfc3339),
-        allocEnd: optionalTime(value, "alloc_end", parseRfc3339),
+        submitTime: optionalTime(value, "submit_time", parseSubmit),
+        allocStart: optionalTime(value, "alloc_start", parseInstant),
+        allocEnd: optionalTime(value, "alloc_end", parseInstant),
         resources: readResources(value.resources),
       },
     };

@@ -1,3 +1,4 @@
+import { Buffer, isUtf8 } from "node:buffer";
 import { readJob, type Job } from "./job.js";
 import type { Micros } from "./time.js";
 
@@ -24,12 +25,8 @@ function parseJson(file: string, bytes: Uint8Array): { value: unknown } | { prob
   const fail = (reason: string) => ({ problem: { file, namespace: null, job: null, reason } });
   if (bytes.length === 0) return fail("empty file");
   if (bytes.includes(0)) return fail("binary file (NUL byte), not JSON");
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return fail("not UTF-8 text");
-  }
+  if (!isUtf8(bytes)) return fail("not UTF-8 text");
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
   if (text.trim() === "") return fail("empty file");
   try {
     return { value: JSON.parse(text) };
