@@ -1,6 +1,17 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
+import {
+  DOUBLE,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  DuckDBTimestampTZValue,
+  INTEGER,
+  TIMESTAMPTZ,
+  VARCHAR,
+  type DuckDBConnection,
+  type DuckDBType,
+  type DuckDBValue,
+} from "@duckdb/node-api";
 import type { ArchiveTables } from "./ingest.js";
 import { reportOf, reportSql, sqlString, type Report, type ReportRequest, type ReportRow } from "./report.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "./schema.js";
@@ -11,31 +22,30 @@ export interface AccountingDatabase {
   close(): void;
 }
 
+/** DuckDB's vector size: the most rows a data chunk holds. */
+const CHUNK_ROWS = 2048;
+
 function quote(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;
 }
 
-function append(appender: DuckDBAppender, type: ColumnType, value: CellValue): void {
-  if (value === null) return appender.appendNull();
-  switch (type) {
-    case "VARCHAR":
-      return appender.appendVarchar(String(value));
-    case "INTEGER":
-      return appender.appendInteger(Number(value));
-    case "DOUBLE":
-      return appender.appendDouble(Number(value));
-    case "TIMESTAMPTZ":
-      return appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(value)));
-  }
+const DUCKDB_TYPES: Record<ColumnType, DuckDBType> = { VARCHAR, INTEGER, DOUBLE, TIMESTAMPTZ };
+
+function duckdbValue(type: ColumnType, value: CellValue): DuckDBValue {
+  return value !== null && type === "TIMESTAMPTZ" ? new DuckDBTimestampTZValue(BigInt(value)) : value;
 }
 
+/** Appends rows a chunk at a time: several times faster than a value at a time. */
 async function loadTable<Row>(connection: DuckDBConnection, table: TableSchema<Row>, rows: Row[]): Promise<void> {
   const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
   await connection.run(`CREATE TABLE ${quote(table.name)} (${columns})`);
   const appender = await connection.createAppender(table.name);
-  for (const row of rows) {
-    for (const column of table.columns) append(appender, column.type, column.value(row));
-    appender.endRow();
+  const types = table.columns.map((column) => DUCKDB_TYPES[column.type]);
+  for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+    const slice = rows.slice(start, start + CHUNK_ROWS);
+    const chunk = DuckDBDataChunk.create(types, slice.length);
+    chunk.setColumns(table.columns.map((column) => slice.map((row) => duckdbValue(column.type, column.value(row)))));
+    appender.appendDataChunk(chunk);
   }
   appender.closeSync();
 }
