@@ -47,7 +47,7 @@ what it would be without them. Exit status: 0 done, 1 an archive with no usable 
 class UnusableArchive extends Error {}
 
 async function load(archive: string, io: Io, pseudonymKey: string, privateBuild = false): Promise<{ tables: ArchiveTables; database: AccountingDatabase }> {
-  const progress = createProgress(io.stderr, "reading snapshots");
+  const progress = createProgress(io.stderr, "snapshots");
   const tables = await ingestArchive(archive, { pseudonymKey, private: privateBuild, onProgress: progress.update });
   progress.done();
   if (tables.snapshots.length === 0) throw new UnusableArchive(`no snapshot with jobs in ${resolve(archive, "snapshots")}`);

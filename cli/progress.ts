@@ -3,7 +3,9 @@ export interface Progress {
   done(): void;
 }
 
-/** A one-line counter with a rate, redrawn at most every 100 ms on a terminal; nothing otherwise. */
+const BAR_WIDTH = 30;
+
+/** A progress bar with a rate, redrawn at most every 100 ms on a terminal; nothing otherwise. */
 export function createProgress(stream: { write(text: string): unknown; isTTY?: boolean }, label: string): Progress {
   if (!stream.isTTY) return { update() {}, done() {} };
   const started = performance.now();
@@ -16,7 +18,8 @@ export function createProgress(stream: { write(text: string): unknown; isTTY?: b
       drawn = now;
       shown = true;
       const rate = done / Math.max((now - started) / 1000, 1e-3);
-      stream.write(`\r${label}: ${done}/${total} (${Math.round(rate)}/s)\x1b[K`);
+      const filled = total ? Math.round((BAR_WIDTH * done) / total) : BAR_WIDTH;
+      stream.write(`\r${label} [${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ${done}/${total}, ${Math.round(rate)}/s\x1b[K`);
     },
     done() {
       if (shown) stream.write("\r\x1b[K");
