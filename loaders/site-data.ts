@@ -6,7 +6,7 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
-import { openDatabase, writeParquet } from "./database.js";
+import { openDatabase, writeSiteParquet } from "./database.js";
 import { contentFingerprint } from "./fingerprint.js";
 import { ingestArchive, type IngestOptions } from "./ingest.js";
 import { knownIssuesPathFrom } from "./known-issues.js";
@@ -57,7 +57,10 @@ export function siteDataFingerprint(build: SiteBuild): string {
   return contentFingerprint([build.archive, pipeline], [build.ingest.pseudonymKey, String(build.private), knownIssues]);
 }
 
-/** Ingests the archive and writes its Parquet tables to `output` as one tar, byte for byte the same for the same archive. */
+/**
+ * Ingests the archive and writes the site's copy of its tables (loaders/site-tables.ts) to `output` as one tar of
+ * Parquet files, byte for byte the same for the same archive.
+ */
 export async function writeSiteData(build: SiteBuild, output: Output): Promise<void> {
   const tables = await ingestArchive(build.archive, build.ingest);
   const database = await openDatabase(tables);
@@ -65,7 +68,7 @@ export async function writeSiteData(build: SiteBuild, output: Output): Promise<v
   try {
     const tar = pack();
     const done = pipeline(tar, output);
-    for (const path of await writeParquet(database, folder)) {
+    for (const path of await writeSiteParquet(database, folder)) {
       tar.entry({ name: basename(path), mtime: new Date(0), uid: 0, gid: 0, mode: 0o644 }, await readFile(path));
     }
     tar.finalize();

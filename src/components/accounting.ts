@@ -72,7 +72,9 @@ export function periodInput(initial: AccountingState, today: string): HTMLFormEl
 
   form.addEventListener("input", (event) => {
     if (event.target === form) return;
-    event.stopPropagation();
+    // Not only propagation: Framework's view() listens on this form too, and would recompute the page for the
+    // field's own event as well as for the form's below (a second report query, which the page waited for).
+    event.stopImmediatePropagation();
     let state: AccountingState;
     if (event.target === preset) {
       const choice = preset.value as Preset | "whole" | "custom";

@@ -1,14 +1,15 @@
 import * as duckdb from "@duckdb/duckdb-wasm";
 import { FileAttachment } from "observablehq:stdlib";
-import { parquetToArrow, restoreTableSql } from "../loaders/arrow.js";
+import { parquetToArrow } from "../loaders/arrow.js";
 
-/** Read with `.arrayBuffer()` right at the call: Framework would otherwise add its CDN Parquet reader. */
+/**
+ * The site's copy of the tables (loaders/site-tables.ts), every one a page queries. Read with `.arrayBuffer()`
+ * right at the call: Framework would otherwise add its CDN Parquet reader.
+ */
 const TABLES = {
   intervals: () => FileAttachment("../data/accounting/intervals.parquet").arrayBuffer(),
   snapshots: () => FileAttachment("../data/accounting/snapshots.parquet").arrayBuffer(),
   problems: () => FileAttachment("../data/accounting/problems.parquet").arrayBuffer(),
-  jobs: () => FileAttachment("../data/accounting/jobs.parquet").arrayBuffer(),
-  users: () => FileAttachment("../data/accounting/users.parquet").arrayBuffer(),
 };
 
 export type Row = Record<string, unknown>;
@@ -25,15 +26,15 @@ function plain(value: unknown): unknown {
 export async function openAccountingDatabase(): Promise<AccountingDatabase> {
   const worker = new Worker(FileAttachment("../data/duckdb-browser-eh.worker.js").href);
   const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
-  await db.instantiate(FileAttachment("../data/duckdb-eh.wasm").href);
+  // The worker fetches and compiles the wasm while this thread fetches and decodes the tables.
+  const instantiated = db.instantiate(FileAttachment("../data/duckdb-eh.wasm").href);
+  const tables = Object.entries(TABLES).map(async ([name, read]) => ({ name, arrow: await parquetToArrow(await read()) }));
+  await Promise.all([instantiated, ...tables]);
   const connection = await db.connect();
-  await Promise.all(
-    Object.entries(TABLES).map(async ([name, read]) => {
-      const arrow = await parquetToArrow(await read());
-      await connection.insertArrowFromIPCStream(arrow.ipc, { name: `${name}_raw`, create: true });
-      await connection.query(restoreTableSql(name, `${name}_raw`, arrow.timestamps));
-    }),
-  );
+  for (const table of tables) {
+    const { name, arrow } = await table;
+    await connection.insertArrowFromIPCStream(arrow.ipc, { name, create: true });
+  }
   return {
     async query<T>(sql: string) {
       const result = await connection.query(sql);

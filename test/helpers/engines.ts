@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
-import { parquetToArrow, restoreTableSql } from "../../loaders/arrow.js";
-import { openDatabase, writeParquet, type AccountingDatabase } from "../../loaders/database.js";
+import { parquetToArrow } from "../../loaders/arrow.js";
+import { openDatabase, writeSiteParquet, type AccountingDatabase } from "../../loaders/database.js";
 import { ingestArchive } from "../../loaders/ingest.js";
 import { temporaryFolder, writeArchive } from "./archive.js";
 
@@ -26,15 +26,14 @@ export function plainRows(rows: Row[]): Row[] {
 
 export interface WasmDatabase {
   tables: string[];
+  /** Decodes Parquet with loaders/arrow.ts and inserts it as the table `name`, as src/components/database.ts does. */
+  insertParquet(name: string, path: string): Promise<void>;
   query(sql: string): Row[];
   close(): void;
 }
 
-/**
- * The tables of `native` as the site loads them: written to Parquet, decoded by loaders/arrow.ts into Arrow IPC,
- * inserted into DuckDB-WASM (its node build: the same wasm as the site's, no ICU, no extensions).
- */
-export async function wasmCopyOf(native: AccountingDatabase): Promise<WasmDatabase> {
+/** An empty DuckDB-WASM: its node build, the same wasm as the site's, no ICU, no extensions. */
+export async function openWasm(): Promise<WasmDatabase> {
   const require = createRequire(import.meta.url);
   const duckdb = require("@duckdb/duckdb-wasm/dist/duckdb-node-blocking.cjs") as WasmModule;
   const dist = dirname(require.resolve("@duckdb/duckdb-wasm/dist/duckdb-eh.wasm"));
@@ -45,20 +44,28 @@ export async function wasmCopyOf(native: AccountingDatabase): Promise<WasmDataba
   );
   await db.instantiate();
   const connection = db.connect();
-  const folder = temporaryFolder("accounting-wasm-");
   const tables: string[] = [];
-  for (const path of await writeParquet(native, folder)) {
-    const name = basename(path, ".parquet");
-    const bytes = readFileSync(path);
-    const arrow = await parquetToArrow(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-    connection.insertArrowFromIPCStream(arrow.ipc, { name: `${name}_raw`, create: true });
-    connection.query(restoreTableSql(name, `${name}_raw`, arrow.timestamps));
-    tables.push(name);
-  }
-  await rm(folder, { recursive: true, force: true });
   return {
     tables,
+    async insertParquet(name, path) {
+      const bytes = readFileSync(path);
+      const arrow = await parquetToArrow(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+      connection.insertArrowFromIPCStream(arrow.ipc, { name, create: true });
+      tables.push(name);
+    },
     query: (sql) => plainRows(connection.query(sql).toArray().map((row: { toJSON(): Row }) => row.toJSON())),
     close: () => connection.close(),
   };
+}
+
+/**
+ * The tables of `native` as the site loads them: the site's copy (loaders/site-tables.ts) written to Parquet as
+ * the build writes it, decoded and inserted into DuckDB-WASM as the browser does (see openWasm).
+ */
+export async function wasmCopyOf(native: AccountingDatabase): Promise<WasmDatabase> {
+  const wasm = await openWasm();
+  const folder = temporaryFolder("accounting-wasm-");
+  for (const path of await writeSiteParquet(native, folder)) await wasm.insertParquet(basename(path, ".parquet"), path);
+  await rm(folder, { recursive: true, force: true });
+  return wasm;
 }

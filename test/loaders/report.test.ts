@@ -55,3 +55,27 @@ describe("periods", () => {
     }
   });
 });
+
+describe("reports", () => {
+  it("are the same to the last bit however often they run, on more intervals than a row group holds", async () => {
+    const hour = 3_600_000_000;
+    const t0 = Date.UTC(2024, 0, 1) * 1000;
+    const intervals = Array.from({ length: 300_000 }, (_, i) => ({
+      namespace: `vo${i % 3}`,
+      jobId: `job-${i}`,
+      owner: `owner-${i % 97}`,
+      allocId: null,
+      start: t0 + (i % 5000) * hour + (i % 7) * 1234,
+      end: t0 + (i % 5000) * hour + ((i % 11) + 1) * hour / 3,
+      firstSnapshot: t0 + (i % 5000) * hour,
+      lastSnapshot: t0 + (i % 5000) * hour,
+      resources: { cpu_num: (i % 13) + 0.5, cpu_MHz: 2500.25, gpu_num: i % 2, memory_MB: 1000 + (i % 17) / 3, disk_MB: 10000 },
+    }));
+    const snapshots = ["vo0", "vo1", "vo2"].map((namespace) => ({ time: t0, file: "s.json", namespace, counts: { running: 0, dead: 0, queued: 0, starting: 0, down: 0, failed: 0, complete: 0, error: 0, other: 0, skipped: 0 } }));
+    const big = await openDatabase({ intervals, snapshots, jobs: [], problems: [], users: [] });
+    const results = new Set<string>();
+    for (let run = 0; run < 8; run++) results.add(JSON.stringify(await runReport(big, { mode: "exact", from: "2024-01-01", to: "2024-06-30" })));
+    big.close();
+    expect(results.size).toBe(1);
+  }, 60_000);
+});

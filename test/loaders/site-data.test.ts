@@ -1,11 +1,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
+import { openDatabase, runReport } from "../../loaders/database.js";
 import { contentFingerprint, dropStaleLoaderOutputs } from "../../loaders/fingerprint.js";
+import { ingestArchive } from "../../loaders/ingest.js";
+import { pseudonym } from "../../loaders/pseudonym.js";
+import { problemsSql } from "../../loaders/quality.js";
+import { MODES, reportOf, reportSql, type ReportRow } from "../../loaders/report.js";
 import { siteBuildFrom, siteDataFingerprint, writeSiteData } from "../../loaders/site-data.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
+import { REFERENCE_ARCHIVE, referencePeriods } from "../helpers/reference.js";
 
 async function tarOf(archive: string, env: Record<string, string>): Promise<Buffer> {
   const output = new PassThrough();
@@ -15,29 +22,91 @@ async function tarOf(archive: string, env: Record<string, string>): Promise<Buff
   return Buffer.concat(chunks);
 }
 
-async function entries(tar: Buffer): Promise<string[]> {
-  const names: string[] = [];
+/** The tar's members, in order. */
+async function entries(tar: Buffer): Promise<Map<string, Buffer>> {
+  const members = new Map<string, Buffer>();
   const reader = extract();
   reader.on("entry", (header, stream, next) => {
-    names.push(header.name);
-    stream.resume();
-    stream.on("end", next);
+    const chunks: Buffer[] = [];
+    stream.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
+    stream.on("end", () => {
+      members.set(header.name, Buffer.concat(chunks));
+      next();
+    });
   });
   const done = new Promise<void>((resolve) => reader.on("finish", () => resolve()));
   reader.end(tar);
   await done;
-  return names;
+  return members;
 }
 
-describe("writeSiteData", () => {
-  const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson()] }, "2024-03-01T06:00:00.json": { vo: [jobJson()] } });
+/** The site's tables, from the tar, in native DuckDB. */
+async function siteTablesOf(tar: Buffer): Promise<DuckDBConnection> {
+  const folder = temporaryFolder("accounting-site-tables-");
+  const connection = await (await DuckDBInstance.create(":memory:")).connect();
+  for (const [name, bytes] of await entries(tar)) {
+    writeFileSync(join(folder, name), bytes);
+    await connection.run(`CREATE TABLE "${name.replace(/\.parquet$/, "")}" AS SELECT * FROM '${join(folder, name)}'`);
+  }
+  return connection;
+}
 
-  it("writes every Parquet table into one tar, byte for byte the same for the same archive and key", async () => {
+const described = async (connection: DuckDBConnection, table: string) =>
+  (await connection.runAndReadAll(`DESCRIBE "${table}"`)).getRowObjectsJS().map((row) => `${String(row.column_name)} ${String(row.column_type)}`);
+
+describe("writeSiteData", () => {
+  const owners = ["alice@egi.eu", "bob@egi.eu", "carol@egi.eu", "dave@egi.eu", "erin@egi.eu"];
+  const jobs = owners.map((owner, i) => jobJson({ job_ID: `job-${i}`, name: `module-${i}`, owner, alloc_ID: `alloc-${i}` }));
+  const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: jobs }, "2024-03-01T06:00:00.json": { vo: jobs, other: [jobs[0]] } });
+
+  it("writes the site's copy of the tables into one tar, byte for byte the same for the same archive and key", async () => {
     const tar = await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "k" });
-    expect(await entries(tar)).toEqual(["intervals.parquet", "snapshots.parquet", "problems.parquet", "jobs.parquet", "users.parquet"]);
+    expect([...(await entries(tar)).keys()]).toEqual(["intervals.parquet", "snapshots.parquet", "problems.parquet"]);
     expect(tar.equals(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "k" }))).toBe(true);
-    expect(tar.equals(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "other" }))).toBe(false);
   });
+
+  it("ships only the columns the pages query, with jobs and owners as small integers in the order of the owners' pseudonyms", async () => {
+    for (const key of ["k", "another key"]) {
+      const site = await siteTablesOf(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: key }));
+      expect(await described(site, "intervals")).toEqual([
+        "namespace VARCHAR",
+        "job_id INTEGER",
+        "owner INTEGER",
+        ...["start_time", "end_time", "first_snapshot", "last_snapshot"].map((name) => `${name} TIMESTAMP WITH TIME ZONE`),
+        ...["cpu_num", "cpu_MHz", "gpu_num", "memory_MB", "disk_MB"].map((name) => `${name} DOUBLE`),
+      ]);
+      expect(await described(site, "snapshots")).toEqual(["time TIMESTAMP WITH TIME ZONE", "namespace VARCHAR", "running INTEGER", "queued INTEGER"]);
+      expect(await described(site, "problems")).toEqual(["file VARCHAR", "namespace VARCHAR", "job VARCHAR", "reason VARCHAR"]);
+      const numbered = (await site.runAndReadAll("SELECT namespace, job_id, owner FROM intervals ORDER BY namespace, owner")).getRowObjectsJS();
+      const byPseudonym = [...owners].sort((a, b) => (pseudonym(key, a) < pseudonym(key, b) ? -1 : 1));
+      // other's job is alice's job-0: another namespace, so another job, and the same owner.
+      const alice = byPseudonym.indexOf("alice@egi.eu") + 1;
+      expect(numbered).toEqual([
+        { namespace: "other", job_id: 1, owner: alice },
+        ...byPseudonym.map((owner, i) => ({ namespace: "vo", job_id: 2 + owners.indexOf(owner), owner: i + 1 })),
+      ]);
+    }
+  });
+
+  it("gives the same reports and problems as the documented tables, for every reference period in both modes, to the last bit", async () => {
+    const build = siteBuildFrom({ ACCOUNTING_ARCHIVE: REFERENCE_ARCHIVE, ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {});
+    const documented = await openDatabase(await ingestArchive(REFERENCE_ARCHIVE, build.ingest));
+    const site = await siteTablesOf(await tarOf(REFERENCE_ARCHIVE, { ACCOUNTING_PSEUDONYM_KEY: "k" }));
+    try {
+      for (const mode of MODES) {
+        for (const { from, to } of referencePeriods(mode)) {
+          const request = { from, to, mode };
+          const fromSite = reportOf(request, (await site.runAndReadAll(reportSql(request))).getRowObjectsJS() as unknown as ReportRow[]);
+          expect(JSON.stringify(fromSite), `${mode} ${from ?? ""}:${to ?? ""}`).toBe(JSON.stringify(await runReport(documented, request)));
+        }
+      }
+      const problems = (await site.runAndReadAll(problemsSql())).getRowObjectsJS();
+      expect(problems.length).toBeGreaterThan(0);
+      expect(problems).toEqual((await documented.connection.runAndReadAll(problemsSql())).getRowObjectsJS());
+    } finally {
+      documented.close();
+    }
+  }, 60_000);
 
   it("warns when pseudonyms are random, and builds privately only when asked", () => {
     const warnings: string[] = [];

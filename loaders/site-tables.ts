@@ -1,0 +1,35 @@
+/**
+ * The site's own copy of the tables: only the tables and columns its pages query, in types that compress. The
+ * browser downloads these, not the documented tables of `accounting ingest --out` (loaders/schema.ts), and runs
+ * the same SQL on them (loaders/report.ts, usage.ts, quality.ts): every column keeps its name and meaning.
+ *
+ * - `intervals` without `alloc_id`; `job_id` and `owner` are small integers, the same for the same job (namespace
+ *   and id) or owner: the pages only count distinct ones. Owners are numbered in the order of their keyed
+ *   pseudonyms, so the numbers say nothing of the ids without the key.
+ * - `snapshots` without `file` and the counts no page shows.
+ * - `problems` as it is: the Data quality page lists it.
+ * - no `jobs` nor `users`: no page reads them.
+ *
+ * Rows keep the order of the tables the CLI queries: `fsum` adds in scan order, and the same order gives the same
+ * bits.
+ */
+
+export interface SiteTable {
+  name: "intervals" | "snapshots" | "problems";
+  /** A query over the documented tables of an AccountingDatabase. */
+  sql: string;
+}
+
+export const SITE_TABLES: readonly SiteTable[] = [
+  {
+    name: "intervals",
+    sql: `SELECT i.namespace,
+  dense_rank() OVER (ORDER BY i.namespace, i.job_id)::INTEGER AS job_id,
+  dense_rank() OVER (ORDER BY u.pseudonym, i.owner)::INTEGER AS owner,
+  i.start_time, i.end_time, i.first_snapshot, i.last_snapshot, i.cpu_num, i.cpu_MHz, i.gpu_num, i.memory_MB, i.disk_MB
+FROM intervals i LEFT JOIN users u ON u.owner = i.owner
+ORDER BY i.rowid`,
+  },
+  { name: "snapshots", sql: "SELECT time, namespace, running, queued FROM snapshots ORDER BY rowid" },
+  { name: "problems", sql: "SELECT file, namespace, job, reason FROM problems ORDER BY rowid" },
+];
