@@ -1,4 +1,5 @@
-import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { readSnapshot, type Problem, type Snapshot } from "./snapshot.js";
 import { parseSnapshotName, type Micros } from "./time.js";
@@ -75,9 +76,10 @@ export async function listSnapshotFiles(archive: string): Promise<SnapshotListin
 
 export type ArchiveItem = { snapshot: Snapshot } | { problem: Problem };
 
-async function readBytes(archive: string, file: string): Promise<Uint8Array | Problem> {
+/** Synchronously: an ingest has nothing else to do meanwhile, and awaiting 2,915 reads made it 1 s slower (of 4.9). */
+function readBytes(archive: string, file: string): Uint8Array | Problem {
   try {
-    return await readFile(join(archive, file));
+    return readFileSync(join(archive, file));
   } catch (error) {
     return { file, namespace: null, job: null, reason: `unreadable file (${(error as NodeJS.ErrnoException).code ?? error})` };
   }
@@ -94,7 +96,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export async function* readSnapshots(archive: string, files: SnapshotFile[]): AsyncGenerator<ArchiveItem> {
   let winner: { file: string; time: Micros; bytes: Uint8Array } | undefined;
   for (const { file, time } of files) {
-    const bytes = await readBytes(archive, file);
+    const bytes = readBytes(archive, file);
     if (!(bytes instanceof Uint8Array)) {
       yield { problem: bytes };
       continue;

@@ -37,20 +37,32 @@ export function createJobCatalog(): JobCatalog {
     add(namespace, job, snapshot) {
       const key = `${namespace}\u0000${job.id}`;
       const known = jobs.get(key);
-      jobs.set(key, {
-        namespace,
-        jobId: job.id,
-        kind: job.kind,
-        owner: job.owner,
-        dockerImage: job.dockerImage ?? known?.dockerImage ?? null,
-        datacenter: job.datacenter ?? known?.datacenter ?? null,
-        submitTime: earliest(known?.submitTime ?? null, job.submitTime),
-        firstStart: earliest(known?.firstStart ?? null, job.allocStart),
-        lastEnd: latest(known?.lastEnd ?? null, job.allocEnd),
-        firstSeen: known?.firstSeen ?? snapshot,
-        lastSeen: snapshot,
-        lastStatus: job.status,
-      });
+      if (!known) {
+        jobs.set(key, {
+          namespace,
+          jobId: job.id,
+          kind: job.kind,
+          owner: job.owner,
+          dockerImage: job.dockerImage,
+          datacenter: job.datacenter,
+          submitTime: job.submitTime,
+          firstStart: job.allocStart,
+          lastEnd: job.allocEnd,
+          firstSeen: snapshot,
+          lastSeen: snapshot,
+          lastStatus: job.status,
+        });
+        return;
+      }
+      known.kind = job.kind;
+      known.owner = job.owner;
+      known.dockerImage = job.dockerImage ?? known.dockerImage;
+      known.datacenter = job.datacenter ?? known.datacenter;
+      known.submitTime = earliest(known.submitTime, job.submitTime);
+      known.firstStart = earliest(known.firstStart, job.allocStart);
+      known.lastEnd = latest(known.lastEnd, job.allocEnd);
+      known.lastSeen = snapshot;
+      known.lastStatus = job.status;
     },
     summaries() {
       return [...jobs.values()];
