@@ -56,6 +56,8 @@ async function load(archive: string, io: Io, pseudonymKey: string, privateBuild 
 
 function listProblems(tables: ArchiveTables, io: Io): void {
   for (const problem of tables.problems) io.stderr.write(`${formatProblem(problem)}\n`);
+  const count = tables.problems.length;
+  if (count) io.stderr.write(`${count} ${count === 1 ? "file or job" : "files or jobs"} skipped: every number is what it would be without them\n`);
 }
 
 function checkNamespaces(tables: ArchiveTables, requested: string[] | undefined): void {
