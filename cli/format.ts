@@ -1,5 +1,5 @@
 import Table from "cli-table3";
-import { HOUR_METRICS, METRICS, type Metric, type Report, type Usage } from "../loaders/report.js";
+import { HOUR_METRICS, METRICS, MODE_DESCRIPTIONS, type Metric, type Report, type Usage } from "../loaders/report.js";
 import { reportCsv } from "../loaders/csv.js";
 import type { Problem } from "../loaders/snapshot.js";
 import type { Format } from "./options.js";
@@ -32,11 +32,7 @@ function formatTable(report: Report): string {
     for (const metric of METRICS) table.push([LABELS[metric], String(usage[metric])]);
     return `${title}\n${table.toString()}`;
   });
-  return `${blocks.join("\n\n")}\n\nMode ${report.mode}: ${
-    report.mode === "exact"
-      ? "usage clipped to the period's days (UTC), so adjacent periods add up."
-      : "upstream usage_stats.py's rule: usage after the period's last snapshot is not counted."
-  }\n`;
+  return `${blocks.join("\n\n")}\n\nMode ${report.mode}: ${MODE_DESCRIPTIONS[report.mode]}\n`;
 }
 
 export function formatReport(report: Report, format: Format): string {

@@ -93,7 +93,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * Reads listed snapshot files one at a time, in order. Of several files with the same time, the first
  * valid one in path order is used; the others are reported, as identical or as conflicting.
  */
-export async function* readSnapshots(archive: string, files: SnapshotFile[]): AsyncGenerator<ArchiveItem> {
+export function* readSnapshots(archive: string, files: SnapshotFile[]): Generator<ArchiveItem> {
   let winner: { file: string; time: Micros; bytes: Uint8Array } | undefined;
   for (const { file, time } of files) {
     const bytes = readBytes(archive, file);

@@ -13,9 +13,10 @@ import {
   type DuckDBValue,
 } from "@duckdb/node-api";
 import type { ArchiveTables } from "./ingest.js";
-import { reportOf, reportSql, sqlString, type Report, type ReportRequest, type ReportRow } from "./report.js";
+import { reportOf, reportSql, type Report, type ReportRequest, type ReportRow } from "./report.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "./schema.js";
 import { SITE_TABLES } from "./site-tables.js";
+import { sqlIdentifier as quote, sqlString } from "./sql.js";
 
 /** An in-memory DuckDB holding the tables of one archive. */
 export interface AccountingDatabase {
@@ -25,10 +26,6 @@ export interface AccountingDatabase {
 
 /** DuckDB's vector size: the most rows a data chunk holds. */
 const CHUNK_ROWS = 2048;
-
-function quote(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`;
-}
 
 const DUCKDB_TYPES: Record<ColumnType, DuckDBType> = { VARCHAR, INTEGER, DOUBLE, TIMESTAMPTZ };
 
@@ -65,35 +62,39 @@ export async function openDatabase(tables: ArchiveTables): Promise<AccountingDat
   };
 }
 
-/** Writes every table to `<folder>/<table>.parquet` (zstd), rows in a stable order; returns the paths. */
-export async function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
+/** A query whose rows become `<name>.parquet`. */
+interface ParquetFile {
+  name: string;
+  sql: string;
+}
+
+async function copyToParquet(database: AccountingDatabase, folder: string, files: readonly ParquetFile[], options: string): Promise<string[]> {
   await mkdir(folder, { recursive: true });
   const paths: string[] = [];
-  for (const table of TABLES) {
-    const path = join(folder, `${table.name}.parquet`);
-    const order = table.orderBy.length ? ` ORDER BY ${table.orderBy.map(quote).join(", ")}` : "";
-    await database.connection.run(`COPY (SELECT * FROM ${quote(table.name)}${order}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`);
+  for (const { name, sql } of files) {
+    const path = join(folder, `${name}.parquet`);
+    await database.connection.run(`COPY (${sql}) TO ${sqlString(path)} (${options})`);
     paths.push(path);
   }
   return paths;
 }
 
-/**
- * DuckDB's Parquet options for the site's copy. Level 19 and format v2 (DELTA_BINARY_PACKED times and ids,
- * RLE_DICTIONARY elsewhere, both decoded by hyparquet) make the 2-year archive's intervals 1.9 MB instead of 2.2 MB.
- */
-const SITE_PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 19, PARQUET_VERSION v2";
+/** Writes every documented table to `<folder>/<table>.parquet` (zstd), rows in a stable order; returns the paths. */
+export function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
+  const files = TABLES.map((table) => ({
+    name: table.name,
+    sql: `SELECT * FROM ${quote(table.name)}${table.orderBy.length ? ` ORDER BY ${table.orderBy.map(quote).join(", ")}` : ""}`,
+  }));
+  return copyToParquet(database, folder, files, "FORMAT parquet, COMPRESSION zstd");
+}
 
-/** Writes the site's copy of the tables (loaders/site-tables.ts) to `<folder>/<table>.parquet`; returns the paths. */
-export async function writeSiteParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
-  await mkdir(folder, { recursive: true });
-  const paths: string[] = [];
-  for (const table of SITE_TABLES) {
-    const path = join(folder, `${table.name}.parquet`);
-    await database.connection.run(`COPY (${table.sql}) TO ${sqlString(path)} (${SITE_PARQUET_OPTIONS})`);
-    paths.push(path);
-  }
-  return paths;
+/**
+ * Writes the site's copy of the tables (loaders/site-tables.ts); returns the paths. Level 19 and format v2
+ * (DELTA_BINARY_PACKED times and ids, RLE_DICTIONARY elsewhere, both decoded by hyparquet) make the 2-year
+ * archive's intervals 1.9 MB instead of 2.2 MB.
+ */
+export function writeSiteParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
+  return copyToParquet(database, folder, SITE_TABLES, "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 19, PARQUET_VERSION v2");
 }
 
 export async function runReport(database: AccountingDatabase, request: ReportRequest): Promise<Report> {

@@ -25,8 +25,8 @@ function filesUnder(folder: string): string[] {
 export function contentFingerprint(folders: string[], settings: string[]): string {
   const hash = createHash("sha256");
   for (const setting of settings) hash.update(`${setting}\0`);
-  for (const folder of folders) {
-    hash.update(`${folders.indexOf(folder)}\0`);
+  for (const [position, folder] of folders.entries()) {
+    hash.update(`${position}\0`);
     for (const path of filesUnder(folder)) hash.update(`${relative(folder, path)}\0`).update(readFileSync(path));
   }
   return hash.digest("hex");

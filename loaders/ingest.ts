@@ -31,7 +31,7 @@ export async function ingestArchive(archive: string, options: IngestOptions): Pr
   const statuses = createStatusLog();
   const owners = new Set<string>();
   let done = 0;
-  for await (const item of readSnapshots(archive, listing.files)) {
+  for (const item of readSnapshots(archive, listing.files)) {
     options.onProgress?.(++done, listing.files.length);
     if ("problem" in item) {
       problems.push(item.problem);

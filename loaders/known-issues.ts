@@ -40,23 +40,24 @@ function knownIssueOf(value: unknown, position: number): KnownIssue {
 
 /** The known issues a JSON file lists, validated; none when the file does not exist. */
 export async function readKnownIssues(path: string): Promise<KnownIssue[]> {
+  const failure = (reason: string) => new Error(`known issues file ${path}: ${reason}`);
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new Error(`known issues file ${path}: ${(error as Error).message}`);
+    throw failure((error as Error).message);
   }
+  let value: unknown;
   try {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new Error(`not JSON (${(error as Error).message})`);
-    }
-    if (!Array.isArray(value)) throw new Error("not a list of known issues");
+    value = JSON.parse(text);
+  } catch (error) {
+    throw failure(`not JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(value)) throw failure("not a list of known issues");
+  try {
     return value.map(knownIssueOf);
   } catch (error) {
-    throw new Error(`known issues file ${path}: ${(error as Error).message}`);
+    throw failure((error as Error).message);
   }
 }

@@ -1,3 +1,4 @@
+import { isoInstantSql, SNAPSHOT_TIMES } from "./sql.js";
 import { MICROS_PER_HOUR } from "./time.js";
 
 /** Nomad garbage-collects a dead job about this long after it dies (`job_gc_threshold`). */
@@ -21,25 +22,22 @@ export interface SnapshotCoverage {
   median_hours: number | null;
 }
 
-const ISO_INSTANT = "'%Y-%m-%dT%H:%M:%SZ'";
-const TIMES = "times AS (SELECT DISTINCT epoch_us(time) AS t FROM snapshots)";
-
 /** Gaps between consecutive snapshots longer than `minimumHours`, in time order. */
 export function snapshotGapsSql(minimumHours: number = GC_DELAY_HOURS): string {
   if (!Number.isFinite(minimumHours) || minimumHours < 0) throw new RangeError(`not a number of hours: ${minimumHours}`);
-  return `WITH ${TIMES},
+  return `WITH ${SNAPSHOT_TIMES},
 pairs AS (SELECT lag(t) OVER (ORDER BY t) AS p, t FROM times)
-SELECT strftime(make_timestamp(p), ${ISO_INSTANT}) AS start, strftime(make_timestamp(t), ${ISO_INSTANT}) AS "end",
+SELECT ${isoInstantSql("p")} AS start, ${isoInstantSql("t")} AS "end",
   (t - p) / ${MICROS_PER_HOUR} AS hours
 FROM pairs WHERE p IS NOT NULL AND t - p > ${Math.round(minimumHours * MICROS_PER_HOUR)}
 ORDER BY t`;
 }
 
 export function snapshotCoverageSql(): string {
-  return `WITH ${TIMES},
+  return `WITH ${SNAPSHOT_TIMES},
 pairs AS (SELECT t - lag(t) OVER (ORDER BY t) AS us FROM times)
-SELECT strftime(make_timestamp((SELECT min(t) FROM times)), ${ISO_INSTANT}) AS first,
-  strftime(make_timestamp((SELECT max(t) FROM times)), ${ISO_INSTANT}) AS last,
+SELECT ${isoInstantSql("(SELECT min(t) FROM times)")} AS first,
+  ${isoInstantSql("(SELECT max(t) FROM times)")} AS last,
   (SELECT count(*) FROM times)::INTEGER AS snapshots,
   (SELECT median(us) FROM pairs) / ${MICROS_PER_HOUR} AS median_hours`;
 }

@@ -1,4 +1,5 @@
 import { RESOURCES } from "./job.js";
+import { SNAPSHOT_TIMES, sqlString } from "./sql.js";
 import { formatDay, MICROS_PER_DAY, MICROS_PER_HOUR, parseDay, type Micros } from "./time.js";
 
 /**
@@ -7,6 +8,12 @@ import { formatDay, MICROS_PER_DAY, MICROS_PER_HOUR, parseDay, type Micros } fro
  */
 export const MODES = ["exact", "compat"] as const;
 export type Mode = (typeof MODES)[number];
+
+/** One sentence per mode, for people, in the CLI and on the site. */
+export const MODE_DESCRIPTIONS: Record<Mode, string> = {
+  exact: "usage clipped to the period's days (UTC), so adjacent periods add up.",
+  compat: "upstream usage_stats.py's numbers, which stop at the period's last snapshot.",
+};
 
 export const HOUR_METRICS = RESOURCES.map((name) => `${name}_hours` as const);
 export const METRICS = [...HOUR_METRICS, "jobs", "users"] as const;
@@ -38,10 +45,6 @@ export interface ReportRow extends Usage {
   period_end: Micros;
 }
 
-export function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
-
 function dayMicros(day: string): Micros {
   const time = parseDay(day);
   if (time === undefined) throw new RangeError(`not a day: ${day}`);
@@ -65,7 +68,7 @@ export function reportSql(request: ReportRequest): string {
   const hours = RESOURCES.map((name) => `fsum("${name}"::DOUBLE * us) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(",\n    ");
   const zeroHours = HOUR_METRICS.map((name) => `coalesce(p."${name}", 0) AS "${name}"`).join(", ");
   const totalHours = HOUR_METRICS.map((name) => `fsum("${name}") AS "${name}"`).join(", ");
-  return `WITH times AS (SELECT DISTINCT epoch_us(time) AS t FROM snapshots),
+  return `WITH ${SNAPSHOT_TIMES},
 archive AS (SELECT min(t) AS first_us, max(t) AS last_us FROM times),
 period AS (SELECT ${from} AS lo, ${to} AS hi FROM archive),
 bounds AS (

@@ -32,7 +32,7 @@ function daysFromCivil(year: number, month: number, day: number): number {
 function utcMicros([year, month, day, hour = "0", minute = "0", second = "0"]: Fields): Micros | undefined {
   const [y, mo, d, h, mi, s] = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
-  return ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60 * MICROS_PER_SECOND + s * MICROS_PER_SECOND;
+  return (((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60 + s) * MICROS_PER_SECOND;
 }
 
 /** Fraction digits to whole microseconds, truncating what is finer (as upstream does). */

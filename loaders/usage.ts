@@ -1,4 +1,5 @@
 import { RESOURCES, type Resource } from "./job.js";
+import { isoInstantSql, SNAPSHOT_TIMES } from "./sql.js";
 import { MICROS_PER_DAY } from "./time.js";
 
 /** A namespace's mean allocation over one UTC day: each resource × its time allocated in the day / 24 h. */
@@ -12,8 +13,6 @@ export interface SnapshotJobs {
   queued: number;
 }
 
-const ISO_INSTANT = "'%Y-%m-%dT%H:%M:%SZ'";
-
 /**
  * Every day from the first snapshot's day to the last snapshot's day, for every namespace of the archive:
  * the exact mean of each resource, from the intervals split at midnight UTC (the segments of exact mode).
@@ -22,7 +21,7 @@ export function dailyUsageSql(): string {
   const day = MICROS_PER_DAY;
   const means = RESOURCES.map((name) => `fsum("${name}"::DOUBLE * us) / ${day} AS "${name}"`).join(", ");
   const zeros = RESOURCES.map((name) => `coalesce(p."${name}", 0) AS "${name}"`).join(", ");
-  return `WITH times AS (SELECT DISTINCT epoch_us(time) AS t FROM snapshots),
+  return `WITH ${SNAPSHOT_TIMES},
 span AS (SELECT min(t) // ${day} AS first_day, max(t) // ${day} AS last_day FROM times),
 days AS (SELECT unnest(range(first_day, last_day + 1)) AS d FROM span),
 namespaces AS (SELECT DISTINCT namespace FROM snapshots),
@@ -42,12 +41,12 @@ ORDER BY days.d, n.namespace`;
 
 /** Running and queued jobs of every snapshot and namespace, in time order. */
 export function snapshotJobsSql(): string {
-  return `SELECT strftime(make_timestamp(epoch_us(time)), ${ISO_INSTANT}) AS time, namespace, running, queued
+  return `SELECT ${isoInstantSql("epoch_us(time)")} AS time, namespace, running, queued
 FROM snapshots ORDER BY epoch_us(snapshots.time), namespace`;
 }
 
 /** Running and queued jobs per namespace in the archive's last snapshot. */
 export function lastSnapshotJobsSql(): string {
-  return `SELECT strftime(make_timestamp(epoch_us(time)), ${ISO_INSTANT}) AS time, namespace, running, queued
+  return `SELECT ${isoInstantSql("epoch_us(time)")} AS time, namespace, running, queued
 FROM snapshots WHERE epoch_us(time) = (SELECT max(epoch_us(time)) FROM snapshots) ORDER BY namespace`;
 }

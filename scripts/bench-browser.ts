@@ -13,11 +13,11 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../test/helpers/chromium.js";
 import { serveStatic } from "../test/helpers/serve.js";
+import { median } from "./statistics.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const BASE = "/accounting-site/";
 /** Presets chosen one after the other in each run, each a different period from the one before. */
@@ -86,12 +86,6 @@ interface Run {
   firstTable: number;
   recomputes: number[];
   bytes: Map<string, number>;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Chooses a preset and waits for the total's cell to be redrawn: ms from the input event to the DOM change. */
@@ -163,7 +157,7 @@ async function main(): Promise<void> {
   const dist = resolve(given ?? ROOT, given ? "" : "dist");
   if (!existsSync(resolve(dist, "accounting.html"))) throw new Error(`${dist} holds no built site (accounting.html)`);
   const site = await serveStatic(dist, BASE);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const version = browser.version();
   const results: Run[] = [];
   try {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { listSnapshotFiles } from "../loaders/archive.js";
 import { generateArchive } from "./archive-generator.js";
+import { median } from "./statistics.js";
 
 /** The 2-year archive of the performance targets: ~2,900 snapshots, ~800 MB, ~300 jobs at a time. */
 const TWO_YEARS = { seed: 42, start: "2023-01-01", days: 730, jobsPerNamespace: 120 };
@@ -15,12 +16,6 @@ const { values } = parseArgs({
 });
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs ${values.runs} is not a positive whole number`);
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 async function archiveToMeasure(): Promise<string> {
   if (values.archive) return values.archive;

@@ -1,6 +1,6 @@
 import { html } from "htl";
 import { reportCsv } from "../loaders/csv.js";
-import { METRICS, MODES, type Mode, type Report, type Usage } from "../loaders/report.js";
+import { METRICS, MODE_DESCRIPTIONS, MODES, type Mode, type Report, type Usage } from "../loaders/report.js";
 import { parseDay } from "../loaders/time.js";
 import { formatMetric, METRIC_LABELS } from "./format.js";
 import { PRESET_LABELS, PRESETS, presetOf, presetPeriod, type AccountingState, type Preset } from "./period.js";
@@ -35,10 +35,6 @@ export function csvDownload(report: Report): HTMLElement {
   return html`<a class="csv-download" href=${url} download=${`accounting_${report.from}_${report.to}_${report.mode}.csv`}>Download CSV</a>`;
 }
 
-const MODE_HELP: Record<Mode, string> = {
-  exact: "Exact: usage is clipped to the period's days (UTC), so adjacent periods add up.",
-  compat: "Compat: upstream usage_stats.py's numbers, which stop at the period's last snapshot.",
-};
 
 /**
  * Period presets, custom days and the mode, as one input whose value is an AccountingState.
@@ -65,7 +61,7 @@ export function periodInput(initial: AccountingState, today: string): HTMLFormEl
     from.value = state.from ?? "";
     to.value = state.to ?? "";
     for (const radio of form.querySelectorAll<HTMLInputElement>('input[name="mode"]')) radio.checked = radio.value === state.mode;
-    help.textContent = MODE_HELP[state.mode];
+    help.textContent = `${state.mode === "exact" ? "Exact" : "Compat"}: ${MODE_DESCRIPTIONS[state.mode]}`;
   };
   const mode = () => (form.querySelector<HTMLInputElement>('input[name="mode"]:checked')?.value ?? "exact") as Mode;
   const day = (input: HTMLInputElement) => (parseDay(input.value) === undefined ? undefined : input.value);

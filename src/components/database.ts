@@ -1,6 +1,7 @@
 import * as duckdb from "@duckdb/duckdb-wasm";
 import { FileAttachment } from "observablehq:stdlib";
 import { parquetToArrow } from "../loaders/arrow.js";
+import { reportOf, reportSql, type Report, type ReportRequest, type ReportRow } from "../loaders/report.js";
 
 /**
  * The site's copy of the tables (loaders/site-tables.ts), every one a page queries. Read with `.arrayBuffer()`
@@ -17,6 +18,8 @@ export type Row = Record<string, unknown>;
 /** DuckDB-WASM holding the archive's tables, its worker and wasm served by the site itself. */
 export interface AccountingDatabase {
   query<T = Row>(sql: string): Promise<T[]>;
+  /** The accounting of a period: the CLI's report query (loaders/report.ts). */
+  report(request: ReportRequest): Promise<Report>;
 }
 
 function plain(value: unknown): unknown {
@@ -35,10 +38,12 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
     const { name, arrow } = await table;
     await connection.insertArrowFromIPCStream(arrow.ipc, { name, create: true });
   }
+  async function query<T>(sql: string): Promise<T[]> {
+    const result = await connection.query(sql);
+    return result.toArray().map((row) => Object.fromEntries(Object.entries(row.toJSON()).map(([k, v]) => [k, plain(v)])) as T);
+  }
   return {
-    async query<T>(sql: string) {
-      const result = await connection.query(sql);
-      return result.toArray().map((row) => Object.fromEntries(Object.entries(row.toJSON()).map(([k, v]) => [k, plain(v)])) as T);
-    },
+    query,
+    report: async (request) => reportOf(request, await query<ReportRow>(reportSql(request))),
   };
 }

@@ -9,6 +9,15 @@ export function formatMetric(metric: Metric, value: number): string {
   return Math.abs(value) < 10 ? fine.format(value) : whole.format(value);
 }
 
+/** `2024-02-07T06:00:14Z` as `2024-02-07 06:00 UTC`. */
+export function formatSnapshotTime(instant: string): string {
+  return `${instant.slice(0, 10)} ${instant.slice(11, 16)} UTC`;
+}
+
+export function formatHours(hours: number): string {
+  return `${hours.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} h`;
+}
+
 export const METRIC_LABELS: Record<Metric, string> = {
   cpu_num_hours: "CPU core-hours",
   cpu_MHz_hours: "CPU MHz-hours",

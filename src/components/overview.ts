@@ -3,9 +3,8 @@ import { GC_DELAY_HOURS, type SnapshotCoverage, type SnapshotGap } from "../load
 import type { Metric, Report } from "../loaders/report.js";
 import { formatDay, MICROS_PER_DAY, parseDay } from "../loaders/time.js";
 import type { SnapshotJobs } from "../loaders/usage.js";
-import { formatMetric, METRIC_LABELS } from "./format.js";
+import { formatHours, formatMetric, formatSnapshotTime, METRIC_LABELS } from "./format.js";
 import { searchFromState } from "./period.js";
-import { formatHours, formatInstant } from "./timeline.js";
 
 const whole = new Intl.NumberFormat("en-US");
 
@@ -29,13 +28,13 @@ export function coverageCard(coverage: SnapshotCoverage, gaps: SnapshotGap[], mi
     <h2>Archive</h2>
     <table>
       <tbody>
-        <tr><th scope="row">First snapshot</th><td>${formatInstant(coverage.first)}</td></tr>
-        <tr><th scope="row">Last snapshot</th><td>${formatInstant(coverage.last)}</td></tr>
+        <tr><th scope="row">First snapshot</th><td>${formatSnapshotTime(coverage.first)}</td></tr>
+        <tr><th scope="row">Last snapshot</th><td>${formatSnapshotTime(coverage.last)}</td></tr>
         <tr><th scope="row">Snapshots</th><td class="number" data-value=${String(coverage.snapshots)}>${whole.format(coverage.snapshots)}</td></tr>
         <tr><th scope="row">Usually every</th><td>${coverage.median_hours === null ? "—" : formatHours(coverage.median_hours)}</td></tr>
         <tr><th scope="row">Gaps over the ${GC_DELAY_HOURS} h GC delay</th><td class="number" data-value=${String(gaps.length)}>${whole.format(gaps.length)}</td></tr>
         <tr><th scope="row">Gaps over ${formatHours(missedHours)} (missed snapshots)</th><td class="number">${whole.format(missed)}</td></tr>
-        <tr><th scope="row">Longest gap</th><td>${worst ? `${formatHours(worst.hours)}, ${formatInstant(worst.start)} to ${formatInstant(worst.end)}` : "—"}</td></tr>
+        <tr><th scope="row">Longest gap</th><td>${worst ? `${formatHours(worst.hours)}, ${formatSnapshotTime(worst.start)} to ${formatSnapshotTime(worst.end)}` : "—"}</td></tr>
       </tbody>
     </table>
     <p><a href="./quality">Data quality</a></p>
@@ -47,7 +46,7 @@ export function lastSnapshotCard(rows: SnapshotJobs[]): HTMLElement {
   const total = rows.reduce((sum, row) => ({ running: sum.running + row.running, queued: sum.queued + row.queued }), { running: 0, queued: 0 });
   return html`<div class="card now">
     <h2>Now</h2>
-    <p>In the last snapshot${rows[0] ? `, ${formatInstant(rows[0].time)}` : ""}:</p>
+    <p>In the last snapshot${rows[0] ? `, ${formatSnapshotTime(rows[0].time)}` : ""}:</p>
     <table>
       <thead><tr><th>Namespace</th><th class="number">Running</th><th class="number">Queued</th></tr></thead>
       <tbody>

@@ -2,7 +2,8 @@ import * as Plot from "@observablehq/plot";
 import { html } from "htl";
 import type { KnownIssue } from "../loaders/known-issues.js";
 import { GC_DELAY_HOURS, type ProblemCount, type SnapshotGap } from "../loaders/quality.js";
-import { formatHours, formatInstant, GAP_FILL, timeDomain, timelineBackground, type TimelineContext } from "./timeline.js";
+import { formatHours, formatSnapshotTime } from "./format.js";
+import { GAP_FILL, gapTitle, timeDomain, timelineBackground, type TimelineContext } from "./timeline.js";
 
 export interface Problem {
   file: string;
@@ -33,7 +34,7 @@ export function gapsChart(gaps: SnapshotGap[], context: TimelineContext, width: 
         Plot.pointerX({
           x: middle,
           y: "hours",
-          title: (gap: SnapshotGap) => `No snapshot for ${formatHours(gap.hours)}\n${formatInstant(gap.start)} to ${formatInstant(gap.end)}`,
+          title: gapTitle,
         }),
       ),
     ],
@@ -47,7 +48,7 @@ export function gapsTable(gaps: SnapshotGap[]): HTMLElement {
   return html`<div class="scroll-table"><table class="gaps">
     <thead><tr><th>From snapshot</th><th>To snapshot</th><th class="number">Length</th></tr></thead>
     <tbody>
-      ${longestFirst.map((gap) => html`<tr><td>${formatInstant(gap.start)}</td><td>${formatInstant(gap.end)}</td><td class="number">${formatHours(gap.hours)}</td></tr>`)}
+      ${longestFirst.map((gap) => html`<tr><td>${formatSnapshotTime(gap.start)}</td><td>${formatSnapshotTime(gap.end)}</td><td class="number">${formatHours(gap.hours)}</td></tr>`)}
     </tbody>
   </table></div>`;
 }

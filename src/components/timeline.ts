@@ -2,6 +2,7 @@ import * as Plot from "@observablehq/plot";
 import type { KnownIssue } from "../loaders/known-issues.js";
 import type { SnapshotGap } from "../loaders/quality.js";
 import { MICROS_PER_DAY, parseDay } from "../loaders/time.js";
+import { formatHours, formatSnapshotTime } from "./format.js";
 
 /** What every timeline shows behind its data: the span drawn, gaps in the snapshots and known issues. */
 export interface TimelineContext {
@@ -24,17 +25,12 @@ export function nextDayDate(day: string): Date {
   return new Date((Number(parseDay(day)) + MICROS_PER_DAY) / 1000);
 }
 
-/** `2024-02-07T06:00:14Z` as `2024-02-07 06:00 UTC`. */
-export function formatInstant(instant: string): string {
-  return `${instant.slice(0, 10)} ${instant.slice(11, 16)} UTC`;
-}
-
-export function formatHours(hours: number): string {
-  return `${hours.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} h`;
-}
-
 export function timeDomain(context: TimelineContext): [Date, Date] {
   return [dayDate(context.firstDay), nextDayDate(context.lastDay)];
+}
+
+export function gapTitle(gap: SnapshotGap): string {
+  return `No snapshot for ${formatHours(gap.hours)}\n${formatSnapshotTime(gap.start)} to ${formatSnapshotTime(gap.end)}`;
 }
 
 export function issueTitle(issue: KnownIssue): string {
@@ -50,7 +46,7 @@ export function timelineBackground(context: TimelineContext): Plot.Markish[] {
       fill: GAP_FILL,
       fillOpacity: 0.3,
       clip: true,
-      title: (gap: SnapshotGap) => `No snapshot for ${formatHours(gap.hours)}\n${formatInstant(gap.start)} to ${formatInstant(gap.end)}`,
+      title: gapTitle,
     }),
     Plot.rect(context.knownIssues, {
       x1: (issue: KnownIssue) => dayDate(issue.from),

@@ -2,7 +2,8 @@ import * as Plot from "@observablehq/plot";
 import { html } from "htl";
 import type { DailyUsage, SnapshotJobs } from "../loaders/usage.js";
 import { checkboxInput, radioInput } from "./inputs.js";
-import { dayDate, formatHours, formatInstant, nextDayDate, timeDomain, timelineBackground, type TimelineContext } from "./timeline.js";
+import { formatHours, formatSnapshotTime } from "./format.js";
+import { dayDate, nextDayDate, timeDomain, timelineBackground, type TimelineContext } from "./timeline.js";
 
 export const LAYOUTS = ["stacked", "lines"] as const;
 export type Layout = (typeof LAYOUTS)[number];
@@ -120,7 +121,7 @@ export function dailyUsageChart(rows: DailyUsage[], metric: DailyMetric, label: 
 
 export function snapshotJobsChart(rows: SnapshotJobs[], status: SnapshotCount, label: string, view: UsageView) {
   const points = rows.map((row) => ({ namespace: row.namespace, time: new Date(row.time), value: row[status] }));
-  return stepChart(points, undefined, label, (time) => formatInstant(time.toISOString()), view);
+  return stepChart(points, undefined, label, (time) => formatSnapshotTime(time.toISOString()), view);
 }
 
 /** The explanation under the charts: what the shading means. */

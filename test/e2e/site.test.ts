@@ -2,11 +2,12 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { METRICS, type Mode, type Report } from "../../loaders/report.js";
 import { generateArchive, type ArchiveOptions } from "../../scripts/archive-generator.js";
 import { temporaryFolder } from "../helpers/archive.js";
+import { CHROMIUM, launchChromium } from "../helpers/chromium.js";
 import { runCli } from "../helpers/cli.js";
 import { serveStatic, type StaticSite } from "../helpers/serve.js";
 
@@ -17,7 +18,6 @@ import { serveStatic, type StaticSite } from "../helpers/serve.js";
  * a dialog, fail a request or reach any host but the local server.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BASE = "/accounting-site/";
 /** Not copied into the build folder: dependencies (linked instead), outputs, history and scratch work. */
@@ -226,10 +226,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the static site in Ch
     copyProject(project);
     dist = await build(project);
     site = await serveStatic(dist, BASE);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
     context = await browser.newContext();
     // Workers' requests included; nothing reaches the network.
     context.on("request", (request) => {

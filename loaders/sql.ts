@@ -1,0 +1,17 @@
+/** SQL fragments shared by the queries of the CLI and of the site (DuckDB and DuckDB-WASM alike). */
+
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+export function sqlIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A CTE `times(t)`: every snapshot time once, in µs since the epoch. */
+export const SNAPSHOT_TIMES = "times AS (SELECT DISTINCT epoch_us(time) AS t FROM snapshots)";
+
+/** `YYYY-MM-DDTHH:MM:SSZ` of an expression in µs since the epoch (no ICU needed). */
+export function isoInstantSql(micros: string): string {
+  return `strftime(make_timestamp(${micros}), '%Y-%m-%dT%H:%M:%SZ')`;
+}
