@@ -16,6 +16,6 @@ export default {
   head: '<link rel="icon" href="data:,">',
   style: "style.css",
   search: false,
-  header: build.private ? '<div class="private-banner">PRIVATE BUILD, for administrators: do not publish it.</div>' : "",
+  header: build.users.private ? '<div class="private-banner">PRIVATE BUILD, for administrators: do not publish it.</div>' : "",
   footer: "Computed in your browser from the snapshot archive; nothing is sent anywhere.",
 };

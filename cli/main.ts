@@ -1,11 +1,12 @@
 import { resolve } from "node:path";
 import { ArchiveError } from "../loaders/archive.js";
-import { openDatabase, runReport, writeParquet, type AccountingDatabase } from "../loaders/database.js";
-import { ingestArchive, type ArchiveTables } from "../loaders/ingest.js";
+import { loadArchive, type LoadOptions } from "../loaders/archive-database.js";
+import { describeArchive, runReport, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
+import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest-cache.js";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "../loaders/pseudonym.js";
 import { formatInstant } from "../loaders/time.js";
 import { formatProblem, formatReport } from "./format.js";
-import { DEFAULT_ARCHIVE, FORMATS, parseOptions, UsageError, type IngestOptions, type ReportOptions } from "./options.js";
+import { DEFAULT_ARCHIVE, FORMATS, parseOptions, UsageError, type CacheChoice, type IngestOptions, type ReportOptions } from "./options.js";
 import { createProgress } from "./progress.js";
 
 export interface Io {
@@ -19,7 +20,8 @@ const HELP = `accounting: resource accounting of a Nomad cluster from its snapsh
 Usage:
   accounting report [--archive DIR] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
                     [--mode exact|compat] [--namespaces a,b] [--format table|json|csv]
-  accounting ingest [--archive DIR] --out DIR [--private]
+                    [--cache DIR | --no-cache]
+  accounting ingest [--archive DIR] --out DIR [--private] [--cache DIR | --no-cache]
   accounting --help
 
 report   CPU-, GPU-, memory- and disk-hours, jobs and active users per namespace
@@ -39,6 +41,13 @@ ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snaps
                      never publish such output
   Owners get pseudonyms keyed by $${PSEUDONYM_KEY_VARIABLE} (random when unset).
 
+Both commands keep what they read in an ingest cache and, when the archive has only gained
+newer snapshot files since, read just those; any other change to the archive means reading
+all of it again. The cache holds owner ids: keep it private.
+  --cache DIR        the cache's folder (default $${CACHE_VARIABLE}, else
+                     $XDG_CACHE_HOME/cluster-accounting/<hash of the archive's path>)
+  --no-cache         read the whole archive, keep nothing
+
 Files and jobs that cannot be read are skipped and listed on stderr; every number is
 what it would be without them. Exit status: 0 done, 1 an archive with no usable snapshot, 2 bad arguments or no archive.
 `;
@@ -46,31 +55,44 @@ what it would be without them. Exit status: 0 done, 1 an archive with no usable 
 /** An archive that was read but holds nothing to account for. */
 class UnusableArchive extends Error {}
 
-async function load(archive: string, io: Io, pseudonymKey: string, privateBuild = false): Promise<{ tables: ArchiveTables; database: AccountingDatabase }> {
-  const progress = createProgress(io.stderr, "snapshots");
-  const tables = await ingestArchive(archive, { pseudonymKey, private: privateBuild, onProgress: progress.update });
-  progress.done();
-  if (tables.snapshots.length === 0) throw new UnusableArchive(`no snapshot with jobs in ${resolve(archive, "snapshots")}`);
-  return { tables, database: await openDatabase(tables) };
+interface Loaded {
+  database: AccountingDatabase;
+  summary: ArchiveSummary;
 }
 
-function listProblems(tables: ArchiveTables, io: Io): void {
-  for (const problem of tables.problems) io.stderr.write(`${formatProblem(problem)}\n`);
-  const count = tables.problems.length;
+async function load(archive: string, cache: CacheChoice, io: Io, users?: LoadOptions["users"]): Promise<Loaded> {
+  const progress = createProgress(io.stderr, "snapshots");
+  const database = await loadArchive(archive, {
+    cache: cache === "none" ? undefined : cache === "default" ? cacheFolderFor(archive, io.env) : cache.folder,
+    users,
+    onProgress: progress.update,
+    onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
+  });
+  progress.done();
+  const summary = await describeArchive(database);
+  if (summary.snapshots === 0) {
+    database.close();
+    throw new UnusableArchive(`no snapshot with jobs in ${resolve(archive, "snapshots")}`);
+  }
+  return { database, summary };
+}
+
+function listProblems({ problems }: ArchiveSummary, io: Io): void {
+  for (const problem of problems) io.stderr.write(`${formatProblem(problem)}\n`);
+  const count = problems.length;
   if (count) io.stderr.write(`${count} ${count === 1 ? "file or job" : "files or jobs"} skipped: every number is what it would be without them\n`);
 }
 
-function checkNamespaces(tables: ArchiveTables, requested: string[] | undefined): void {
-  const known = [...new Set(tables.snapshots.map((row) => row.namespace))].sort();
-  const unknown = (requested ?? []).filter((name) => !known.includes(name));
-  if (unknown.length) throw new UsageError(`unknown namespace ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the archive has ${known.join(", ")}`);
+function checkNamespaces({ namespaces }: ArchiveSummary, requested: string[] | undefined): void {
+  const unknown = (requested ?? []).filter((name) => !namespaces.includes(name));
+  if (unknown.length) throw new UsageError(`unknown namespace ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the archive has ${namespaces.join(", ")}`);
 }
 
 async function report(options: ReportOptions, io: Io): Promise<void> {
-  const { tables, database } = await load(options.archive, io, pseudonymKeyFrom({}).key);
+  const { database, summary } = await load(options.archive, options.cache, io);
   try {
-    checkNamespaces(tables, options.namespaces);
-    listProblems(tables, io);
+    checkNamespaces(summary, options.namespaces);
+    listProblems(summary, io);
     const result = await runReport(database, { from: options.from, to: options.to, mode: options.mode, namespaces: options.namespaces });
     io.stdout.write(formatReport(result, options.format));
   } finally {
@@ -81,16 +103,14 @@ async function report(options: ReportOptions, io: Io): Promise<void> {
 async function ingest(options: IngestOptions, io: Io): Promise<void> {
   const key = pseudonymKeyFrom(io.env);
   if (key.random) io.stderr.write(`warning: ${PSEUDONYM_KEY_VARIABLE} is not set: pseudonyms are random and change from one run to the next\n`);
-  const { tables, database } = await load(options.archive, io, key.key, options.private);
+  const { database, summary } = await load(options.archive, options.cache, io, { pseudonymKey: key.key, private: options.private });
   try {
-    listProblems(tables, io);
+    listProblems(summary, io);
     const paths = await writeParquet(database, options.out);
-    const times = [...new Set(tables.snapshots.map((row) => row.time))];
-    const namespaces = new Set(tables.snapshots.map((row) => row.namespace));
     io.stdout.write(
-      `Read ${times.length} snapshots from ${formatInstant(times[0] as number)} to ${formatInstant(times.at(-1) as number)} ` +
-        `in ${namespaces.size} namespaces: ${tables.jobs.length} jobs, ${tables.intervals.length} intervals, ` +
-        `${tables.users.length} users, ${tables.problems.length} problems (files or jobs skipped). ` +
+      `Read ${summary.snapshots} snapshots from ${formatInstant(summary.first as number)} to ${formatInstant(summary.last as number)} ` +
+        `in ${summary.namespaces.length} namespaces: ${summary.jobs} jobs, ${summary.intervals} intervals, ` +
+        `${summary.users} users, ${summary.problems.length} problems (files or jobs skipped). ` +
         `Wrote ${paths.length} Parquet files to ${resolve(options.out)}${options.private ? " (PRIVATE: names and emails included, do not publish)" : ""}.\n`,
     );
   } finally {

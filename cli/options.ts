@@ -9,9 +9,13 @@ export type Format = (typeof FORMATS)[number];
 /** Bad command-line input: reported in one line, exit status 2. */
 export class UsageError extends Error {}
 
+/** `--cache DIR`, `--no-cache`, or neither: the default folder. */
+export type CacheChoice = { folder: string } | "none" | "default";
+
 export interface ReportOptions {
   command: "report";
   archive: string;
+  cache: CacheChoice;
   from?: string;
   to?: string;
   mode: Mode;
@@ -22,6 +26,7 @@ export interface ReportOptions {
 export interface IngestOptions {
   command: "ingest";
   archive: string;
+  cache: CacheChoice;
   out: string;
   private: boolean;
 }
@@ -63,8 +68,18 @@ function namespaceList(value: string | undefined): string[] | undefined {
   return names;
 }
 
+const CACHE_OPTIONS = { cache: { type: "string" }, "no-cache": { type: "boolean" } } as const;
+
+function cacheChoice(values: Values): CacheChoice {
+  const folder = text(values, "cache");
+  if (folder !== undefined && values["no-cache"]) throw new UsageError("--cache and --no-cache cannot go together");
+  if (folder === "") throw new UsageError("--cache needs a folder");
+  return folder !== undefined ? { folder } : values["no-cache"] ? "none" : "default";
+}
+
 function reportOptions(args: string[]): ReportOptions | Options {
   const values = parse(args, {
+    ...CACHE_OPTIONS,
     archive: { type: "string" },
     from: { type: "string" },
     to: { type: "string" },
@@ -79,6 +94,7 @@ function reportOptions(args: string[]): ReportOptions | Options {
   return {
     command: "report",
     archive: text(values, "archive") ?? DEFAULT_ARCHIVE,
+    cache: cacheChoice(values),
     from,
     to,
     mode: oneOf("--mode", text(values, "mode"), MODES, "exact"),
@@ -88,12 +104,13 @@ function reportOptions(args: string[]): ReportOptions | Options {
 }
 
 function ingestOptions(args: string[]): IngestOptions | Options {
-  const values = parse(args, { archive: { type: "string" }, out: { type: "string" }, private: { type: "boolean" } });
+  const values = parse(args, { ...CACHE_OPTIONS, archive: { type: "string" }, out: { type: "string" }, private: { type: "boolean" } });
   if (values.help) return { command: "help" };
   if (values.out === undefined) throw new UsageError("ingest needs --out DIR");
   return {
     command: "ingest",
     archive: text(values, "archive") ?? DEFAULT_ARCHIVE,
+    cache: cacheChoice(values),
     out: text(values, "out") as string,
     private: values.private === true,
   };

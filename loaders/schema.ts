@@ -18,8 +18,8 @@ export interface Column<Row> {
   value: (row: Row) => CellValue;
 }
 
-export interface TableSchema<Row> {
-  name: keyof ArchiveTables;
+export interface TableSchema<Row, Name extends string = keyof ArchiveTables> {
+  name: Name;
   doc: string;
   columns: Column<Row>[];
   orderBy: string[];

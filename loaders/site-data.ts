@@ -6,9 +6,10 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
-import { openDatabase, writeSiteParquet } from "./database.js";
-import { contentFingerprint } from "./fingerprint.js";
-import { ingestArchive, type IngestOptions } from "./ingest.js";
+import { loadArchive } from "./archive-database.js";
+import { writeSiteParquet } from "./database.js";
+import { contentFingerprint, folderStamp } from "./fingerprint.js";
+import { cacheFolderFor } from "./ingest-cache.js";
 import { knownIssuesPathFrom } from "./known-issues.js";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "./pseudonym.js";
 
@@ -24,9 +25,10 @@ export const SITE_DATA_OUTPUTS = ["data/accounting.tar", "data/accounting", "dat
 
 export interface SiteBuild {
   archive: string;
+  /** The ingest cache's folder (loaders/ingest-cache.ts). */
+  cache: string;
   knownIssues: string;
-  private: boolean;
-  ingest: IngestOptions;
+  users: { pseudonymKey: string; private: boolean };
 }
 
 /** What a site build reads, from its environment. */
@@ -34,17 +36,19 @@ export function siteBuildFrom(env: Env, warn: (message: string) => void): SiteBu
   const key = pseudonymKeyFrom(env);
   if (key.random) warn(`${PSEUDONYM_KEY_VARIABLE} is not set: pseudonyms are random and change from one build to the next`);
   const privateBuild = env[PRIVATE_VARIABLE] === "1";
+  const archive = env[ARCHIVE_VARIABLE] || DEFAULT_ARCHIVE;
   return {
-    archive: env[ARCHIVE_VARIABLE] || DEFAULT_ARCHIVE,
+    archive,
+    cache: cacheFolderFor(archive, env),
     knownIssues: knownIssuesPathFrom(env),
-    private: privateBuild,
-    ingest: { pseudonymKey: key.key, private: privateBuild },
+    users: { pseudonymKey: key.key, private: privateBuild },
   };
 }
 
 /**
- * What the site's data depends on: the archive's content, the known issues, the pseudonym key, public or
- * private, and the pipeline's own code (Framework only looks at the data loader file itself).
+ * What the site's data depends on: the archive's files (names, sizes and modification times, as the ingest cache
+ * tells them apart), the known issues, the pseudonym key, public or private, and the pipeline's own code
+ * (Framework only looks at the data loader file itself).
  */
 export function siteDataFingerprint(build: SiteBuild): string {
   let knownIssues = "";
@@ -54,7 +58,7 @@ export function siteDataFingerprint(build: SiteBuild): string {
     // no known issues: the loader reads an empty list
   }
   const pipeline = dirname(fileURLToPath(import.meta.url));
-  return contentFingerprint([build.archive, pipeline], [build.ingest.pseudonymKey, String(build.private), knownIssues]);
+  return contentFingerprint([pipeline], [folderStamp(build.archive), build.users.pseudonymKey, String(build.users.private), knownIssues]);
 }
 
 /**
@@ -62,8 +66,11 @@ export function siteDataFingerprint(build: SiteBuild): string {
  * Parquet files, byte for byte the same for the same archive.
  */
 export async function writeSiteData(build: SiteBuild, output: Output): Promise<void> {
-  const tables = await ingestArchive(build.archive, build.ingest);
-  const database = await openDatabase(tables);
+  const database = await loadArchive(build.archive, {
+    cache: build.cache,
+    users: build.users,
+    onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+  });
   const folder = await mkdtemp(join(tmpdir(), "accounting-site-"));
   try {
     const tar = pack();

@@ -24,13 +24,16 @@ function statusCount(status: string): StatusCount {
 
 export interface StatusLog {
   add(snapshot: Snapshot, skipped: Problem[]): void;
+  /** Every namespace seen, sorted. */
+  namespaces(): string[];
   /** A row per snapshot and per namespace of the archive, zeros where a snapshot lacks the namespace. */
   rows(): NamespaceStatus[];
 }
 
-export function createStatusLog(): StatusLog {
+/** Counts the statuses of later snapshots; `known` namespaces get zero rows where a snapshot lacks them. */
+export function createStatusLog(known: Iterable<string> = []): StatusLog {
   const snapshots: { time: Micros; file: string; counts: Map<string, StatusCounts> }[] = [];
-  const namespaces = new Set<string>();
+  const namespaces = new Set<string>(known);
   return {
     add(snapshot, skipped) {
       const counts = new Map<string, StatusCounts>();
@@ -46,6 +49,9 @@ export function createStatusLog(): StatusLog {
       }
       for (const problem of skipped) if (problem.namespace !== null) countsOf(problem.namespace).skipped += 1;
       snapshots.push({ time: snapshot.time, file: snapshot.file, counts });
+    },
+    namespaces() {
+      return [...namespaces].sort();
     },
     rows() {
       const sorted = [...namespaces].sort();

@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { METRICS } from "../../loaders/report.js";
@@ -74,6 +76,8 @@ describe("accounting report", () => {
     [["report", "extra"], "accounting: Unexpected argument 'extra'"],
     [["report", "--from"], "accounting: Option '--from <value>' argument missing"],
     [["ingest"], "accounting: ingest needs --out DIR"],
+    [["report", "--cache", "c", "--no-cache"], "accounting: --cache and --no-cache cannot go together"],
+    [["ingest", "--out", "o", "--cache", ""], "accounting: --cache needs a folder"],
     [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest (see accounting --help)'],
   ])("%j: one line naming the problem, exit 2", async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
@@ -89,7 +93,7 @@ describe("accounting report", () => {
   it("documents every command and option in --help", async () => {
     const { code, stdout } = await runCli(["--help"]);
     expect(code).toBe(0);
-    for (const word of ["report", "ingest", "--archive", "--from", "--to", "--mode", "--namespaces", "--format", "--out", "--private", "ACCOUNTING_PSEUDONYM_KEY"]) expect(stdout).toContain(word);
+    for (const word of ["report", "ingest", "--archive", "--from", "--to", "--mode", "--namespaces", "--format", "--out", "--private", "--cache", "--no-cache", "ACCOUNTING_PSEUDONYM_KEY", "ACCOUNTING_CACHE"]) expect(stdout).toContain(word);
     expect((await runCli(["report", "--help"])).stdout).toBe(stdout);
   });
 });
@@ -109,6 +113,36 @@ describe("accounting ingest", () => {
   it("warns when pseudonyms are random", async () => {
     const { stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", temporaryFolder()]);
     expect(stderr).toContain("warning: ACCOUNTING_PSEUDONYM_KEY is not set");
+  });
+});
+
+describe("the ingest cache of the command line", () => {
+  it("lets report reuse what ingest read, and --no-cache read the archive again", async () => {
+    const archive = writeArchive({
+      "2024-03-01T00:00:00.json": { vo: [jobJson()] },
+      "2024-03-01T06:00:00.json": { vo: [jobJson()] },
+    });
+    const path = join(archive, "snapshots", "2024-03-01T06:00:00.json");
+    const modified = new Date("2024-03-01T06:00:05Z");
+    utimesSync(path, modified, modified);
+    const cache = temporaryFolder();
+    expect((await runCli(["ingest", "--archive", archive, "--out", temporaryFolder(), "--cache", cache], { ACCOUNTING_PSEUDONYM_KEY: "k" })).code).toBe(0);
+    writeFileSync(path, JSON.stringify({ vo: [jobJson({ status: "queued" })] }).padEnd(statSync(path).size));
+    utimesSync(path, modified, modified);
+    const hours = async (...args: string[]) => JSON.parse((await runCli(["report", "--archive", archive, "--format", "json", ...args])).stdout).total.cpu_num_hours;
+    expect(await hours("--cache", cache)).toBe(12);
+    expect(await hours("--no-cache")).toBe(0);
+    expect(await hours("--cache", cache)).toBe(12);
+    expect(await hours(), "the default cache folder is another one").toBe(0);
+    expect(await hours("--cache", temporaryFolder())).toBe(0);
+  });
+
+  it("goes on without a cache it cannot use, with a warning", async () => {
+    const file = join(temporaryFolder(), "file");
+    writeFileSync(file, "");
+    const { code, stderr } = await runCli(["report", "--archive", REFERENCE_ARCHIVE, "--cache", join(file, "cache")]);
+    expect(code).toBe(0);
+    expect(stderr.split("\n")[0]).toMatch(/^warning: ingest cache .+ not used \(.+\): reading the whole archive$/);
   });
 });
 

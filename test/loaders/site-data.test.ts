@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
@@ -90,7 +90,7 @@ describe("writeSiteData", () => {
 
   it("gives the same reports and problems as the documented tables, for every reference period in both modes, to the last bit", async () => {
     const build = siteBuildFrom({ ACCOUNTING_ARCHIVE: REFERENCE_ARCHIVE, ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {});
-    const documented = await openDatabase(await ingestArchive(REFERENCE_ARCHIVE, build.ingest));
+    const documented = await openDatabase(await ingestArchive(REFERENCE_ARCHIVE, build.users));
     const site = await siteTablesOf(await tarOf(REFERENCE_ARCHIVE, { ACCOUNTING_PSEUDONYM_KEY: "k" }));
     try {
       for (const mode of MODES) {
@@ -110,10 +110,10 @@ describe("writeSiteData", () => {
 
   it("warns when pseudonyms are random, and builds privately only when asked", () => {
     const warnings: string[] = [];
-    expect(siteBuildFrom({}, (message) => warnings.push(message))).toMatchObject({ archive: "data/sample", private: false });
+    expect(siteBuildFrom({}, (message) => warnings.push(message))).toMatchObject({ archive: "data/sample", users: { private: false } });
     expect(warnings).toEqual(["ACCOUNTING_PSEUDONYM_KEY is not set: pseudonyms are random and change from one build to the next"]);
-    expect(siteBuildFrom({ ACCOUNTING_PRIVATE: "1", ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}).private).toBe(true);
-    expect(siteBuildFrom({ ACCOUNTING_PRIVATE: "yes", ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}).private).toBe(false);
+    expect(siteBuildFrom({ ACCOUNTING_PRIVATE: "1", ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}).users.private).toBe(true);
+    expect(siteBuildFrom({ ACCOUNTING_PRIVATE: "yes", ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}).users.private).toBe(false);
   });
 });
 
@@ -129,6 +129,21 @@ describe("the loader cache", () => {
     writeFileSync(join(archive, "snapshots", "2024-03-01T06:00:00.json"), JSON.stringify({ vo: [] }));
     expect(contentFingerprint([archive, temporaryFolder()], ["k", "false"])).not.toBe(contentFingerprint([archive], ["k", "false"]));
     expect(contentFingerprint([archive], ["k", "false"])).not.toBe(second);
+  });
+
+  it("follows the archive's files by name, size and modification time, not by reading them", () => {
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson()] } });
+    const fingerprint = () => siteDataFingerprint(siteBuildFrom({ ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}));
+    const path = join(archive, "snapshots", "2024-03-01T00:00:00.json");
+    const first = fingerprint();
+    expect(fingerprint()).toBe(first);
+    utimesSync(path, new Date("2030-01-01"), new Date("2030-01-01"));
+    const touched = fingerprint();
+    writeFileSync(path, JSON.stringify({ vo: [] }));
+    utimesSync(path, new Date("2030-01-01"), new Date("2030-01-01"));
+    const smaller = fingerprint();
+    writeArchive({ "2024-03-01T06:00:00.json": { vo: [] } }, archive);
+    expect(new Set([first, touched, smaller, fingerprint()]).size).toBe(4);
   });
 
   it("covers the known issues too, whose loader Framework caches as well", () => {

@@ -1,0 +1,51 @@
+import { listSnapshotFiles } from "./archive.js";
+import { appendRows, createDatabase, createTable, type AccountingDatabase } from "./database.js";
+import { foldSnapshots, type Progress } from "./ingest.js";
+import { appendFold, attachCache, CACHE_CATALOG, ingestVersion, loadCachedTables, planIngest, readStoredIngest, storeIngest, type IngestPlan } from "./ingest-cache.js";
+import { problemsTable, usersTable } from "./schema.js";
+import { readUserDatabase, usersOf } from "./users.js";
+
+export interface LoadOptions {
+  /** Folder of the ingest cache (loaders/ingest-cache.ts); without one, the whole archive is read. */
+  cache?: string;
+  /** For a users table: the owners' pseudonym key, and names and emails in a private build. Reports need none. */
+  users?: { pseudonymKey: string; private: boolean };
+  onProgress?: Progress;
+  onWarning?: (message: string) => void;
+}
+
+/** The archive's tables in an in-memory database, read from the archive as far as the ingest cache cannot tell them. */
+export async function loadArchive(archive: string, options: LoadOptions = {}): Promise<AccountingDatabase> {
+  const listing = await listSnapshotFiles(archive);
+  const database = await createDatabase();
+  const { connection } = database;
+  try {
+    const persistent = await attachCache(connection, options.cache, options.onWarning ?? (() => {}));
+    const version = ingestVersion();
+    let plan: IngestPlan = persistent ? planIngest(await readStoredIngest(connection), listing, version) : { kind: "full", reason: "no cache" };
+    if (plan.kind === "resume") {
+      const fold = foldSnapshots(archive, plan.files, plan.from, options.onProgress);
+      if (fold.state.namespaces.length > plan.from.namespaces.length) plan = { kind: "full", reason: "a new namespace" };
+      else await appendFold(connection, fold, plan.from, { version, listing, fold: fold.state });
+    }
+    if (plan.kind === "full") {
+      const fold = foldSnapshots(archive, listing.files, undefined, options.onProgress);
+      await storeIngest(connection, fold, { version, listing, fold: fold.state });
+    }
+    await loadCachedTables(connection);
+    await connection.run(`DETACH ${CACHE_CATALOG}`);
+    if (options.users) await addUsers(database, archive, options.users.pseudonymKey, options.users.private);
+    return database;
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+}
+
+/** The users table from the owners seen; in a private build, the user database's names, and its problems if broken. */
+async function addUsers(database: AccountingDatabase, archive: string, pseudonymKey: string, privateBuild: boolean): Promise<void> {
+  const owners = (await database.connection.runAndReadAll("SELECT owner FROM owners ORDER BY owner")).getRowObjectsJS().map((row) => row.owner as string);
+  const userDatabase = privateBuild ? await readUserDatabase(archive) : undefined;
+  await createTable(database.connection, usersTable, usersOf(owners, pseudonymKey, userDatabase?.users));
+  if (userDatabase) await appendRows(database.connection, problemsTable, userDatabase.problems);
+}

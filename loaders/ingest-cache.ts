@@ -1,0 +1,226 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, realpathSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { SnapshotFile, SnapshotListing } from "./archive.js";
+import { appendRows, createTable } from "./database.js";
+import { contentFingerprint } from "./fingerprint.js";
+import type { FoldState, SnapshotsFold } from "./ingest.js";
+import { absorbLater, type JobSummary } from "./jobs.js";
+import { intervalsTable, jobsTable, problemsTable, snapshotsTable, type TableSchema } from "./schema.js";
+import { sqlIdentifier as quote, sqlString } from "./sql.js";
+
+/**
+ * The ingest cache: the tables of the last ingest of an archive, with the listing it read and where its fold
+ * stopped, in a DuckDB file. When the archive has only gained files after the last one read, the fold goes on
+ * from there; any other change (a file changed, deleted, renamed, or added among older ones) means a full ingest.
+ */
+
+export const CACHE_VARIABLE = "ACCOUNTING_CACHE";
+export const CACHE_FILE = "ingest.duckdb";
+/** Attached under this name beside the in-memory database. */
+export const CACHE_CATALOG = "ingest_cache";
+
+export const ownersTable: TableSchema<string, "owners"> = {
+  name: "owners",
+  doc: "every owner id seen in any snapshot",
+  columns: [{ name: "owner", type: "VARCHAR", doc: "owner id", value: (owner) => owner }],
+  orderBy: ["owner"],
+};
+
+const CACHED_TABLES = [intervalsTable, snapshotsTable, problemsTable, jobsTable, ownersTable] as const;
+
+export interface StoredIngest {
+  /** The code that wrote it: another version of the pipeline starts over. */
+  version: string;
+  listing: SnapshotListing;
+  fold: FoldState;
+}
+
+export type IngestPlan =
+  | { kind: "current" }
+  | { kind: "resume"; files: SnapshotFile[]; from: FoldState }
+  | { kind: "full"; reason: string };
+
+type Env = Record<string, string | undefined>;
+
+/** `$ACCOUNTING_CACHE`, else `$XDG_CACHE_HOME/cluster-accounting/<hash of the archive's real path>`. */
+export function cacheFolderFor(archive: string, env: Env): string {
+  if (env[CACHE_VARIABLE]) return resolve(env[CACHE_VARIABLE]);
+  let path = resolve(archive);
+  try {
+    path = realpathSync(path);
+  } catch {
+    // a missing archive is reported when it is listed
+  }
+  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache");
+  return join(base, "cluster-accounting", createHash("sha256").update(path).digest("hex").slice(0, 16));
+}
+
+/** A fingerprint of the pipeline's code: what a cache was written by. */
+export function ingestVersion(): string {
+  return contentFingerprint([dirname(fileURLToPath(import.meta.url))], ["ingest cache 1"]);
+}
+
+function sameFile(a: SnapshotFile, b: SnapshotFile): boolean {
+  return a.file === b.file && a.size === b.size && a.mtime === b.mtime;
+}
+
+/** What an ingest has to read, given what the cache holds. */
+export function planIngest(stored: StoredIngest | undefined, listing: SnapshotListing, version: string): IngestPlan {
+  if (!stored) return { kind: "full", reason: "no cache" };
+  if (stored.version !== version) return { kind: "full", reason: "the cache was written by another version" };
+  if (JSON.stringify(stored.listing.problems) !== JSON.stringify(listing.problems)) return { kind: "full", reason: "files that are not snapshots changed" };
+  const known = stored.listing.files;
+  if (known.length > listing.files.length || known.some((file, index) => !sameFile(file, listing.files[index] as SnapshotFile))) {
+    return { kind: "full", reason: "snapshot files changed, moved or were deleted" };
+  }
+  const files = listing.files.slice(known.length);
+  if (files.length === 0) return { kind: "current" };
+  const last = known.at(-1)?.time;
+  if (last === undefined || (files[0] as SnapshotFile).time <= last) return { kind: "full", reason: "new snapshot files are older than the last one read" };
+  return { kind: "resume", files, from: stored.fold };
+}
+
+/**
+ * Attaches the cache of `folder`, or an empty one in memory without a folder or when the folder cannot hold one
+ * (warned): another process holding it, no permission. An unreadable cache file is replaced. True when persistent.
+ */
+export async function attachCache(connection: DuckDBConnection, folder: string | undefined, warn: (message: string) => void): Promise<boolean> {
+  const attach = (path: string) => connection.run(`ATTACH ${sqlString(path)} AS ${CACHE_CATALOG}`);
+  if (folder !== undefined) {
+    const path = join(folder, CACHE_FILE);
+    try {
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      await attach(path).catch(async (error: Error) => {
+        if (/lock/i.test(error.message)) throw error;
+        rmSync(path, { force: true });
+        rmSync(`${path}.wal`, { force: true });
+        await attach(path);
+      });
+      return true;
+    } catch (error) {
+      warn(`ingest cache ${folder} not used (${(error as Error).message.split("\n")[0]}): reading the whole archive`);
+    }
+  }
+  await attach(":memory:");
+  return false;
+}
+
+const table = (name: string) => `${CACHE_CATALOG}.${quote(name)}`;
+
+export async function readStoredIngest(connection: DuckDBConnection): Promise<StoredIngest | undefined> {
+  const found = await connection.runAndReadAll(`SELECT 1 FROM duckdb_tables() WHERE database_name = ${sqlString(CACHE_CATALOG)} AND table_name = 'ingest_state'`);
+  if (found.currentRowCount === 0) return undefined;
+  const rows = (await connection.runAndReadAll(`SELECT version, listing, fold FROM ${table("ingest_state")}`)).getRowObjectsJS();
+  const row = rows[0] as { version: string; listing: string; fold: string } | undefined;
+  return row && { version: row.version, listing: JSON.parse(row.listing), fold: JSON.parse(row.fold) };
+}
+
+async function storeState(connection: DuckDBConnection, stored: StoredIngest): Promise<void> {
+  await connection.run(`CREATE OR REPLACE TABLE ${table("ingest_state")} (version VARCHAR, listing VARCHAR, fold VARCHAR)`);
+  await connection.run(
+    `INSERT INTO ${table("ingest_state")} VALUES (${sqlString(stored.version)}, ${sqlString(JSON.stringify(stored.listing))}, ${sqlString(JSON.stringify(stored.fold))})`,
+  );
+}
+
+/** Replaces the whole cache with what a full ingest read. */
+export async function storeIngest(connection: DuckDBConnection, fold: SnapshotsFold, stored: StoredIngest): Promise<void> {
+  await connection.run("BEGIN TRANSACTION");
+  await createTable(connection, intervalsTable, fold.intervals, CACHE_CATALOG);
+  await createTable(connection, snapshotsTable, fold.snapshots, CACHE_CATALOG);
+  await createTable(connection, problemsTable, [...stored.listing.problems, ...fold.problems], CACHE_CATALOG);
+  await createTable(connection, jobsTable, fold.jobs, CACHE_CATALOG);
+  await createTable(connection, ownersTable, fold.owners, CACHE_CATALOG);
+  await storeState(connection, stored);
+  await connection.run("COMMIT");
+}
+
+/** A row of the jobs table, times in µs. */
+interface JobRow {
+  namespace: string;
+  job_id: string;
+  kind: JobSummary["kind"];
+  owner: string;
+  docker_image: string | null;
+  datacenter: string | null;
+  submit_time: number | null;
+  first_start: number | null;
+  last_end: number | null;
+  first_seen: number;
+  last_seen: number;
+  last_status: string;
+}
+
+async function knownJobs(connection: DuckDBConnection, later: JobSummary[]): Promise<Map<string, JobSummary>> {
+  await connection.run("CREATE OR REPLACE TEMP TABLE later_jobs (namespace VARCHAR, job_id VARCHAR)");
+  await appendRows(connection, { ...jobsTable, name: "later_jobs", columns: jobsTable.columns.slice(0, 2) }, later, "temp");
+  const micros = (column: string) => `epoch_us(j.${column})::DOUBLE AS ${column}`;
+  const result = await connection.runAndReadAll(
+    `SELECT j.namespace, j.job_id, j.kind, j.owner, j.docker_image, j.datacenter, ${["submit_time", "first_start", "last_end", "first_seen", "last_seen"].map(micros).join(", ")}, j.last_status
+FROM ${table("jobs")} j JOIN temp.later_jobs USING (namespace, job_id)`,
+  );
+  const known = new Map<string, JobSummary>();
+  for (const row of result.getRowObjectsJS() as unknown as JobRow[]) {
+    known.set(`${row.namespace}\u0000${row.job_id}`, {
+      namespace: row.namespace,
+      jobId: row.job_id,
+      kind: row.kind,
+      owner: row.owner,
+      dockerImage: row.docker_image,
+      datacenter: row.datacenter,
+      submitTime: row.submit_time,
+      firstStart: row.first_start,
+      lastEnd: row.last_end,
+      firstSeen: row.first_seen,
+      lastSeen: row.last_seen,
+      lastStatus: row.last_status,
+    });
+  }
+  return known;
+}
+
+/** Adds to the cache what files after its last one yielded, folded on from its state. */
+export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFold, from: FoldState, stored: StoredIngest): Promise<void> {
+  const known = await knownJobs(connection, fold.jobs);
+  const jobs = fold.jobs.map((later) => {
+    const earlier = known.get(`${later.namespace}\u0000${later.jobId}`);
+    if (!earlier) return later;
+    absorbLater(earlier, later);
+    return earlier;
+  });
+  await connection.run("BEGIN TRANSACTION");
+  await connection.run("CREATE OR REPLACE TEMP TABLE reopened (namespace VARCHAR, job_id VARCHAR, first_snapshot TIMESTAMPTZ)");
+  await appendRows(connection, { ...intervalsTable, name: "reopened", columns: intervalsTable.columns.filter((c) => ["namespace", "job_id", "first_snapshot"].includes(c.name)) }, from.open.map((run) => run.interval), "temp");
+  await connection.run(`DELETE FROM ${table("intervals")} i USING temp.reopened r WHERE i.namespace = r.namespace AND i.job_id = r.job_id AND i.first_snapshot = r.first_snapshot`);
+  await connection.run(`DELETE FROM ${table("jobs")} j USING temp.later_jobs l WHERE j.namespace = l.namespace AND j.job_id = l.job_id`);
+  await appendRows(connection, intervalsTable, fold.intervals, CACHE_CATALOG);
+  await appendRows(connection, jobsTable, jobs, CACHE_CATALOG);
+  await appendRows(connection, snapshotsTable, fold.snapshots, CACHE_CATALOG);
+  await appendRows(connection, problemsTable, fold.problems, CACHE_CATALOG);
+  await connection.run("CREATE OR REPLACE TEMP TABLE later_owners (owner VARCHAR)");
+  await appendRows(connection, { ...ownersTable, name: "later_owners" }, fold.owners, "temp");
+  await connection.run(`INSERT INTO ${table("owners")} SELECT owner FROM temp.later_owners EXCEPT SELECT owner FROM ${table("owners")}`);
+  await storeState(connection, stored);
+  await connection.run("COMMIT");
+}
+
+/**
+ * Copies the cached tables into the in-memory database. Reports and the site's copy scan intervals, snapshots
+ * and problems in order, and floating-point sums depend on it: those come in their documented order (problems
+ * in the order found), as after a full ingest. Jobs and owners are only ever read sorted.
+ */
+export async function loadCachedTables(connection: DuckDBConnection): Promise<void> {
+  const scanOrder: Record<string, string> = {
+    intervals: intervalsTable.orderBy.map(quote).join(", "),
+    snapshots: snapshotsTable.orderBy.map(quote).join(", "),
+    problems: "rowid",
+    jobs: "",
+    owners: "",
+  };
+  for (const { name } of CACHED_TABLES) {
+    await connection.run(`CREATE TABLE memory.${quote(name)} AS FROM ${table(name)}${scanOrder[name] ? ` ORDER BY ${scanOrder[name]}` : ""}`);
+  }
+}
