@@ -102,7 +102,7 @@ export async function attachCache(connection: DuckDBConnection, folder: string |
       });
       return true;
     } catch (error) {
-      warn(`ingest cache ${folder} not used (${(error as Error).message.split("\n")[0]}): reading the whole archive`);
+      warn(`ingest cache ${folder} not used (${(error as Error).message.split("\n")[0]?.replace(/\. See also .*/, "")}): reading the whole archive`);
     }
   }
   await attach(":memory:");
