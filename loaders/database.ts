@@ -133,7 +133,7 @@ export interface ArchiveSummary {
   namespaces: string[];
   jobs: number;
   intervals: number;
-  /** Rows of the users table; 0 when it was not built. */
+  /** Owners of jobs: the users table's rows, when it is built. */
   users: number;
   problems: Problem[];
 }
@@ -142,10 +142,7 @@ export async function describeArchive(database: AccountingDatabase): Promise<Arc
   const { connection } = database;
   const one = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS()[0] as Record<string, unknown>;
   const times = await one("SELECT count(DISTINCT time) AS n, epoch_us(min(time))::DOUBLE AS first, epoch_us(max(time))::DOUBLE AS last FROM snapshots");
-  const counts = await one("SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM intervals) AS intervals");
-  const users = (await connection.runAndReadAll("SELECT 1 FROM duckdb_tables() WHERE database_name = 'memory' AND table_name = 'users'")).currentRowCount
-    ? Number((await one("SELECT count(*) AS n FROM users")).n)
-    : 0;
+  const counts = await one("SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM intervals) AS intervals, (SELECT count(*) FROM owners) AS users");
   const namespaces = (await connection.runAndReadAll("SELECT DISTINCT namespace FROM snapshots ORDER BY namespace")).getRowObjectsJS();
   const problems = (await connection.runAndReadAll("SELECT file, namespace, job, reason FROM problems ORDER BY rowid")).getRowObjectsJS();
   return {
@@ -155,7 +152,7 @@ export async function describeArchive(database: AccountingDatabase): Promise<Arc
     namespaces: namespaces.map((row) => row.namespace as string),
     jobs: Number(counts.jobs),
     intervals: Number(counts.intervals),
-    users,
+    users: Number(counts.users),
     problems: problems as unknown as Problem[],
   };
 }
