@@ -2,6 +2,7 @@ import { listSnapshotFiles } from "./archive.js";
 import { appendRows, createDatabase, createTable, type AccountingDatabase } from "./database.js";
 import { foldSnapshots, type Progress } from "./ingest.js";
 import { appendFold, attachCache, CACHE_CATALOG, ingestVersion, loadCachedTables, planIngest, readStoredIngest, storeIngest, type IngestPlan } from "./ingest-cache.js";
+import { foldArchive } from "./parallel-fold.js";
 import { problemsTable, usersTable } from "./schema.js";
 import { readUserDatabase, usersOf } from "./users.js";
 
@@ -10,6 +11,8 @@ export interface LoadOptions {
   cache?: string;
   /** For a users table: the owners' pseudonym key, and names and emails in a private build. Reports need none. */
   users?: { pseudonymKey: string; private: boolean };
+  /** At most this many threads read a whole archive; by default, as many as the machine can run at once. */
+  threads?: number;
   onProgress?: Progress;
   onWarning?: (message: string) => void;
 }
@@ -29,7 +32,7 @@ export async function loadArchive(archive: string, options: LoadOptions = {}): P
       else await appendFold(connection, fold, plan.from, { version, listing, fold: fold.state });
     }
     if (plan.kind === "full") {
-      const fold = foldSnapshots(archive, listing.files, undefined, options.onProgress);
+      const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
       await storeIngest(connection, fold, { version, listing, fold: fold.state });
     }
     await loadCachedTables(connection);

@@ -7,7 +7,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { SnapshotFile, SnapshotListing } from "./archive.js";
 import { appendRows, createTable } from "./database.js";
 import { contentFingerprint } from "./fingerprint.js";
-import type { FoldState, SnapshotsFold } from "./ingest.js";
+import { snapshotRows, type FoldState, type SnapshotsFold } from "./ingest.js";
 import { absorbLater, type JobSummary } from "./jobs.js";
 import { intervalsTable, jobsTable, problemsTable, snapshotsTable, type TableSchema } from "./schema.js";
 import { sqlIdentifier as quote, sqlString } from "./sql.js";
@@ -130,7 +130,7 @@ async function storeState(connection: DuckDBConnection, stored: StoredIngest): P
 export async function storeIngest(connection: DuckDBConnection, fold: SnapshotsFold, stored: StoredIngest): Promise<void> {
   await connection.run("BEGIN TRANSACTION");
   await createTable(connection, intervalsTable, fold.intervals, CACHE_CATALOG);
-  await createTable(connection, snapshotsTable, fold.snapshots, CACHE_CATALOG);
+  await createTable(connection, snapshotsTable, snapshotRows(fold), CACHE_CATALOG);
   await createTable(connection, problemsTable, [...stored.listing.problems, ...fold.problems], CACHE_CATALOG);
   await createTable(connection, jobsTable, fold.jobs, CACHE_CATALOG);
   await createTable(connection, ownersTable, fold.owners, CACHE_CATALOG);
@@ -198,7 +198,7 @@ export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFo
   await connection.run(`DELETE FROM ${table("jobs")} j USING temp.later_jobs l WHERE j.namespace = l.namespace AND j.job_id = l.job_id`);
   await appendRows(connection, intervalsTable, fold.intervals, CACHE_CATALOG);
   await appendRows(connection, jobsTable, jobs, CACHE_CATALOG);
-  await appendRows(connection, snapshotsTable, fold.snapshots, CACHE_CATALOG);
+  await appendRows(connection, snapshotsTable, snapshotRows(fold), CACHE_CATALOG);
   await appendRows(connection, problemsTable, fold.problems, CACHE_CATALOG);
   await connection.run("CREATE OR REPLACE TEMP TABLE later_owners (owner VARCHAR)");
   await appendRows(connection, { ...ownersTable, name: "later_owners" }, fold.owners, "temp");

@@ -2,7 +2,7 @@ import { listSnapshotFiles, readSnapshots, type SnapshotFile } from "./archive.j
 import { createIntervalBuilder, type Interval, type IntervalFoldState } from "./intervals.js";
 import { createJobCatalog, type JobSummary } from "./jobs.js";
 import type { Problem } from "./snapshot.js";
-import { createStatusLog, type NamespaceStatus } from "./statuses.js";
+import { countStatuses, namespacesOf, statusRows, type NamespaceStatus, type SnapshotStatuses } from "./statuses.js";
 import { readUserDatabase, usersOf, type User } from "./users.js";
 
 export type Progress = (done: number, total: number) => void;
@@ -34,12 +34,19 @@ export interface FoldState extends IntervalFoldState {
  * open and those begun since, and `jobs` describe only what the new files saw.
  */
 export interface SnapshotsFold {
-  snapshots: NamespaceStatus[];
+  statuses: SnapshotStatuses[];
   intervals: Interval[];
   jobs: JobSummary[];
   problems: Problem[];
   owners: string[];
+  /** Where the fold stood after its first valid snapshot; null when it had none. */
+  afterFirst: IntervalFoldState | null;
   state: FoldState;
+}
+
+/** The snapshots table's rows of a fold. */
+export function snapshotRows(fold: SnapshotsFold): NamespaceStatus[] {
+  return statusRows(fold.statuses, fold.state.namespaces);
 }
 
 /** Reads snapshot files one at a time, in the listing's order, and folds them into the accounting's tables. */
@@ -47,8 +54,9 @@ export function foldSnapshots(archive: string, files: SnapshotFile[], from?: Fol
   const problems: Problem[] = [];
   const intervals = createIntervalBuilder(from);
   const jobs = createJobCatalog();
-  const statuses = createStatusLog(from?.namespaces);
+  const statuses: SnapshotStatuses[] = [];
   const owners = new Set<string>();
+  let afterFirst: IntervalFoldState | null = null;
   let done = 0;
   for (const item of readSnapshots(archive, files)) {
     onProgress?.(++done, files.length);
@@ -59,7 +67,8 @@ export function foldSnapshots(archive: string, files: SnapshotFile[], from?: Fol
     const { snapshot } = item;
     const skipped = [...snapshot.problems, ...intervals.add(snapshot)];
     problems.push(...skipped);
-    statuses.add(snapshot, skipped);
+    statuses.push(countStatuses(snapshot, skipped));
+    afterFirst ??= intervals.state();
     for (const [namespace, list] of snapshot.namespaces) {
       for (const job of list) {
         jobs.add(namespace, job, snapshot.time);
@@ -67,8 +76,8 @@ export function foldSnapshots(archive: string, files: SnapshotFile[], from?: Fol
       }
     }
   }
-  const state = { ...intervals.state(), namespaces: statuses.namespaces() };
-  return { snapshots: statuses.rows(), intervals: intervals.finish(), jobs: jobs.summaries(), problems, owners: [...owners].sort(), state };
+  const state = { ...intervals.state(), namespaces: namespacesOf(statuses, from?.namespaces) };
+  return { statuses, intervals: intervals.finish(), jobs: jobs.summaries(), problems, owners: [...owners].sort(), afterFirst, state };
 }
 
 /** Reads a whole snapshot archive into the tables of the accounting. */
@@ -77,7 +86,7 @@ export async function ingestArchive(archive: string, options: IngestOptions): Pr
   const fold = foldSnapshots(archive, listing.files, undefined, options.onProgress);
   const database = options.private ? await readUserDatabase(archive) : undefined;
   return {
-    snapshots: fold.snapshots,
+    snapshots: snapshotRows(fold),
     intervals: fold.intervals,
     jobs: fold.jobs,
     problems: [...listing.problems, ...fold.problems, ...(database?.problems ?? [])],

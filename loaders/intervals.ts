@@ -44,7 +44,7 @@ export function countedResources(resources: Resources): Resources {
   return resources.cpu_num === 0 ? { ...resources, cpu_num: resources.cpu_MHz } : resources;
 }
 
-function sameResources(a: Resources, b: Resources): boolean {
+export function sameResources(a: Resources, b: Resources): boolean {
   return RESOURCES.every((name) => a[name] === b[name]);
 }
 
@@ -58,6 +58,7 @@ export interface OpenRun {
 export interface IntervalFoldState {
   /** The last snapshot folded in. */
   previous: Micros | null;
+  /** In the intervals table's order. */
   open: OpenRun[];
 }
 
@@ -69,17 +70,21 @@ export interface IntervalBuilder {
   finish(): Interval[];
 }
 
-function byNamespaceJobStart(a: Interval, b: Interval): number {
+/** The intervals table's order: namespace, job, start. */
+export function byNamespaceJobStart(a: Interval, b: Interval): number {
   if (a.namespace !== b.namespace) return a.namespace < b.namespace ? -1 : 1;
   if (a.jobId !== b.jobId) return a.jobId < b.jobId ? -1 : 1;
   return a.start - b.start || a.firstSnapshot - b.firstSnapshot;
 }
 
-const runKey = (namespace: string, jobId: string) => `${namespace}\u0000${jobId}`;
+const jobKey = (namespace: string, jobId: string) => `${namespace}\u0000${jobId}`;
+
+/** What tells one job's runs from another's. */
+export const runKey = (interval: Interval) => jobKey(interval.namespace, interval.jobId);
 
 /** Folds snapshots into intervals, from the first snapshot or from where an earlier fold stopped. */
 export function createIntervalBuilder(from: IntervalFoldState = { previous: null, open: [] }): IntervalBuilder {
-  const open = new Map(from.open.map((run) => [runKey(run.interval.namespace, run.interval.jobId), { ...run, interval: { ...run.interval } }]));
+  const open = new Map(from.open.map((run) => [runKey(run.interval), { ...run, interval: { ...run.interval } }]));
   const closed: Interval[] = [];
   let previous = from.previous ?? undefined;
 
@@ -89,7 +94,7 @@ export function createIntervalBuilder(from: IntervalFoldState = { previous: null
   }
 
   function fold(namespace: string, job: Job, time: Micros, segment: Segment): void {
-    const key = runKey(namespace, job.id);
+    const key = jobKey(namespace, job.id);
     const run = open.get(key);
     const resources = countedResources(job.resources);
     if (run && continuesRun(run, job, resources, segment)) {
@@ -136,7 +141,8 @@ export function createIntervalBuilder(from: IntervalFoldState = { previous: null
       return problems;
     },
     state() {
-      return { previous: previous ?? null, open: [...open.values()].map((run) => ({ ...run, interval: { ...run.interval } })) };
+      const runs = [...open.values()].map((run) => ({ ...run, interval: { ...run.interval } }));
+      return { previous: previous ?? null, open: runs.sort((a, b) => byNamespaceJobStart(a.interval, b.interval)) };
     },
     finish() {
       for (const run of open.values()) closed.push(run.interval);

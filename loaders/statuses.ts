@@ -14,6 +14,13 @@ export interface NamespaceStatus {
   counts: StatusCounts;
 }
 
+/** What one snapshot counted, for each namespace it listed. */
+export interface SnapshotStatuses {
+  time: Micros;
+  file: string;
+  counts: Map<string, StatusCounts>;
+}
+
 function zeroCounts(): StatusCounts {
   return Object.fromEntries(STATUS_COUNTS.map((name) => [name, 0])) as StatusCounts;
 }
@@ -22,42 +29,30 @@ function statusCount(status: string): StatusCount {
   return (STATUSES as readonly string[]).includes(status) ? (status as StatusCount) : "other";
 }
 
-export interface StatusLog {
-  add(snapshot: Snapshot, skipped: Problem[]): void;
-  /** Every namespace seen, sorted. */
-  namespaces(): string[];
-  /** A row per snapshot and per namespace of the archive, zeros where a snapshot lacks the namespace. */
-  rows(): NamespaceStatus[];
+/** Counts one snapshot's jobs by status, and the jobs it skipped. */
+export function countStatuses(snapshot: Snapshot, skipped: Problem[]): SnapshotStatuses {
+  const counts = new Map<string, StatusCounts>();
+  const countsOf = (namespace: string) => {
+    let found = counts.get(namespace);
+    if (!found) counts.set(namespace, (found = zeroCounts()));
+    return found;
+  };
+  for (const [namespace, jobs] of snapshot.namespaces) {
+    const row = countsOf(namespace);
+    for (const job of jobs) row[statusCount(job.status)] += 1;
+  }
+  for (const problem of skipped) if (problem.namespace !== null) countsOf(problem.namespace).skipped += 1;
+  return { time: snapshot.time, file: snapshot.file, counts };
 }
 
-/** Counts the statuses of later snapshots; `known` namespaces get zero rows where a snapshot lacks them. */
-export function createStatusLog(known: Iterable<string> = []): StatusLog {
-  const snapshots: { time: Micros; file: string; counts: Map<string, StatusCounts> }[] = [];
-  const namespaces = new Set<string>(known);
-  return {
-    add(snapshot, skipped) {
-      const counts = new Map<string, StatusCounts>();
-      const countsOf = (namespace: string) => {
-        namespaces.add(namespace);
-        let found = counts.get(namespace);
-        if (!found) counts.set(namespace, (found = zeroCounts()));
-        return found;
-      };
-      for (const [namespace, jobs] of snapshot.namespaces) {
-        const row = countsOf(namespace);
-        for (const job of jobs) row[statusCount(job.status)] += 1;
-      }
-      for (const problem of skipped) if (problem.namespace !== null) countsOf(problem.namespace).skipped += 1;
-      snapshots.push({ time: snapshot.time, file: snapshot.file, counts });
-    },
-    namespaces() {
-      return [...namespaces].sort();
-    },
-    rows() {
-      const sorted = [...namespaces].sort();
-      return snapshots.flatMap(({ time, file, counts }) =>
-        sorted.map((namespace) => ({ time, file, namespace, counts: counts.get(namespace) ?? zeroCounts() })),
-      );
-    },
-  };
+/** Every namespace the snapshots listed, and the `known` ones, sorted. */
+export function namespacesOf(snapshots: readonly SnapshotStatuses[], known: Iterable<string> = []): string[] {
+  const namespaces = new Set(known);
+  for (const { counts } of snapshots) for (const namespace of counts.keys()) namespaces.add(namespace);
+  return [...namespaces].sort();
+}
+
+/** A row per snapshot and per namespace, zeros where a snapshot lacks the namespace. */
+export function statusRows(snapshots: readonly SnapshotStatuses[], namespaces: readonly string[]): NamespaceStatus[] {
+  return snapshots.flatMap(({ time, file, counts }) => namespaces.map((namespace) => ({ time, file, namespace, counts: counts.get(namespace) ?? zeroCounts() })));
 }
