@@ -1,6 +1,6 @@
-import { absorbLater, type JobSummary } from "./jobs.js";
+import { absorbLater, jobKey, type JobSummary } from "./jobs.js";
 import type { FoldState, SnapshotsFold } from "./ingest.js";
-import { byNamespaceJobStart, runKey, sameResources, type Interval, type IntervalFoldState, type OpenRun } from "./intervals.js";
+import { byNamespaceJobStart, continuesRun, runKey, type Interval, type IntervalFoldState, type OpenRun } from "./intervals.js";
 import type { Micros } from "./time.js";
 
 /**
@@ -12,13 +12,6 @@ export interface DetachedFold {
   fold: SnapshotsFold;
 }
 
-/** Whether the fold of the files before would have extended `before` with the run `head` began. */
-function continuesAcross(before: OpenRun, head: OpenRun): boolean {
-  if (before.allocStart !== head.allocStart || !sameResources(before.interval.resources, head.interval.resources)) return false;
-  const emptySegment = head.interval.end === head.interval.start;
-  return emptySegment || head.interval.start <= before.interval.end;
-}
-
 /**
  * Whether the run, extended across the seam, ends where the detached run ended after the seam's snapshot: then
  * every later snapshot extends or closes both alike. Of an empty segment only its start is known.
@@ -28,7 +21,8 @@ function seamless(before: OpenRun, head: OpenRun): boolean {
   return end > start ? before.interval.end <= end : before.interval.end === start;
 }
 
-function withRuns(state: IntervalFoldState, merged: Map<string, Interval>, seam: Micros): OpenRun[] {
+/** A detached fold's open runs, those that go on from a run before the seam joined to it. */
+function joinedRuns(state: IntervalFoldState, merged: Map<string, Interval>, seam: Micros): OpenRun[] {
   return state.open.map((run) => {
     const before = run.interval.firstSnapshot === seam ? merged.get(runKey(run.interval)) : undefined;
     return before ? { allocStart: run.allocStart, interval: { ...before, end: run.interval.end, lastSnapshot: run.interval.lastSnapshot } } : run;
@@ -58,7 +52,8 @@ export function attachFold(from: FoldState, { previous, fold }: DetachedFold): S
   for (const run of from.open) {
     const key = runKey(run.interval);
     const head = heads.get(key);
-    if (!head || !continuesAcross(run, head)) closedBefore.push({ ...run.interval });
+    // Right after the seam, `head`'s interval is its segment there (an empty segment ends where it starts).
+    if (!head || !continuesRun(run, head.allocStart, head.interval.resources, head.interval)) closedBefore.push({ ...run.interval });
     else if (seamless(run, head)) merged.set(key, run.interval);
     else return undefined;
   }
@@ -69,8 +64,8 @@ export function attachFold(from: FoldState, { previous, fold }: DetachedFold): S
   return {
     ...fold,
     intervals: [...intervals, ...closedBefore].sort(byNamespaceJobStart),
-    afterFirst: { previous: seam, open: withRuns(fold.afterFirst, merged, seam) },
-    state: { previous: fold.state.previous, open: withRuns(fold.state, merged, seam), namespaces },
+    afterFirst: { previous: seam, open: joinedRuns(fold.afterFirst, merged, seam) },
+    state: { previous: fold.state.previous, open: joinedRuns(fold.state, merged, seam), namespaces },
   };
 }
 
@@ -86,7 +81,7 @@ function mergeSorted(a: Interval[], b: Interval[]): Interval[] {
 }
 
 function mergeJobs(earlier: JobSummary[], later: JobSummary[]): JobSummary[] {
-  const key = (job: JobSummary) => `${job.namespace}\u0000${job.jobId}`;
+  const key = (job: JobSummary) => jobKey(job.namespace, job.jobId);
   const known = new Map(earlier.map((job) => [key(job), job]));
   const jobs = [...earlier];
   for (const job of later) {

@@ -8,7 +8,7 @@ import type { SnapshotFile, SnapshotListing } from "./archive.js";
 import { appendRows, createTable } from "./database.js";
 import { contentFingerprint } from "./fingerprint.js";
 import { snapshotRows, type FoldState, type SnapshotsFold } from "./ingest.js";
-import { absorbLater, type JobSummary } from "./jobs.js";
+import { absorbLater, jobKey, type JobSummary } from "./jobs.js";
 import { intervalsTable, jobsTable, problemsTable, snapshotsTable, type TableSchema } from "./schema.js";
 import { sqlIdentifier as quote, sqlString } from "./sql.js";
 
@@ -164,7 +164,7 @@ FROM ${table("jobs")} j JOIN temp.later_jobs USING (namespace, job_id)`,
   );
   const known = new Map<string, JobSummary>();
   for (const row of result.getRowObjectsJS() as unknown as JobRow[]) {
-    known.set(`${row.namespace}\u0000${row.job_id}`, {
+    known.set(jobKey(row.namespace, row.job_id), {
       namespace: row.namespace,
       jobId: row.job_id,
       kind: row.kind,
@@ -186,7 +186,7 @@ FROM ${table("jobs")} j JOIN temp.later_jobs USING (namespace, job_id)`,
 export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFold, from: FoldState, stored: StoredIngest): Promise<void> {
   const known = await knownJobs(connection, fold.jobs);
   const jobs = fold.jobs.map((later) => {
-    const earlier = known.get(`${later.namespace}\u0000${later.jobId}`);
+    const earlier = known.get(jobKey(later.namespace, later.jobId));
     if (!earlier) return later;
     absorbLater(earlier, later);
     return earlier;

@@ -1,4 +1,5 @@
 import { RESOURCES, type Job, type Resources } from "./job.js";
+import { jobKey } from "./jobs.js";
 import type { Problem, Snapshot } from "./snapshot.js";
 import type { Micros } from "./time.js";
 
@@ -44,8 +45,14 @@ export function countedResources(resources: Resources): Resources {
   return resources.cpu_num === 0 ? { ...resources, cpu_num: resources.cpu_MHz } : resources;
 }
 
-export function sameResources(a: Resources, b: Resources): boolean {
+function sameResources(a: Resources, b: Resources): boolean {
   return RESOURCES.every((name) => a[name] === b[name]);
+}
+
+/** Whether a job's segment extends an open run: same allocation start and resources, and no gap before it. */
+export function continuesRun(run: OpenRun, allocStart: Micros | null, resources: Resources, segment: Segment): boolean {
+  if (run.allocStart !== allocStart || !sameResources(run.interval.resources, resources)) return false;
+  return segment.end <= segment.start || segment.start <= run.interval.end;
 }
 
 /** A run the last snapshot folded in still saw: the next snapshot may extend it. */
@@ -77,8 +84,6 @@ export function byNamespaceJobStart(a: Interval, b: Interval): number {
   return a.start - b.start || a.firstSnapshot - b.firstSnapshot;
 }
 
-const jobKey = (namespace: string, jobId: string) => `${namespace}\u0000${jobId}`;
-
 /** What tells one job's runs from another's. */
 export const runKey = (interval: Interval) => jobKey(interval.namespace, interval.jobId);
 
@@ -88,16 +93,11 @@ export function createIntervalBuilder(from: IntervalFoldState = { previous: null
   const closed: Interval[] = [];
   let previous = from.previous ?? undefined;
 
-  function continuesRun(run: OpenRun, job: Job, resources: Resources, segment: Segment): boolean {
-    if (run.allocStart !== job.allocStart || !sameResources(run.interval.resources, resources)) return false;
-    return segment.end <= segment.start || segment.start <= run.interval.end;
-  }
-
   function fold(namespace: string, job: Job, time: Micros, segment: Segment): void {
     const key = jobKey(namespace, job.id);
     const run = open.get(key);
     const resources = countedResources(job.resources);
-    if (run && continuesRun(run, job, resources, segment)) {
+    if (run && continuesRun(run, job.allocStart, resources, segment)) {
       run.interval.end = Math.max(run.interval.end, segment.end);
       run.interval.lastSnapshot = time;
       return;

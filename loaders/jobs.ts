@@ -22,6 +22,9 @@ export interface JobCatalog {
   summaries(): JobSummary[];
 }
 
+/** What tells one job from another across the archive. */
+export const jobKey = (namespace: string, jobId: string) => `${namespace}\u0000${jobId}`;
+
 function earliest(a: Micros | null, b: Micros | null): Micros | null {
   return a === null ? b : b === null ? a : Math.min(a, b);
 }
@@ -66,7 +69,7 @@ export function createJobCatalog(): JobCatalog {
   return {
     add(namespace, job, snapshot) {
       const sighting = summaryOf(namespace, job, snapshot);
-      const key = `${namespace}\u0000${job.id}`;
+      const key = jobKey(namespace, job.id);
       const known = jobs.get(key);
       if (known) absorbLater(known, sighting);
       else jobs.set(key, sighting);
