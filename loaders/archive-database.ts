@@ -4,7 +4,7 @@ import { foldSnapshots, type Progress } from "./ingest.js";
 import { appendFold, attachCache, CACHE_CATALOG, ingestVersion, loadCachedTables, planIngest, readStoredIngest, storeIngest, type IngestPlan } from "./ingest-cache.js";
 import { foldArchive } from "./parallel-fold.js";
 import { problemsTable, usersTable } from "./schema.js";
-import { readUserDatabase, usersOf } from "./users.js";
+import { readUsers } from "./users.js";
 
 export interface LoadOptions {
   /** Folder of the ingest cache (loaders/ingest-cache.ts); without one, the whole archive is read. */
@@ -48,7 +48,7 @@ export async function loadArchive(archive: string, options: LoadOptions = {}): P
 /** The users table from the owners seen; in a private build, the user database's names, and its problems if broken. */
 async function addUsers(database: AccountingDatabase, archive: string, pseudonymKey: string, privateBuild: boolean): Promise<void> {
   const owners = (await database.connection.runAndReadAll("SELECT owner FROM owners ORDER BY owner")).getRowObjectsJS().map((row) => row.owner as string);
-  const userDatabase = privateBuild ? await readUserDatabase(archive) : undefined;
-  await createTable(database.connection, usersTable, usersOf(owners, pseudonymKey, userDatabase?.users));
-  if (userDatabase) await appendRows(database.connection, problemsTable, userDatabase.problems);
+  const { users, problems } = await readUsers(archive, owners, pseudonymKey, privateBuild);
+  await createTable(database.connection, usersTable, users);
+  await appendRows(database.connection, problemsTable, problems);
 }

@@ -3,7 +3,7 @@ import { createIntervalBuilder, type Interval, type IntervalFoldState } from "./
 import { createJobCatalog, type JobSummary } from "./jobs.js";
 import type { Problem } from "./snapshot.js";
 import { countStatuses, namespacesOf, statusRows, type NamespaceStatus, type SnapshotStatuses } from "./statuses.js";
-import { readUserDatabase, usersOf, type User } from "./users.js";
+import { readUsers, type User } from "./users.js";
 
 export type Progress = (done: number, total: number) => void;
 
@@ -84,12 +84,12 @@ export function foldSnapshots(archive: string, files: SnapshotFile[], from?: Fol
 export async function ingestArchive(archive: string, options: IngestOptions): Promise<ArchiveTables> {
   const listing = await listSnapshotFiles(archive);
   const fold = foldSnapshots(archive, listing.files, undefined, options.onProgress);
-  const database = options.private ? await readUserDatabase(archive) : undefined;
+  const { users, problems } = await readUsers(archive, fold.owners, options.pseudonymKey, options.private ?? false);
   return {
     snapshots: snapshotRows(fold),
     intervals: fold.intervals,
     jobs: fold.jobs,
-    problems: [...listing.problems, ...fold.problems, ...(database?.problems ?? [])],
-    users: usersOf(fold.owners, options.pseudonymKey, database?.users),
+    problems: [...listing.problems, ...fold.problems, ...problems],
+    users,
   };
 }

@@ -68,12 +68,11 @@ function decodePart({ previous, fold }: EncodedPart): DetachedFold {
   return { previous, fold: { ...fold, intervals: decodeRows(fold.intervals), jobs: decodeRows(fold.jobs) } };
 }
 
-/** The worker's module, through tsx when this library runs as TypeScript: hooks registered by the parent do not reach workers. */
+/** The worker's module through tsx, as this library runs: hooks registered by the parent do not reach workers. */
 function startWorker(request: PartRequest): Worker {
-  const entry = new URL(import.meta.url.endsWith(".ts") ? "./fold-worker.ts" : "./fold-worker.js", import.meta.url);
-  if (!entry.pathname.endsWith(".ts")) return new Worker(entry, { workerData: request });
+  const entry = new URL("./fold-worker.ts", import.meta.url).href;
   const tsx = import.meta.resolve("tsx/esm/api");
-  const source = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  const source = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(source, { eval: true, workerData: request });
 }
 

@@ -65,12 +65,8 @@ export function siteDataFingerprint(build: SiteBuild): string {
  * Ingests the archive and writes the site's copy of its tables (loaders/site-tables.ts) to `output` as one tar of
  * Parquet files, byte for byte the same for the same archive.
  */
-export async function writeSiteData(build: SiteBuild, output: Output): Promise<void> {
-  const database = await loadArchive(build.archive, {
-    cache: build.cache,
-    users: build.users,
-    onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
-  });
+export async function writeSiteData(build: SiteBuild, output: Output, warn: (message: string) => void): Promise<void> {
+  const database = await loadArchive(build.archive, { cache: build.cache, users: build.users, onWarning: warn });
   const folder = await mkdtemp(join(tmpdir(), "accounting-site-"));
   try {
     const tar = pack();

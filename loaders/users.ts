@@ -22,7 +22,7 @@ function text(value: unknown): string | null {
 }
 
 /** The archive's optional `users/user-db.json`; a missing file is an empty database, a broken one a problem. */
-export async function readUserDatabase(archive: string): Promise<{ users: UserDatabase; problems: Problem[] }> {
+async function readUserDatabase(archive: string): Promise<{ users: UserDatabase; problems: Problem[] }> {
   const users: UserDatabase = new Map();
   const fail = (reason: string) => ({ users, problems: [{ file: USER_DB_FILE, namespace: null, job: null, reason }] });
   let content: string;
@@ -47,11 +47,17 @@ export async function readUserDatabase(archive: string): Promise<{ users: UserDa
 }
 
 /** One row per owner, sorted; names and emails only when a user database is given. */
-export function usersOf(owners: Iterable<string>, key: string, database?: UserDatabase): User[] {
+function usersOf(owners: Iterable<string>, key: string, database?: UserDatabase): User[] {
   return [...new Set(owners)].sort().map((owner) => ({
     owner,
     pseudonym: pseudonym(key, owner),
     name: database?.get(owner)?.name ?? null,
     email: database?.get(owner)?.email ?? null,
   }));
+}
+
+/** The users table of `owners`; in a private build, with the user database's names, and its problems if broken. */
+export async function readUsers(archive: string, owners: Iterable<string>, key: string, privateBuild: boolean): Promise<{ users: User[]; problems: Problem[] }> {
+  const database = privateBuild ? await readUserDatabase(archive) : undefined;
+  return { users: usersOf(owners, key, database?.users), problems: database?.problems ?? [] };
 }

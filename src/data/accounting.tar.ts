@@ -1,3 +1,4 @@
 import { siteBuildFrom, writeSiteData } from "../../loaders/site-data.js";
 
-await writeSiteData(siteBuildFrom(process.env, (message) => process.stderr.write(`warning: ${message}\n`)), process.stdout);
+const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
+await writeSiteData(siteBuildFrom(process.env, warn), process.stdout, warn);

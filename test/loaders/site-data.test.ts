@@ -18,7 +18,7 @@ async function tarOf(archive: string, env: Record<string, string>): Promise<Buff
   const output = new PassThrough();
   const chunks: Buffer[] = [];
   output.on("data", (chunk: Buffer) => chunks.push(chunk));
-  await writeSiteData(siteBuildFrom({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, ACCOUNTING_ARCHIVE: archive, ...env }, () => {}), output);
+  await writeSiteData(siteBuildFrom({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, ACCOUNTING_ARCHIVE: archive, ...env }, () => {}), output, () => {});
   return Buffer.concat(chunks);
 }
 
