@@ -43,7 +43,7 @@ describe("folding an archive in several threads", () => {
     expect(fold.intervals).toHaveLength(1);
   });
 
-  it("stays on this thread for a small archive", async () => {
+  it("gives the same fold with the default thresholds on a small archive", async () => {
     const { files } = await listSnapshotFiles(REFERENCE_ARCHIVE);
     const fold = await foldArchive(REFERENCE_ARCHIVE, files, { threads: 4 });
     expect(fold).toStrictEqual(foldSnapshots(REFERENCE_ARCHIVE, files));
