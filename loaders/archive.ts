@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { readSnapshot, type Problem, type Snapshot } from "./snapshot.js";
-import { parseSnapshotName, type Micros } from "./time.js";
+import { EARLIEST_TIME, MICROS_PER_DAY, parseSnapshotName, type Micros } from "./time.js";
 
 export interface SnapshotFile {
   /** Path relative to the archive root, with `/` separators. */
@@ -22,6 +22,11 @@ export interface SnapshotListing {
 export class ArchiveError extends Error {}
 
 export const SNAPSHOTS_FOLDER = "snapshots";
+/**
+ * Real snapshots take about 1 kB per job listed, a few hundred kB in all. A file larger than this is not read:
+ * parsing 16 MiB of the worst JSON (nested empty arrays) takes 0.5 GB of memory.
+ */
+export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
 export const USER_DB_FILE = "users/user-db.json";
 
 async function assertFolder(path: string, what: string): Promise<void> {
@@ -31,52 +36,87 @@ async function assertFolder(path: string, what: string): Promise<void> {
 }
 
 /** Synchronously: awaiting a stat per file made listing 2,915 files 5 times slower. */
-function statOrUndefined(path: string): Stats | undefined {
+function statOrError(path: string): Stats | string {
   try {
     return statSync(path);
-  } catch {
-    return undefined;
+  } catch (error) {
+    return String((error as NodeJS.ErrnoException).code ?? error);
   }
+}
+
+function fileKind(info: Stats): string {
+  if (info.isFIFO()) return "a named pipe";
+  if (info.isSocket()) return "a socket";
+  if (info.isCharacterDevice() || info.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+const formatMiB = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+
+function problemOf(file: string, reason: string): Problem {
+  return { file, namespace: null, job: null, reason };
+}
+
+/** A listed `.json` file as a snapshot to read, or why it cannot be one. */
+function snapshotFile(file: string, name: string, info: Stats | string, now: Micros): SnapshotFile | Problem {
+  const time = parseSnapshotName(name);
+  if (time === undefined) return problemOf(file, "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)");
+  if (typeof info === "string") return problemOf(file, `unreadable file (${info})`);
+  if (!info.isFile()) return problemOf(file, `${fileKind(info)}, not a file`);
+  if (info.size > MAX_SNAPSHOT_BYTES) return problemOf(file, `file of ${formatMiB(info.size)}, more than the ${formatMiB(MAX_SNAPSHOT_BYTES)} a snapshot can take`);
+  if (time < EARLIEST_TIME) return problemOf(file, "snapshot time before 2000");
+  if (time > now + MICROS_PER_DAY) return problemOf(file, "snapshot time in the future");
+  return { file, time, size: info.size, mtime: info.mtimeMs };
 }
 
 function byTimeThenPath(a: SnapshotFile, b: SnapshotFile): number {
   return a.time - b.time || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
 }
 
-/** Every `snapshots/**\/*.json` of the archive, at any depth, in time order then path order. */
+/**
+ * Every `snapshots/**\/*.json` of the archive, at any depth, in time order then path order. A folder reached
+ * twice (through a symbolic link) is read once; files that cannot be snapshots are problems.
+ */
 export async function listSnapshotFiles(archive: string): Promise<SnapshotListing> {
+  const now = Date.now() * 1000;
   await assertFolder(archive, "archive");
   const root = join(archive, SNAPSHOTS_FOLDER);
   await assertFolder(root, "snapshots folder");
   const files: SnapshotFile[] = [];
   const problems: Problem[] = [];
-  const visited = new Set<string>();
+  const visited = new Map<string, string>();
 
   async function walk(folder: string, relative: string): Promise<void> {
-    const real = await realpath(folder);
-    if (visited.has(real)) return;
-    visited.add(real);
     let entries;
     try {
+      const real = await realpath(folder);
+      const first = visited.get(real);
+      if (first !== undefined) {
+        problems.push(problemOf(relative, `same folder as ${first}, read once (a symbolic link)`));
+        return;
+      }
+      visited.set(real, relative);
       entries = await readdir(folder, { withFileTypes: true });
     } catch (error) {
-      problems.push({ file: relative, namespace: null, job: null, reason: `unreadable folder (${(error as NodeJS.ErrnoException).code ?? error})` });
+      problems.push(problemOf(relative, `unreadable folder (${(error as NodeJS.ErrnoException).code ?? error})`));
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const path = join(folder, entry.name);
       const file = `${relative}/${entry.name}`;
-      const info = entry.isSymbolicLink() || entry.name.endsWith(".json") ? statOrUndefined(path) : undefined;
-      if (info ? info.isDirectory() : entry.isDirectory()) {
-        await walk(path, file);
-      } else if (entry.name.endsWith(".json")) {
-        const time = parseSnapshotName(entry.name);
-        if (time === undefined) {
-          problems.push({ file, namespace: null, job: null, reason: "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)" });
-        } else {
-          files.push({ file, time, size: info?.size ?? -1, mtime: info?.mtimeMs ?? -1 });
+      const isJson = entry.name.endsWith(".json");
+      if (isJson || entry.isSymbolicLink()) {
+        const info = statOrError(path);
+        if (typeof info === "object" && info.isDirectory()) {
+          await walk(path, file);
+        } else if (isJson) {
+          const listed = snapshotFile(file, entry.name, info, now);
+          if ("reason" in listed) problems.push(listed);
+          else files.push(listed);
         }
+      } else if (entry.isDirectory()) {
+        await walk(path, file);
       }
     }
   }
@@ -101,13 +141,14 @@ function createFileReader(): (archive: string, file: string) => Uint8Array | Pro
       fd = openSync(join(archive, file), "r");
       let length = 0;
       for (;;) {
-        if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
+        if (length > MAX_SNAPSHOT_BYTES) return problemOf(file, `more than the ${formatMiB(MAX_SNAPSHOT_BYTES)} a snapshot can take (the file grew while read)`);
+        if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(Math.min(buffer.length, MAX_SNAPSHOT_BYTES + 1 - length))]);
         const read = readSync(fd, buffer, length, buffer.length - length, null);
         if (read === 0) return buffer.subarray(0, length);
         length += read;
       }
     } catch (error) {
-      return { file, namespace: null, job: null, reason: `unreadable file (${(error as NodeJS.ErrnoException).code ?? error})` };
+      return problemOf(file, `unreadable file (${(error as NodeJS.ErrnoException).code ?? error})`);
     } finally {
       if (fd !== undefined) closeSync(fd);
     }

@@ -1,8 +1,11 @@
-import { GO_ZERO_TIME, parseRfc3339, parseSubmitTime, type Micros } from "./time.js";
+import { EARLIEST_TIME, formatInstant, GO_ZERO_TIME, MICROS_PER_DAY, parseRfc3339, parseSubmitTime, type Micros } from "./time.js";
 
 export const RESOURCES = ["cpu_num", "cpu_MHz", "gpu_num", "memory_MB", "disk_MB"] as const;
 export type Resource = (typeof RESOURCES)[number];
 export type Resources = Record<Resource, number>;
+
+/** Far beyond what one job can hold (a whole cluster of today's largest nodes): more is a broken record. */
+export const MAX_RESOURCES: Resources = { cpu_num: 100_000, cpu_MHz: 1e9, gpu_num: 10_000, memory_MB: 1e10, disk_MB: 1e12 };
 
 export const JOB_KINDS = ["module", "tool", "batch"] as const;
 export type JobKind = (typeof JOB_KINDS)[number] | "other";
@@ -61,11 +64,15 @@ function optionalString(job: Record<string, unknown>, field: string): string | n
   return value;
 }
 
-function optionalTime(job: Record<string, unknown>, field: string, parse: (text: string) => Micros | undefined): Micros | null {
+/** A time that is Go's zero time or absent is null; one before 2000 or after the snapshot that lists the job is wrong. */
+function optionalTime(job: Record<string, unknown>, field: string, parse: (text: string) => Micros | undefined, seenAt: Micros): Micros | null {
   const text = optionalString(job, field);
   if (text === null || text === "" || text === GO_ZERO_TIME) return null;
   const time = parse(text);
-  if (time === undefined) throw new InvalidJob(`${field} ${JSON.stringify(text.slice(0, 40))} is not a valid time`);
+  const quoted = JSON.stringify(text.slice(0, 40));
+  if (time === undefined) throw new InvalidJob(`${field} ${quoted} is not a valid time`);
+  if (time < EARLIEST_TIME) throw new InvalidJob(`${field} ${quoted} is before 2000`);
+  if (time > seenAt + MICROS_PER_DAY) throw new InvalidJob(`${field} ${quoted} is after the snapshot that lists the job (${formatInstant(seenAt)})`);
   return time;
 }
 
@@ -77,6 +84,7 @@ function readResources(value: unknown): Resources {
     if (typeof amount !== "number" || !Number.isFinite(amount) || amount < 0) {
       throw new InvalidJob(`resources.${name} is ${describe(amount)}, not a non-negative number`);
     }
+    if (amount > MAX_RESOURCES[name]) throw new InvalidJob(`resources.${name} is ${amount}, more than the ${MAX_RESOURCES[name]} one job can hold`);
     resources[name] = amount;
   }
   return resources;
@@ -95,25 +103,32 @@ export function jobKind(name: string): JobKind {
   return (JOB_KINDS as readonly string[]).includes(prefix) ? (prefix as JobKind) : "other";
 }
 
-/** Validates one element of a namespace's job array; a job with a field of the wrong type is rejected whole. */
-export function readJob(value: unknown): JobReading {
+/**
+ * Validates one element of a namespace's job array, listed by the snapshot taken at `seenAt`; a job with a field
+ * of the wrong type or an impossible time is rejected whole.
+ */
+export function readJob(value: unknown, seenAt: Micros): JobReading {
   if (!isRecord(value)) return { jobId: null, reason: `job is ${describe(value)}, not an object` };
   const jobId = typeof value.job_ID === "string" && value.job_ID !== "" ? value.job_ID : null;
   try {
     const name = requiredString(value, "name");
+    const status = requiredString(value, "status");
+    const allocStart = optionalTime(value, "alloc_start", parseInstant, seenAt);
+    const allocEnd = optionalTime(value, "alloc_end", parseInstant, seenAt);
+    if (status === "dead" && allocStart !== null && allocEnd !== null && allocEnd < allocStart) throw new InvalidJob("dead, with alloc_end before alloc_start");
     return {
       job: {
         id: requiredString(value, "job_ID"),
         name,
         kind: jobKind(name),
-        status: requiredString(value, "status"),
+        status,
         owner: requiredString(value, "owner"),
         dockerImage: optionalString(value, "docker_image"),
         datacenter: optionalString(value, "datacenter"),
         allocId: optionalString(value, "alloc_ID"),
-        submitTime: optionalTime(value, "submit_time", parseSubmit),
-        allocStart: optionalTime(value, "alloc_start", parseInstant),
-        allocEnd: optionalTime(value, "alloc_end", parseInstant),
+        submitTime: optionalTime(value, "submit_time", parseSubmit, seenAt),
+        allocStart,
+        allocEnd,
         resources: readResources(value.resources),
       },
     };

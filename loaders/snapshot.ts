@@ -31,8 +31,46 @@ function parseJson(file: string, bytes: Uint8Array): { value: unknown } | { prob
   try {
     return { value: JSON.parse(text) };
   } catch (error) {
+    const lenient = withoutPythonNonFinite(text);
+    if (lenient !== undefined) {
+      try {
+        return { value: JSON.parse(lenient) };
+      } catch {
+        // Not JSON either way: the first error says why.
+      }
+    }
     return fail(`not valid JSON (${(error as Error).message})`);
   }
+}
+
+const NON_FINITE = /-?Infinity|NaN/y;
+
+/**
+ * Python's `json.dump`, which wrote the archive, writes `NaN`, `Infinity` and `-Infinity` for such floats. This
+ * text with each of them null outside strings, so that only the jobs holding them are rejected; undefined when it has none.
+ */
+function withoutPythonNonFinite(text: string): string | undefined {
+  let result = "";
+  let copied = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (char === "\\") i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') {
+      inString = true;
+    } else if (char === "N" || char === "I" || char === "-") {
+      NON_FINITE.lastIndex = i;
+      const match = NON_FINITE.exec(text);
+      if (match) {
+        result += `${text.slice(copied, i)}null`;
+        copied = i + match[0].length;
+        i = copied - 1;
+      }
+    }
+  }
+  return copied === 0 ? undefined : result + text.slice(copied);
 }
 
 function readNamespaces(file: string, value: unknown): Map<string, unknown[]> | Problem {
@@ -48,11 +86,11 @@ function readNamespaces(file: string, value: unknown): Map<string, unknown[]> | 
   return namespaces;
 }
 
-function readJobs(file: string, namespace: string, values: unknown[], problems: Problem[]): Job[] {
+function readJobs(file: string, time: Micros, namespace: string, values: unknown[], problems: Problem[]): Job[] {
   const jobs: Job[] = [];
   const seen = new Set<string>();
   for (const value of values) {
-    const reading = readJob(value);
+    const reading = readJob(value, time);
     if (!("job" in reading)) {
       problems.push({ file, namespace, job: reading.jobId, reason: reading.reason });
     } else if (seen.has(reading.job.id)) {
@@ -73,6 +111,6 @@ export function readSnapshot(file: string, time: Micros, bytes: Uint8Array): Sna
   if (!(raw instanceof Map)) return { problem: raw };
   const problems: Problem[] = [];
   const namespaces = new Map<string, Job[]>();
-  for (const [namespace, values] of raw) namespaces.set(namespace, readJobs(file, namespace, values, problems));
+  for (const [namespace, values] of raw) namespaces.set(namespace, readJobs(file, time, namespace, values, problems));
   return { snapshot: { time, file, namespaces, problems } };
 }

@@ -5,6 +5,9 @@ export const MICROS_PER_SECOND = 1_000_000;
 export const MICROS_PER_HOUR = 3_600 * MICROS_PER_SECOND;
 export const MICROS_PER_DAY = 24 * MICROS_PER_HOUR;
 
+/** 2000-01-01T00:00:00Z: no snapshot, job or allocation of a cluster this tool accounts for is older. */
+export const EARLIEST_TIME: Micros = 946_684_800 * MICROS_PER_SECOND;
+
 /** Go's zero `time.Time`, which Nomad reports for a task that has not finished. */
 export const GO_ZERO_TIME = "0001-01-01T00:00:00Z";
 

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { USER_DB_FILE } from "./archive.js";
 import { pseudonym } from "./pseudonym.js";
@@ -17,6 +17,9 @@ export interface User extends Person {
 
 export type UserDatabase = Map<string, Person>;
 
+/** A hundred times a user database of 100,000 people: a larger file is not one, and is not read. */
+const MAX_USER_DATABASE_BYTES = 64 * 1024 * 1024;
+
 function text(value: unknown): string | null {
   return typeof value === "string" ? value : null;
 }
@@ -27,7 +30,11 @@ async function readUserDatabase(archive: string): Promise<{ users: UserDatabase;
   const fail = (reason: string) => ({ users, problems: [{ file: USER_DB_FILE, namespace: null, job: null, reason }] });
   let content: string;
   try {
-    content = await readFile(join(archive, USER_DB_FILE), "utf8");
+    const path = join(archive, USER_DB_FILE);
+    const info = await stat(path);
+    if (!info.isFile()) return fail("not a file");
+    if (info.size > MAX_USER_DATABASE_BYTES) return fail(`file of ${Math.round(info.size / 1024 / 1024)} MiB, more than a user database can take`);
+    content = await readFile(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === "ENOENT" ? { users, problems: [] } : fail(`unreadable file (${code ?? error})`);

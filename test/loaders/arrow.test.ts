@@ -135,7 +135,7 @@ describe("the browser's data path (hyparquet -> Arrow IPC -> DuckDB-WASM)", () =
   });
 
   it("reports a year-long run of a job with a 400 GB disk, and keeps the types of empty tables", async () => {
-    const job = jobJson({ alloc_start: "2023-01-01T00:00:00Z", resources: { cpu_num: 1, cpu_MHz: 2000, gpu_num: 0, memory_MB: 4000, disk_MB: 400_000 } });
+    const job = jobJson({ submit_time: "2022-12-31 23:00:00", alloc_start: "2023-01-01T00:00:00Z", resources: { cpu_num: 1, cpu_MHz: 2000, gpu_num: 0, memory_MB: 4000, disk_MB: 400_000 } });
     const archive = writeArchive({ "2023-01-01T06:00:00.json": { big: [job] }, "2024-01-10T06:00:00.json": { big: [job] } });
     const engines = await loadArchive(archive);
     try {

@@ -30,10 +30,13 @@ beforeAll(async () => {
   clean = { tables, reports: await reports(tables) };
 });
 
-function withJobs(...extra: Record<string, unknown>[]): string {
+/** Stands for raw JSON text in a job: what JSON.stringify cannot write (Python's NaN, nesting deeper than its stack). */
+const raw = (text: string) => `@raw:${text}@`;
+
+function withJobs(...extra: unknown[]): string {
   const snapshot = JSON.parse(real().toString("utf8")) as Record<string, unknown[]>;
   snapshot.ai4eosc = [...(snapshot.ai4eosc ?? []), ...extra];
-  return JSON.stringify(snapshot);
+  return JSON.stringify(snapshot).replace(/"@raw:(.*?)@"/g, (_, text: string) => text);
 }
 
 const planted: [kind: string, files: Record<string, unknown>, reason: RegExp][] = [
@@ -90,10 +93,18 @@ describe("broken jobs", () => {
     ["no owner", bad("x7", { owner: null }), /owner is null/],
     ["a number as job id", bad("x8", { job_ID: 42 }), /job_ID is 42/],
     ["not an object", "a job", /job is the string "a job", not an object/],
+    ["an absurd resource", bad("x9", { resources: { cpu_num: 2, cpu_MHz: 3000, gpu_num: 1e308, memory_MB: 1, disk_MB: 1 } }), /resources.gpu_num is 1e\+308, more than the 10000 one job can hold/],
+    ["Python's NaN", bad("x10", { resources: { cpu_num: raw("NaN"), cpu_MHz: 3000, gpu_num: 0, memory_MB: 1, disk_MB: 1 } }), /resources.cpu_num is null/],
+    ["Python's -Infinity", bad("x11", { resources: { cpu_num: 1, cpu_MHz: 3000, gpu_num: 0, memory_MB: raw("-Infinity"), disk_MB: 1 } }), /resources.memory_MB is null/],
+    ["an alloc_start before 2000", bad("x12", { alloc_start: "1970-01-01T00:00:00Z" }), /alloc_start "1970-01-01T00:00:00Z" is before 2000/],
+    ["an alloc_start days after the snapshot", bad("x13", { alloc_start: "2024-03-07T00:00:00Z" }), /alloc_start "2024-03-07T00:00:00Z" is after the snapshot that lists the job \(2024-03-05T00:00:13.000000Z\)/],
+    ["a submit_time in the far future", bad("x14", { submit_time: "9999-12-31 23:59:59" }), /submit_time "9999-12-31 23:59:59" is after the snapshot/],
+    ["a dead job that ended before it started", bad("x15", { status: "dead", alloc_end: "2024-02-28T00:00:00Z" }), /dead, with alloc_end before alloc_start/],
+    ["nested arrays, a million deep", raw(`${"[".repeat(1e6)}${"]".repeat(1e6)}`), /job is an array, not an object/],
   ];
 
   it.each(jobs)("%s: the job is skipped and named, the rest of its snapshot kept", async (_, job, reason) => {
-    const archive = writeArchive({ [EXISTING]: withJobs(job as Record<string, unknown>) }, copyArchive(REFERENCE_ARCHIVE));
+    const archive = writeArchive({ [EXISTING]: withJobs(job) }, copyArchive(REFERENCE_ARCHIVE));
     const tables = await ingestArchive(archive, { pseudonymKey: "test" });
     const added = tables.problems.filter((p) => !clean.tables.problems.some((q) => q.file === p.file && q.job === p.job && q.reason === p.reason));
     expect(added.map((p) => [p.file, p.namespace])).toEqual([[`snapshots/${EXISTING}`, "ai4eosc"]]);

@@ -1,0 +1,221 @@
+import { spawn, execFileSync } from "node:child_process";
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { listSnapshotFiles, MAX_SNAPSHOT_BYTES, readSnapshots } from "../../loaders/archive.js";
+import { openDatabase, runReport } from "../../loaders/database.js";
+import { ingestArchive, type ArchiveTables } from "../../loaders/ingest.js";
+import type { Problem } from "../../loaders/snapshot.js";
+import { copyArchive, writeArchive } from "../helpers/archive.js";
+import { REFERENCE_ARCHIVE } from "../helpers/reference.js";
+
+/*
+ * Files in the snapshots folder that are not snapshots at all: each is named in the problems with its reason,
+ * and nothing else changes. None may hang the reader or take memory in proportion to its size.
+ */
+
+const EXISTING = "2024-03-05T00:00:13.json";
+const TWO_DAYS_AHEAD = `${new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 19)}.json`;
+
+async function reports(tables: ArchiveTables): Promise<unknown[]> {
+  const database = await openDatabase(tables);
+  try {
+    return await Promise.all([runReport(database, { mode: "exact" }), runReport(database, { mode: "compat", from: "2024-03-04", to: "2024-03-06" })]);
+  } finally {
+    database.close();
+  }
+}
+
+const addedProblems = (tables: ArchiveTables, clean: ArchiveTables): Problem[] =>
+  tables.problems.filter((p) => !clean.problems.some((q) => q.file === p.file && q.job === p.job && q.reason === p.reason));
+
+let clean: { tables: ArchiveTables; reports: unknown[] };
+beforeAll(async () => {
+  const tables = await ingestArchive(REFERENCE_ARCHIVE, { pseudonymKey: "test" });
+  clean = { tables, reports: await reports(tables) };
+});
+
+/** Plants something in `snapshots/` of an archive; returns its path there. */
+type Plant = (snapshots: string) => string;
+
+const planted: [kind: string, plant: Plant, reason: RegExp][] = [
+  [
+    "a snapshot of 200 MB",
+    (snapshots) => {
+      truncateSync(writeAndReturn(join(snapshots, "2024-03-05T03:00:00.json"), "{"), 200 * 1024 * 1024);
+      return "2024-03-05T03:00:00.json";
+    },
+    /file of 200 MiB, more than the 16 MiB a snapshot can take/,
+  ],
+  ["a name before 2000", (snapshots) => write(snapshots, "1999-12-31T18:00:00.json", real()), /snapshot time before 2000/],
+  ["a name more than a day in the future", (snapshots) => write(snapshots, TWO_DAYS_AHEAD, real()), /snapshot time in the future/],
+  [
+    "a named pipe",
+    (snapshots) => {
+      execFileSync("mkfifo", [join(snapshots, "2024-03-05T03:00:00.json")]);
+      return "2024-03-05T03:00:00.json";
+    },
+    /a named pipe, not a file/,
+  ],
+  [
+    "a link to a device",
+    (snapshots) => {
+      symlinkSync("/dev/zero", join(snapshots, "2024-03-05T03:00:00.json"));
+      return "2024-03-05T03:00:00.json";
+    },
+    /a device, not a file/,
+  ],
+  [
+    "a link to itself",
+    (snapshots) => {
+      symlinkSync("2024-03-05T03:00:00.json", join(snapshots, "2024-03-05T03:00:00.json"));
+      return "2024-03-05T03:00:00.json";
+    },
+    /unreadable file \(ELOOP\)/,
+  ],
+  [
+    "a dangling link",
+    (snapshots) => {
+      symlinkSync("gone/2024-03-05T03:00:00.json", join(snapshots, "2024-03-05T03:00:00.json"));
+      return "2024-03-05T03:00:00.json";
+    },
+    /unreadable file \(ENOENT\)/,
+  ],
+  [
+    "a folder linked to its parent (a loop)",
+    (snapshots) => {
+      mkdirSync(join(snapshots, "2024"));
+      symlinkSync("..", join(snapshots, "2024", "loop"));
+      return "2024/loop";
+    },
+    /same folder as snapshots, read once \(a symbolic link\)/,
+  ],
+  [
+    "a second link to a folder already read",
+    (snapshots) => {
+      symlinkSync(".", join(snapshots, "zz-again"));
+      return "zz-again";
+    },
+    /same folder as snapshots, read once/,
+  ],
+  [
+    "nested arrays, a million deep",
+    (snapshots) => write(snapshots, "2024-03-05T03:00:00.json", `${"[".repeat(1e6)}${"]".repeat(1e6)}`),
+    /wrong shape: top level is an array/,
+  ],
+];
+
+function real(): Buffer {
+  return readFileSync(join(REFERENCE_ARCHIVE, "snapshots", EXISTING));
+}
+
+function writeAndReturn(path: string, content: string | Uint8Array): string {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+  return path;
+}
+
+function write(snapshots: string, name: string, content: string | Uint8Array): string {
+  writeAndReturn(join(snapshots, name), content);
+  return name;
+}
+
+describe("files that are not snapshots", () => {
+  it.each(planted)("%s: skipped, named with its reason, every number unchanged", async (_, plant, reason) => {
+    const archive = copyArchive(REFERENCE_ARCHIVE);
+    const path = plant(join(archive, "snapshots"));
+    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    const added = addedProblems(tables, clean.tables);
+    expect(added.map((p) => p.file)).toEqual([`snapshots/${path}`]);
+    expect(added[0]!.reason).toMatch(reason);
+    expect(await reports(tables)).toEqual(clean.reports);
+    expect(tables.intervals).toEqual(clean.tables.intervals);
+  });
+
+  it("odd characters and spaces in folder and file paths change nothing", async () => {
+    const archive = copyArchive(REFERENCE_ARCHIVE);
+    const snapshots = join(archive, "snapshots");
+    const odd = join(snapshots, "  spaced out ", "ünï cödé ☃", "<script>alert(1)<\\script> ; rm -rf $HOME", "'\"` %s %n");
+    mkdirSync(odd, { recursive: true });
+    for (const name of readdirSync(snapshots).filter((n) => n.endsWith(".json")).slice(0, 5)) {
+      writeFileSync(join(odd, name), readFileSync(join(snapshots, name)));
+      execFileSync("rm", [join(snapshots, name)]);
+    }
+    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    expect(await reports(tables)).toEqual(clean.reports);
+    expect(tables.intervals).toEqual(clean.tables.intervals);
+  });
+
+  it("a file that grows past the limit after it was listed is not read further", async () => {
+    const archive = writeArchive({ "2024-03-05T03:00:00.json": "{}" });
+    const listing = await listSnapshotFiles(archive);
+    appendFileSync(join(archive, "snapshots", "2024-03-05T03:00:00.json"), Buffer.alloc(MAX_SNAPSHOT_BYTES));
+    expect([...readSnapshots(archive, listing.files)]).toEqual([
+      { problem: { file: "snapshots/2024-03-05T03:00:00.json", namespace: null, job: null, reason: expect.stringMatching(/more than the 16 MiB a snapshot can take/) } },
+    ]);
+  });
+
+  it("a snapshot of exactly the limit is read", async () => {
+    const archive = writeArchive({ "2024-03-05T03:00:00.json": `{"a": []}${" ".repeat(MAX_SNAPSHOT_BYTES - 9)}` });
+    expect(statSync(join(archive, "snapshots", "2024-03-05T03:00:00.json")).size).toBe(MAX_SNAPSHOT_BYTES);
+    const listing = await listSnapshotFiles(archive);
+    expect(listing.problems).toEqual([]);
+    const [item] = [...readSnapshots(archive, listing.files)];
+    expect(item && "snapshot" in item && [...item.snapshot.namespaces.keys()]).toEqual(["a"]);
+  });
+});
+
+/*
+ * Files and folders this process cannot read: as root, whom permissions do not stop, the command line runs as
+ * the unprivileged user `nobody`.
+ */
+describe("files and folders that cannot be read", () => {
+  const BIN = fileURLToPath(new URL("../../bin/accounting.js", import.meta.url));
+  const NOBODY = 65534;
+  const root = process.getuid?.() === 0;
+
+  function report(archive: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, "report", "--archive", archive, "--no-cache", "--format", "json"], {
+        ...(root ? { uid: NOBODY, gid: NOBODY } : {}),
+        cwd: "/",
+        env: { PATH: process.env.PATH, ACCOUNTING_PSEUDONYM_KEY: "test" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk) => (stdout += chunk));
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  /** A copy of the reference archive that `nobody` can read, in the tests' temporary folder, which it may cross. */
+  function readableArchive(): string {
+    const archive = copyArchive(REFERENCE_ARCHIVE);
+    execFileSync("chmod", ["-R", "a+rX", archive]);
+    chmodSync(dirname(archive), 0o711);
+    return archive;
+  }
+
+  it("are skipped, each named with its reason, and the numbers are those without them", async () => {
+    const before = await report(readableArchive());
+    expect(before.code, before.stderr).toBe(0);
+
+    const archive = readableArchive();
+    const locked = join(archive, "snapshots", "2025", "locked");
+    mkdirSync(locked, { recursive: true });
+    writeFileSync(join(locked, "2024-03-05T03:00:00.json"), real());
+    chmodSync(locked, 0o000);
+    writeFileSync(join(archive, "snapshots", "2024-03-05T04:00:00.json"), real());
+    chmodSync(join(archive, "snapshots", "2024-03-05T04:00:00.json"), 0o000);
+    const after = await report(archive);
+
+    expect(after.code).toBe(0);
+    expect(after.stdout).toBe(before.stdout);
+    expect(after.stderr).toContain("skipped snapshots/2025/locked: unreadable folder (EACCES)\n");
+    expect(after.stderr).toContain("skipped snapshots/2024-03-05T04:00:00.json: unreadable file (EACCES)\n");
+  });
+});

@@ -1,0 +1,56 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { readUsers } from "../../loaders/users.js";
+import { temporaryFolder } from "../helpers/archive.js";
+
+function archiveWithUsers(plant: (path: string) => void): string {
+  const archive = temporaryFolder();
+  mkdirSync(join(archive, "users"));
+  plant(join(archive, "users", "user-db.json"));
+  return archive;
+}
+
+describe("the user database of a private build", () => {
+  it("gives names and emails that are strings, and nothing for the rest", async () => {
+    const archive = archiveWithUsers((path) =>
+      writeFileSync(path, JSON.stringify({ "a@egi.eu": { name: "<b>Ann</b>", email: "ann@example.org" }, "b@egi.eu": { name: 42, email: ["x"] }, "c@egi.eu": "Carl" })),
+    );
+    const { users, problems } = await readUsers(archive, ["b@egi.eu", "a@egi.eu", "c@egi.eu", "d@egi.eu"], "k", true);
+    expect(users.map(({ owner, name, email }) => [owner, name, email])).toEqual([
+      ["a@egi.eu", "<b>Ann</b>", "ann@example.org"],
+      ["b@egi.eu", null, null],
+      ["c@egi.eu", null, null],
+      ["d@egi.eu", null, null],
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  const broken: [kind: string, plant: (path: string) => void, reason: RegExp][] = [
+    ["not JSON", (path) => writeFileSync(path, "{"), /not valid JSON/],
+    ["an array", (path) => writeFileSync(path, "[]"), /wrong shape: not an object of owner ids/],
+    ["a named pipe", (path) => execFileSync("mkfifo", [path]), /not a file/],
+    ["a folder", (path) => mkdirSync(path), /not a file/],
+    [
+      "a file of 100 MB",
+      (path) => {
+        writeFileSync(path, "{");
+        truncateSync(path, 100 * 1024 * 1024);
+      },
+      /file of 100 MiB, more than a user database can take/,
+    ],
+  ];
+
+  it.each(broken)("%s: a problem, pseudonyms for everyone, no hang", async (_, plant, reason) => {
+    const { users, problems } = await readUsers(archiveWithUsers(plant), ["a@egi.eu"], "k", true);
+    expect(users).toEqual([{ owner: "a@egi.eu", pseudonym: expect.stringMatching(/^user-/), name: null, email: null }]);
+    expect(problems).toEqual([{ file: "users/user-db.json", namespace: null, job: null, reason: expect.stringMatching(reason) }]);
+  });
+
+  it("is not read at all by a public build", async () => {
+    const { users, problems } = await readUsers(archiveWithUsers((path) => writeFileSync(path, "{")), ["a@egi.eu"], "k", false);
+    expect(problems).toEqual([]);
+    expect(users[0]).toMatchObject({ name: null, email: null });
+  });
+});
