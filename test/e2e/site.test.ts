@@ -1,7 +1,10 @@
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parquetReadObjects } from "hyparquet";
+import { compressors } from "hyparquet-compressors";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { METRICS, type Mode, type Report } from "../../loaders/report.js";
@@ -22,14 +25,18 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BASE = "/accounting-site/";
 /** Not copied into the build folder: dependencies (linked instead), outputs, history and scratch work. */
 const NOT_COPIED = new Set(["node_modules", "dist", ".git", "scratch", "coverage"]);
+/** Attack strings in the archive: a namespace name, and (from the generator) job titles and descriptions. */
+const HOSTILE_NAMESPACE = `"><img src=x onerror=alert('namespace')>`;
 const ARCHIVE_OPTIONS: Partial<ArchiveOptions> & { namespaces: string[] } = {
   seed: 2025,
   start: "2024-05-01",
   days: 70,
   snapshotHours: 4,
   layout: "nested",
-  namespaces: ["vo.one", "vo-two", "three"],
+  namespaces: ["vo.one", "vo-two", "three", HOSTILE_NAMESPACE],
 };
+/** Names the user database gives some owners, besides the generator's real-looking ones. */
+const HOSTILE_NAMES = ["<script>alert('name')</script>", '"><img src=x onerror=alert(2)>', "=HYPERLINK(\"http://evil.example\")", "Robert'); DROP TABLE users;--"];
 
 interface Period {
   label: string;
@@ -85,8 +92,8 @@ function copyProject(target: string): void {
   symlinkSync(join(ROOT, "node_modules"), join(target, "node_modules"), "dir");
 }
 
-async function build(project: string): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "test" };
+async function build(project: string, cache: string): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "test", ACCOUNTING_CACHE: cache };
   delete env.ACCOUNTING_PRIVATE;
   const { code, output } = await run("npm", ["run", "build"], project, env);
   if (code !== 0) throw new Error(`npm run build exited with ${code}:\n${output}`);
@@ -216,15 +223,72 @@ function sitePages(dist: string): string[] {
 
 let dist: string;
 
+function giveHostileNames(archive: string): void {
+  const path = join(archive, "users", "user-db.json");
+  const database = JSON.parse(readFileSync(path, "utf8")) as Record<string, { name: string; email: string }>;
+  Object.values(database).forEach((person, index) => (person.name = HOSTILE_NAMES[index % HOSTILE_NAMES.length]!));
+  writeFileSync(path, JSON.stringify(database));
+}
+
+/** What no public build may hold: every owner id, name and email of the archive, and its jobs' free texts. */
+function personalData(archive: string): Set<string> {
+  const found = new Set<string>();
+  const database = JSON.parse(readFileSync(join(archive, "users", "user-db.json"), "utf8")) as Record<string, { name: string; email: string }>;
+  for (const [owner, { name, email }] of Object.entries(database)) for (const text of [owner, name, email]) found.add(text);
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(folder, entry.name));
+      else for (const jobs of Object.values(JSON.parse(readFileSync(join(folder, entry.name), "utf8")) as Record<string, Record<string, unknown>[]>)) {
+        for (const job of jobs) for (const field of ["owner", "title", "description"]) if (typeof job[field] === "string") found.add(job[field]);
+      }
+    }
+  };
+  walk(join(archive, "snapshots"));
+  // Short plain titles ("demo") occur in any code; owner ids, names, emails and the attack strings are all longer.
+  return new Set([...found].filter((text) => text.length >= 12));
+}
+
+/** The text of every file of a build, Parquet decoded: compressed bytes would hide anything. */
+async function textsOf(dist: string): Promise<Map<string, string>> {
+  const texts = new Map<string, string>();
+  for (const path of readdirSync(dist, { recursive: true, withFileTypes: true })) {
+    if (!path.isFile()) continue;
+    const file = join(path.parentPath, path.name);
+    const bytes = readFileSync(file);
+    if (file.endsWith(".parquet")) {
+      const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), compressors });
+      texts.set(relative(dist, file), JSON.stringify(rows, (_, value: unknown) => (typeof value === "bigint" ? String(value) : value)));
+    } else {
+      texts.set(relative(dist, file), bytes.toString("utf8"));
+    }
+  }
+  return texts;
+}
+
+/**
+ * Path and content hash of every data file of a build (`_file/`): the Parquet tables, the known issues, DuckDB's
+ * assets. Pages and modules are not compared: Framework writes into them the time each data file was made.
+ */
+function dataDigests(dist: string): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const path of readdirSync(join(dist, "_file"), { recursive: true, withFileTypes: true })) {
+    if (!path.isFile()) continue;
+    const file = join(path.parentPath, path.name);
+    found[relative(dist, file)] = createHash("sha256").update(readFileSync(file)).digest("hex");
+  }
+  return found;
+}
+
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the static site in Chromium", { timeout: 60_000 }, () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (CI must run the browser tests)`);
     work = temporaryFolder("accounting-e2e-");
     archive = join(work, "archive");
     await generateArchive(archive, ARCHIVE_OPTIONS);
+    giveHostileNames(archive);
     const project = join(work, "project");
     copyProject(project);
-    dist = await build(project);
+    dist = await build(project, join(work, "cache"));
     site = await serveStatic(dist, BASE);
     browser = await launchChromium();
     context = await browser.newContext();
@@ -249,6 +313,24 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the static site in Ch
     if (work) rmSync(work, { recursive: true, force: true });
     expect(issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
   }, 30_000);
+
+  it("holds no owner id, name, email, job title or description of the archive in any file", async () => {
+    const secrets = personalData(archive);
+    expect(secrets.size).toBeGreaterThan(100);
+    for (const attack of ["<script>alert(1)</script>", HOSTILE_NAMES[0]!]) expect(secrets).toContain(attack);
+    const texts = await textsOf(dist);
+    expect([...texts.keys()].filter((file) => file.endsWith(".parquet"))).not.toEqual([]);
+    const leaks = [...texts].flatMap(([file, text]) => [...secrets].filter((secret) => text.includes(secret)).map((secret) => `${file}: ${secret.slice(0, 60)}`));
+    expect(leaks).toEqual([]);
+  });
+
+  it("has the same data files, byte for byte, when built again from the same archive with no cache", async () => {
+    const again = join(work, "again");
+    copyProject(again);
+    const digests = dataDigests(dist);
+    expect(Object.keys(digests).filter((file) => file.endsWith(".parquet"))).toHaveLength(3);
+    expect(dataDigests(await build(again, join(work, "cache-again")))).toEqual(digests);
+  }, 240_000);
 
   it("builds without fetching anything from a CDN", () => {
     expect(existsSync(join(dist, "_npm")), "dist/_npm holds modules downloaded from the CDN").toBe(false);
