@@ -57,18 +57,19 @@ function selectedNamespaces(namespaces: string[] | undefined): string {
   return `SELECT * FROM (VALUES ${namespaces.map((name, i) => `(${i + 1}, ${sqlString(name)})`).join(", ")}) AS t(position, namespace)`;
 }
 
+function hoursSql(): string {
+  return RESOURCES.map((name) => `fsum("${name}"::DOUBLE * us) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(",\n    ");
+}
+
 /**
- * The accounting of a period, from the `intervals` and `snapshots` tables alone: a row per namespace
- * requested, then the total. The same SQL runs in DuckDB at build time and in DuckDB-WASM in the browser.
+ * The period's bounds, the namespaces requested, and `counted`: the intervals that count in the period, each with
+ * the microseconds `us` it consumed inside it.
  */
-export function reportSql(request: ReportRequest): string {
+function countedSql(request: ReportRequest): string {
   const from = request.from === undefined ? "first_us" : String(dayMicros(request.from));
   const to = request.to === undefined ? `(last_us // ${MICROS_PER_DAY} + 1) * ${MICROS_PER_DAY}` : String(dayMicros(request.to) + MICROS_PER_DAY);
   const upTo = request.mode === "exact" ? "hi" : "coalesce(sl, lo)";
-  const hours = RESOURCES.map((name) => `fsum("${name}"::DOUBLE * us) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(",\n    ");
-  const zeroHours = HOUR_METRICS.map((name) => `coalesce(p."${name}", 0) AS "${name}"`).join(", ");
-  const totalHours = HOUR_METRICS.map((name) => `fsum("${name}") AS "${name}"`).join(", ");
-  return `WITH ${SNAPSHOT_TIMES},
+  return `${SNAPSHOT_TIMES},
 archive AS (SELECT min(t) AS first_us, max(t) AS last_us FROM times),
 period AS (SELECT ${from} AS lo, ${to} AS hi FROM archive),
 bounds AS (
@@ -84,10 +85,20 @@ clipped AS (
   FROM intervals i, bounds
   WHERE i.namespace IN (SELECT namespace FROM selected)
 ),
-counted AS (SELECT * FROM clipped WHERE us > 0 OR seen),
+counted AS (SELECT * FROM clipped WHERE us > 0 OR seen)`;
+}
+
+/**
+ * The accounting of a period, from the `intervals` and `snapshots` tables alone: a row per namespace
+ * requested, then the total. The same SQL runs in DuckDB at build time and in DuckDB-WASM in the browser.
+ */
+export function reportSql(request: ReportRequest): string {
+  const zeroHours = HOUR_METRICS.map((name) => `coalesce(p."${name}", 0) AS "${name}"`).join(", ");
+  const totalHours = HOUR_METRICS.map((name) => `fsum("${name}") AS "${name}"`).join(", ");
+  return `WITH ${countedSql(request)},
 per_namespace AS (
   SELECT namespace,
-    ${hours},
+    ${hoursSql()},
     count(DISTINCT job_id)::INTEGER AS jobs,
     count(DISTINCT owner)::INTEGER AS users
   FROM counted GROUP BY namespace
@@ -103,6 +114,20 @@ FROM (
   SELECT NULL, NULL, ${totalHours}, coalesce(sum(jobs), 0)::INTEGER, (SELECT count(DISTINCT owner)::INTEGER FROM counted) FROM rows
 ), bounds
 ORDER BY position NULLS LAST`;
+}
+
+/** What one owner's jobs consumed in a period: who (a pseudonym; name and email in a private build), where, how much. */
+export type OwnerUsage = { pseudonym: string; name: string | null; email: string | null; namespaces: string; jobs: number } & Record<(typeof HOUR_METRICS)[number], number>;
+
+/** The period's usage per owner who counts in it (as `reportSql` counts users), most CPU-hours first; also needs `users`. */
+export function ownerUsageSql(request: ReportRequest): string {
+  return `WITH ${countedSql(request)}
+SELECT u.pseudonym, u.name, u.email, string_agg(DISTINCT c.namespace, ', ' ORDER BY c.namespace) AS namespaces,
+  ${hoursSql()},
+  count(DISTINCT c.job_id)::INTEGER AS jobs
+FROM counted c LEFT JOIN users u ON u.owner = c.owner
+GROUP BY c.owner, u.pseudonym, u.name, u.email
+ORDER BY cpu_num_hours DESC, u.pseudonym`;
 }
 
 function usageOf(row: ReportRow): Usage {

@@ -8,14 +8,16 @@
  *   pseudonyms, so the numbers say nothing of the ids without the key.
  * - `snapshots` without `file` and the counts no page shows.
  * - `problems` as it is: the Data quality page lists it.
- * - no `jobs` nor `users`: no page reads them.
+ * - `users` of the owners in `intervals`, numbered as there: keyed pseudonyms, and names and emails only in a
+ *   private build.
+ * - no `jobs`: no page reads it.
  *
  * Rows keep the order of the tables the CLI queries: `fsum` adds in scan order, and the same order gives the same
  * bits.
  */
 
 export interface SiteTable {
-  name: "intervals" | "snapshots" | "problems";
+  name: "intervals" | "snapshots" | "problems" | "users";
   /** A query over the documented tables of an AccountingDatabase. */
   sql: string;
 }
@@ -32,4 +34,10 @@ ORDER BY i.rowid`,
   },
   { name: "snapshots", sql: "SELECT time, namespace, running, queued FROM snapshots ORDER BY rowid" },
   { name: "problems", sql: "SELECT file, namespace, job, reason FROM problems ORDER BY rowid" },
+  {
+    name: "users",
+    sql: `SELECT dense_rank() OVER (ORDER BY pseudonym, owner)::INTEGER AS owner, pseudonym, name, email
+FROM users WHERE owner IN (SELECT owner FROM intervals)
+ORDER BY owner`,
+  },
 ];

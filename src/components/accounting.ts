@@ -1,6 +1,6 @@
 import { html } from "htl";
 import { reportCsv } from "../loaders/csv.js";
-import { METRICS, MODE_DESCRIPTIONS, MODES, type Mode, type Report, type Usage } from "../loaders/report.js";
+import { HOUR_METRICS, METRICS, MODE_DESCRIPTIONS, MODES, type Mode, type OwnerUsage, type Report, type Usage } from "../loaders/report.js";
 import { parseDay } from "../loaders/time.js";
 import { formatMetric, METRIC_LABELS } from "./format.js";
 import { PRESET_LABELS, PRESETS, presetOf, presetPeriod, type AccountingState, type Preset } from "./period.js";
@@ -27,6 +27,29 @@ export function accountingTables(report: Report): HTMLElement {
     ${Object.entries(report.namespaces).map(([namespace, usage]) => usageTable(namespace, namespace, usage))}
     ${usageTable("All namespaces", "", report.total)}
   </div>`;
+}
+
+/**
+ * A row per owner who counts in the period, most CPU-hours first: their pseudonym, and in a private build the
+ * name and email of the user database. Every text is set as text, whatever it holds.
+ */
+export function ownerTable(owners: OwnerUsage[]): HTMLElement {
+  const named = owners.some((owner) => owner.name !== null || owner.email !== null);
+  return html`<div class="scroll-table"><table class="owner-usage">
+    <thead><tr>
+      <th>User</th>${named ? html`<th>Name</th><th>Email</th>` : ""}<th>Namespaces</th>
+      ${HOUR_METRICS.map((metric) => html`<th class="number">${METRIC_LABELS[metric]}</th>`)}<th class="number">${METRIC_LABELS.jobs}</th>
+    </tr></thead>
+    <tbody>
+      ${owners.map(
+        (owner) => html`<tr>
+          <td class="pseudonym">${owner.pseudonym}</td>${named ? html`<td class="name">${owner.name ?? ""}</td><td class="email">${owner.email ?? ""}</td>` : ""}
+          <td>${owner.namespaces}</td>
+          ${HOUR_METRICS.map((metric) => html`<td class="number">${formatMetric(metric, owner[metric])}</td>`)}<td class="number">${formatMetric("jobs", owner.jobs)}</td>
+        </tr>`,
+      )}
+    </tbody>
+  </table></div>`;
 }
 
 /** A link that saves the report as CSV, made in the browser. */

@@ -1,7 +1,7 @@
 import * as duckdb from "@duckdb/duckdb-wasm";
 import { FileAttachment } from "observablehq:stdlib";
 import { parquetToArrow } from "../loaders/arrow.js";
-import { reportOf, reportSql, type Report, type ReportRequest, type ReportRow } from "../loaders/report.js";
+import { ownerUsageSql, reportOf, reportSql, type OwnerUsage, type Report, type ReportRequest, type ReportRow } from "../loaders/report.js";
 
 /**
  * The site's copy of the tables (loaders/site-tables.ts), every one a page queries. Read with `.arrayBuffer()`
@@ -11,6 +11,7 @@ const TABLES = {
   intervals: () => FileAttachment("../data/accounting/intervals.parquet").arrayBuffer(),
   snapshots: () => FileAttachment("../data/accounting/snapshots.parquet").arrayBuffer(),
   problems: () => FileAttachment("../data/accounting/problems.parquet").arrayBuffer(),
+  users: () => FileAttachment("../data/accounting/users.parquet").arrayBuffer(),
 };
 
 export type Row = Record<string, unknown>;
@@ -20,6 +21,8 @@ export interface AccountingDatabase {
   query<T = Row>(sql: string): Promise<T[]>;
   /** The accounting of a period: the CLI's report query (loaders/report.ts). */
   report(request: ReportRequest): Promise<Report>;
+  /** The same period's usage per owner (loaders/report.ts). */
+  ownerUsage(request: ReportRequest): Promise<OwnerUsage[]>;
 }
 
 function plain(value: unknown): unknown {
@@ -45,5 +48,6 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
   return {
     query,
     report: async (request) => reportOf(request, await query<ReportRow>(reportSql(request))),
+    ownerUsage: (request) => query<OwnerUsage>(ownerUsageSql(request)),
   };
 }

@@ -67,6 +67,14 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const origin = () => new URL(site.url).origin;
+/** The origins of the sites this suite serves: the only hosts a page may reach. */
+const servedOrigins = new Set<string>();
+
+async function serve(dist: string): Promise<StaticSite> {
+  const served = await serveStatic(dist, BASE);
+  servedOrigins.add(new URL(served.url).origin);
+  return served;
+}
 
 /** Everything wrong seen in the browser, over all tests. */
 const issues: string[] = [];
@@ -92,9 +100,10 @@ function copyProject(target: string): void {
   symlinkSync(join(ROOT, "node_modules"), join(target, "node_modules"), "dir");
 }
 
-async function build(project: string, cache: string): Promise<string> {
+async function build(project: string, cache: string, privateBuild = false): Promise<string> {
   const env: NodeJS.ProcessEnv = { ...process.env, ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "test", ACCOUNTING_CACHE: cache };
-  delete env.ACCOUNTING_PRIVATE;
+  if (privateBuild) env.ACCOUNTING_PRIVATE = "1";
+  else delete env.ACCOUNTING_PRIVATE;
   const { code, output } = await run("npm", ["run", "build"], project, env);
   if (code !== 0) throw new Error(`npm run build exited with ${code}:\n${output}`);
   return join(project, "dist");
@@ -102,7 +111,7 @@ async function build(project: string, cache: string): Promise<string> {
 
 function isLocal(url: string): boolean {
   if (url.startsWith("data:") || url.startsWith("blob:")) return true;
-  return new URL(url).origin === origin();
+  return servedOrigins.has(new URL(url).origin);
 }
 
 function watch(page: Page): Page {
@@ -289,7 +298,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the static site in Ch
     const project = join(work, "project");
     copyProject(project);
     dist = await build(project, join(work, "cache"));
-    site = await serveStatic(dist, BASE);
+    site = await serve(dist);
     browser = await launchChromium();
     context = await browser.newContext();
     // Workers' requests included; nothing reaches the network.
@@ -328,8 +337,39 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the static site in Ch
     const again = join(work, "again");
     copyProject(again);
     const digests = dataDigests(dist);
-    expect(Object.keys(digests).filter((file) => file.endsWith(".parquet"))).toHaveLength(3);
+    expect(Object.keys(digests).filter((file) => file.endsWith(".parquet"))).toHaveLength(4);
     expect(dataDigests(await build(again, join(work, "cache-again")))).toEqual(digests);
+  }, 240_000);
+
+  it("lists each user who counts in the period under a pseudonym, with no name, email or banner", async () => {
+    const expected = await cliReport("exact", PERIODS[1]!);
+    await page.goto(accountingUrl("exact", PERIODS[1]!));
+    await expectShown(page, expected, "a month, exact");
+    await page.waitForFunction((users) => document.querySelectorAll("table.owner-usage tbody tr").length === users, expected.total.users, { timeout: 10_000 });
+    const pseudonyms = await page.$$eval("table.owner-usage td.pseudonym", (cells) => cells.map((cell) => cell.textContent));
+    expect(pseudonyms.every((text) => /^user-[0-9a-f]{12}$/.test(text ?? ""))).toBe(true);
+    expect(await page.locator("table.owner-usage td.name, .private-banner").count()).toBe(0);
+  });
+
+  it("builds for administrators: a banner on every page, the users' names and emails shown as text, scripts in them inert", async () => {
+    const project = join(work, "private");
+    copyProject(project);
+    const privateSite = await serve(await build(project, join(work, "cache-private"), true));
+    try {
+      for (const path of ["", "accounting", "usage", "quality"]) {
+        await page.goto(`${privateSite.url}${path}`, { waitUntil: "networkidle" });
+        await page.waitForFunction(() => !document.querySelector("observablehq-loading"), undefined, { timeout: 30_000 });
+        expect(await page.locator(".private-banner").textContent(), path).toMatch(/PRIVATE BUILD, for administrators: do not publish it/);
+      }
+      await page.goto(`${privateSite.url}accounting`);
+      await page.waitForSelector("table.owner-usage td.name", { timeout: 30_000 });
+      const names = await page.$$eval("table.owner-usage td.name", (cells) => cells.map((cell) => cell.textContent ?? ""));
+      for (const name of HOSTILE_NAMES) expect(names).toContain(name);
+      expect(await page.$$eval("table.owner-usage td.email", (cells) => cells.filter((cell) => /@example\.org$/.test(cell.textContent ?? "")).length)).toBeGreaterThan(0);
+      expect(await page.locator("table.owner-usage img, table.owner-usage script").count()).toBe(0);
+    } finally {
+      await privateSite.close();
+    }
   }, 240_000);
 
   it("builds without fetching anything from a CDN", () => {

@@ -4,7 +4,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, runReport, type AccountingDatabase } from "../../loaders/database.js";
 import { ingestArchive } from "../../loaders/ingest.js";
-import { MODES, reportOf, reportSql, type ReportRequest, type ReportRow } from "../../loaders/report.js";
+import { HOUR_METRICS, MODES, ownerUsageSql, reportOf, reportSql, type OwnerUsage, type ReportRequest, type ReportRow } from "../../loaders/report.js";
 import { SITE_TABLES } from "../../loaders/site-tables.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
 import { openWasm, rows, wasmCopyOf, type Row } from "../helpers/engines.js";
@@ -59,7 +59,7 @@ describe("the browser's data path (hyparquet -> Arrow IPC -> DuckDB-WASM)", () =
   });
 
   it("loads the site's tables, with the documented tables' rows, in their order, and microsecond timestamps", async () => {
-    expect([...reference.tables].sort()).toEqual(["intervals", "problems", "snapshots"]);
+    expect([...reference.tables].sort()).toEqual(["intervals", "problems", "snapshots", "users"]);
     for (const table of reference.tables) {
       const count = `SELECT count(*)::INTEGER AS n FROM "${table}"`;
       expect(reference.wasm(count), table).toEqual(await reference.nativeRows(count));
@@ -102,6 +102,24 @@ describe("the browser's data path (hyparquet -> Arrow IPC -> DuckDB-WASM)", () =
     expect(new Set(jobs.values()).size).toBe(jobs.size);
     expect(new Set(owners.values()).size).toBe(owners.size);
     expect(Math.max(...(owners.values() as Iterable<number>))).toBe(owners.size);
+  });
+
+  it("gives each owner's usage as native DuckDB does, under their pseudonym, adding up to the report", async () => {
+    for (const request of [{ mode: "exact" as const }, { mode: "compat" as const, from: "2024-03-04", to: "2024-03-06" }]) {
+      const owners = reference.wasm(ownerUsageSql(request)) as unknown as OwnerUsage[];
+      expect(owners).toEqual(await reference.nativeRows(ownerUsageSql(request)));
+      const report = await runReport(reference.native, request);
+      expect(owners).toHaveLength(report.total.users);
+      for (const metric of HOUR_METRICS) {
+        const sum = owners.reduce((total, owner) => total + owner[metric], 0);
+        expect(Math.abs(sum - report.total[metric])).toBeLessThanOrEqual(1e-9 * report.total[metric]);
+      }
+      for (const owner of owners) {
+        expect(owner.pseudonym).toMatch(/^user-[0-9a-f]{12}$/);
+        expect([owner.name, owner.email]).toEqual([null, null]);
+      }
+      expect(owners.map((owner) => owner.cpu_num_hours)).toEqual(owners.map((owner) => owner.cpu_num_hours).sort((a, b) => b - a));
+    }
   });
 
   for (const mode of MODES) {

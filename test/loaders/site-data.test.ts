@@ -61,7 +61,7 @@ describe("writeSiteData", () => {
 
   it("writes the site's copy of the tables into one tar, byte for byte the same for the same archive and key", async () => {
     const tar = await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "k" });
-    expect([...(await entries(tar)).keys()]).toEqual(["intervals.parquet", "snapshots.parquet", "problems.parquet"]);
+    expect([...(await entries(tar)).keys()]).toEqual(["intervals.parquet", "snapshots.parquet", "problems.parquet", "users.parquet"]);
     expect(tar.equals(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "k" }))).toBe(true);
   });
 
@@ -85,6 +85,26 @@ describe("writeSiteData", () => {
         { namespace: "other", job_id: 1, owner: alice },
         ...byPseudonym.map((owner, i) => ({ namespace: "vo", job_id: 2 + owners.indexOf(owner), owner: i + 1 })),
       ]);
+    }
+  });
+
+  it("ships the owners of intervals under their numbers and pseudonyms; their names and emails only in a private build", async () => {
+    const named = writeArchive({ "2024-03-01T00:00:00.json": { vo: jobs }, "2024-03-01T06:00:00.json": { vo: jobs } });
+    mkdirSync(join(named, "users"));
+    writeFileSync(join(named, "users", "user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice <b>A</b>", email: "alice@example.org" }, "zed@egi.eu": { name: "Zed", email: "z@x" } }));
+    const byPseudonym = [...owners].sort((a, b) => (pseudonym("k", a) < pseudonym("k", b) ? -1 : 1));
+    for (const privateBuild of [false, true]) {
+      const site = await siteTablesOf(await tarOf(named, { ACCOUNTING_PSEUDONYM_KEY: "k", ...(privateBuild ? { ACCOUNTING_PRIVATE: "1" } : {}) }));
+      expect(await described(site, "users")).toEqual(["owner INTEGER", "pseudonym VARCHAR", "name VARCHAR", "email VARCHAR"]);
+      const users = (await site.runAndReadAll("SELECT * FROM users")).getRowObjectsJS();
+      expect(users).toEqual(
+        byPseudonym.map((owner, i) => ({
+          owner: i + 1,
+          pseudonym: pseudonym("k", owner),
+          name: privateBuild && owner === "alice@egi.eu" ? "Alice <b>A</b>" : null,
+          email: privateBuild && owner === "alice@egi.eu" ? "alice@example.org" : null,
+        })),
+      );
     }
   });
 
