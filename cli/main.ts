@@ -37,8 +37,8 @@ report   CPU-, GPU-, memory- and disk-hours, jobs and active users per namespace
 ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snapshots,
          problems, jobs, users; then print a summary.
   --out DIR          output folder (created if missing)
-  --private          put names and emails of users/user-db.json in the users table:
-                     never publish such output
+  --private          put names and emails of users/user-db.json in the users table and
+                     job titles in the jobs table: never publish such output
   Owners get pseudonyms keyed by $${PSEUDONYM_KEY_VARIABLE} (random when unset).
 
 Both commands keep what they read in an ingest cache and, when the archive has only gained
@@ -111,7 +111,7 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
       `Read ${summary.snapshots} snapshots from ${formatInstant(summary.first as number)} to ${formatInstant(summary.last as number)} ` +
         `in ${summary.namespaces.length} namespaces: ${summary.jobs} jobs, ${summary.intervals} intervals, ` +
         `${summary.users} users, ${summary.problems.length} problems (files or jobs skipped). ` +
-        `Wrote ${paths.length} Parquet files to ${resolve(options.out)}${options.private ? " (PRIVATE: names and emails included, do not publish)" : ""}.\n`,
+        `Wrote ${paths.length} Parquet files to ${resolve(options.out)}${options.private ? " (PRIVATE: names, emails and job titles included, do not publish)" : ""}.\n`,
     );
   } finally {
     database.close();

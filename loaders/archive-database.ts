@@ -9,7 +9,10 @@ import { readUsers } from "./users.js";
 export interface LoadOptions {
   /** Folder of the ingest cache (loaders/ingest-cache.ts); without one, the whole archive is read. */
   cache?: string;
-  /** For a users table: the owners' pseudonym key, and names and emails in a private build. Reports need none. */
+  /**
+   * For a users table: the owners' pseudonym key; and whether the build is private, with the names and emails of
+   * the user database and the jobs' titles. Reports need none, and have no titles.
+   */
   users?: { pseudonymKey: string; private: boolean };
   /** At most this many threads read a whole archive; by default, as many as the machine can run at once. */
   threads?: number;
@@ -37,6 +40,7 @@ export async function loadArchive(archive: string, options: LoadOptions = {}): P
     }
     await loadCachedTables(connection);
     await connection.run(`DETACH ${CACHE_CATALOG}`);
+    if (!options.users?.private) await connection.run("UPDATE jobs SET title = NULL");
     if (options.users) await addUsers(database, archive, options.users.pseudonymKey, options.users.private);
     return database;
   } catch (error) {

@@ -144,6 +144,7 @@ interface JobRow {
   job_id: string;
   kind: JobSummary["kind"];
   owner: string;
+  title: string | null;
   docker_image: string | null;
   datacenter: string | null;
   submit_time: number | null;
@@ -159,7 +160,7 @@ async function knownJobs(connection: DuckDBConnection, later: JobSummary[]): Pro
   await appendRows(connection, { ...jobsTable, name: "later_jobs", columns: jobsTable.columns.slice(0, 2) }, later, "temp");
   const micros = (column: string) => `epoch_us(j.${column})::DOUBLE AS ${column}`;
   const result = await connection.runAndReadAll(
-    `SELECT j.namespace, j.job_id, j.kind, j.owner, j.docker_image, j.datacenter, ${["submit_time", "first_start", "last_end", "first_seen", "last_seen"].map(micros).join(", ")}, j.last_status
+    `SELECT j.namespace, j.job_id, j.kind, j.owner, j.title, j.docker_image, j.datacenter, ${["submit_time", "first_start", "last_end", "first_seen", "last_seen"].map(micros).join(", ")}, j.last_status
 FROM ${table("jobs")} j JOIN temp.later_jobs USING (namespace, job_id)`,
   );
   const known = new Map<string, JobSummary>();
@@ -169,6 +170,7 @@ FROM ${table("jobs")} j JOIN temp.later_jobs USING (namespace, job_id)`,
       jobId: row.job_id,
       kind: row.kind,
       owner: row.owner,
+      title: row.title,
       dockerImage: row.docker_image,
       datacenter: row.datacenter,
       submitTime: row.submit_time,

@@ -10,7 +10,7 @@ export type Progress = (done: number, total: number) => void;
 export interface IngestOptions {
   /** Key of the owners' pseudonyms. */
   pseudonymKey: string;
-  /** Names and emails from the user database: never for a public build. */
+  /** Names and emails from the user database, and jobs' titles: never for a public build. */
   private?: boolean;
   onProgress?: Progress;
 }
@@ -88,7 +88,7 @@ export async function ingestArchive(archive: string, options: IngestOptions): Pr
   return {
     snapshots: snapshotRows(fold),
     intervals: fold.intervals,
-    jobs: fold.jobs,
+    jobs: options.private ? fold.jobs : fold.jobs.map((job) => ({ ...job, title: null })),
     problems: [...listing.problems, ...fold.problems, ...problems],
     users,
   };

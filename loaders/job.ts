@@ -17,6 +17,8 @@ export interface Job {
   kind: JobKind;
   status: string;
   owner: string;
+  /** Free text typed by the user: personal data, for private builds only. */
+  title: string | null;
   dockerImage: string | null;
   datacenter: string | null;
   allocId: string | null;
@@ -123,6 +125,7 @@ export function readJob(value: unknown, seenAt: Micros): JobReading {
         kind: jobKind(name),
         status,
         owner: requiredString(value, "owner"),
+        title: optionalString(value, "title"),
         dockerImage: optionalString(value, "docker_image"),
         datacenter: optionalString(value, "datacenter"),
         allocId: optionalString(value, "alloc_ID"),

@@ -7,6 +7,7 @@ export interface JobSummary {
   jobId: string;
   kind: JobKind;
   owner: string;
+  title: string | null;
   dockerImage: string | null;
   datacenter: string | null;
   submitTime: Micros | null;
@@ -39,6 +40,7 @@ function summaryOf(namespace: string, job: Job, snapshot: Micros): JobSummary {
     jobId: job.id,
     kind: job.kind,
     owner: job.owner,
+    title: job.title,
     dockerImage: job.dockerImage,
     datacenter: job.datacenter,
     submitTime: job.submitTime,
@@ -54,6 +56,7 @@ function summaryOf(namespace: string, job: Job, snapshot: Micros): JobSummary {
 export function absorbLater(known: JobSummary, later: JobSummary): void {
   known.kind = later.kind;
   known.owner = later.owner;
+  known.title = later.title ?? known.title;
   known.dockerImage = later.dockerImage ?? known.dockerImage;
   known.datacenter = later.datacenter ?? known.datacenter;
   known.submitTime = earliest(known.submitTime, later.submitTime);

@@ -85,6 +85,7 @@ export const jobsTable: TableSchema<JobSummary> = {
     column("job_id", "VARCHAR", "Nomad job id", (r) => r.jobId),
     column("kind", "VARCHAR", "module, tool or batch (from the job name), else other", (r) => r.kind),
     column("owner", "VARCHAR", "owner id", (r) => r.owner),
+    column("title", "VARCHAR", "title the user gave the job (private builds only)", (r) => r.title),
     column("docker_image", "VARCHAR", "docker image", (r) => r.dockerImage),
     column("datacenter", "VARCHAR", "datacenter of the latest allocation", (r) => r.datacenter),
     column("submit_time", "TIMESTAMPTZ", "when the job was submitted", (r) => r.submitTime),

@@ -10,14 +10,14 @@
  * - `problems` as it is: the Data quality page lists it.
  * - `users` of the owners in `intervals`, numbered as there: keyed pseudonyms, and names and emails only in a
  *   private build.
- * - no `jobs`: no page reads it.
+ * - `jobs` of `intervals`, numbered as there: kind, and title only in a private build.
  *
  * Rows keep the order of the tables the CLI queries: `fsum` adds in scan order, and the same order gives the same
  * bits.
  */
 
 export interface SiteTable {
-  name: "intervals" | "snapshots" | "problems" | "users";
+  name: "intervals" | "snapshots" | "problems" | "users" | "jobs";
   /** A query over the documented tables of an AccountingDatabase. */
   sql: string;
 }
@@ -39,5 +39,11 @@ ORDER BY i.rowid`,
     sql: `SELECT dense_rank() OVER (ORDER BY pseudonym, owner)::INTEGER AS owner, pseudonym, name, email
 FROM users WHERE owner IN (SELECT owner FROM intervals)
 ORDER BY owner`,
+  },
+  {
+    name: "jobs",
+    sql: `SELECT dense_rank() OVER (ORDER BY namespace, job_id)::INTEGER AS job_id, namespace, kind, title
+FROM jobs j WHERE EXISTS (SELECT 1 FROM intervals i WHERE i.namespace = j.namespace AND i.job_id = j.job_id)
+ORDER BY job_id`,
   },
 ];

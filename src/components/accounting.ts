@@ -1,6 +1,7 @@
+import { table } from "@observablehq/inputs";
 import { html } from "htl";
 import { reportCsv } from "../loaders/csv.js";
-import { HOUR_METRICS, METRICS, MODE_DESCRIPTIONS, MODES, type Mode, type OwnerUsage, type Report, type Usage } from "../loaders/report.js";
+import { HOUR_METRICS, METRICS, MODE_DESCRIPTIONS, MODES, type JobUsage, type Mode, type OwnerUsage, type Report, type Usage } from "../loaders/report.js";
 import { parseDay } from "../loaders/time.js";
 import { formatMetric, METRIC_LABELS } from "./format.js";
 import { PRESET_LABELS, PRESETS, presetOf, presetPeriod, type AccountingState, type Preset } from "./period.js";
@@ -50,6 +51,25 @@ export function ownerTable(owners: OwnerUsage[]): HTMLElement {
       )}
     </tbody>
   </table></div>`;
+}
+
+/**
+ * A row per job that counts in the period, most CPU-hours first, drawn as it scrolls: its namespace, kind and user;
+ * in a private build its title and the user's name too. Every text is set as text, whatever it holds.
+ */
+export function jobTable(jobs: JobUsage[]): HTMLElement {
+  const named = jobs.some((job) => job.title !== null || job.name !== null);
+  const hours = Object.fromEntries(HOUR_METRICS.map((metric) => [metric, (value: number) => formatMetric(metric, value)]));
+  // Cut to one line; the whole text shows on hover.
+  const whole = (text: string) => html`<span title=${text}>${text}</span>`;
+  return html`<div class="job-usage">${table(jobs, {
+    columns: [...(named ? ["title", "name"] : []), "pseudonym", "namespace", "kind", ...HOUR_METRICS],
+    header: { title: "Title", name: "Name", pseudonym: "User", namespace: "Namespace", kind: "Kind", ...METRIC_LABELS },
+    format: { ...hours, title: whole, name: whole },
+    select: false,
+    rows: 15,
+    layout: "auto",
+  })}</div>`;
 }
 
 /** A link that saves the report as CSV, made in the browser. */

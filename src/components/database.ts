@@ -1,7 +1,7 @@
 import * as duckdb from "@duckdb/duckdb-wasm";
 import { FileAttachment } from "observablehq:stdlib";
 import { parquetToArrow } from "../loaders/arrow.js";
-import { ownerUsageSql, reportOf, reportSql, type OwnerUsage, type Report, type ReportRequest, type ReportRow } from "../loaders/report.js";
+import { jobUsageSql, ownerUsageSql, reportOf, reportSql, type JobUsage, type OwnerUsage, type Report, type ReportRequest, type ReportRow } from "../loaders/report.js";
 
 /**
  * The site's copy of the tables (loaders/site-tables.ts), every one a page queries. Read with `.arrayBuffer()`
@@ -12,6 +12,7 @@ const TABLES = {
   snapshots: () => FileAttachment("../data/accounting/snapshots.parquet").arrayBuffer(),
   problems: () => FileAttachment("../data/accounting/problems.parquet").arrayBuffer(),
   users: () => FileAttachment("../data/accounting/users.parquet").arrayBuffer(),
+  jobs: () => FileAttachment("../data/accounting/jobs.parquet").arrayBuffer(),
 };
 
 export type Row = Record<string, unknown>;
@@ -23,6 +24,8 @@ export interface AccountingDatabase {
   report(request: ReportRequest): Promise<Report>;
   /** The same period's usage per owner (loaders/report.ts). */
   ownerUsage(request: ReportRequest): Promise<OwnerUsage[]>;
+  /** The same period's usage per job (loaders/report.ts). */
+  jobUsage(request: ReportRequest): Promise<JobUsage[]>;
 }
 
 function plain(value: unknown): unknown {
@@ -49,5 +52,6 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
     query,
     report: async (request) => reportOf(request, await query<ReportRow>(reportSql(request))),
     ownerUsage: (request) => query<OwnerUsage>(ownerUsageSql(request)),
+    jobUsage: (request) => query<JobUsage>(jobUsageSql(request)),
   };
 }

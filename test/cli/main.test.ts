@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
-import { statSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
 import { METRICS } from "../../loaders/report.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
@@ -108,6 +109,31 @@ describe("accounting ingest", () => {
     );
     expect(stderr).not.toContain("warning");
     expect(stderr.split("\n").filter(Boolean)).toHaveLength(31);
+  });
+
+  it("writes names, emails and job titles only with --private", async () => {
+    const archive = writeArchive({ "2024-03-01T12:00:00.json": { vo: [jobJson({ title: "<b>Alice's thesis</b>" })] } });
+    mkdirSync(join(archive, "users"));
+    writeFileSync(join(archive, "users", "user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice", email: "alice@example.org" } }));
+    const tables = async (...flags: string[]) => {
+      const out = temporaryFolder();
+      const { code, stdout } = await runCli(["ingest", "--archive", archive, "--out", out, "--no-cache", ...flags], { ACCOUNTING_PSEUDONYM_KEY: "k" });
+      expect(code).toBe(0);
+      const connection = await (await DuckDBInstance.create(":memory:")).connect();
+      const read = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS();
+      return {
+        stdout,
+        jobs: await read(`SELECT owner, title FROM '${join(out, "jobs.parquet")}'`),
+        users: await read(`SELECT owner, name, email FROM '${join(out, "users.parquet")}'`),
+      };
+    };
+    const published = await tables();
+    expect(published.jobs).toEqual([{ owner: "alice@egi.eu", title: null }]);
+    expect(published.users).toEqual([{ owner: "alice@egi.eu", name: null, email: null }]);
+    const administrators = await tables("--private");
+    expect(administrators.jobs).toEqual([{ owner: "alice@egi.eu", title: "<b>Alice's thesis</b>" }]);
+    expect(administrators.users).toEqual([{ owner: "alice@egi.eu", name: "Alice", email: "alice@example.org" }]);
+    expect(administrators.stdout).toContain("(PRIVATE: names, emails and job titles included, do not publish)");
   });
 
   it("warns when pseudonyms are random", async () => {

@@ -337,11 +337,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the static site in Ch
     const again = join(work, "again");
     copyProject(again);
     const digests = dataDigests(dist);
-    expect(Object.keys(digests).filter((file) => file.endsWith(".parquet"))).toHaveLength(4);
+    expect(Object.keys(digests).filter((file) => file.endsWith(".parquet"))).toHaveLength(5);
     expect(dataDigests(await build(again, join(work, "cache-again")))).toEqual(digests);
   }, 240_000);
 
-  it("lists each user who counts in the period under a pseudonym, with no name, email or banner", async () => {
+  it("lists each user and job that counts in the period, users under pseudonyms, with no name, email, title or banner", async () => {
     const expected = await cliReport("exact", PERIODS[1]!);
     await page.goto(accountingUrl("exact", PERIODS[1]!));
     await expectShown(page, expected, "a month, exact");
@@ -349,6 +349,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the static site in Ch
     const pseudonyms = await page.$$eval("table.owner-usage td.pseudonym", (cells) => cells.map((cell) => cell.textContent));
     expect(pseudonyms.every((text) => /^user-[0-9a-f]{12}$/.test(text ?? ""))).toBe(true);
     expect(await page.locator("table.owner-usage td.name, .private-banner").count()).toBe(0);
+    await page.waitForSelector(".job-usage tbody tr");
+    const headers = await page.$$eval(".job-usage thead th", (cells) => cells.map((cell) => cell.textContent?.trim()));
+    expect(headers).toEqual(expect.arrayContaining(["User", "Namespace", "Kind", "CPU core-hours"]));
+    expect(headers).not.toContain("Title");
   });
 
   it("builds for administrators: a banner on every page, the users' names and emails shown as text, scripts in them inert", async () => {
@@ -366,7 +370,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the static site in Ch
       const names = await page.$$eval("table.owner-usage td.name", (cells) => cells.map((cell) => cell.textContent ?? ""));
       for (const name of HOSTILE_NAMES) expect(names).toContain(name);
       expect(await page.$$eval("table.owner-usage td.email", (cells) => cells.filter((cell) => /@example\.org$/.test(cell.textContent ?? "")).length)).toBeGreaterThan(0);
-      expect(await page.locator("table.owner-usage img, table.owner-usage script").count()).toBe(0);
+      await page.waitForSelector(".job-usage tbody tr");
+      const titles = await page.$$eval(".job-usage tbody tr td:nth-child(2)", (cells) => cells.map((cell) => cell.textContent ?? ""));
+      expect(titles.filter((title) => title.startsWith("<")).length, "titles holding markup, shown as text").toBeGreaterThan(0);
+      expect(await page.locator("table.owner-usage img, table.owner-usage script, .job-usage img, .job-usage script").count()).toBe(0);
     } finally {
       await privateSite.close();
     }

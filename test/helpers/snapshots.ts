@@ -12,6 +12,7 @@ export function job(overrides: Partial<Job> = {}): Job {
     kind: "module",
     status: "running",
     owner: "alice@egi.eu",
+    title: "demo",
     dockerImage: "ai4oshub/demo",
     datacenter: "dc1",
     allocId: "a1",

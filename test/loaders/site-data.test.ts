@@ -61,7 +61,7 @@ describe("writeSiteData", () => {
 
   it("writes the site's copy of the tables into one tar, byte for byte the same for the same archive and key", async () => {
     const tar = await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "k" });
-    expect([...(await entries(tar)).keys()]).toEqual(["intervals.parquet", "snapshots.parquet", "problems.parquet", "users.parquet"]);
+    expect([...(await entries(tar)).keys()]).toEqual(["intervals.parquet", "snapshots.parquet", "problems.parquet", "users.parquet", "jobs.parquet"]);
     expect(tar.equals(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "k" }))).toBe(true);
   });
 
@@ -88,7 +88,7 @@ describe("writeSiteData", () => {
     }
   });
 
-  it("ships the owners of intervals under their numbers and pseudonyms; their names and emails only in a private build", async () => {
+  it("ships the owners and jobs of intervals under their numbers; names, emails and titles only in a private build", async () => {
     const named = writeArchive({ "2024-03-01T00:00:00.json": { vo: jobs }, "2024-03-01T06:00:00.json": { vo: jobs } });
     mkdirSync(join(named, "users"));
     writeFileSync(join(named, "users", "user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice <b>A</b>", email: "alice@example.org" }, "zed@egi.eu": { name: "Zed", email: "z@x" } }));
@@ -104,6 +104,10 @@ describe("writeSiteData", () => {
           name: privateBuild && owner === "alice@egi.eu" ? "Alice <b>A</b>" : null,
           email: privateBuild && owner === "alice@egi.eu" ? "alice@example.org" : null,
         })),
+      );
+      expect(await described(site, "jobs")).toEqual(["job_id INTEGER", "namespace VARCHAR", "kind VARCHAR", "title VARCHAR"]);
+      expect((await site.runAndReadAll("SELECT * FROM jobs")).getRowObjectsJS()).toEqual(
+        jobs.map((_, i) => ({ job_id: i + 1, namespace: "vo", kind: "module", title: privateBuild ? "demo" : null })),
       );
     }
   });
