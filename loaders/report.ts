@@ -119,14 +119,16 @@ ORDER BY position NULLS LAST`;
 /** What one job consumed in a period, whose it is (as OwnerUsage says) and what: its kind, and its title in a private build. */
 export type JobUsage = { namespace: string; kind: string; title: string | null; pseudonym: string; name: string | null } & Record<(typeof HOUR_METRICS)[number], number>;
 
-/** The period's usage per job that counts in it, most CPU-hours first; also needs `jobs` and `users`. */
-export function jobUsageSql(request: ReportRequest): string {
+/** The period's usage per job that counts in it, most CPU-hours first, at most `limit` jobs; also needs `jobs` and `users`. */
+export function jobUsageSql(request: ReportRequest, limit: number): string {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`not a number of jobs: ${limit}`);
   return `WITH ${countedSql(request)}
 SELECT c.namespace, j.kind, j.title, min(u.pseudonym) AS pseudonym, min(u.name) AS name,
   ${hoursSql()}
 FROM counted c LEFT JOIN jobs j ON j.namespace = c.namespace AND j.job_id = c.job_id LEFT JOIN users u ON u.owner = c.owner
 GROUP BY c.namespace, c.job_id, j.kind, j.title
-ORDER BY cpu_num_hours DESC, gpu_num_hours DESC, c.namespace, min(c.start_time), pseudonym`;
+ORDER BY cpu_num_hours DESC, gpu_num_hours DESC, c.namespace, min(c.start_time), pseudonym
+LIMIT ${limit}`;
 }
 
 /** What one owner's jobs consumed in a period: who (a pseudonym; name and email in a private build), where, how much. */

@@ -72,6 +72,17 @@ export function jobTable(jobs: JobUsage[]): HTMLElement {
   })}</div>`;
 }
 
+/**
+ * Resolves `pause` ms after `report` came in, never if the cell is invalidated first (another period was chosen):
+ * the queries of the users and jobs tables then never hold up the next period's report in DuckDB's one worker.
+ */
+export function settled(report: Report, invalidation: Promise<void>, pause = 250): Promise<Report> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(report), pause);
+    void invalidation.then(() => clearTimeout(timer));
+  });
+}
+
 /** A link that saves the report as CSV, made in the browser. */
 export function csvDownload(report: Report): HTMLElement {
   const url = URL.createObjectURL(new Blob([reportCsv(report)], { type: "text/csv" }));

@@ -24,8 +24,8 @@ export interface AccountingDatabase {
   report(request: ReportRequest): Promise<Report>;
   /** The same period's usage per owner (loaders/report.ts). */
   ownerUsage(request: ReportRequest): Promise<OwnerUsage[]>;
-  /** The same period's usage per job (loaders/report.ts). */
-  jobUsage(request: ReportRequest): Promise<JobUsage[]>;
+  /** The same period's usage per job, the `limit` that used most CPU-hours (loaders/report.ts). */
+  jobUsage(request: ReportRequest, limit: number): Promise<JobUsage[]>;
 }
 
 function plain(value: unknown): unknown {
@@ -52,6 +52,6 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
     query,
     report: async (request) => reportOf(request, await query<ReportRow>(reportSql(request))),
     ownerUsage: (request) => query<OwnerUsage>(ownerUsageSql(request)),
-    jobUsage: (request) => query<JobUsage>(jobUsageSql(request)),
+    jobUsage: (request, limit) => query<JobUsage>(jobUsageSql(request, limit)),
   };
 }

@@ -379,6 +379,24 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the static site in Ch
     }
   }, 240_000);
 
+  it("shows the hostile namespace as text in the usage charts' legends and tips", async () => {
+    await page.goto(`${site.url}usage`, { waitUntil: "networkidle" });
+    const chart = page.locator("figure svg[viewBox]").first();
+    await chart.waitFor({ timeout: 30_000 });
+    const box = (await chart.boundingBox())!;
+    // Plot cuts a tip's long lines: the name's start shows, quote and bracket as text.
+    const shown = HOSTILE_NAMESPACE.slice(0, 2);
+    let tip = "";
+    for (let x = box.x + box.width * 0.5; x < box.x + box.width * 0.95 && !tip.includes(shown); x += box.width / 20) {
+      await page.mouse.move(x, box.y + box.height / 2);
+      await page.waitForTimeout(50);
+      tip = (await page.locator('g[aria-label="tip"]').first().textContent().catch(() => "")) ?? "";
+    }
+    expect(tip).toContain(shown);
+    expect(await page.locator("figure").first().textContent()).toContain(HOSTILE_NAMESPACE);
+    expect(await page.locator("main img, main svg script").count()).toBe(0);
+  });
+
   it("builds without fetching anything from a CDN", () => {
     expect(existsSync(join(dist, "_npm")), "dist/_npm holds modules downloaded from the CDN").toBe(false);
     expect(sitePages(dist)).toContain("accounting");

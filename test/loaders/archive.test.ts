@@ -7,7 +7,7 @@ import { listSnapshotFiles, MAX_SNAPSHOT_BYTES, readSnapshots } from "../../load
 import { openDatabase, runReport } from "../../loaders/database.js";
 import { ingestArchive, type ArchiveTables } from "../../loaders/ingest.js";
 import type { Problem } from "../../loaders/snapshot.js";
-import { copyArchive, writeArchive } from "../helpers/archive.js";
+import { copyArchive, jobJson, writeArchive } from "../helpers/archive.js";
 import { REFERENCE_ARCHIVE } from "../helpers/reference.js";
 
 /*
@@ -36,15 +36,15 @@ beforeAll(async () => {
   clean = { tables, reports: await reports(tables) };
 });
 
-/** Plants something in `snapshots/` of an archive; returns its path there. */
-type Plant = (snapshots: string) => string;
+/** Plants something in `snapshots/` of an archive, under `name` (a time of no snapshot) if it has no name of its own; returns its path there. */
+type Plant = (snapshots: string, name: string) => string;
 
 const planted: [kind: string, plant: Plant, reason: RegExp][] = [
   [
     "a snapshot of 200 MB",
-    (snapshots) => {
-      truncateSync(writeAndReturn(join(snapshots, "2024-03-05T03:00:00.json"), "{"), 200 * 1024 * 1024);
-      return "2024-03-05T03:00:00.json";
+    (snapshots, name) => {
+      truncateSync(writeAndReturn(join(snapshots, name), "{"), 200 * 1024 * 1024);
+      return name;
     },
     /file of 200 MiB, more than the 16 MiB a snapshot can take/,
   ],
@@ -52,33 +52,33 @@ const planted: [kind: string, plant: Plant, reason: RegExp][] = [
   ["a name more than a day in the future", (snapshots) => write(snapshots, TWO_DAYS_AHEAD, real()), /snapshot time in the future/],
   [
     "a named pipe",
-    (snapshots) => {
-      execFileSync("mkfifo", [join(snapshots, "2024-03-05T03:00:00.json")]);
-      return "2024-03-05T03:00:00.json";
+    (snapshots, name) => {
+      execFileSync("mkfifo", [join(snapshots, name)]);
+      return name;
     },
     /a named pipe, not a file/,
   ],
   [
     "a link to a device",
-    (snapshots) => {
-      symlinkSync("/dev/zero", join(snapshots, "2024-03-05T03:00:00.json"));
-      return "2024-03-05T03:00:00.json";
+    (snapshots, name) => {
+      symlinkSync("/dev/zero", join(snapshots, name));
+      return name;
     },
     /a device, not a file/,
   ],
   [
     "a link to itself",
-    (snapshots) => {
-      symlinkSync("2024-03-05T03:00:00.json", join(snapshots, "2024-03-05T03:00:00.json"));
-      return "2024-03-05T03:00:00.json";
+    (snapshots, name) => {
+      symlinkSync(name, join(snapshots, name));
+      return name;
     },
     /unreadable file \(ELOOP\)/,
   ],
   [
     "a dangling link",
-    (snapshots) => {
-      symlinkSync("gone/2024-03-05T03:00:00.json", join(snapshots, "2024-03-05T03:00:00.json"));
-      return "2024-03-05T03:00:00.json";
+    (snapshots, name) => {
+      symlinkSync(`gone/${name}`, join(snapshots, name));
+      return name;
     },
     /unreadable file \(ENOENT\)/,
   ],
@@ -99,12 +99,12 @@ const planted: [kind: string, plant: Plant, reason: RegExp][] = [
     },
     /same folder as snapshots, read once/,
   ],
-  [
-    "nested arrays, a million deep",
-    (snapshots) => write(snapshots, "2024-03-05T03:00:00.json", `${"[".repeat(1e6)}${"]".repeat(1e6)}`),
-    /wrong shape: top level is an array/,
-  ],
+  ["nested arrays, a million deep", (snapshots, name) => write(snapshots, name, `${"[".repeat(1e6)}${"]".repeat(1e6)}`), /wrong shape: top level is an array/],
+  ["Python's NaN where a namespace should be", (snapshots, name) => write(snapshots, name, '{"vo": NaN}'), /wrong shape: namespace "vo" is not an array of jobs/],
 ];
+
+/** A time no snapshot of the reference archive has, one per plant. */
+const plantName = (index: number) => `2024-03-05T03:${String(index).padStart(2, "0")}:00.json`;
 
 function real(): Buffer {
   return readFileSync(join(REFERENCE_ARCHIVE, "snapshots", EXISTING));
@@ -124,11 +124,44 @@ function write(snapshots: string, name: string, content: string | Uint8Array): s
 describe("files that are not snapshots", () => {
   it.each(planted)("%s: skipped, named with its reason, every number unchanged", async (_, plant, reason) => {
     const archive = copyArchive(REFERENCE_ARCHIVE);
-    const path = plant(join(archive, "snapshots"));
+    const path = plant(join(archive, "snapshots"), plantName(0));
     const tables = await ingestArchive(archive, { pseudonymKey: "test" });
     const added = addedProblems(tables, clean.tables);
     expect(added.map((p) => p.file)).toEqual([`snapshots/${path}`]);
     expect(added[0]!.reason).toMatch(reason);
+    expect(await reports(tables)).toEqual(clean.reports);
+    expect(tables.intervals).toEqual(clean.tables.intervals);
+  });
+
+  it("all at once, beside jobs of every broken kind: each file and job named, every number unchanged", async () => {
+    const archive = copyArchive(REFERENCE_ARCHIVE);
+    const snapshots = join(archive, "snapshots");
+    const paths = planted.map(([, plant], index) => `snapshots/${plant(snapshots, plantName(index))}`);
+    const bad = (id: string, overrides: Record<string, unknown>) => jobJson({ job_ID: id, name: `module-${id}`, ...overrides });
+    const jobs = [
+      bad("string", { resources: { cpu_num: "2", cpu_MHz: 3000, gpu_num: 0, memory_MB: 1, disk_MB: 1 } }),
+      bad("negative", { resources: { cpu_num: -2, cpu_MHz: 3000, gpu_num: 0, memory_MB: 1, disk_MB: 1 } }),
+      bad("absurd", { resources: { cpu_num: 2, cpu_MHz: 3000, gpu_num: 0, memory_MB: 1e308, disk_MB: 1 } }),
+      bad("nan", { resources: { cpu_num: "@NaN@", cpu_MHz: 3000, gpu_num: 0, memory_MB: 1, disk_MB: 1 } }),
+      bad("future", { alloc_start: "2030-01-01T00:00:00Z" }),
+      bad("ancient", { alloc_start: "1999-12-31T23:59:59Z" }),
+      bad("backwards", { status: "dead", alloc_end: "2024-01-01T00:00:00Z" }),
+      "@DEEP@",
+    ];
+    const existing = JSON.parse(real().toString("utf8")) as Record<string, unknown[]>;
+    existing.imagine = [...existing.imagine!, existing.imagine![0], ...jobs];
+    writeFileSync(
+      join(snapshots, EXISTING),
+      JSON.stringify(existing).replace('"@NaN@"', "NaN").replace('"@DEEP@"', `${"[".repeat(1e5)}${"]".repeat(1e5)}`),
+    );
+
+    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    const added = addedProblems(tables, clean.tables);
+    expect(added.filter((p) => p.namespace === null).map((p) => p.file).sort()).toEqual([...paths].sort());
+    expect(added.filter((p) => p.namespace !== null).map((p) => [p.file, p.namespace, p.job])).toEqual([
+      [`snapshots/${EXISTING}`, "imagine", String((existing.imagine![0] as { job_ID: string }).job_ID)],
+      ...["string", "negative", "absurd", "nan", "future", "ancient", "backwards", null].map((id) => [`snapshots/${EXISTING}`, "imagine", id]),
+    ]);
     expect(await reports(tables)).toEqual(clean.reports);
     expect(tables.intervals).toEqual(clean.tables.intervals);
   });
