@@ -43,7 +43,7 @@ ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snaps
 
 Both commands keep what they read in an ingest cache and, when the archive has only gained
 newer snapshot files since, read just those; any other change to the archive means reading
-all of it again. The cache holds owner ids: keep it private.
+all of it again. The cache holds owner ids and job titles: keep it private.
   --cache DIR        the cache's folder (default $${CACHE_VARIABLE}, else
                      $XDG_CACHE_HOME/cluster-accounting/<hash of the archive's path>)
   --no-cache         read the whole archive, keep nothing

@@ -22,7 +22,6 @@ declare module "@observablehq/inputs" {
       columns?: string[];
       header?: Record<string, string>;
       format?: Record<string, (value: never) => string | Node>;
-      align?: Record<string, "left" | "right" | "center">;
       select?: boolean;
       rows?: number;
       layout?: "fixed" | "auto";

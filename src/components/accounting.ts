@@ -55,14 +55,20 @@ export function ownerTable(owners: OwnerUsage[]): HTMLElement {
 
 /**
  * A row per job that counts in the period, most CPU-hours first, drawn as it scrolls: its namespace, kind and user;
- * in a private build its title and the user's name too. Every text is set as text, whatever it holds.
+ * in a private build its title and the user's name too. Every text is set as text, whatever it holds. `counted`
+ * jobs count in the period: the table may hold only the first of them.
  */
-export function jobTable(jobs: JobUsage[]): HTMLElement {
+export function jobTable(jobs: JobUsage[], counted: number): HTMLElement {
   const named = jobs.some((job) => job.title !== null || job.name !== null);
   const hours = Object.fromEntries(HOUR_METRICS.map((metric) => [metric, (value: number) => formatMetric(metric, value)]));
   // Cut to one line; the whole text shows on hover.
   const whole = (text: string) => html`<span title=${text}>${text}</span>`;
-  return html`<div class="job-usage">${table(jobs, {
+  const count = (n: number) => n.toLocaleString("en-US");
+  const caption =
+    jobs.length < counted
+      ? `The ${count(jobs.length)} jobs that used most CPU-hours, of the ${count(counted)} that count in the period`
+      : "A row per job that counts in the period, most CPU-hours first";
+  return html`<div class="job-usage"><p>${caption} (titles only in a private build).</p>${table(jobs, {
     columns: [...(named ? ["title", "name"] : []), "pseudonym", "namespace", "kind", ...HOUR_METRICS],
     header: { title: "Title", name: "Name", pseudonym: "User", namespace: "Namespace", kind: "Kind", ...METRIC_LABELS },
     format: { ...hours, title: whole, name: whole },
