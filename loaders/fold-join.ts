@@ -21,12 +21,15 @@ function seamless(before: OpenRun, head: OpenRun): boolean {
   return end > start ? before.interval.end <= end : before.interval.end === start;
 }
 
+/** A detached fold's interval, joined to the run before the seam it goes on from, if any. */
+function acrossSeam(interval: Interval, merged: Map<string, Interval>, seam: Micros): Interval {
+  const before = interval.firstSnapshot === seam ? merged.get(runKey(interval)) : undefined;
+  return before ? { ...before, end: interval.end, lastSnapshot: interval.lastSnapshot } : interval;
+}
+
 /** A detached fold's open runs, those that go on from a run before the seam joined to it. */
 function joinedRuns(state: IntervalFoldState, merged: Map<string, Interval>, seam: Micros): OpenRun[] {
-  return state.open.map((run) => {
-    const before = run.interval.firstSnapshot === seam ? merged.get(runKey(run.interval)) : undefined;
-    return before ? { allocStart: run.allocStart, interval: { ...before, end: run.interval.end, lastSnapshot: run.interval.lastSnapshot } } : run;
-  });
+  return state.open.map((run) => ({ allocStart: run.allocStart, interval: acrossSeam(run.interval, merged, seam) }));
 }
 
 function union(a: readonly string[], b: readonly string[]): string[] {
@@ -57,10 +60,7 @@ export function attachFold(from: FoldState, { previous, fold }: DetachedFold): S
     else if (seamless(run, head)) merged.set(key, run.interval);
     else return undefined;
   }
-  const intervals = fold.intervals.map((interval) => {
-    const before = interval.firstSnapshot === seam ? merged.get(runKey(interval)) : undefined;
-    return before ? { ...before, end: interval.end, lastSnapshot: interval.lastSnapshot } : interval;
-  });
+  const intervals = fold.intervals.map((interval) => acrossSeam(interval, merged, seam));
   return {
     ...fold,
     intervals: [...intervals, ...closedBefore].sort(byNamespaceJobStart),

@@ -116,8 +116,11 @@ FROM (
 ORDER BY position NULLS LAST`;
 }
 
+/** Resource-hours consumed, unrounded. */
+export type Hours = Record<(typeof HOUR_METRICS)[number], number>;
+
 /** What one job consumed in a period, whose it is (as OwnerUsage says) and what: its kind, and its title in a private build. */
-export type JobUsage = { namespace: string; kind: string; title: string | null; pseudonym: string; name: string | null } & Record<(typeof HOUR_METRICS)[number], number>;
+export type JobUsage = { namespace: string; kind: string; title: string | null; pseudonym: string; name: string | null } & Hours;
 
 /** The period's usage per job that counts in it, most CPU-hours first, at most `limit` jobs; also needs `jobs` and `users`. */
 export function jobUsageSql(request: ReportRequest, limit: number): string {
@@ -132,7 +135,7 @@ LIMIT ${limit}`;
 }
 
 /** What one owner's jobs consumed in a period: who (a pseudonym; name and email in a private build), where, how much. */
-export type OwnerUsage = { pseudonym: string; name: string | null; email: string | null; namespaces: string; jobs: number } & Record<(typeof HOUR_METRICS)[number], number>;
+export type OwnerUsage = { pseudonym: string; name: string | null; email: string | null; namespaces: string; jobs: number } & Hours;
 
 /** The period's usage per owner who counts in it (as `reportSql` counts users), most CPU-hours first; also needs `users`. */
 export function ownerUsageSql(request: ReportRequest): string {

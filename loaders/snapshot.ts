@@ -21,8 +21,13 @@ export interface Snapshot {
 
 export type SnapshotReading = { snapshot: Snapshot } | { problem: Problem };
 
+/** A whole file (or folder) skipped, and why. */
+export function fileProblem(file: string, reason: string): Problem {
+  return { file, namespace: null, job: null, reason };
+}
+
 function parseJson(file: string, bytes: Uint8Array): { value: unknown } | { problem: Problem } {
-  const fail = (reason: string) => ({ problem: { file, namespace: null, job: null, reason } });
+  const fail = (reason: string) => ({ problem: fileProblem(file, reason) });
   if (bytes.length === 0) return fail("empty file");
   if (bytes.includes(0)) return fail("binary file (NUL byte), not JSON");
   if (!isUtf8(bytes)) return fail("not UTF-8 text");
@@ -74,7 +79,7 @@ function withoutPythonNonFinite(text: string): string | undefined {
 }
 
 function readNamespaces(file: string, value: unknown): Map<string, unknown[]> | Problem {
-  const fail = (reason: string): Problem => ({ file, namespace: null, job: null, reason });
+  const fail = (reason: string) => fileProblem(file, reason);
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return fail(`wrong shape: top level is ${Array.isArray(value) ? "an array" : String(value === null ? null : typeof value)}, not an object of namespaces`);
   }

@@ -1,8 +1,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { USER_DB_FILE } from "./archive.js";
+import { formatMiB, USER_DB_FILE } from "./archive.js";
 import { pseudonym } from "./pseudonym.js";
-import type { Problem } from "./snapshot.js";
+import { fileProblem, type Problem } from "./snapshot.js";
 
 export interface Person {
   name: string | null;
@@ -18,8 +18,8 @@ export interface User extends Person {
 export type UserDatabase = Map<string, Person>;
 
 /**
- * A user database of 100,000 people takes about 10 MB. A larger file is not read: parsing 16 MiB of the worst JSON
- * takes 0.5 GB of memory.
+ * A user database of 100,000 people with long names takes 12–13 MB. A larger file is not read: parsing 16 MiB of
+ * the worst JSON takes 0.5 GB of memory.
  */
 const MAX_USER_DATABASE_BYTES = 16 * 1024 * 1024;
 
@@ -30,13 +30,13 @@ function text(value: unknown): string | null {
 /** The archive's optional `users/user-db.json`; a missing file is an empty database, a broken one a problem. */
 async function readUserDatabase(archive: string): Promise<{ users: UserDatabase; problems: Problem[] }> {
   const users: UserDatabase = new Map();
-  const fail = (reason: string) => ({ users, problems: [{ file: USER_DB_FILE, namespace: null, job: null, reason }] });
+  const fail = (reason: string) => ({ users, problems: [fileProblem(USER_DB_FILE, reason)] });
   let content: string;
   try {
     const path = join(archive, USER_DB_FILE);
     const info = await stat(path);
     if (!info.isFile()) return fail("not a file");
-    if (info.size > MAX_USER_DATABASE_BYTES) return fail(`file of ${Math.round(info.size / 1024 / 1024)} MiB, more than a user database can take`);
+    if (info.size > MAX_USER_DATABASE_BYTES) return fail(`file of ${formatMiB(info.size)}, more than a user database can take`);
     content = await readFile(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
