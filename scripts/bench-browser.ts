@@ -14,7 +14,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Browser, Page } from "playwright-core";
-import { CHROMIUM, launchChromium } from "../test/helpers/chromium.js";
+import { chromiumMissing, launchChromium } from "../test/helpers/chromium.js";
 import { serveStatic } from "../test/helpers/serve.js";
 import { median } from "./statistics.js";
 
@@ -152,7 +152,8 @@ const megabytes = (value: number) => `${(value / 1e6).toFixed(2)} MB`;
 
 async function main(): Promise<void> {
   const { archive, dist: given, runs, key } = options(process.argv.slice(2));
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
   if (!given) await build(archive, key);
   const dist = resolve(given ?? ROOT, given ? "" : "dist");
   if (!existsSync(resolve(dist, "accounting.html"))) throw new Error(`${dist} holds no built site (accounting.html)`);

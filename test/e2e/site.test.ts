@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { METRICS, type Mode, type Report } from "../../loaders/report.js";
 import { generateArchive, type ArchiveOptions } from "../../scripts/archive-generator.js";
 import { temporaryFolder } from "../helpers/archive.js";
-import { CHROMIUM, launchChromium } from "../helpers/chromium.js";
+import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
 import { runCli } from "../helpers/cli.js";
 import { serveStatic, type StaticSite } from "../helpers/serve.js";
 
@@ -288,9 +288,12 @@ function dataDigests(dist: string): Record<string, string> {
   return found;
 }
 
-describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the static site in Chromium", { timeout: 60_000 }, () => {
+const missing = chromiumMissing();
+if (missing && !process.env.CI) console.warn(missing);
+
+describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Chromium", { timeout: 60_000 }, () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (CI must run the browser tests)`);
+    if (missing) throw new Error(`${missing} (CI must run the browser tests)`);
     work = temporaryFolder("accounting-e2e-");
     archive = join(work, "archive");
     await generateArchive(archive, ARCHIVE_OPTIONS);

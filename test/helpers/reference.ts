@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Mode, Report } from "../../loaders/report.js";
 
-export const REFERENCE = fileURLToPath(new URL("../../../shared/reference/", import.meta.url));
+export const REFERENCE = fileURLToPath(new URL("../fixtures/reference/", import.meta.url));
 export const REFERENCE_ARCHIVE = `${REFERENCE}archive-a`;
 export const REFERENCE_NAMESPACES = ["ai4eosc", "imagine", "ai4life"];
 
