@@ -1,5 +1,6 @@
 import Table from "cli-table3";
 import { HOUR_METRICS, METRICS, MODE_DESCRIPTIONS, type Metric, type Report, type Usage } from "../loaders/report.js";
+import { coverageSentences, type Coverage } from "../loaders/coverage.js";
 import { reportCsv } from "../loaders/csv.js";
 import type { Problem } from "../loaders/snapshot.js";
 import type { Format } from "./options.js";
@@ -26,19 +27,21 @@ function upstreamTables(report: Report): { title: string; usage: Usage }[] {
   return [...tables, { title: `Aggregated accounting for the period ${period}`, usage: aggregated }];
 }
 
-function formatTable(report: Report): string {
+function formatTable(report: Report, coverage: Coverage): string {
   const blocks = upstreamTables(report).map(({ title, usage }) => {
     const table = new Table({ style: { head: [], border: [] }, colAligns: ["right", "right"], chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" } });
     for (const metric of METRICS) table.push([LABELS[metric], String(usage[metric])]);
     return `${title}\n${table.toString()}`;
   });
-  return `${blocks.join("\n\n")}\n\nMode ${report.mode}: ${MODE_DESCRIPTIONS[report.mode]}\n`;
+  const notes = [`Mode ${report.mode}: ${MODE_DESCRIPTIONS[report.mode]}`, ...coverageSentences(coverage)];
+  return `${blocks.join("\n\n")}\n\n${notes.join("\n")}\n`;
 }
 
-export function formatReport(report: Report, format: Format): string {
-  if (format === "json") return `${JSON.stringify(report, null, 2)}\n`;
+/** The report in a format; table and JSON carry its coverage too (CSV has no place for it: the CLI prints it on stderr). */
+export function formatReport(report: Report, coverage: Coverage, format: Format): string {
+  if (format === "json") return `${JSON.stringify({ ...report, coverage }, null, 2)}\n`;
   if (format === "csv") return reportCsv(report);
-  return formatTable(report);
+  return formatTable(report, coverage);
 }
 
 export function formatProblem(problem: Problem): string {

@@ -1,9 +1,12 @@
 import { resolve } from "node:path";
 import { ArchiveError } from "../loaders/archive.js";
 import { loadArchive, type LoadOptions } from "../loaders/archive-database.js";
-import { describeArchive, runReport, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
+import { runReport } from "../loaders/report.js";
+import { describeArchive, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
 import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest-cache.js";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "../loaders/pseudonym.js";
+import { coverageSentences, PeriodError, periodCoverage } from "../loaders/coverage.js";
+import { knownIssuesPath, readKnownIssues, type KnownIssue } from "../loaders/known-issues.js";
 import { formatInstant } from "../loaders/time.js";
 import { formatProblem, formatReport } from "./format.js";
 import { DEFAULT_ARCHIVE, FORMATS, parseOptions, UsageError, type CacheChoice, type IngestOptions, type ReportOptions } from "./options.js";
@@ -88,13 +91,26 @@ function checkNamespaces({ namespaces }: ArchiveSummary, requested: string[] | u
   if (unknown.length) throw new UsageError(`unknown namespace ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the archive has ${namespaces.join(", ")}`);
 }
 
+/** The archive's known issues; none, with a warning, when its file is broken: they qualify numbers, never change them. */
+async function knownIssuesOf(archive: string, io: Io): Promise<KnownIssue[]> {
+  try {
+    return await readKnownIssues(knownIssuesPath(archive));
+  } catch (error) {
+    io.stderr.write(`warning: ${(error as Error).message}\n`);
+    return [];
+  }
+}
+
 async function report(options: ReportOptions, io: Io): Promise<void> {
   const { database, summary } = await load(options.archive, options.cache, io);
   try {
     checkNamespaces(summary, options.namespaces);
     listProblems(summary, io);
-    const result = await runReport(database, { from: options.from, to: options.to, mode: options.mode, namespaces: options.namespaces });
-    io.stdout.write(formatReport(result, options.format));
+    const request = { from: options.from, to: options.to, mode: options.mode, namespaces: options.namespaces };
+    const coverage = await periodCoverage(database, request, await knownIssuesOf(options.archive, io));
+    const result = await runReport(database, request);
+    io.stdout.write(formatReport(result, coverage, options.format));
+    if (options.format === "csv") for (const sentence of coverageSentences(coverage)) io.stderr.write(`coverage: ${sentence}\n`);
   } finally {
     database.close();
   }
@@ -127,7 +143,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     else await ingest(options, io);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ArchiveError || error instanceof UnusableArchive) {
+    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof UnusableArchive) {
       io.stderr.write(`accounting: ${error.message}\n`);
       return error instanceof UnusableArchive ? 1 : 2;
     }

@@ -13,15 +13,14 @@ import {
   type DuckDBValue,
 } from "@duckdb/node-api";
 import type { ArchiveTables } from "./ingest.js";
-import { reportOf, reportSql, type Report, type ReportRequest, type ReportRow } from "./report.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "./schema.js";
 import { SITE_TABLES } from "./site-tables.js";
 import type { Problem } from "./snapshot.js";
-import { sqlIdentifier as quote, sqlString } from "./sql.js";
+import { plainRow, sqlIdentifier as quote, sqlString, type Connector } from "./sql.js";
 import type { Micros } from "./time.js";
 
 /** An in-memory DuckDB holding the tables of one archive. */
-export interface AccountingDatabase {
+export interface AccountingDatabase extends Connector {
   connection: DuckDBConnection;
   /** Another connection, for work that can run beside the first. */
   connect(): Promise<DuckDBConnection>;
@@ -64,6 +63,7 @@ export async function createDatabase(): Promise<AccountingDatabase> {
   const connection = await instance.connect();
   return {
     connection,
+    query: async <T>(sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS().map((row) => plainRow(row) as T),
     connect: () => instance.connect(),
     close() {
       connection.closeSync();
@@ -117,11 +117,6 @@ export function writeParquet(database: AccountingDatabase, folder: string): Prom
  */
 export function writeSiteParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
   return copyToParquet(database, folder, SITE_TABLES, "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 19, PARQUET_VERSION v2");
-}
-
-export async function runReport(database: AccountingDatabase, request: ReportRequest): Promise<Report> {
-  const result = await database.connection.runAndReadAll(reportSql(request));
-  return reportOf(request, result.getRowObjectsJS() as unknown as ReportRow[]);
 }
 
 /** What an ingest read: for summaries and checks. */

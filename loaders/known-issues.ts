@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseDay } from "./time.js";
 
-/** A period the operators know the accounting is off, shown on the site's timelines. */
+/** A period the operators of an archive know its accounting is off, shown beside its numbers and on the timelines. */
 export interface KnownIssue {
   /** First day, `YYYY-MM-DD` (UTC). */
   from: string;
@@ -11,11 +12,9 @@ export interface KnownIssue {
   description: string;
 }
 
-export const KNOWN_ISSUES_VARIABLE = "ACCOUNTING_KNOWN_ISSUES";
-export const DEFAULT_KNOWN_ISSUES = "data/known-issues.json";
-
-export function knownIssuesPathFrom(env: Record<string, string | undefined>): string {
-  return env[KNOWN_ISSUES_VARIABLE] || DEFAULT_KNOWN_ISSUES;
+/** An archive's known issues: `<archive>/known-issues.json`, a list of KnownIssue. */
+export function knownIssuesPath(archive: string): string {
+  return join(archive, "known-issues.json");
 }
 
 function knownIssueOf(value: unknown, position: number): KnownIssue {
@@ -38,7 +37,7 @@ function knownIssueOf(value: unknown, position: number): KnownIssue {
   return issue;
 }
 
-/** The known issues a JSON file lists, validated; none when the file does not exist. */
+/** The known issues a JSON file lists, validated; none when the file does not exist. Throws on a bad file. */
 export async function readKnownIssues(path: string): Promise<KnownIssue[]> {
   const failure = (reason: string) => new Error(`known issues file ${path}: ${reason}`);
   let text: string;

@@ -1,10 +1,12 @@
+import { RESOURCES } from "./job.js";
+import type { Hours } from "./report.js";
 import { isoInstantSql, SNAPSHOT_TIMES } from "./sql.js";
-import { MICROS_PER_HOUR } from "./time.js";
+import { MICROS_PER_HOUR, type Micros } from "./time.js";
 
 /** Nomad garbage-collects a dead job about this long after it dies (`job_gc_threshold`). */
 export const GC_DELAY_HOURS = 4;
 
-/** Consecutive snapshots further apart than the GC delay: a job that died between them may never have been seen dead. */
+/** Consecutive snapshots further apart than a threshold (the archive's cadence by default: gapThresholdHours). */
 export interface SnapshotGap {
   /** `YYYY-MM-DDTHH:MM:SSZ`, the snapshot before the gap. */
   start: string;
@@ -22,14 +24,18 @@ export interface SnapshotCoverage {
   median_hours: number | null;
 }
 
-/** Gaps between consecutive snapshots longer than `minimumHours`, in time order. */
-export function snapshotGapsSql(minimumHours: number = GC_DELAY_HOURS): string {
+/**
+ * Gaps between consecutive snapshots longer than `minimumHours`, in time order; only those overlapping
+ * `[within.start, within.end)` (µs) when given.
+ */
+export function snapshotGapsSql(minimumHours: number, within?: { start: Micros; end: Micros }): string {
   if (!Number.isFinite(minimumHours) || minimumHours < 0) throw new RangeError(`not a number of hours: ${minimumHours}`);
+  const overlapping = within ? ` AND p < ${within.end} AND t > ${within.start}` : "";
   return `WITH ${SNAPSHOT_TIMES},
 pairs AS (SELECT lag(t) OVER (ORDER BY t) AS p, t FROM times)
 SELECT ${isoInstantSql("p")} AS start, ${isoInstantSql("t")} AS "end",
   (t - p) / ${MICROS_PER_HOUR} AS hours
-FROM pairs WHERE p IS NOT NULL AND t - p > ${Math.round(minimumHours * MICROS_PER_HOUR)}
+FROM pairs WHERE p IS NOT NULL AND t - p > ${Math.round(minimumHours * MICROS_PER_HOUR)}${overlapping}
 ORDER BY t`;
 }
 
@@ -60,9 +66,44 @@ export function problemsSql(): string {
 }
 
 /**
- * Gaps this long missed at least one snapshot: half again the usual time between snapshots, and never
- * under the GC delay. With snapshots every 6 h, nearly every gap is over the GC delay.
+ * Snapshots further apart than this missed at least one: half again the archive's usual time between snapshots
+ * (its median), the GC delay when it has fewer than two snapshots. With snapshots every 6 h, gaps are over 9 h.
  */
-export function missedSnapshotHours(medianHours: number | null): number {
-  return Math.max(GC_DELAY_HOURS, 1.5 * (medianHours ?? 0));
+export function gapThresholdHours(medianHours: number | null): number {
+  return medianHours === null ? GC_DELAY_HOURS : 1.5 * medianHours;
+}
+
+/**
+ * A newest snapshot older than this, twice the archive's usual time between snapshots, means the snapshot cron
+ * missed its last run: the overview warns and `accounting check` fails. Null with fewer than two snapshots.
+ */
+export function staleAfterHours(medianHours: number | null): number | null {
+  return medianHours === null ? null : 2 * medianHours;
+}
+
+/**
+ * Runs whose end no snapshot saw, in one namespace, across intervals between snapshots longer than the GC delay:
+ * seen running in a snapshot, no longer consuming in the next. Nomad forgets a job about GC_DELAY_HOURS after it
+ * dies, so one that died more than that before the next snapshot is never seen dead, and the accounting stops at
+ * the last snapshot that saw it running. The hours bound what was lost: each run's resources × the time to the
+ * next snapshot.
+ */
+export type UnseenEnds = { namespace: string; runs: number } & Hours;
+
+/** UnseenEnds per namespace that has any. */
+export function unseenEndsSql(): string {
+  const bounds = RESOURCES.map((name) => `fsum("${name}"::DOUBLE * (n - s)) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(", ");
+  return `WITH ${SNAPSHOT_TIMES},
+steps AS (SELECT t, lead(t) OVER (ORDER BY t) AS n FROM times),
+last_seen AS (
+  SELECT i.*, epoch_us(i.last_snapshot) AS s, steps.n
+  FROM intervals i JOIN steps ON steps.t = epoch_us(i.last_snapshot)
+  WHERE epoch_us(i.end_time) = epoch_us(i.last_snapshot) AND steps.n - steps.t > ${GC_DELAY_HOURS * MICROS_PER_HOUR}
+),
+unseen AS (
+  SELECT * FROM last_seen l
+  WHERE NOT EXISTS (SELECT 1 FROM intervals j WHERE j.namespace = l.namespace AND j.job_id = l.job_id AND epoch_us(j.first_snapshot) = l.n)
+)
+SELECT namespace, count(*)::INTEGER AS runs, ${bounds}
+FROM unseen GROUP BY namespace ORDER BY namespace`;
 }

@@ -1,5 +1,5 @@
 import { RESOURCES } from "./job.js";
-import { SNAPSHOT_TIMES, sqlString } from "./sql.js";
+import { SNAPSHOT_TIMES, sqlString, type Connector } from "./sql.js";
 import { formatDay, MICROS_PER_DAY, MICROS_PER_HOUR, parseDay, type Micros } from "./time.js";
 
 /**
@@ -57,30 +57,40 @@ function selectedNamespaces(namespaces: string[] | undefined): string {
   return `SELECT * FROM (VALUES ${namespaces.map((name, i) => `(${i + 1}, ${sqlString(name)})`).join(", ")}) AS t(position, namespace)`;
 }
 
-function hoursSql(): string {
-  return RESOURCES.map((name) => `fsum("${name}"::DOUBLE * us) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(",\n    ");
+/** Each resource × the microseconds in `time`, summed, as resource-hours. */
+function hoursSql(time = "us"): string {
+  return RESOURCES.map((name) => `fsum("${name}"::DOUBLE * ${time}) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(",\n    ");
+}
+
+/**
+ * CTEs `times(t)`, every snapshot time in µs, and `period(lo, hi, first_us, last_us)`: the period requested as
+ * `[lo, hi)` in µs (from the first snapshot's time and to the end of the last snapshot's day by default), and the
+ * archive's first and last snapshot.
+ */
+export function periodSql(request: Pick<ReportRequest, "from" | "to">): string {
+  const from = request.from === undefined ? "first_us" : String(dayMicros(request.from));
+  const to = request.to === undefined ? `(last_us // ${MICROS_PER_DAY} + 1) * ${MICROS_PER_DAY}` : String(dayMicros(request.to) + MICROS_PER_DAY);
+  return `${SNAPSHOT_TIMES},
+period AS (SELECT ${from} AS lo, ${to} AS hi, first_us, last_us FROM (SELECT min(t) AS first_us, max(t) AS last_us FROM times))`;
 }
 
 /**
  * The period's bounds, the namespaces requested, and `counted`: the intervals that count in the period, each with
- * the microseconds `us` it consumed inside it.
+ * the microseconds `us` it consumed inside it, of which `before_us` before the archive's first snapshot.
  */
 function countedSql(request: ReportRequest): string {
-  const from = request.from === undefined ? "first_us" : String(dayMicros(request.from));
-  const to = request.to === undefined ? `(last_us // ${MICROS_PER_DAY} + 1) * ${MICROS_PER_DAY}` : String(dayMicros(request.to) + MICROS_PER_DAY);
   const upTo = request.mode === "exact" ? "hi" : "coalesce(sl, lo)";
-  return `${SNAPSHOT_TIMES},
-archive AS (SELECT min(t) AS first_us, max(t) AS last_us FROM times),
-period AS (SELECT ${from} AS lo, ${to} AS hi FROM archive),
+  return `${periodSql(request)},
 bounds AS (
-  SELECT lo, hi, min(t) AS sf, max(t) AS sl
+  SELECT lo, hi, first_us, min(t) AS sf, max(t) AS sl
   FROM period LEFT JOIN times ON t >= lo AND t < hi
-  GROUP BY lo, hi
+  GROUP BY lo, hi, first_us
 ),
 selected AS (${selectedNamespaces(request.namespaces)}),
 clipped AS (
   SELECT i.*,
     greatest(0, least(epoch_us(end_time), ${upTo}) - greatest(epoch_us(start_time), lo)) AS us,
+    greatest(0, least(epoch_us(end_time), ${upTo}, first_us) - greatest(epoch_us(start_time), lo)) AS before_us,
     sf IS NOT NULL AND epoch_us(first_snapshot) <= sl AND epoch_us(last_snapshot) >= sf AS seen
   FROM intervals i, bounds
   WHERE i.namespace IN (SELECT namespace FROM selected)
@@ -118,6 +128,17 @@ ORDER BY position NULLS LAST`;
 
 /** Resource-hours consumed, unrounded. */
 export type Hours = Record<(typeof HOUR_METRICS)[number], number>;
+
+/**
+ * What the period's report counts before the archive's first snapshot, all namespaces requested together: the
+ * usage of jobs already running when the archive starts (their `alloc_start` is earlier). Zero unless the period
+ * starts before the first snapshot.
+ */
+export function beforeFirstSnapshotSql(request: ReportRequest): string {
+  const hours = HOUR_METRICS.map((name) => `coalesce("${name}", 0) AS "${name}"`).join(", ");
+  return `WITH ${countedSql(request)}
+SELECT ${hours} FROM (SELECT ${hoursSql("before_us")} FROM counted)`;
+}
 
 /** What one job consumed in a period, whose it is (as OwnerUsage says) and what: its kind, and its title in a private build. */
 export type JobUsage = { namespace: string; kind: string; title: string | null; pseudonym: string; name: string | null } & Hours;
@@ -163,4 +184,9 @@ export function reportOf(request: ReportRequest, rows: ReportRow[]): Report {
     namespaces: Object.fromEntries(rows.filter((row) => row.namespace !== null).map((row) => [row.namespace, usageOf(row)])),
     total: usageOf(total),
   };
+}
+
+/** The accounting of a period through any DuckDB holding the archive's tables: the CLI's, the build's, the browser's. */
+export async function runReport(db: Connector, request: ReportRequest): Promise<Report> {
+  return reportOf(request, await db.query<ReportRow>(reportSql(request)));
 }

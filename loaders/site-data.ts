@@ -10,7 +10,7 @@ import { loadArchive } from "./archive-database.js";
 import { writeSiteParquet } from "./database.js";
 import { contentFingerprint, folderStamp } from "./fingerprint.js";
 import { cacheFolderFor } from "./ingest-cache.js";
-import { knownIssuesPathFrom } from "./known-issues.js";
+import { knownIssuesPath } from "./known-issues.js";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "./pseudonym.js";
 
 export const ARCHIVE_VARIABLE = "ACCOUNTING_ARCHIVE";
@@ -27,6 +27,7 @@ export interface SiteBuild {
   archive: string;
   /** The ingest cache's folder (loaders/ingest-cache.ts). */
   cache: string;
+  /** The archive's known issues file (it may not exist). */
   knownIssues: string;
   users: { pseudonymKey: string; private: boolean };
 }
@@ -40,7 +41,7 @@ export function siteBuildFrom(env: Env, warn: (message: string) => void): SiteBu
   return {
     archive,
     cache: cacheFolderFor(archive, env),
-    knownIssues: knownIssuesPathFrom(env),
+    knownIssues: knownIssuesPath(archive),
     users: { pseudonymKey: key.key, private: privateBuild },
   };
 }

@@ -15,3 +15,16 @@ export const SNAPSHOT_TIMES = "times AS (SELECT DISTINCT epoch_us(time) AS t FRO
 export function isoInstantSql(micros: string): string {
   return `strftime(make_timestamp(${micros}), '%Y-%m-%dT%H:%M:%SZ')`;
 }
+
+/**
+ * Any DuckDB holding an archive's tables, native or in the browser: rows as plain objects, BIGINTs as numbers. Every
+ * query of `loaders/` runs through this one interface, in the CLI, the site's build and the browser alike.
+ */
+export interface Connector {
+  query<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+}
+
+/** A row with every BIGINT value as a number, as Connector.query returns it. */
+export function plainRow(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === "bigint" ? Number(value) : value]));
+}

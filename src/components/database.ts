@@ -1,7 +1,8 @@
 import * as duckdb from "@duckdb/duckdb-wasm";
 import { FileAttachment } from "observablehq:stdlib";
 import { parquetToArrow } from "../loaders/arrow.js";
-import { jobUsageSql, ownerUsageSql, reportOf, reportSql, type JobUsage, type OwnerUsage, type Report, type ReportRequest, type ReportRow } from "../loaders/report.js";
+import { plainRow, type Connector } from "../loaders/sql.js";
+import { jobUsageSql, ownerUsageSql, runReport, type JobUsage, type OwnerUsage, type Report, type ReportRequest } from "../loaders/report.js";
 
 /**
  * The site's copy of the tables (loaders/site-tables.ts), every one a page queries. Read with `.arrayBuffer()`
@@ -18,18 +19,13 @@ const TABLES = {
 export type Row = Record<string, unknown>;
 
 /** DuckDB-WASM holding the archive's tables, its worker and wasm served by the site itself. */
-export interface AccountingDatabase {
-  query<T = Row>(sql: string): Promise<T[]>;
+export interface AccountingDatabase extends Connector {
   /** The accounting of a period: the CLI's report query (loaders/report.ts). */
   report(request: ReportRequest): Promise<Report>;
   /** The same period's usage per owner (loaders/report.ts). */
   ownerUsage(request: ReportRequest): Promise<OwnerUsage[]>;
   /** The same period's usage per job, the `limit` that used most CPU-hours (loaders/report.ts). */
   jobUsage(request: ReportRequest, limit: number): Promise<JobUsage[]>;
-}
-
-function plain(value: unknown): unknown {
-  return typeof value === "bigint" ? Number(value) : value;
 }
 
 export async function openAccountingDatabase(): Promise<AccountingDatabase> {
@@ -46,11 +42,11 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
   }
   async function query<T>(sql: string): Promise<T[]> {
     const result = await connection.query(sql);
-    return result.toArray().map((row) => Object.fromEntries(Object.entries(row.toJSON()).map(([k, v]) => [k, plain(v)])) as T);
+    return result.toArray().map((row) => plainRow(row.toJSON()) as T);
   }
   return {
     query,
-    report: async (request) => reportOf(request, await query<ReportRow>(reportSql(request))),
+    report: (request) => runReport({ query }, request),
     ownerUsage: (request) => query<OwnerUsage>(ownerUsageSql(request)),
     jobUsage: (request, limit) => query<JobUsage>(jobUsageSql(request, limit)),
   };

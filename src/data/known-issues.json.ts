@@ -1,3 +1,4 @@
-import { knownIssuesPathFrom, readKnownIssues } from "../../loaders/known-issues.js";
+import { readKnownIssues } from "../../loaders/known-issues.js";
+import { siteBuildFrom } from "../../loaders/site-data.js";
 
-process.stdout.write(JSON.stringify(await readKnownIssues(knownIssuesPathFrom(process.env))));
+process.stdout.write(JSON.stringify(await readKnownIssues(siteBuildFrom(process.env, () => {}).knownIssues)));

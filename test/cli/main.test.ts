@@ -16,7 +16,7 @@ describe("accounting report", () => {
     const { code, stdout } = await runCli(["report", "--archive", REFERENCE_ARCHIVE, "--format", "json", "--from", "2024-03-10", "--to", "2024-03-10"]);
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
-    expect(Object.keys(report)).toEqual(["from", "to", "mode", "namespaces", "total"]);
+    expect(Object.keys(report)).toEqual(["from", "to", "mode", "namespaces", "total", "coverage"]);
     expect([report.from, report.to, report.mode]).toEqual(["2024-03-10", "2024-03-10", "exact"]);
     expect(Object.keys(report.namespaces)).toEqual(["ai4eosc", "ai4life", "imagine"]);
     for (const usage of [...Object.values(report.namespaces), report.total]) expect(Object.keys(usage as object)).toEqual([...METRICS]);
@@ -83,6 +83,55 @@ describe("accounting report", () => {
   ])("%j: one line naming the problem, exit 2", async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
     expect([code, stdout, stderr]).toEqual([2, "", `${message}\n`]);
+  });
+
+  it.each([
+    [["--from", "2030-01-01"], "accounting: the period is empty: it starts on 2030-01-01, after it ends on 2024-03-01 (the archive's last day)"],
+    [["--to", "2024-02-29"], "accounting: the period is empty: it starts on 2024-03-01T06:00:00Z (the archive's first snapshot), after it ends on 2024-02-29"],
+  ])("refuses the empty period %j with one line and exit 2, printing no number", async (period, message) => {
+    const archive = writeArchive({ "2024-03-01T06:00:00.json": { vo: [jobJson()] }, "2024-03-01T12:00:00.json": { vo: [jobJson()] } });
+    for (const format of ["table", "json", "csv"]) {
+      const { code, stdout, stderr } = await runCli(["report", "--archive", archive, "--format", format, ...period]);
+      expect([code, stdout, stderr]).toEqual([2, "", `${message}\n`]);
+    }
+  });
+
+  it("says beside its numbers how much of the period the archive covers, what came before it, its gaps and known issues", async () => {
+    const archive = writeArchive({
+      "2024-03-01T06:00:00.json": { vo: [jobJson()] },
+      "2024-03-01T12:00:00.json": { vo: [jobJson()] },
+      "2024-03-02T12:00:00.json": { vo: [jobJson()] },
+      "2024-03-02T18:00:00.json": { vo: [jobJson()] },
+    });
+    writeFileSync(join(archive, "known-issues.json"), JSON.stringify([{ from: "2024-03-02", to: "2024-03-02", title: "Cron stuck", description: "" }]));
+    const table = await runCli(["report", "--archive", archive, "--from", "2024-02-28", "--to", "2024-03-03"]);
+    expect(table.code).toBe(0);
+    // The job started at 2024-03-01T00:00: 6 hours on 2 cores before the first snapshot.
+    expect(table.stdout).toContain(
+      [
+        "Snapshots cover 1.5 days of the period's 5 days: the archive runs from 2024-03-01 06:00 UTC to 2024-03-02 18:00 UTC.",
+        "Provisional: the period ends after the newest snapshot, so its numbers will grow as snapshots arrive.",
+        "Of these numbers, 12 CPU core-hours and 6 GPU-hours were used before the first snapshot, by jobs already running when the archive starts.",
+        "1 gap without a snapshot for more than 9 h (24 h in all; the longest 24 h from 2024-03-01 12:00 UTC): jobs that started and ended inside a gap are missing.",
+        "Known issue, 2024-03-02: Cron stuck.",
+      ].join("\n"),
+    );
+    const json = await runCli(["report", "--archive", archive, "--from", "2024-02-28", "--to", "2024-03-03", "--format", "json"]);
+    const { coverage, total } = JSON.parse(json.stdout);
+    expect(coverage).toMatchObject({ from: "2024-02-28", to: "2024-03-03", days: 5, covered_days: 1.5, provisional: true, gap_hours: 9 });
+    expect(coverage.before_first_snapshot).toMatchObject({ cpu_num_hours: 12, gpu_num_hours: 6 });
+    expect(total.cpu_num_hours).toBe(2 * 42);
+    const csv = await runCli(["report", "--archive", archive, "--from", "2024-02-28", "--to", "2024-03-03", "--format", "csv"]);
+    expect(csv.stdout.split("\n")[0]).toMatch(/^namespace,/);
+    expect(csv.stderr).toContain("coverage: Snapshots cover 1.5 days of the period's 5 days");
+  });
+
+  it("warns about a broken known-issues file and reports all the same", async () => {
+    const archive = writeArchive({ "2024-03-01T06:00:00.json": { vo: [jobJson()] } });
+    writeFileSync(join(archive, "known-issues.json"), "[{");
+    const { code, stderr } = await runCli(["report", "--archive", archive]);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/^warning: known issues file .*known-issues\.json: not JSON/);
   });
 
   it("exits 1 on an archive with no usable snapshot", async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateArchive } from "../../scripts/archive-generator.js";
-import { openDatabase, runReport, type AccountingDatabase } from "../../loaders/database.js";
+import { openDatabase, type AccountingDatabase } from "../../loaders/database.js";
 import { ingestArchive } from "../../loaders/ingest.js";
-import { HOUR_METRICS, MODES, type Report, type Usage } from "../../loaders/report.js";
+import { HOUR_METRICS, MODES, runReport, type Report, type Usage } from "../../loaders/report.js";
 import { temporaryFolder } from "../helpers/archive.js";
 import { runCli } from "../helpers/cli.js";
 import { oracleReport } from "../helpers/upstream.js";

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, runReport } from "../../loaders/database.js";
+import { runReport } from "../../loaders/report.js";
+import { openDatabase } from "../../loaders/database.js";
 import { ingestArchive, type ArchiveTables } from "../../loaders/ingest.js";
 import type { Report } from "../../loaders/report.js";
 import { copyArchive, jobJson, writeArchive } from "../helpers/archive.js";

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_KNOWN_ISSUES, knownIssuesPathFrom, readKnownIssues, type KnownIssue } from "../../loaders/known-issues.js";
+import { knownIssuesPath, readKnownIssues, type KnownIssue } from "../../loaders/known-issues.js";
 import { temporaryFolder } from "../helpers/archive.js";
 
 const TAKEDOWN: KnownIssue = { from: "2024-02-07", to: "2024-02-10", title: "Cluster takedown", description: "No snapshot." };
@@ -52,10 +52,10 @@ describe("known issues", () => {
     await expect(readKnownIssues(fileWith([undescribed]))).rejects.toThrow('entry 1: "description" is not a string');
   });
 
-  it("come from ACCOUNTING_KNOWN_ISSUES, else data/known-issues.json, which is valid", async () => {
-    expect(knownIssuesPathFrom({ ACCOUNTING_KNOWN_ISSUES: "/srv/issues.json" })).toBe("/srv/issues.json");
-    expect(knownIssuesPathFrom({})).toBe("data/known-issues.json");
-    const bundled = await readKnownIssues(DEFAULT_KNOWN_ISSUES);
+  it("belong to an archive: the sample's are valid, and an archive without the file has none", async () => {
+    expect(knownIssuesPath("/srv/archive")).toBe("/srv/archive/known-issues.json");
+    expect(await readKnownIssues(knownIssuesPath(temporaryFolder()))).toEqual([]);
+    const bundled = await readKnownIssues(knownIssuesPath("data/sample"));
     expect(bundled.map((issue) => [issue.from, issue.to])).toEqual([
       ["2024-01-25", "2024-01-26"],
       ["2024-02-07", "2024-02-10"],

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, runReport, type AccountingDatabase } from "../../loaders/database.js";
+import { openDatabase, type AccountingDatabase } from "../../loaders/database.js";
 import { ingestArchive } from "../../loaders/ingest.js";
-import { MODES } from "../../loaders/report.js";
+import { MODES, runReport } from "../../loaders/report.js";
 import { jobJson, writeArchive } from "../helpers/archive.js";
 import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../helpers/reference.js";
 

@@ -4,12 +4,12 @@ import { PassThrough } from "node:stream";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
-import { openDatabase, runReport } from "../../loaders/database.js";
+import { openDatabase } from "../../loaders/database.js";
 import { contentFingerprint, dropStaleLoaderOutputs } from "../../loaders/fingerprint.js";
 import { ingestArchive } from "../../loaders/ingest.js";
 import { pseudonym } from "../../loaders/pseudonym.js";
 import { problemsSql } from "../../loaders/quality.js";
-import { MODES, reportOf, reportSql, type ReportRow } from "../../loaders/report.js";
+import { MODES, reportOf, reportSql, runReport, type ReportRow } from "../../loaders/report.js";
 import { siteBuildFrom, siteDataFingerprint, writeSiteData } from "../../loaders/site-data.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
 import { REFERENCE_ARCHIVE, referencePeriods } from "../helpers/reference.js";
@@ -170,15 +170,21 @@ describe("the loader cache", () => {
     expect(new Set([first, touched, smaller, fingerprint()]).size).toBe(4);
   });
 
-  it("covers the known issues too, whose loader Framework caches as well", () => {
+  it("covers the archive's known issues too, whose loader Framework caches as well, even rewritten with the same size and time", () => {
     const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson()] } });
-    const issues = join(temporaryFolder(), "known-issues.json");
-    const env = { ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "k", ACCOUNTING_KNOWN_ISSUES: issues };
+    const issues = join(archive, "known-issues.json");
+    const env = { ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "k" };
+    expect(siteBuildFrom(env, () => {}).knownIssues).toBe(issues);
     const missing = siteDataFingerprint(siteBuildFrom(env, () => {}));
     writeFileSync(issues, "[]");
     const empty = siteDataFingerprint(siteBuildFrom(env, () => {}));
-    writeFileSync(issues, '[{"from":"2024-03-01","to":"2024-03-01","title":"t","description":"d"}]');
-    expect(new Set([missing, empty, siteDataFingerprint(siteBuildFrom(env, () => {}))]).size).toBe(3);
+    const issue = (title: string) => `[{"from":"2024-03-01","to":"2024-03-01","title":"${title}","description":"d"}]`;
+    writeFileSync(issues, issue("a"));
+    utimesSync(issues, new Date("2030-01-01"), new Date("2030-01-01"));
+    const one = siteDataFingerprint(siteBuildFrom(env, () => {}));
+    writeFileSync(issues, issue("b"));
+    utimesSync(issues, new Date("2030-01-01"), new Date("2030-01-01"));
+    expect(new Set([missing, empty, one, siteDataFingerprint(siteBuildFrom(env, () => {}))]).size).toBe(4);
   });
 
   it("drops Framework's cached loader outputs when the fingerprint changes, and only then", () => {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, runReport, type AccountingDatabase } from "../../loaders/database.js";
+import { runReport } from "../../loaders/report.js";
+import { openDatabase, type AccountingDatabase } from "../../loaders/database.js";
 import { ingestArchive } from "../../loaders/ingest.js";
 import { RESOURCES } from "../../loaders/job.js";
-import { problemCountsSql, problemsSql, snapshotCoverageSql, snapshotGapsSql } from "../../loaders/quality.js";
+import { problemCountsSql, problemsSql, snapshotCoverageSql, snapshotGapsSql, unseenEndsSql } from "../../loaders/quality.js";
 import { dailyUsageSql, lastSnapshotJobsSql, snapshotJobsSql, type DailyUsage } from "../../loaders/usage.js";
 import { jobJson } from "../helpers/archive.js";
 import { databaseOf, plainRows, rows, wasmCopyOf } from "../helpers/engines.js";
@@ -103,7 +104,7 @@ describe("in the browser's DuckDB-WASM", () => {
   it("every query of the usage and quality pages gives what native DuckDB gives", async () => {
     const native = await openDatabase(await ingestArchive("data/sample", { pseudonymKey: "k" }));
     const wasm = await wasmCopyOf(native);
-    const queries = [dailyUsageSql(), snapshotJobsSql(), lastSnapshotJobsSql(), snapshotGapsSql(), snapshotCoverageSql(), problemCountsSql(), problemsSql()];
+    const queries = [dailyUsageSql(), snapshotJobsSql(), lastSnapshotJobsSql(), snapshotGapsSql(4), snapshotCoverageSql(), unseenEndsSql(), problemCountsSql(), problemsSql()];
     for (const sql of queries) {
       const expected = (await native.connection.runAndReadAll(sql)).getRowObjectsJS();
       expect(expected.length, sql).toBeGreaterThan(0);
