@@ -19,6 +19,9 @@ export default {
   head: '<link rel="icon" href="data:,">',
   style: "style.css",
   search: false,
-  header: build.users.private ? '<div class="private-banner">PRIVATE BUILD, for administrators: do not publish it.</div>' : "",
+  header: [
+    build.users.private ? '<div class="private-banner">PRIVATE BUILD, for administrators: do not publish it.</div>' : "",
+    `<p class="print-only build-info">Cluster accounting, built ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC.</p>`,
+  ].join(""),
   footer: "Computed in your browser from the snapshot archive; nothing is sent anywhere.",
 };

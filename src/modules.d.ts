@@ -22,9 +22,15 @@ declare module "@observablehq/inputs" {
       columns?: string[];
       header?: Record<string, string>;
       format?: Record<string, (value: never) => string | Node>;
+      align?: Record<string, "left" | "right" | "center">;
       select?: boolean;
       rows?: number;
       layout?: "fixed" | "auto";
     },
   ): HTMLElement;
+  /** A search box whose value is the rows of `data` matching every word typed, in their order. */
+  export function search<T>(
+    data: readonly T[],
+    options?: { placeholder?: string; columns?: string[]; format?: (count: number) => string; label?: string },
+  ): HTMLFormElement & { value: T[] };
 }

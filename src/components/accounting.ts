@@ -1,10 +1,27 @@
-import { table } from "@observablehq/inputs";
 import { html } from "htl";
+import { coverageSentences, PeriodError, periodCoverage, type Coverage } from "../loaders/coverage.js";
 import { reportCsv } from "../loaders/csv.js";
-import { HOUR_METRICS, METRICS, MODE_DESCRIPTIONS, MODES, type JobUsage, type Mode, type OwnerUsage, type Report, type Usage } from "../loaders/report.js";
-import { parseDay } from "../loaders/time.js";
+import type { KnownIssue } from "../loaders/known-issues.js";
+import { HOUR_METRICS, METRICS, runReport, type JobUsage, type OwnerUsage, type Report, type Usage } from "../loaders/report.js";
+import type { Connector } from "../loaders/sql.js";
 import { formatMetric, METRIC_LABELS } from "./format.js";
-import { PRESET_LABELS, PRESETS, presetOf, presetPeriod, type AccountingState, type Preset } from "./period.js";
+import type { PeriodChoice } from "./period.js";
+import { dataTable, wholeOnHover, type Column } from "./table.js";
+
+/** What the page shows for a choice of period: why it has no number, or the report and its coverage. */
+export type Outcome = { choice: PeriodChoice; problem: string } | { choice: PeriodChoice; problem?: undefined; report: Report; coverage: Coverage };
+
+/** The report of a choice and its coverage, the CLI's queries through the browser's DuckDB; a problem and no number otherwise. */
+export async function periodOutcome(db: Connector, choice: PeriodChoice, knownIssues: readonly KnownIssue[]): Promise<Outcome> {
+  if (choice.problem) return { choice, problem: choice.problem };
+  try {
+    const coverage = await periodCoverage(db, choice, knownIssues);
+    return { choice, report: await runReport(db, choice), coverage };
+  } catch (error) {
+    if (error instanceof PeriodError) return { choice, problem: error.message };
+    throw error;
+  }
+}
 
 /** One namespace's table (the aggregate has an empty namespace): every number cell says what it holds. */
 function usageTable(title: string, namespace: string, usage: Usage): HTMLElement {
@@ -24,69 +41,20 @@ function usageTable(title: string, namespace: string, usage: Usage): HTMLElement
 }
 
 export function accountingTables(report: Report): HTMLElement {
-  return html`<div class="grid grid-cols-4">
+  return html`<div class="grid grid-cols-4 accounting-tables">
     ${Object.entries(report.namespaces).map(([namespace, usage]) => usageTable(namespace, namespace, usage))}
     ${usageTable("All namespaces", "", report.total)}
   </div>`;
 }
 
-/**
- * A row per owner who counts in the period, most CPU-hours first: their pseudonym, and in a private build the
- * name and email of the user database. Every text is set as text, whatever it holds.
- */
-export function ownerTable(owners: OwnerUsage[]): HTMLElement {
-  const named = owners.some((owner) => owner.name !== null || owner.email !== null);
-  return html`<div class="scroll-table"><table class="owner-usage">
-    <thead><tr>
-      <th>User</th>${named ? html`<th>Name</th><th>Email</th>` : ""}<th>Namespaces</th>
-      ${HOUR_METRICS.map((metric) => html`<th class="number">${METRIC_LABELS[metric]}</th>`)}<th class="number">${METRIC_LABELS.jobs}</th>
-    </tr></thead>
-    <tbody>
-      ${owners.map(
-        (owner) => html`<tr>
-          <td class="pseudonym">${owner.pseudonym}</td>${named ? html`<td class="name">${owner.name ?? ""}</td><td class="email">${owner.email ?? ""}</td>` : ""}
-          <td>${owner.namespaces}</td>
-          ${HOUR_METRICS.map((metric) => html`<td class="number">${formatMetric(metric, owner[metric])}</td>`)}<td class="number">${formatMetric("jobs", owner.jobs)}</td>
-        </tr>`,
-      )}
-    </tbody>
-  </table></div>`;
-}
-
-/**
- * A row per job that counts in the period, most CPU-hours first, drawn as it scrolls: its namespace, kind and user;
- * in a private build its title and the user's name too. Every text is set as text, whatever it holds. `counted`
- * jobs count in the period: the table may hold only the first of them.
- */
-export function jobTable(jobs: JobUsage[], counted: number): HTMLElement {
-  const named = jobs.some((job) => job.title !== null || job.name !== null);
-  const hours = Object.fromEntries(HOUR_METRICS.map((metric) => [metric, (value: number) => formatMetric(metric, value)]));
-  // Cut to one line; the whole text shows on hover.
-  const whole = (text: string) => html`<span title=${text}>${text}</span>`;
-  const count = (n: number) => n.toLocaleString("en-US");
-  const caption =
-    jobs.length < counted
-      ? `The ${count(jobs.length)} jobs that used most CPU-hours, of the ${count(counted)} that count in the period`
-      : "A row per job that counts in the period, most CPU-hours first";
-  return html`<div class="job-usage"><p>${caption} (titles only in a private build).</p>${table(jobs, {
-    columns: [...(named ? ["title", "name"] : []), "pseudonym", "namespace", "kind", ...HOUR_METRICS],
-    header: { title: "Title", name: "Name", pseudonym: "User", namespace: "Namespace", kind: "Kind", ...METRIC_LABELS },
-    format: { ...hours, title: whole, name: whole },
-    select: false,
-    rows: 15,
-    layout: "auto",
-  })}</div>`;
-}
-
-/**
- * Resolves `pause` ms after `report` came in, never if the cell is invalidated first (another period was chosen):
- * the queries of the users and jobs tables then never hold up the next period's report in DuckDB's one worker.
- */
-export function settled(report: Report, invalidation: Promise<void>, pause = 250): Promise<Report> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(report), pause);
-    void invalidation.then(() => clearTimeout(timer));
-  });
+/** The coverage beside a period's numbers: what the snapshots span, what was counted before them, gaps, known issues. */
+export function coverageNotes(coverage: Coverage): HTMLElement {
+  const [first, ...rest] = coverageSentences(coverage);
+  const partial = coverage.covered_days < coverage.days || coverage.provisional;
+  return html`<div class=${`coverage-notes${partial ? " partial" : ""}`} data-covered-days=${String(coverage.covered_days)} data-days=${String(coverage.days)}>
+    <p><strong>${first}</strong></p>
+    ${rest.length ? html`<ul>${rest.map((sentence) => html`<li>${sentence}</li>`)}</ul>` : ""}
+  </div>`;
 }
 
 /** A link that saves the report as CSV, made in the browser. */
@@ -95,55 +63,82 @@ export function csvDownload(report: Report): HTMLElement {
   return html`<a class="csv-download" href=${url} download=${`accounting_${report.from}_${report.to}_${report.mode}.csv`}>Download CSV</a>`;
 }
 
+/** The period's numbers, or why there are none. */
+export function outcomeView(outcome: Outcome): HTMLElement {
+  if (outcome.problem !== undefined) return html`<p class="period-problem" role="alert">No numbers: ${outcome.problem}.</p>`;
+  const { report, coverage } = outcome;
+  return html`<div class="report" data-from=${report.from} data-to=${report.to} data-mode=${report.mode}>
+    <p class="period">${report.from} to ${report.to}, ${report.mode} mode. ${csvDownload(report)}</p>
+    ${coverageNotes(coverage)}
+    ${accountingTables(report)}
+  </div>`;
+}
 
 /**
- * Period presets, custom days and the mode, as one input whose value is an AccountingState.
- * "This" month, quarter or year is that of `today`, the archive's last snapshot day.
+ * A part of the page that follows the period chosen in `input`: marked as updating the moment the choice changes
+ * (in the same event, before the page recomputes anything), so what it still shows never passes for the new period's
+ * numbers; replaced when they come.
  */
-export function periodInput(initial: AccountingState, today: string): HTMLFormElement & { value: AccountingState } {
-  const presets = ["whole", ...PRESETS, "custom"] as const;
-  const form = html`<form class="period-input">
-    <label>Period <select name="preset">${presets.map((p) => html`<option value=${p}>${PRESET_LABELS[p]}</option>`)}</select></label>
-    <label>From <input type="date" name="from"></label>
-    <label>To <input type="date" name="to"></label>
-    <fieldset><legend>Mode</legend>${MODES.map((mode) => html`<label><input type="radio" name="mode" value=${mode}> ${mode}</label>`)}</fieldset>
-    <p class="mode-help"></p>
-  </form>` as unknown as HTMLFormElement & { value: AccountingState };
-  const field = <T extends Element>(name: string) => form.elements.namedItem(name) as unknown as T;
-  const preset = field<HTMLSelectElement>("preset");
-  const from = field<HTMLInputElement>("from");
-  const to = field<HTMLInputElement>("to");
-  const help = form.querySelector(".mode-help") as HTMLElement;
-
-  const show = (state: AccountingState) => {
-    form.value = state;
-    preset.value = presetOf(state, today);
-    from.value = state.from ?? "";
-    to.value = state.to ?? "";
-    for (const radio of form.querySelectorAll<HTMLInputElement>('input[name="mode"]')) radio.checked = radio.value === state.mode;
-    help.textContent = `${state.mode === "exact" ? "Exact" : "Compat"}: ${MODE_DESCRIPTIONS[state.mode]}`;
-  };
-  const mode = () => (form.querySelector<HTMLInputElement>('input[name="mode"]:checked')?.value ?? "exact") as Mode;
-  const day = (input: HTMLInputElement) => (parseDay(input.value) === undefined ? undefined : input.value);
-
-  form.addEventListener("input", (event) => {
-    if (event.target === form) return;
-    // Not only propagation: Framework's view() listens on this form too, and would recompute the page for the
-    // field's own event as well as for the form's below (a second report query, which the page waited for).
-    event.stopImmediatePropagation();
-    let state: AccountingState;
-    if (event.target === preset) {
-      const choice = preset.value as Preset | "whole" | "custom";
-      if (choice === "custom") return;
-      state = { ...(choice === "whole" ? {} : presetPeriod(choice, today)), mode: mode() };
-    } else {
-      state = { from: day(from), to: day(to), mode: mode() };
-      if (state.from !== undefined && state.to !== undefined && state.from > state.to) return;
-    }
-    show(state);
-    form.dispatchEvent(new Event("input", { bubbles: true }));
+export function followingView(input: EventTarget): HTMLElement & { show(content: Node): void } {
+  const view = html`<div class="following"></div>` as HTMLElement & { show(content: Node): void };
+  input.addEventListener("input", () => {
+    view.classList.add("stale");
+    view.setAttribute("aria-busy", "true");
   });
-  form.addEventListener("submit", (event) => event.preventDefault());
-  show(initial);
-  return form;
+  view.show = (content) => {
+    view.replaceChildren(content);
+    view.classList.remove("stale");
+    view.removeAttribute("aria-busy");
+  };
+  return view;
+}
+
+const hourColumns = <Row>() => HOUR_METRICS.map((metric): Column<Row> => ({ name: metric as keyof Row & string, label: METRIC_LABELS[metric], number: true, format: (value: number) => formatMetric(metric, value) }));
+
+/**
+ * A row per owner who counts in the period, most CPU-hours first: their pseudonym, and in a private build the name
+ * and email of the user database.
+ */
+export function ownerTable(owners: OwnerUsage[], file: string): HTMLElement {
+  const named = owners.some((owner) => owner.name !== null || owner.email !== null);
+  const columns: Column<OwnerUsage>[] = [
+    { name: "pseudonym", label: "User" },
+    ...(named ? [{ name: "name", label: "Name" } as const, { name: "email", label: "Email" } as const] : []),
+    { name: "namespaces", label: "Namespaces" },
+    ...hourColumns<OwnerUsage>(),
+    { name: "jobs", label: METRIC_LABELS.jobs, number: true, format: (value: number) => formatMetric("jobs", value) },
+  ];
+  return html`<div class="owner-usage">${dataTable(owners, { columns, file, noun: "user" })}</div>`;
+}
+
+/**
+ * A row per job that counts in the period, most CPU-hours first: its namespace, kind and user; in a private build
+ * its title and the user's name too. `counted` jobs count in the period: the table may hold only the first of them.
+ */
+export function jobTable(jobs: JobUsage[], counted: number, file: string): HTMLElement {
+  const named = jobs.some((job) => job.title !== null || job.name !== null);
+  const columns: Column<JobUsage>[] = [
+    ...(named ? [{ name: "title", label: "Title", format: wholeOnHover } as const, { name: "name", label: "Name", format: wholeOnHover } as const] : []),
+    { name: "pseudonym", label: "User" },
+    { name: "namespace", label: "Namespace" },
+    { name: "kind", label: "Kind" },
+    ...hourColumns<JobUsage>(),
+  ];
+  const count = (n: number) => n.toLocaleString("en-US");
+  const caption =
+    jobs.length < counted
+      ? `The ${count(jobs.length)} jobs that used most CPU-hours, of the ${count(counted)} that count in the period`
+      : "A row per job that counts in the period, most CPU-hours first";
+  return html`<div class="job-usage"><p>${caption} (titles only in a private build).</p>${dataTable(jobs, { columns, file, noun: "job" })}</div>`;
+}
+
+/**
+ * Resolves `pause` ms after `outcome` came in, never if the cell is invalidated first (another period was chosen):
+ * the queries of the users and jobs tables then never hold up the next period's report in DuckDB's one worker.
+ */
+export function settled<T>(outcome: T, invalidation: Promise<void>, pause = 250): Promise<T> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(outcome), pause);
+    void invalidation.then(() => clearTimeout(timer));
+  });
 }

@@ -1,9 +1,11 @@
 import { html } from "htl";
-import { GC_DELAY_HOURS, type SnapshotCoverage, type SnapshotGap } from "../loaders/quality.js";
+import type { Coverage } from "../loaders/coverage.js";
+import { GC_DELAY_HOURS, staleAfterHours, type SnapshotCoverage, type SnapshotGap, type UnseenEnds } from "../loaders/quality.js";
 import type { Metric, Report } from "../loaders/report.js";
 import { formatDay, MICROS_PER_DAY, parseDay } from "../loaders/time.js";
 import type { SnapshotJobs } from "../loaders/usage.js";
-import { formatHours, formatMetric, formatSnapshotTime, METRIC_LABELS } from "./format.js";
+import { coverageNotes } from "./accounting.js";
+import { formatAge, formatHours, formatMetric, formatSnapshotTime, METRIC_LABELS } from "./format.js";
 import { searchFromState } from "./period.js";
 
 const whole = new Intl.NumberFormat("en-US");
@@ -19,11 +21,31 @@ function longest(gaps: SnapshotGap[]): SnapshotGap | undefined {
   return gaps.reduce<SnapshotGap | undefined>((found, gap) => (found === undefined || gap.hours > found.hours ? gap : found), undefined);
 }
 
-/** What the archive covers and how regularly; `gaps` are those over the GC delay. */
-export function coverageCard(coverage: SnapshotCoverage, gaps: SnapshotGap[], missedHours: number): HTMLElement {
+/**
+ * How old the newest snapshot is, `now` (ms) being the reader's clock, with a warning past twice the archive's usual
+ * time between snapshots: the snapshot cron has missed a run, and the numbers stop there.
+ */
+export function freshnessCard(coverage: SnapshotCoverage, now: number): HTMLElement {
+  if (coverage.last === null) return html`<div class="card freshness"><h2>Newest snapshot</h2><p>None.</p></div>`;
+  const age = (now - Date.parse(coverage.last)) / 3_600_000;
+  const limit = staleAfterHours(coverage.median_hours);
+  const stale = limit !== null && age > limit;
+  return html`<div class=${`card freshness${stale ? " stale-archive" : ""}`} data-age-hours=${String(age)} data-stale=${String(stale)}>
+    <h2>Newest snapshot</h2>
+    <p><strong>${formatSnapshotTime(coverage.last)}</strong>, ${formatAge(Math.max(0, age))} ago.</p>
+    ${
+      stale
+        ? html`<p role="alert"><strong>Out of date:</strong> no snapshot for more than ${formatHours(limit)}, twice the usual ${formatHours(coverage.median_hours ?? 0)} between snapshots. The snapshot cron may have stopped; every number ends at this snapshot.</p>`
+        : html`<p>Snapshots usually come every ${coverage.median_hours === null ? "—" : formatHours(coverage.median_hours)}.</p>`
+    }
+  </div>`;
+}
+
+/** What the archive covers and how regularly; `gaps` are those over `gapHours`, the archive's cadence allowing. */
+export function coverageCard(coverage: SnapshotCoverage, gaps: SnapshotGap[], gapHours: number, unseen: UnseenEnds[]): HTMLElement {
   if (coverage.first === null || coverage.last === null) return html`<div class="card"><h2>Archive</h2><p>No snapshot.</p></div>`;
   const worst = longest(gaps);
-  const missed = gaps.filter((gap) => gap.hours > missedHours).length;
+  const runs = unseen.reduce((sum, row) => sum + row.runs, 0);
   return html`<div class="card coverage">
     <h2>Archive</h2>
     <table>
@@ -32,9 +54,9 @@ export function coverageCard(coverage: SnapshotCoverage, gaps: SnapshotGap[], mi
         <tr><th scope="row">Last snapshot</th><td>${formatSnapshotTime(coverage.last)}</td></tr>
         <tr><th scope="row">Snapshots</th><td class="number" data-value=${String(coverage.snapshots)}>${whole.format(coverage.snapshots)}</td></tr>
         <tr><th scope="row">Usually every</th><td>${coverage.median_hours === null ? "—" : formatHours(coverage.median_hours)}</td></tr>
-        <tr><th scope="row">Gaps over the ${GC_DELAY_HOURS} h GC delay</th><td class="number" data-value=${String(gaps.length)}>${whole.format(gaps.length)}</td></tr>
-        <tr><th scope="row">Gaps over ${formatHours(missedHours)} (missed snapshots)</th><td class="number">${whole.format(missed)}</td></tr>
+        <tr><th scope="row">Gaps over ${formatHours(gapHours)} (missed snapshots)</th><td class="number" data-value=${String(gaps.length)}>${whole.format(gaps.length)}</td></tr>
         <tr><th scope="row">Longest gap</th><td>${worst ? `${formatHours(worst.hours)}, ${formatSnapshotTime(worst.start)} to ${formatSnapshotTime(worst.end)}` : "—"}</td></tr>
+        <tr><th scope="row">Runs that may have ended unseen (${GC_DELAY_HOURS} h GC delay)</th><td class="number">${whole.format(runs)}</td></tr>
       </tbody>
     </table>
     <p><a href="./quality">Data quality</a></p>
@@ -60,13 +82,12 @@ export function lastSnapshotCard(rows: SnapshotJobs[]): HTMLElement {
 
 const HEADLINE_METRICS: Metric[] = ["cpu_num_hours", "gpu_num_hours", "memory_MB_hours", "disk_MB_hours", "jobs", "users"];
 
-/** A period's totals, exact mode, linking to its full report on the accounting page. */
-export function headlineCard(title: string, report: Report, firstSnapshot: string): HTMLElement {
-  const before = report.from < firstSnapshot.slice(0, 10) ? html` (the archive starts on ${firstSnapshot.slice(0, 10)})` : "";
+/** A period's totals, exact mode, with what the archive covers of it, linking to its full report on the accounting page. */
+export function headlineCard(title: string, report: Report, coverage: Coverage): HTMLElement {
   const href = `./accounting${searchFromState({ from: report.from, to: report.to, mode: "exact" })}`;
   return html`<div class="card headline">
     <h2>${title}</h2>
-    <p>${report.from} to ${report.to}${before}, all namespaces</p>
+    <p>${report.from} to ${report.to}, all namespaces</p>
     <table>
       <tbody>
         ${HEADLINE_METRICS.map(
@@ -74,6 +95,7 @@ export function headlineCard(title: string, report: Report, firstSnapshot: strin
         )}
       </tbody>
     </table>
+    ${coverageNotes(coverage)}
     <p><a href=${href}>Per namespace</a></p>
   </div>`;
 }

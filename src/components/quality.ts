@@ -1,8 +1,9 @@
 import * as Plot from "@observablehq/plot";
 import { html } from "htl";
 import type { KnownIssue } from "../loaders/known-issues.js";
-import { GC_DELAY_HOURS, type ProblemCount, type SnapshotGap } from "../loaders/quality.js";
-import { formatHours, formatSnapshotTime } from "./format.js";
+import { GC_DELAY_HOURS, type ProblemCount, type SnapshotGap, type UnseenEnds } from "../loaders/quality.js";
+import { formatHours, formatMetric, formatSnapshotTime, METRIC_LABELS } from "./format.js";
+import { dataTable, wholeOnHover } from "./table.js";
 import { GAP_FILL, gapTitle, timeDomain, timelineBackground, type TimelineContext } from "./timeline.js";
 
 export interface Problem {
@@ -24,7 +25,7 @@ export function gapsChart(gaps: SnapshotGap[], context: TimelineContext, width: 
     x: { type: "utc", domain: timeDomain(context), label: null },
     y: { label: "Hours without a snapshot", grid: true, nice: true },
     marks: [
-      ...timelineBackground({ ...context, gaps: [] }),
+      ...timelineBackground({ ...context, gaps: [] }, width),
       Plot.rectY(gaps, { x1: (gap: SnapshotGap) => new Date(gap.start), x2: (gap: SnapshotGap) => new Date(gap.end), y: "hours", fill: GAP_FILL, inset: 0 }),
       Plot.ruleY([GC_DELAY_HOURS], { stroke: "#b00020", strokeDasharray: "4 3" }),
       Plot.text([GC_DELAY_HOURS], { y: (hours: number) => hours, frameAnchor: "right", textAnchor: "end", dy: -6, text: () => "GC delay", fill: "#b00020", stroke: "white" }),
@@ -41,16 +42,19 @@ export function gapsChart(gaps: SnapshotGap[], context: TimelineContext, width: 
   });
 }
 
-/** The gaps, longest first, in a scrolling box. */
+/** The gaps, longest first. */
 export function gapsTable(gaps: SnapshotGap[]): HTMLElement {
   if (gaps.length === 0) return html`<p>No gap.</p>`;
   const longestFirst = [...gaps].sort((a, b) => b.hours - a.hours || a.start.localeCompare(b.start));
-  return html`<div class="scroll-table"><table class="gaps">
-    <thead><tr><th>From snapshot</th><th>To snapshot</th><th class="number">Length</th></tr></thead>
-    <tbody>
-      ${longestFirst.map((gap) => html`<tr><td>${formatSnapshotTime(gap.start)}</td><td>${formatSnapshotTime(gap.end)}</td><td class="number">${formatHours(gap.hours)}</td></tr>`)}
-    </tbody>
-  </table></div>`;
+  return html`<div class="gaps">${dataTable(longestFirst, {
+    columns: [
+      { name: "start", label: "From snapshot", format: formatSnapshotTime },
+      { name: "end", label: "To snapshot", format: formatSnapshotTime },
+      { name: "hours", label: "Length", number: true, format: formatHours },
+    ],
+    file: "gaps",
+    noun: "gap",
+  })}</div>`;
 }
 
 export function problemCountsTable(counts: ProblemCount[]): HTMLElement {
@@ -65,12 +69,30 @@ export function problemCountsTable(counts: ProblemCount[]): HTMLElement {
 
 export function problemsTable(problems: Problem[]): HTMLElement {
   if (problems.length === 0) return html`<span></span>`;
-  return html`<div class="scroll-table"><table class="problems">
-    <thead><tr><th>File</th><th>Namespace</th><th>Job</th><th>Reason</th></tr></thead>
+  return html`<div class="problems">${dataTable(problems, {
+    columns: [
+      { name: "file", label: "File" },
+      { name: "namespace", label: "Namespace" },
+      { name: "job", label: "Job" },
+      { name: "reason", label: "Reason", format: wholeOnHover },
+    ],
+    file: "skipped",
+    noun: "problem",
+  })}</div>`;
+}
+
+/** Runs whose end no snapshot saw across an interval over the GC delay, per namespace, with the hours they may lack. */
+export function unseenEndsTable(rows: UnseenEnds[]): HTMLElement {
+  if (rows.length === 0) return html`<p>None: every run seen running was seen again, or seen dead, by the next snapshot.</p>`;
+  const bound = (metric: "cpu_num_hours" | "gpu_num_hours") => (value: number) => `≤ ${formatMetric(metric, value)}`;
+  return html`<table class="unseen-ends">
+    <thead><tr><th>Namespace</th><th class="number">Runs</th><th class="number">${METRIC_LABELS.cpu_num_hours} missing</th><th class="number">${METRIC_LABELS.gpu_num_hours} missing</th></tr></thead>
     <tbody>
-      ${problems.map((problem) => html`<tr><td>${problem.file}</td><td>${problem.namespace ?? "—"}</td><td>${problem.job ?? "—"}</td><td>${problem.reason}</td></tr>`)}
+      ${rows.map(
+        (row) => html`<tr><td>${row.namespace}</td><td class="number">${whole.format(row.runs)}</td><td class="number">${bound("cpu_num_hours")(row.cpu_num_hours)}</td><td class="number">${bound("gpu_num_hours")(row.gpu_num_hours)}</td></tr>`,
+      )}
     </tbody>
-  </table></div>`;
+  </table>`;
 }
 
 export function knownIssuesTable(issues: KnownIssue[]): HTMLElement {

@@ -1,19 +1,22 @@
 import * as Plot from "@observablehq/plot";
+import { from } from "arquero/src/table/index.js";
+import { opApi as op } from "arquero/src/op/op-api.js";
 import { html } from "htl";
+import { rowsCsv } from "../loaders/csv.js";
 import type { DailyUsage, SnapshotJobs } from "../loaders/usage.js";
-import { checkboxInput, radioInput } from "./inputs.js";
-import { formatHours, formatSnapshotTime } from "./format.js";
+import { formatCount, formatHours, formatSnapshotTime, mega } from "./format.js";
+import { checkboxInput, hoursInput, radioInput } from "./inputs.js";
 import { dayDate, nextDayDate, timeDomain, timelineBackground, type TimelineContext } from "./timeline.js";
 
 export const LAYOUTS = ["stacked", "lines"] as const;
 export type Layout = (typeof LAYOUTS)[number];
 
-/** The daily means charted, with what their axis says. */
+/** The daily means charted, with what their axis says and how its ticks read. */
 export const DAILY_METRICS = [
-  { metric: "cpu_num", label: "CPU cores" },
-  { metric: "gpu_num", label: "GPUs" },
-  { metric: "memory_MB", label: "Memory (MB)" },
-  { metric: "disk_MB", label: "Disk (MB)" },
+  { metric: "cpu_num", label: "CPU cores", tick: formatCount },
+  { metric: "gpu_num", label: "GPUs", tick: formatCount },
+  { metric: "memory_MB", label: "Memory", tick: mega("B") },
+  { metric: "disk_MB", label: "Disk", tick: mega("B") },
 ] as const;
 export type DailyMetric = (typeof DAILY_METRICS)[number]["metric"];
 
@@ -41,14 +44,16 @@ interface Point {
 /** A card's padding and border, on both sides: what a chart in a card leaves of the page width. */
 const CARD_INSET = 34;
 
-const amount = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
-
 export function namespaceInput(namespaces: string[]) {
-  return checkboxInput("Namespaces", namespaces);
+  return checkboxInput("Namespaces", namespaces, "namespaces");
 }
 
 export function layoutInput() {
-  return radioInput("Show", LAYOUTS, "stacked");
+  return radioInput("Show", LAYOUTS, "stacked", "layout");
+}
+
+export function gapHoursInput(value: number) {
+  return hoursInput("Shade gaps over", value, "gaps");
 }
 
 interface Moment {
@@ -60,43 +65,50 @@ interface Moment {
   points: Point[];
 }
 
-/** Each time's points, for the tip that lists every namespace; the last step ends at `end` when given. */
+/** Each time's points (arquero: grouped by time), for the tip that lists every namespace; the last step ends at `end` when given. */
 function momentsOf(points: Point[], end: Date | undefined, layout: Layout): Moment[] {
-  const byTime = new Map<number, Point[]>();
-  for (const point of points) {
-    const here = byTime.get(point.time.getTime());
-    if (here) here.push(point);
-    else byTime.set(point.time.getTime(), [point]);
-  }
-  const times = [...byTime.keys()];
-  return times.map((time, i) => {
-    const here = byTime.get(time) as Point[];
-    const next = times[i + 1] ?? end?.getTime() ?? time;
-    const total = here.reduce((sum, point) => sum + point.value, 0);
-    const top = layout === "stacked" ? total : Math.max(0, ...here.map((point) => point.value));
-    return { time: new Date(time), middle: new Date((time + next) / 2), total, top, points: here };
+  if (points.length === 0) return [];
+  const grouped = from(points.map((point) => ({ t: point.time.getTime(), value: point.value, point })))
+    .groupby("t")
+    .rollup({ total: op.sum("value"), highest: op.max("value"), points: op.array_agg("point") })
+    .orderby("t")
+    .objects() as { t: number; total: number; highest: number; points: Point[] }[];
+  return grouped.map(({ t, total, highest, points: here }, i) => {
+    const next = grouped[i + 1]?.t ?? end?.getTime() ?? t;
+    return { time: new Date(t), middle: new Date((t + next) / 2), total, top: layout === "stacked" ? total : Math.max(0, highest), points: here };
   });
+}
+
+/** Whole-number ticks from 0 to at least `max`, about `count` of them: counts of jobs have no fractions. */
+export function integerTicks(max: number, count = 5): number[] {
+  const rough = Math.max(1, max / count);
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((candidate) => candidate >= rough) as number;
+  const ticks: number[] = [];
+  for (let tick = 0; tick <= Math.max(max, step) + step / 2; tick += step) ticks.push(tick);
+  return ticks.filter((tick) => tick <= Math.ceil(max / step) * step);
 }
 
 /**
  * A step chart of one value per namespace over time, stacked or as lines. Each value holds until the next
  * time; `end`, when given, is where the last one stops.
  */
-function stepChart(points: Point[], end: Date | undefined, label: string, when: (time: Date) => string, view: UsageView): HTMLElement | SVGSVGElement {
+function stepChart(points: Point[], end: Date | undefined, axis: { label: string; tick: (value: number) => string; integer?: boolean }, when: (time: Date) => string, view: UsageView) {
   const shown = points.filter((point) => view.selected.includes(point.namespace));
   const moments = momentsOf(shown, end, view.layout);
   const last = moments.at(-1);
   const steps = end && last ? [...shown, ...last.points.map((point) => ({ ...point, time: end }))] : shown;
   const options = { x: "time", y: "value", z: "namespace", curve: "step-after" } as const;
+  const top = Math.max(0, ...moments.map((moment) => moment.top));
   return Plot.plot({
-    width: Math.max(320, view.width - CARD_INSET),
+    width: Math.max(200, view.width - CARD_INSET),
     height: 260,
-    marginLeft: 60,
+    marginLeft: 56,
     x: { type: "utc", domain: timeDomain(view), label: null },
-    y: { label, grid: true, nice: true },
+    y: { label: axis.label, grid: true, tickFormat: axis.tick, ...(axis.integer ? { ticks: integerTicks(top) } : { nice: true }) },
     color: { domain: view.namespaces, legend: true },
     marks: [
-      ...timelineBackground(view),
+      ...timelineBackground(view, Math.max(200, view.width - CARD_INSET)),
       view.layout === "stacked"
         ? Plot.areaY(steps, { ...options, fill: "namespace", order: view.namespaces })
         : Plot.lineY(steps, { ...options, stroke: "namespace" }),
@@ -107,21 +119,37 @@ function stepChart(points: Point[], end: Date | undefined, label: string, when: 
           x: "middle",
           y: "top",
           title: (moment: Moment) =>
-            [`${label}, ${when(moment.time)}`, ...moment.points.map((point) => `${point.namespace}: ${amount.format(point.value)}`), `total: ${amount.format(moment.total)}`].join("\n"),
+            [`${axis.label}, ${when(moment.time)}`, ...moment.points.map((point) => `${point.namespace}: ${axis.tick(point.value)}`), `total: ${axis.tick(moment.total)}`].join("\n"),
         }),
       ),
     ],
   });
 }
 
-export function dailyUsageChart(rows: DailyUsage[], metric: DailyMetric, label: string, view: UsageView) {
+export function dailyUsageChart(rows: DailyUsage[], metric: DailyMetric, view: UsageView) {
+  const { label, tick } = DAILY_METRICS.find((entry) => entry.metric === metric) as (typeof DAILY_METRICS)[number];
   const points = rows.map((row) => ({ namespace: row.namespace, time: dayDate(row.day), value: row[metric] }));
-  return stepChart(points, nextDayDate(view.lastDay), `${label}, daily mean`, (time) => time.toISOString().slice(0, 10), view);
+  return stepChart(points, nextDayDate(view.lastDay), { label: `${label}, daily mean`, tick }, (time) => time.toISOString().slice(0, 10), view);
 }
 
 export function snapshotJobsChart(rows: SnapshotJobs[], status: SnapshotCount, label: string, view: UsageView) {
   const points = rows.map((row) => ({ namespace: row.namespace, time: new Date(row.time), value: row[status] }));
-  return stepChart(points, undefined, label, (time) => formatSnapshotTime(time.toISOString()), view);
+  return stepChart(points, undefined, { label, tick: formatCount, integer: true }, (time) => formatSnapshotTime(time.toISOString()), view);
+}
+
+/** One metric's daily means as a table for a spreadsheet: a row per day, a column per namespace (arquero's pivot). */
+export function dailyCsv(rows: DailyUsage[], metric: DailyMetric, namespaces: string[]): string {
+  const wide = from(rows as object[])
+    .groupby("day")
+    .pivot("namespace", metric)
+    .orderby("day");
+  return rowsCsv(wide.objects(), ["day", ...namespaces]);
+}
+
+/** A link saving a chart's data as CSV, made in the browser. */
+function chartDownload(csv: string, file: string): HTMLElement {
+  const url = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
+  return html`<a class="csv-download" href=${url} download=${`${file}.csv`}>Download CSV</a>`;
 }
 
 /** The explanation under the charts: what the shading means. */
@@ -134,7 +162,13 @@ export function shadingLegend(view: UsageView, gapHours: number): HTMLElement {
 
 export function usageCharts(daily: DailyUsage[], jobs: SnapshotJobs[], view: UsageView): HTMLElement {
   return html`<div class="usage-charts">
-    ${DAILY_METRICS.map(({ metric, label }) => html`<div class="card"><h2>${label}</h2>${dailyUsageChart(daily, metric, label, view)}</div>`)}
-    ${SNAPSHOT_COUNTS.map(({ status, label }) => html`<div class="card"><h2>${label}, per snapshot</h2>${snapshotJobsChart(jobs, status, label, view)}</div>`)}
+    ${DAILY_METRICS.map(
+      ({ metric, label }) =>
+        html`<div class="card"><h2>${label}, daily mean ${chartDownload(dailyCsv(daily, metric, view.namespaces), `daily-${metric}`)}</h2>${dailyUsageChart(daily, metric, view)}</div>`,
+    )}
+    ${SNAPSHOT_COUNTS.map(
+      ({ status, label }) =>
+        html`<div class="card"><h2>${label}, per snapshot ${chartDownload(rowsCsv(jobs, ["time", "namespace", status]), `snapshot-${status}`)}</h2>${snapshotJobsChart(jobs, status, label, view)}</div>`,
+    )}
   </div>`;
 }

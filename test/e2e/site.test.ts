@@ -232,6 +232,56 @@ function sitePages(dist: string): string[] {
 
 let dist: string;
 
+/** The text of a download link's file (a blob made in the page). */
+function downloadedText(page: Page, selector: string): Promise<string> {
+  return page.$eval(selector, async (link) => (await fetch((link as HTMLAnchorElement).href)).text());
+}
+
+/** Elements of the page's main column painted below the top of its footer (outside any scrolling box). */
+function overFooter(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const footer = (document.querySelector("#observablehq-footer") as HTMLElement).getBoundingClientRect();
+    const main = document.querySelector("#observablehq-main") as HTMLElement;
+    const inScrollingBox = (element: Element) => {
+      for (let parent = element.parentElement; parent && parent !== main; parent = parent.parentElement) {
+        const style = getComputedStyle(parent);
+        if (style.overflowX !== "visible" || style.overflowY !== "visible") return true;
+      }
+      return false;
+    };
+    return [...main.querySelectorAll("*")]
+      .filter((element) => {
+        const box = element.getBoundingClientRect();
+        return box.height > 0 && box.bottom > footer.top + 1 && !inScrollingBox(element) && getComputedStyle(element).display !== "none";
+      })
+      .map((element) => `${element.tagName.toLowerCase()}.${element.className} ends at ${Math.round(element.getBoundingClientRect().bottom)}, footer at ${Math.round(footer.top)}`);
+  });
+}
+
+/** Scrolls a data table's box to its end until it draws no more rows; returns the rows drawn and the last one's cells. */
+function scrollToLastRow(page: Page, selector: string): Promise<{ drawn: number; last: string[]; visible: boolean }> {
+  return page.$eval(selector, async (table) => {
+    const box = table.querySelector(".table-scroll > form") as HTMLElement;
+    const rows = () => box.querySelectorAll("tbody tr");
+    for (let still = 0; still < 3; ) {
+      const before = rows().length;
+      box.scrollTop = box.scrollHeight;
+      box.dispatchEvent(new Event("scroll"));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      still = rows().length === before ? still + 1 : 0;
+    }
+    const last = rows()[rows().length - 1] as HTMLElement;
+    const inside = box.getBoundingClientRect();
+    const row = last.getBoundingClientRect();
+    return { drawn: rows().length, last: [...last.querySelectorAll("td")].slice(1).map((cell) => cell.textContent ?? ""), visible: row.top >= inside.top - 1 && row.bottom <= inside.bottom + 1 };
+  });
+}
+
+/** The cells of a CSV line (no quoted commas in the lines compared). */
+function csvCells(line: string): string[] {
+  return line.split(",").map((cell) => cell.replace(/^"|"$/g, ""));
+}
+
 function giveHostileNames(archive: string): void {
   const path = join(archive, "users", "user-db.json");
   const database = JSON.parse(readFileSync(path, "utf8")) as Record<string, { name: string; email: string }>;
@@ -348,10 +398,14 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     const expected = await cliReport("exact", PERIODS[1]!);
     await page.goto(accountingUrl("exact", PERIODS[1]!));
     await expectShown(page, expected, "a month, exact");
-    await page.waitForFunction((users) => document.querySelectorAll("table.owner-usage tbody tr").length === users, expected.total.users, { timeout: 10_000 });
-    const pseudonyms = await page.$$eval("table.owner-usage td.pseudonym", (cells) => cells.map((cell) => cell.textContent));
+    await page.waitForSelector(".owner-usage .data-table", { timeout: 10_000 });
+    expect(Number(await page.getAttribute(".owner-usage .data-table", "data-rows"))).toBe(expected.total.users);
+    const pseudonyms = await page.$$eval(".owner-usage tbody tr td:nth-child(2)", (cells) => cells.map((cell) => cell.textContent));
+    expect(pseudonyms.length).toBeGreaterThan(0);
     expect(pseudonyms.every((text) => /^user-[0-9a-f]{12}$/.test(text ?? ""))).toBe(true);
-    expect(await page.locator("table.owner-usage td.name, .private-banner").count()).toBe(0);
+    expect(await page.locator(".private-banner").count()).toBe(0);
+    const ownerHeaders = await page.$$eval(".owner-usage thead th", (cells) => cells.map((cell) => cell.textContent?.trim()));
+    expect(ownerHeaders).not.toContain("Name");
     await page.waitForSelector(".job-usage tbody tr");
     const headers = await page.$$eval(".job-usage thead th", (cells) => cells.map((cell) => cell.textContent?.trim()));
     expect(headers).toEqual(expect.arrayContaining(["User", "Namespace", "Kind", "CPU core-hours"]));
@@ -369,14 +423,20 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
         expect(await page.locator(".private-banner").textContent(), path).toMatch(/PRIVATE BUILD, for administrators: do not publish it/);
       }
       await page.goto(`${privateSite.url}accounting`);
-      await page.waitForSelector("table.owner-usage td.name", { timeout: 30_000 });
-      const names = await page.$$eval("table.owner-usage td.name", (cells) => cells.map((cell) => cell.textContent ?? ""));
-      for (const name of HOSTILE_NAMES) expect(names).toContain(name);
-      expect(await page.$$eval("table.owner-usage td.email", (cells) => cells.filter((cell) => /@example\.org$/.test(cell.textContent ?? "")).length)).toBeGreaterThan(0);
+      await page.waitForSelector(".owner-usage tbody tr", { timeout: 30_000 });
+      const ownerHeaders = await page.$$eval(".owner-usage thead th", (cells) => cells.map((cell) => cell.textContent?.trim()));
+      expect(ownerHeaders.slice(1, 4)).toEqual(["User", "Name", "Email"]);
+      // Every owner's row, drawn or not: the CSV download holds them all.
+      const ownersCsv = await downloadedText(page, ".owner-usage a.csv-download");
+      for (const name of HOSTILE_NAMES) expect(ownersCsv).toContain(name.startsWith("=") ? `'${name.replaceAll('"', '""')}` : name);
+      const emails = await page.$$eval(".owner-usage tbody tr td:nth-child(4)", (cells) => cells.map((cell) => cell.textContent ?? ""));
+      expect(emails.filter((email) => /@example\.org$/.test(email)).length).toBeGreaterThan(0);
+      await page.fill(".owner-usage input[type=search]", "script");
+      await page.waitForFunction(() => [...document.querySelectorAll(".owner-usage tbody tr td:nth-child(3)")].some((cell) => cell.textContent === "<script>alert('name')</script>"));
       await page.waitForSelector(".job-usage tbody tr");
       const titles = await page.$$eval(".job-usage tbody tr td:nth-child(2)", (cells) => cells.map((cell) => cell.textContent ?? ""));
       expect(titles.filter((title) => title.startsWith("<")).length, "titles holding markup, shown as text").toBeGreaterThan(0);
-      expect(await page.locator("table.owner-usage img, table.owner-usage script, .job-usage img, .job-usage script").count()).toBe(0);
+      expect(await page.locator(".owner-usage img, .owner-usage script, .job-usage img, .job-usage script").count()).toBe(0);
     } finally {
       await privateSite.close();
     }
@@ -405,6 +465,177 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     expect(sitePages(dist)).toContain("accounting");
   });
 
+
+  it("reaches the last row of every long table, each with its own CSV, and paints nothing over the footer", { timeout: 120_000 }, async () => {
+    // Long enough to scroll, except the gaps of this archive: still one table with its own file.
+    const tables = [
+      { path: "quality", selector: ".problems .data-table", least: 31 },
+      { path: "quality", selector: ".gaps .data-table", least: 1, shown: (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` },
+      { path: accountingUrl("exact", {}).slice(site.url.length), selector: ".owner-usage .data-table", least: 31 },
+      { path: accountingUrl("exact", {}).slice(site.url.length), selector: ".job-usage .data-table", least: 31 },
+    ];
+    const files = new Set<string>();
+    for (const { path, selector, least, shown = (text: string) => text } of tables) {
+      await page.goto(`${site.url}${path}`, { waitUntil: "networkidle" });
+      await page.waitForSelector(`${selector} tbody tr`, { timeout: 30_000 });
+      const rows = Number(await page.getAttribute(selector, "data-rows"));
+      expect(rows, selector).toBeGreaterThanOrEqual(least);
+      const { drawn, last, visible } = await scrollToLastRow(page, selector);
+      expect(drawn, `${selector}: rows drawn once scrolled to the end`).toBe(rows);
+      expect(visible, `${selector}: the last row shows inside its box`).toBe(true);
+      const csv = (await downloadedText(page, `${selector} a.csv-download`)).trimEnd().split("\n");
+      expect(csv, `${selector}: the CSV has a header and every row`).toHaveLength(rows + 1);
+      expect(last[0], `${selector}: the last row is the CSV's last`).toBe(shown(csvCells(csv.at(-1)!)[0]!));
+      files.add((await page.getAttribute(`${selector} a.csv-download`, "download")) ?? "");
+      expect(await overFooter(page), `${path}: elements over the footer`).toEqual([]);
+    }
+    expect(files.size, "a file name per table").toBe(tables.length);
+    for (const path of ["", "usage"]) {
+      await page.goto(`${site.url}${path}`, { waitUntil: "networkidle" });
+      await page.waitForFunction(() => !document.querySelector("observablehq-loading"), undefined, { timeout: 30_000 });
+      expect(await overFooter(page), `${path || "index"}: elements over the footer`).toEqual([]);
+    }
+  });
+
+  it("shows an error and no number for an empty period, from the URL or the form", async () => {
+    // The archive starts on 2024-05-01: a period ending before it has no time at all.
+    await page.goto(`${site.url}accounting?to=2024-04-01&mode=exact`);
+    await page.waitForSelector(".period-problem", { timeout: 30_000 });
+    expect(await page.textContent(".period-problem")).toMatch(/^No numbers: the period is empty: it starts on 2024-05-01T00:00:\d\dZ \(the archive's first snapshot\), after it ends on 2024-04-01\.$/);
+    expect(await page.locator("[data-metric], .owner-usage, .job-usage").count()).toBe(0);
+    for (const query of ["?from=2030-01-01&mode=exact", "?from=2024-02-30&mode=exact", "?mode=fast"]) {
+      await page.goto(`${site.url}accounting${query}`);
+      await page.waitForSelector(".period-problem", { timeout: 30_000 });
+      expect(await page.locator("[data-metric]").count(), query).toBe(0);
+    }
+    expect(await page.textContent(".period-problem")).toBe('No numbers: mode "fast" is not exact or compat.');
+  });
+
+  it("says beside the numbers how much of a period the archive covers", async () => {
+    const period = { from: "2024-07-01", to: "2024-08-15" };
+    const expected = await cliReport("exact", period);
+    const cli = await runCli(["report", "--archive", archive, "--format", "json", "--from", period.from, "--to", period.to]);
+    const coverage = JSON.parse(cli.stdout).coverage;
+    await page.goto(accountingUrl("exact", period));
+    await expectShown(page, expected, "past the archive's end");
+    const notes = page.locator(".report .coverage-notes");
+    expect(Number(await notes.getAttribute("data-days"))).toBe(46);
+    expect(Number(await notes.getAttribute("data-covered-days"))).toBeCloseTo(coverage.covered_days, 9);
+    expect(await notes.textContent()).toContain(`Snapshots cover ${(Math.round(coverage.covered_days * 10) / 10).toString()} days of the period's 46 days`);
+    expect(await notes.textContent()).toContain("Provisional: the period ends after the newest snapshot");
+    // Before the archive: what was counted before the first snapshot is named.
+    await page.goto(accountingUrl("exact", { from: "2024-04-01", to: "2024-05-31" }));
+    await page.waitForSelector(".report .coverage-notes");
+    expect(await page.textContent(".report .coverage-notes")).toMatch(/Snapshots cover 3\d(\.\d)? days of the period's 61 days/);
+  });
+
+  it("never shows numbers under a mode or period other than the one chosen, and Back undoes a change", async () => {
+    await page.goto(accountingUrl("exact", PERIODS[1]!));
+    await expectShown(page, await cliReport("exact", PERIODS[1]!), "a month, exact");
+    const disagreements = page.evaluate(
+      () =>
+        new Promise<string[]>((resolve) => {
+          const found: string[] = [];
+          const check = () => {
+            const chosen = (document.querySelector('input[name="mode"]:checked') as HTMLInputElement | null)?.value;
+            const view = document.querySelector(".following");
+            const shown = view?.querySelector(".report")?.getAttribute("data-mode");
+            if (shown && !view?.classList.contains("stale") && shown !== chosen) found.push(`form ${chosen}, numbers ${shown}`);
+          };
+          const observer = new MutationObserver(check);
+          observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+          document.addEventListener("change", check, true);
+          setTimeout(() => (observer.disconnect(), resolve(found)), 4000);
+        }),
+    );
+    await page.check("input[name=mode][value=compat]");
+    await expectShown(page, await cliReport("compat", PERIODS[1]!), "a month, compat");
+    expect(await disagreements).toEqual([]);
+    await waitForQuery(page, "?from=2024-06-01&to=2024-06-30&mode=compat");
+    await page.goBack();
+    await waitForQuery(page, "?from=2024-06-01&to=2024-06-30&mode=exact");
+    expect(await page.isChecked("input[name=mode][value=exact]")).toBe(true);
+    await expectShown(page, await cliReport("exact", PERIODS[1]!), "Back to exact");
+    await page.goForward();
+    await waitForQuery(page, "?from=2024-06-01&to=2024-06-30&mode=compat");
+    await expectShown(page, await cliReport("compat", PERIODS[1]!), "Forward to compat");
+  });
+
+  it("keeps the usage page's choices in its URL", async () => {
+    await page.goto(`${site.url}usage`, { waitUntil: "networkidle" });
+    await page.waitForSelector("figure svg");
+    await page.uncheck('.choice-input input[type=checkbox][value="vo-two"]');
+    await page.check(".choice-input input[type=radio][value=lines]");
+    await page.waitForURL((url) => url.searchParams.get("layout") === "lines");
+    const url = new URL(page.url());
+    expect(url.searchParams.get("namespaces")?.split(",")).not.toContain("vo-two");
+    await page.reload({ waitUntil: "networkidle" });
+    await page.waitForSelector("figure svg");
+    expect(await page.isChecked('.choice-input input[type=checkbox][value="vo-two"]')).toBe(false);
+    expect(await page.isChecked(".choice-input input[type=radio][value=lines]")).toBe(true);
+    await page.goBack();
+    await page.waitForFunction(() => (document.querySelector(".choice-input input[type=radio][value=stacked]") as HTMLInputElement)?.checked);
+  });
+
+  it("needs no horizontal scrolling at 390 px on any page", async () => {
+    const narrow = watch(await context.newPage());
+    await narrow.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const path of sitePages(dist)) {
+        await narrow.goto(`${site.url}${path}`, { waitUntil: "networkidle" });
+        await narrow.waitForFunction(() => !document.querySelector("observablehq-loading"), undefined, { timeout: 30_000 });
+        await narrow.waitForTimeout(300);
+        expect(await narrow.evaluate(() => document.documentElement.scrollWidth), path || "index").toBeLessThanOrEqual(390);
+      }
+    } finally {
+      await narrow.close();
+    }
+  });
+
+  it("prints every row of every table, no control, under a heading with the period, coverage and build", async () => {
+    await page.goto(`${site.url}quality`, { waitUntil: "networkidle" });
+    await page.waitForSelector(".problems .data-table tbody tr", { timeout: 30_000 });
+    const rows = Number(await page.getAttribute(".problems .data-table", "data-rows"));
+    await page.emulateMedia({ media: "print" });
+    try {
+      await page.waitForFunction((n) => document.querySelectorAll(".problems .print-table tbody tr").length === n, rows, { timeout: 10_000 });
+      for (const hidden of ["form", ".csv-download", ".data-table .table-scroll"]) {
+        expect(await page.$$eval(hidden, (elements) => elements.filter((element) => (element as HTMLElement).offsetParent !== null).length), hidden).toBe(0);
+      }
+      const heading = (await page.textContent(".print-heading")) ?? "";
+      expect(heading).toMatch(/Data quality, 2024-05-01 to 2024-07-09\. Newest snapshot: 2024-07-09 20:00 UTC\./);
+      expect(heading).toContain("Snapshots cover");
+      expect(await page.isVisible(".build-info")).toBe(true);
+      expect(await page.textContent(".build-info")).toMatch(/built \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    } finally {
+      await page.emulateMedia({ media: "screen" });
+    }
+    await page.waitForFunction(() => document.querySelectorAll(".print-table").length === 0);
+    const pdf = await page.pdf({ format: "A4" });
+    expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+  });
+
+  it("says how old the newest snapshot is, and warns past twice the cadence", async () => {
+    await page.goto(site.url, { waitUntil: "networkidle" });
+    await page.waitForSelector(".freshness");
+    // The generated archive ends on 2024-07-09: long out of date.
+    expect(await page.getAttribute(".freshness", "data-stale")).toBe("true");
+    expect(await page.textContent(".freshness")).toMatch(/2024-07-09 20:00 UTC, [\d.,]+ days ago\.\s*Out of date/);
+    // With a clock an hour after the newest snapshot, the reader sees a fresh archive.
+    const then = await browser.newContext();
+    try {
+      await then.route((url) => !isLocal(url.href), (route) => route.abort("blockedbyclient"));
+      await then.clock.setFixedTime(new Date("2024-07-09T21:00:00Z"));
+      const fresh = watch(await then.newPage());
+      await fresh.goto(site.url, { waitUntil: "networkidle" });
+      await fresh.waitForSelector(".freshness");
+      expect(await fresh.getAttribute(".freshness", "data-stale")).toBe("false");
+      expect(await fresh.textContent(".freshness")).toMatch(/2024-07-09 20:00 UTC, (5\d|60) min ago\./);
+    } finally {
+      await then.close();
+    }
+  });
+
   for (const mode of MODES) {
     it(`shows the CLI's ${mode} numbers for every period`, async () => {
       for (const period of PERIODS) {
@@ -428,8 +659,11 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     await expectShown(page, await cliReport("compat", { from: "2024-06-01", to: "2024-06-30" }), "last month, compat");
     expect(await page.inputValue("input[name=from]")).toBe("2024-06-01");
 
-    // A start after the end is ignored until the end follows.
+    // A start after the end is refused, with no number, until the end follows.
     await page.fill("input[name=from]", "2024-07-02");
+    await page.waitForSelector(".period-problem");
+    expect(await page.textContent(".period-problem")).toBe("No numbers: the period is empty: it starts on 2024-07-02, after it ends on 2024-06-30.");
+    expect(await page.locator("[data-metric]").count()).toBe(0);
     await page.fill("input[name=to]", "2024-07-05");
     await waitForQuery(page, "?from=2024-07-02&to=2024-07-05&mode=compat");
     await expectShown(page, await cliReport("compat", { from: "2024-07-02", to: "2024-07-05" }), "custom days, compat");

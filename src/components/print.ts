@@ -1,0 +1,16 @@
+import { html } from "htl";
+import { coverageSentences, type Coverage } from "../loaders/coverage.js";
+import type { Mode } from "../loaders/report.js";
+import { formatSnapshotTime } from "./format.js";
+
+/**
+ * What heads a printed page (hidden on screen, where the page says it otherwise): the page, its period and mode,
+ * how much of the period the snapshots cover and the newest snapshot. The build time is in every page's header.
+ */
+export function printHeading(page: string, coverage: Coverage | null, mode?: Mode): HTMLElement {
+  if (!coverage) return html`<p class="print-only">${page}: no numbers for the period chosen.</p>`;
+  return html`<div class="print-only print-heading">
+    <p><strong>${page}</strong>, ${coverage.from} to ${coverage.to}${mode ? `, ${mode} mode` : ""}. Newest snapshot: ${formatSnapshotTime(coverage.last_snapshot)}.</p>
+    <p>${coverageSentences(coverage)[0]}</p>
+  </div>`;
+}
