@@ -6,13 +6,19 @@ export function defuseFormula(value: unknown): unknown {
   return typeof value === "string" && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
+function quoted(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
 /**
- * Rows as CSV (arquero): a header of the column names, then a line per row; cells quoted where needed, text defused,
- * numbers unrounded, null as empty.
+ * Rows as CSV (arquero): a header of the column names, then a line per row; cells quoted where needed, text defused
+ * (column names too: they may be namespaces), numbers unrounded, null as empty.
  */
 export function rowsCsv(rows: readonly object[], columns: readonly string[]): string {
-  if (rows.length === 0) return `${columns.join(",")}\n`;
-  return from(rows as object[], columns as string[]).toCSV({ columns: [...columns], format: Object.fromEntries(columns.map((name) => [name, defuseFormula])) });
+  const header = `${columns.map((name) => quoted(String(defuseFormula(name)))).join(",")}\n`;
+  if (rows.length === 0) return header;
+  const format = Object.fromEntries(columns.map((name) => [name, defuseFormula]));
+  return header + from(rows as object[], columns as string[]).toCSV({ columns: [...columns], format, header: false });
 }
 
 /** The report as CSV: a row per namespace, then a `total` row, hours unrounded. */

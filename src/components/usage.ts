@@ -79,14 +79,13 @@ function momentsOf(points: Point[], end: Date | undefined, layout: Layout): Mome
   });
 }
 
-/** Whole-number ticks from 0 to at least `max`, about `count` of them: counts of jobs have no fractions. */
+/** Whole-number ticks from 0 to at least `max` (and 1), about `count` of them: counts of jobs have no fractions. */
 export function integerTicks(max: number, count = 5): number[] {
-  const rough = Math.max(1, max / count);
+  const top = Math.max(1, max);
+  const rough = top / count;
   const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((candidate) => candidate >= rough) as number;
-  const ticks: number[] = [];
-  for (let tick = 0; tick <= Math.max(max, step) + step / 2; tick += step) ticks.push(tick);
-  return ticks.filter((tick) => tick <= Math.ceil(max / step) * step);
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * power).find((candidate) => candidate >= rough) as number);
+  return Array.from({ length: Math.ceil(top / step) + 1 }, (_, i) => i * step);
 }
 
 /**
@@ -99,13 +98,13 @@ function stepChart(points: Point[], end: Date | undefined, axis: { label: string
   const last = moments.at(-1);
   const steps = end && last ? [...shown, ...last.points.map((point) => ({ ...point, time: end }))] : shown;
   const options = { x: "time", y: "value", z: "namespace", curve: "step-after" } as const;
-  const top = Math.max(0, ...moments.map((moment) => moment.top));
+  const ticks = axis.integer ? integerTicks(Math.max(0, ...moments.map((moment) => moment.top))) : undefined;
   return Plot.plot({
     width: Math.max(200, view.width - CARD_INSET),
     height: 260,
     marginLeft: 56,
     x: { type: "utc", domain: timeDomain(view), label: null },
-    y: { label: axis.label, grid: true, tickFormat: axis.tick, ...(axis.integer ? { ticks: integerTicks(top) } : { nice: true }) },
+    y: { label: axis.label, grid: true, tickFormat: axis.tick, ...(ticks ? { ticks, domain: [0, ticks.at(-1) as number] } : { nice: true }) },
     color: { domain: view.namespaces, legend: true },
     marks: [
       ...timelineBackground(view, Math.max(200, view.width - CARD_INSET)),

@@ -37,9 +37,16 @@ describe("URL state", () => {
     expect(stateFromSearch("")).toEqual({ from: undefined, to: undefined, mode: "exact" });
     expect(searchFromState({ mode: "exact" })).toBe("?mode=exact");
   });
-  it("drops what is not a real day or a mode, and orders swapped days", () => {
-    expect(stateFromSearch("?from=2024-02-30&to=tomorrow&mode=fast")).toEqual({ from: undefined, to: undefined, mode: "exact" });
-    expect(stateFromSearch("?from=2024-03-31&to=2024-03-01")).toEqual({ from: "2024-03-01", to: "2024-03-31", mode: "exact" });
-    expect(stateFromSearch("?to=2024-03-31&from=%3Cscript%3E")).toEqual({ from: undefined, to: "2024-03-31", mode: "exact" });
+  it("names what is not a real day or a mode, never dropping it silently", () => {
+    expect(stateFromSearch("?from=2024-02-30&to=tomorrow&mode=fast").problem).toBe(
+      'from "2024-02-30" is not a day (YYYY-MM-DD); to "tomorrow" is not a day (YYYY-MM-DD); mode "fast" is not exact or compat',
+    );
+    expect(stateFromSearch("?to=2024-03-31&from=%3Cscript%3E").problem).toBe('from "<script>" is not a day (YYYY-MM-DD)');
+    expect(stateFromSearch(`?from=${"9".repeat(100)}`).problem).toBe(`from "${"9".repeat(40)}…" is not a day (YYYY-MM-DD)`);
+    expect(stateFromSearch("?from=&to=").problem).toBeUndefined();
+  });
+
+  it("keeps swapped days as they are: the archive's bounds tell an empty period (loaders/coverage.ts)", () => {
+    expect(stateFromSearch("?from=2024-03-31&to=2024-03-01")).toEqual({ from: "2024-03-31", to: "2024-03-01", mode: "exact" });
   });
 });

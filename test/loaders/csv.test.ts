@@ -12,6 +12,10 @@ describe("rowsCsv", () => {
     expect(rowsCsv(rows, ["value"]).split("\n")).toEqual(["value", `"'=HYPERLINK(""x"")"`, "'+1", "'-rm", "'@SUM(A1)", "'\tx", "-3", ""]);
   });
 
+  it("defuses and quotes column names too: they may be namespaces", () => {
+    expect(rowsCsv([{ "=x": 1, "a,b": 2 }], ["=x", "a,b"])).toBe(`'=x,"a,b"\n1,2\n`);
+  });
+
   it("writes only the columns named, in their order, and a header alone for no rows", () => {
     expect(rowsCsv([{ a: 1, b: 2, c: 3 }], ["c", "a"])).toBe("c,a\n3,1\n");
     expect(rowsCsv([], ["c", "a"])).toBe("c,a\n");
