@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { chromiumMissing, launchChromium } from "../test/helpers/chromium.js";
-import { serveStatic } from "../test/helpers/serve.js";
+import { serveStatic } from "./static-server.js";
 import { median } from "./statistics.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

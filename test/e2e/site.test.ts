@@ -12,7 +12,7 @@ import { generateArchive, type ArchiveOptions } from "../../scripts/archive-gene
 import { temporaryFolder } from "../helpers/archive.js";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
 import { runCli } from "../helpers/cli.js";
-import { serveStatic, type StaticSite } from "../helpers/serve.js";
+import { serveStatic, type StaticSite } from "../../scripts/static-server.js";
 
 /*
  * The built site in Chromium: an archive the unit tests never saw, built with `npm run build` in a copy of

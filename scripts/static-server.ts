@@ -25,8 +25,11 @@ async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() ?? false;
 }
 
-/** Serves `folder` under the sub-path `base` (as GitHub Pages serves a project site), `/page` as `page.html`. */
-export async function serveStatic(folder: string, base: string): Promise<StaticSite> {
+/**
+ * Serves `folder` under the sub-path `base` (as GitHub Pages serves a project site), `/page` as `page.html`, on
+ * 127.0.0.1 at `port` (any free one by default).
+ */
+export async function serveStatic(folder: string, base: string, port = 0): Promise<StaticSite> {
   const server: Server = createServer(async (request, response) => {
     const pathname = decodeURIComponent(new URL(request.url ?? "/", "http://localhost").pathname);
     if (!pathname.startsWith(base)) return void response.writeHead(404).end();
@@ -40,7 +43,10 @@ export async function serveStatic(folder: string, base: string): Promise<StaticS
     }
     response.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}${base}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const { port: listening } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${listening}${base}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
