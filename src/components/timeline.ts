@@ -101,6 +101,7 @@ export function timelineBackground(context: TimelineContext, width: number): Plo
           text: ({ issue }: { issue: KnownIssue }) => issue.title,
           fill: "#9a5b00",
           clip: true,
+          ariaLabel: () => "known issue",
         },
       ),
     ),

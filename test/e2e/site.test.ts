@@ -35,6 +35,12 @@ const ARCHIVE_OPTIONS: Partial<ArchiveOptions> & { namespaces: string[] } = {
   layout: "nested",
   namespaces: ["vo.one", "vo-two", "three", HOSTILE_NAMESPACE],
 };
+/** The archive's known issues: three close together, whose labels would overlap in one row. */
+const KNOWN_ISSUES = [
+  { from: "2024-05-20", to: "2024-05-22", title: "Cron moved to a new host", description: "Irregular snapshots." },
+  { from: "2024-05-21", to: "2024-05-21", title: "Storage outage", description: "" },
+  { from: "2024-05-22", to: "2024-05-23", title: "Network maintenance", description: "" },
+];
 /** Names the user database gives some owners, besides the generator's real-looking ones. */
 const HOSTILE_NAMES = ["<script>alert('name')</script>", '"><img src=x onerror=alert(2)>', "=HYPERLINK(\"http://evil.example\")", "Robert'); DROP TABLE users;--"];
 
@@ -348,6 +354,7 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     archive = join(work, "archive");
     await generateArchive(archive, ARCHIVE_OPTIONS);
     giveHostileNames(archive);
+    writeFileSync(join(archive, "known-issues.json"), JSON.stringify(KNOWN_ISSUES));
     const project = join(work, "project");
     copyProject(project);
     dist = await build(project, join(work, "cache"));
@@ -559,6 +566,47 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     await page.goForward();
     await waitForQuery(page, "?from=2024-06-01&to=2024-06-30&mode=compat");
     await expectShown(page, await cliReport("compat", PERIODS[1]!), "Forward to compat");
+  });
+
+  it("draws readable charts: axes within the chart, whole job counts, known-issue labels apart", async () => {
+    await page.goto(`${site.url}usage`, { waitUntil: "networkidle" });
+    await page.waitForSelector("figure svg");
+    const charts = await page.$$eval("div.card", (cards) =>
+      cards
+        .filter((card) => card.querySelector("svg[viewBox]"))
+        .map((card) => {
+          const svg = card.querySelector("svg[viewBox]") as SVGSVGElement;
+          const frame = svg.getBoundingClientRect();
+          const ticks = [...svg.querySelectorAll('[aria-label="y-axis tick label"] text')];
+          const labels = [...svg.querySelectorAll('text[aria-label="known issue"]')].map((text) => text.getBoundingClientRect());
+          return {
+            title: card.querySelector("h2")?.firstChild?.textContent?.trim() ?? "",
+            ticks: ticks.map((text) => text.textContent ?? ""),
+            clipped: ticks.filter((text) => text.getBoundingClientRect().left < frame.left - 0.5).length,
+            labels: labels.map((box) => ({ left: box.left, right: box.right, top: box.top, bottom: box.bottom })),
+          };
+        }),
+    );
+    expect(charts.map((chart) => chart.title)).toEqual(["CPU cores, daily mean", "GPUs, daily mean", "Memory, daily mean", "Disk, daily mean", "Running jobs, per snapshot", "Queued jobs, per snapshot"]);
+    for (const chart of charts) {
+      expect(chart.clipped, `${chart.title}: tick labels cut off at the left`).toBe(0);
+      expect(chart.ticks.every((tick) => tick.length <= 7), `${chart.title}: ${chart.ticks.join(" ")}`).toBe(true);
+      expect(chart.labels, chart.title).toHaveLength(KNOWN_ISSUES.length);
+      const overlapping = chart.labels.filter((a, i) => chart.labels.some((b, j) => i < j && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom));
+      expect(overlapping, `${chart.title}: known-issue labels over each other`).toEqual([]);
+    }
+    for (const chart of charts.slice(4)) expect(chart.ticks.every((tick) => /^\d+$/.test(tick)), `${chart.title}: ${chart.ticks.join(" ")}`).toBe(true);
+    expect(charts[2]!.ticks.some((tick) => / [kMGTP]?B$/.test(tick)), charts[2]!.ticks.join(" ")).toBe(true);
+  });
+
+  it("names the archive's known issues beside the numbers of a period they overlap", async () => {
+    await page.goto(accountingUrl("exact", { from: "2024-05-15", to: "2024-05-31" }));
+    await page.waitForSelector(".report .coverage-notes");
+    const notes = (await page.textContent(".report .coverage-notes")) ?? "";
+    for (const issue of KNOWN_ISSUES) expect(notes).toContain(issue.title);
+    await page.goto(accountingUrl("exact", PERIODS[1]!));
+    await page.waitForSelector(".report .coverage-notes");
+    expect(await page.textContent(".report .coverage-notes")).not.toContain("Known issue");
   });
 
   it("keeps the usage page's choices in its URL", async () => {
