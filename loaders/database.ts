@@ -1,5 +1,5 @@
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { basename, join } from "node:path";
 import {
   DOUBLE,
   DuckDBDataChunk,
@@ -13,6 +13,7 @@ import {
   type DuckDBValue,
 } from "@duckdb/node-api";
 import type { ArchiveTables } from "./ingest.js";
+import { problemCountsSql, snapshotCoverageSql, type ProblemCount, type SnapshotCoverage } from "./quality.js";
 import { reportOf, reportSql, type Report, type ReportRequest, type ReportRow } from "./report.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "./schema.js";
 import { SITE_TABLES } from "./site-tables.js";
@@ -101,13 +102,31 @@ async function copyToParquet(database: AccountingDatabase, folder: string, files
   );
 }
 
-/** Writes every documented table to `<folder>/<table>.parquet` (zstd), rows in a stable order; returns the paths. */
-export function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
+/**
+ * Writes every documented table to `<folder>/<table>.parquet` (zstd), rows in a stable order; returns the paths.
+ * They hold owner ids: each file is readable by its owner only (0600), written in a private folder inside `folder`
+ * and then moved in place of any file of the same name; `folder`, if created, is 0700.
+ */
+export async function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
   const files = TABLES.map((table) => ({
     name: table.name,
     sql: `SELECT * FROM ${quote(table.name)}${table.orderBy.length ? ` ORDER BY ${table.orderBy.map(quote).join(", ")}` : ""}`,
   }));
-  return copyToParquet(database, folder, files, "FORMAT parquet, COMPRESSION zstd");
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  const staging = await mkdtemp(join(folder, ".accounting-"));
+  try {
+    const written = await copyToParquet(database, staging, files, "FORMAT parquet, COMPRESSION zstd");
+    return await Promise.all(
+      written.map(async (path) => {
+        const target = join(folder, basename(path));
+        await chmod(path, 0o600);
+        await rename(path, target);
+        return target;
+      }),
+    );
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -119,9 +138,22 @@ export function writeSiteParquet(database: AccountingDatabase, folder: string): 
   return copyToParquet(database, folder, SITE_TABLES, "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 19, PARQUET_VERSION v2");
 }
 
+async function rowsOf<Row>(database: AccountingDatabase, sql: string): Promise<Row[]> {
+  return (await database.connection.runAndReadAll(sql)).getRowObjectsJS() as unknown as Row[];
+}
+
+/** Skipped files and jobs per reason, the most frequent first (loaders/quality.ts). */
+export function countProblems(database: AccountingDatabase): Promise<ProblemCount[]> {
+  return rowsOf(database, problemCountsSql());
+}
+
+/** What the archive covers: first and last snapshot, their number, the median time between them (loaders/quality.ts). */
+export async function snapshotCoverage(database: AccountingDatabase): Promise<SnapshotCoverage> {
+  return (await rowsOf<SnapshotCoverage>(database, snapshotCoverageSql()))[0] as SnapshotCoverage;
+}
+
 export async function runReport(database: AccountingDatabase, request: ReportRequest): Promise<Report> {
-  const result = await database.connection.runAndReadAll(reportSql(request));
-  return reportOf(request, result.getRowObjectsJS() as unknown as ReportRow[]);
+  return reportOf(request, await rowsOf<ReportRow>(database, reportSql(request)));
 }
 
 /** What an ingest read: for summaries and checks. */
