@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ingestVersion } from "../../loaders/ingest-cache.js";
@@ -9,7 +10,7 @@ import { runCli } from "../helpers/cli.js";
 import { REFERENCE_ARCHIVE } from "../helpers/reference.js";
 
 const run = promisify(execFile);
-const ROOT = new URL("../..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
 
 /** npm's errors when the registry cannot be reached. */
