@@ -1,21 +1,35 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ArchiveError } from "../loaders/archive.js";
 import { loadArchive, type LoadOptions } from "../loaders/archive-database.js";
-import { runReport } from "../loaders/report.js";
+import { isCompiled } from "../loaders/compiled.js";
 import { describeArchive, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
 import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest-cache.js";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "../loaders/pseudonym.js";
 import { coverageSentences, PeriodError, periodCoverage } from "../loaders/coverage.js";
 import { knownIssuesPath, readKnownIssues, type KnownIssue } from "../loaders/known-issues.js";
+import { problemCountsSql, snapshotCoverageSql, staleAfterHours, type ProblemCount, type SnapshotCoverage } from "../loaders/quality.js";
+import { runReport } from "../loaders/report.js";
 import { formatInstant } from "../loaders/time.js";
-import { formatProblem, formatReport } from "./format.js";
-import { DEFAULT_ARCHIVE, FORMATS, parseOptions, UsageError, type CacheChoice, type IngestOptions, type ReportOptions } from "./options.js";
+import { formatProblems, formatProblemSummary, formatReport, formatUnusable, SUMMARY_REASONS } from "./format.js";
+import {
+  DEFAULT_ARCHIVE,
+  FORMATS,
+  parseOptions,
+  UsageError,
+  type CheckOptions,
+  type IngestOptions,
+  type ReadingOptions,
+  type ReportOptions,
+} from "./options.js";
 import { createProgress } from "./progress.js";
 
 export interface Io {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
+  /** The time now, in ms since the epoch; `Date.now` by default. */
+  now?(): number;
 }
 
 const HELP = `accounting: resource accounting of a Nomad cluster from its snapshot archive
@@ -23,9 +37,13 @@ const HELP = `accounting: resource accounting of a Nomad cluster from its snapsh
 Usage:
   accounting report [--archive DIR] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
                     [--mode exact|compat] [--namespaces a,b] [--format table|json|csv]
-                    [--cache DIR | --no-cache]
+                    [--cache DIR | --no-cache] [--quiet | --problems summary|all|none]
   accounting ingest [--archive DIR] --out DIR [--private] [--cache DIR | --no-cache]
+                    [--quiet | --problems summary|all|none]
+  accounting check  [--archive DIR] [--max-age HOURS] [--cache DIR | --no-cache]
+                    [--quiet | --problems summary|all|none]
   accounting --help
+  accounting --version
 
 report   CPU-, GPU-, memory- and disk-hours, jobs and active users per namespace
          and in total, for the days FROM to TO (both included, UTC).
@@ -36,54 +54,105 @@ report   CPU-, GPU-, memory- and disk-hours, jobs and active users per namespace
   --mode compat      upstream usage_stats.py's numbers, which stop at the period's last snapshot
   --namespaces a,b   these namespaces, in this order; default: every namespace of the archive
   --format FORMAT    ${FORMATS.join(", ")} (default table: whole hours, as upstream; json and csv: exact hours)
+  Beside the numbers: how much of the period the snapshots cover, what was counted before the
+  first snapshot, the gaps and known issues inside it (under the tables; "coverage" in JSON;
+  on stderr with CSV). A period that starts after it ends is refused (exit 2).
 
 ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snapshots,
-         problems, jobs, users; then print a summary.
+         problems, jobs, users; then print a summary. The files are readable by their
+         owner only (0600), and DIR, if created, by its owner only (0700).
   --out DIR          output folder (created if missing)
   --private          put names and emails of users/user-db.json in the users table and
                      job titles in the jobs table: never publish such output
   Owners get pseudonyms keyed by $${PSEUDONYM_KEY_VARIABLE} (random when unset).
 
-Both commands keep what they read in an ingest cache and, when the archive has only gained
-newer snapshot files since, read just those; any other change to the archive means reading
-all of it again. The cache holds owner ids and job titles: keep it private.
+check    alert for cron: fail when the archive's newest usable snapshot is too old.
+         Prints "ok: newest snapshot …" otherwise (nothing with --quiet).
+  --max-age HOURS    the oldest it may be; default: twice the median time between
+                     snapshots (an archive of one snapshot needs --max-age)
+
+Every command that reads the archive keeps what it read in an ingest cache and, when the
+archive has only gained newer snapshot files since, reads just those; any other change to
+the archive means reading all of it again. The cache holds owner ids and job titles: keep
+it private.
   --cache DIR        the cache's folder (default $${CACHE_VARIABLE}, else
                      $XDG_CACHE_HOME/cluster-accounting/<hash of the archive's path>)
   --no-cache         read the whole archive, keep nothing
 
-Files and jobs that cannot be read are skipped and listed on stderr; every number is
-what it would be without them. Exit status: 0 done, 1 an archive with no usable snapshot, 2 bad arguments or no archive.
+Files and jobs that cannot be read are skipped; every number is what it would be without them.
+  --problems summary count them per reason on stderr, ${SUMMARY_REASONS} reasons at most (default)
+  --problems all     list each one on stderr
+  --problems none    say nothing of them
+  --quiet, -q        no progress bar, no warning, no problem: only errors
+
+Messages go to stderr, one line each, after "accounting: ": "warning: …" when the command goes
+on, "skipped …" and their count for problems, anything else for the error that stops it.
+Exit status: 0 done (check: the newest snapshot is recent enough); 1 an archive with no usable
+snapshot, tables that cannot be written, or check's newest snapshot too old; 2 bad arguments,
+an empty period, no archive, or check without --max-age on an archive of a single snapshot.
+
+  --help, -h         print this help
+  --version          print the version
 `;
 
-/** An archive that was read but holds nothing to account for. */
-class UnusableArchive extends Error {}
+/** A run that cannot give its result: one line, exit status 1. */
+class Failure extends Error {}
+
+/** Control characters (a newline, a terminal's escape) as `\xNN`: a message is one line of text, whatever the archive holds. */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+/** Every message on stderr: one line, after `accounting: `. */
+function say(io: Io, text: string): void {
+  io.stderr.write(`accounting: ${oneLine(text)}\n`);
+}
+
+/** Warnings, when the command goes on: `accounting: warning: …`, but not with --quiet. */
+function warner(io: Io, { quiet }: ReadingOptions): (text: string) => void {
+  return (text) => {
+    if (!quiet) say(io, `warning: ${text}`);
+  };
+}
+
+/** The version in the package's package.json: one folder above `cli/`, two above the compiled `lib/cli/`. */
+function packageVersion(): string {
+  const path = new URL(isCompiled(import.meta.url) ? "../../package.json" : "../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
+}
 
 interface Loaded {
   database: AccountingDatabase;
   summary: ArchiveSummary;
 }
 
-async function load(archive: string, cache: CacheChoice, io: Io, users?: LoadOptions["users"]): Promise<Loaded> {
-  const progress = createProgress(io.stderr, "snapshots");
+async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"]): Promise<Loaded> {
+  const { archive, cache } = options;
+  const progress = options.quiet ? undefined : createProgress(io.stderr, "snapshots");
   const database = await loadArchive(archive, {
     cache: cache === "none" ? undefined : cache === "default" ? cacheFolderFor(archive, io.env) : cache.folder,
     users,
-    onProgress: progress.update,
-    onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
+    onProgress: progress?.update,
+    onWarning: warner(io, options),
+  }).catch((error: unknown) => {
+    if (error instanceof ArchiveError && archive === DEFAULT_ARCHIVE) throw new ArchiveError(`${error.message} (the default archive: name yours with --archive DIR)`);
+    throw error;
   });
-  progress.done();
-  const summary = await describeArchive(database);
-  if (summary.snapshots === 0) {
+  progress?.done();
+  try {
+    const summary = await describeArchive(database);
+    if (summary.snapshots === 0) throw new Failure(`no snapshot with jobs in ${resolve(archive, "snapshots")}: ${formatUnusable(await database.query<ProblemCount>(problemCountsSql()))}`);
+    return { database, summary };
+  } catch (error) {
     database.close();
-    throw new UnusableArchive(`no snapshot with jobs in ${resolve(archive, "snapshots")}`);
+    throw error;
   }
-  return { database, summary };
 }
 
-function listProblems({ problems }: ArchiveSummary, io: Io): void {
-  for (const problem of problems) io.stderr.write(`${formatProblem(problem)}\n`);
-  const count = problems.length;
-  if (count) io.stderr.write(`${count} ${count === 1 ? "file or job" : "files or jobs"} skipped: every number is what it would be without them\n`);
+/** The skipped files and jobs on stderr, as `--problems` says. */
+async function tellProblems({ database, summary }: Loaded, options: ReadingOptions, io: Io): Promise<void> {
+  const lines = options.problems === "all" ? formatProblems(summary.problems) : options.problems === "summary" ? formatProblemSummary(await database.query<ProblemCount>(problemCountsSql())) : [];
+  for (const line of lines) say(io, line);
 }
 
 function checkNamespaces({ namespaces }: ArchiveSummary, requested: string[] | undefined): void {
@@ -92,25 +161,27 @@ function checkNamespaces({ namespaces }: ArchiveSummary, requested: string[] | u
 }
 
 /** The archive's known issues; none, with a warning, when its file is broken: they qualify numbers, never change them. */
-async function knownIssuesOf(archive: string, io: Io): Promise<KnownIssue[]> {
+async function knownIssuesOf(options: ReadingOptions, io: Io): Promise<KnownIssue[]> {
   try {
-    return await readKnownIssues(knownIssuesPath(archive));
+    return await readKnownIssues(knownIssuesPath(options.archive));
   } catch (error) {
-    io.stderr.write(`warning: ${(error as Error).message}\n`);
+    warner(io, options)((error as Error).message);
     return [];
   }
 }
 
 async function report(options: ReportOptions, io: Io): Promise<void> {
-  const { database, summary } = await load(options.archive, options.cache, io);
+  const loaded = await load(options, io);
+  const { database, summary } = loaded;
   try {
     checkNamespaces(summary, options.namespaces);
-    listProblems(summary, io);
+    await tellProblems(loaded, options, io);
     const request = { from: options.from, to: options.to, mode: options.mode, namespaces: options.namespaces };
-    const coverage = await periodCoverage(database, request, await knownIssuesOf(options.archive, io));
+    const coverage = await periodCoverage(database, request, await knownIssuesOf(options, io));
     const result = await runReport(database, request);
     io.stdout.write(formatReport(result, coverage, options.format));
-    if (options.format === "csv") for (const sentence of coverageSentences(coverage)) io.stderr.write(`coverage: ${sentence}\n`);
+    // CSV has no place for the coverage: it goes beside, on stderr.
+    if (options.format === "csv" && !options.quiet) for (const sentence of coverageSentences(coverage)) say(io, `coverage: ${sentence}`);
   } finally {
     database.close();
   }
@@ -118,11 +189,14 @@ async function report(options: ReportOptions, io: Io): Promise<void> {
 
 async function ingest(options: IngestOptions, io: Io): Promise<void> {
   const key = pseudonymKeyFrom(io.env);
-  if (key.random) io.stderr.write(`warning: ${PSEUDONYM_KEY_VARIABLE} is not set: pseudonyms are random and change from one run to the next\n`);
-  const { database, summary } = await load(options.archive, options.cache, io, { pseudonymKey: key.key, private: options.private });
+  if (key.random) warner(io, options)(`${PSEUDONYM_KEY_VARIABLE} is not set: pseudonyms are random and change from one run to the next`);
+  const loaded = await load(options, io, { pseudonymKey: key.key, private: options.private });
+  const { database, summary } = loaded;
   try {
-    listProblems(summary, io);
-    const paths = await writeParquet(database, options.out);
+    await tellProblems(loaded, options, io);
+    const paths = await writeParquet(database, options.out).catch((error: Error) => {
+      throw new Failure(`cannot write the tables into ${resolve(options.out)}: ${error.message.split("\n")[0]}`);
+    });
     io.stdout.write(
       `Read ${summary.snapshots} snapshots from ${formatInstant(summary.first as number)} to ${formatInstant(summary.last as number)} ` +
         `in ${summary.namespaces.length} namespaces: ${summary.jobs} jobs, ${summary.intervals} intervals, ` +
@@ -134,18 +208,42 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
   }
 }
 
+const MS_PER_HOUR = 3_600_000;
+const formatHours = (hours: number) => `${hours.toFixed(1)} h`;
+
+/** Fails when the newest usable snapshot is older than `--max-age`, by default twice the time between snapshots. */
+async function check(options: CheckOptions, io: Io): Promise<void> {
+  const loaded = await load(options, io);
+  try {
+    await tellProblems(loaded, options, io);
+    const [{ last, median_hours }] = (await loaded.database.query<SnapshotCoverage>(snapshotCoverageSql())) as [SnapshotCoverage];
+    const newest = last as string;
+    if (options.maxAge === undefined && median_hours === null) {
+      throw new UsageError("the archive has a single snapshot, so no time between snapshots to go by: give --max-age HOURS");
+    }
+    const limit = options.maxAge ?? (staleAfterHours(median_hours) as number);
+    const age = ((io.now ?? Date.now)() - Date.parse(newest)) / MS_PER_HOUR;
+    if (age > limit) throw new Failure(`the newest snapshot, ${newest}, is ${formatHours(age)} old; more than the ${formatHours(limit)} allowed`);
+    if (!options.quiet) io.stdout.write(`ok: newest snapshot ${newest}, ${formatHours(age)} old (limit ${formatHours(limit)})\n`);
+  } finally {
+    loaded.database.close();
+  }
+}
+
 /** Runs the command line; resolves to the exit status. */
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
     const options = parseOptions(argv);
     if (options.command === "help") io.stdout.write(HELP);
+    else if (options.command === "version") io.stdout.write(`${packageVersion()}\n`);
     else if (options.command === "report") await report(options, io);
-    else await ingest(options, io);
+    else if (options.command === "ingest") await ingest(options, io);
+    else await check(options, io);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof UnusableArchive) {
-      io.stderr.write(`accounting: ${error.message}\n`);
-      return error instanceof UnusableArchive ? 1 : 2;
+    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof Failure) {
+      say(io, error.message);
+      return error instanceof Failure ? 1 : 2;
     }
     throw error;
   }

@@ -5,6 +5,9 @@ import { parseDay } from "../loaders/time.js";
 export const DEFAULT_ARCHIVE = "data/sample";
 export const FORMATS = ["table", "json", "csv"] as const;
 export type Format = (typeof FORMATS)[number];
+/** How skipped files and jobs are told on stderr: counted per reason, each on its own line, or not at all. */
+export const PROBLEM_LISTINGS = ["summary", "all", "none"] as const;
+export type ProblemListing = (typeof PROBLEM_LISTINGS)[number];
 
 /** Bad command-line input: reported in one line, exit status 2. */
 export class UsageError extends Error {}
@@ -12,10 +15,17 @@ export class UsageError extends Error {}
 /** `--cache DIR`, `--no-cache`, or neither: the default folder. */
 export type CacheChoice = { folder: string } | "none" | "default";
 
-export interface ReportOptions {
-  command: "report";
+/** What every command that reads an archive takes. */
+export interface ReadingOptions {
   archive: string;
   cache: CacheChoice;
+  /** No progress bar, no warning, no problem: only errors. */
+  quiet: boolean;
+  problems: ProblemListing;
+}
+
+export interface ReportOptions extends ReadingOptions {
+  command: "report";
   from?: string;
   to?: string;
   mode: Mode;
@@ -23,25 +33,36 @@ export interface ReportOptions {
   format: Format;
 }
 
-export interface IngestOptions {
+export interface IngestOptions extends ReadingOptions {
   command: "ingest";
-  archive: string;
-  cache: CacheChoice;
   out: string;
   private: boolean;
 }
 
-export type Options = ReportOptions | IngestOptions | { command: "help" };
+export interface CheckOptions extends ReadingOptions {
+  command: "check";
+  /** The oldest the newest snapshot may be, in hours; by default twice the time between snapshots. */
+  maxAge?: number;
+}
 
-const COMMANDS = ["report", "ingest"];
+export type Options = ReportOptions | IngestOptions | CheckOptions | { command: "help" } | { command: "version" };
+
+const COMMANDS = ["report", "ingest", "check"];
 
 type Values = Record<string, string | boolean | undefined>;
+type OptionTypes = Record<string, { type: "string" | "boolean" }>;
 
-function parse(args: string[], options: Record<string, { type: "string" | "boolean" }>): Values {
+/** node:util's messages, as every message of the command: lower case, one sentence. */
+function usageErrorOf(error: Error): UsageError {
+  const message = error.message.split(". ")[0] as string;
+  return new UsageError(message.charAt(0).toLowerCase() + message.slice(1));
+}
+
+function parse(args: string[], options: OptionTypes): Values {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" }, version: { type: "boolean" } }, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new UsageError((error as Error).message.split(". ")[0] as string);
+    throw usageErrorOf(error as Error);
   }
 }
 
@@ -68,7 +89,21 @@ function namespaceList(value: string | undefined): string[] | undefined {
   return names;
 }
 
-const CACHE_OPTIONS = { cache: { type: "string" }, "no-cache": { type: "boolean" } } as const;
+/** A number of hours written as digits, with a decimal point or not, more than 0. */
+function hours(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || number <= 0) throw new UsageError(`${flag} must be a positive number of hours, not ${JSON.stringify(value)}`);
+  return number;
+}
+
+const READING_OPTIONS = {
+  archive: { type: "string" },
+  cache: { type: "string" },
+  "no-cache": { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  problems: { type: "string" },
+} as const;
 
 function cacheChoice(values: Values): CacheChoice {
   const folder = text(values, "cache");
@@ -77,49 +112,61 @@ function cacheChoice(values: Values): CacheChoice {
   return folder !== undefined ? { folder } : values["no-cache"] ? "none" : "default";
 }
 
-function reportOptions(args: string[]): ReportOptions | Options {
-  const values = parse(args, {
-    ...CACHE_OPTIONS,
-    archive: { type: "string" },
-    from: { type: "string" },
-    to: { type: "string" },
-    mode: { type: "string" },
-    namespaces: { type: "string" },
-    format: { type: "string" },
-  });
-  if (values.help) return { command: "help" };
-  const from = day("--from", text(values, "from"));
-  const to = day("--to", text(values, "to"));
-  if (from !== undefined && to !== undefined && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
-  return {
-    command: "report",
-    archive: text(values, "archive") ?? DEFAULT_ARCHIVE,
-    cache: cacheChoice(values),
-    from,
-    to,
-    mode: oneOf("--mode", text(values, "mode"), MODES, "exact"),
-    namespaces: namespaceList(text(values, "namespaces")),
-    format: oneOf("--format", text(values, "format"), FORMATS, "table"),
-  };
+function readingOptions(values: Values): ReadingOptions {
+  const quiet = values.quiet === true;
+  const problems = oneOf("--problems", text(values, "problems"), PROBLEM_LISTINGS, quiet ? "none" : "summary");
+  if (quiet && problems !== "none") throw new UsageError(`--quiet lists no problem: it cannot go with --problems ${problems}`);
+  return { archive: text(values, "archive") ?? DEFAULT_ARCHIVE, cache: cacheChoice(values), quiet, problems };
 }
 
-function ingestOptions(args: string[]): IngestOptions | Options {
-  const values = parse(args, { ...CACHE_OPTIONS, archive: { type: "string" }, out: { type: "string" }, private: { type: "boolean" } });
+/** The options of `command`, or help or the version when asked for. */
+function commandOptions(args: string[], options: OptionTypes, command: (values: Values) => Options): Options {
+  const values = parse(args, { ...READING_OPTIONS, ...options });
   if (values.help) return { command: "help" };
-  if (values.out === undefined) throw new UsageError("ingest needs --out DIR");
-  return {
-    command: "ingest",
-    archive: text(values, "archive") ?? DEFAULT_ARCHIVE,
-    cache: cacheChoice(values),
-    out: text(values, "out") as string,
-    private: values.private === true,
-  };
+  if (values.version) return { command: "version" };
+  return command(values);
+}
+
+function reportOptions(args: string[]): Options {
+  const options = { from: { type: "string" }, to: { type: "string" }, mode: { type: "string" }, namespaces: { type: "string" }, format: { type: "string" } } as const;
+  return commandOptions(args, options, (values) => {
+    const from = day("--from", text(values, "from"));
+    const to = day("--to", text(values, "to"));
+    if (from !== undefined && to !== undefined && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+    return {
+      command: "report",
+      ...readingOptions(values),
+      from,
+      to,
+      mode: oneOf("--mode", text(values, "mode"), MODES, "exact"),
+      namespaces: namespaceList(text(values, "namespaces")),
+      format: oneOf("--format", text(values, "format"), FORMATS, "table"),
+    };
+  });
+}
+
+function ingestOptions(args: string[]): Options {
+  return commandOptions(args, { out: { type: "string" }, private: { type: "boolean" } }, (values) => {
+    const out = text(values, "out");
+    if (!out) throw new UsageError("ingest needs --out DIR");
+    return { command: "ingest", ...readingOptions(values), out, private: values.private === true };
+  });
+}
+
+function checkOptions(args: string[]): Options {
+  return commandOptions(args, { "max-age": { type: "string" } }, (values) => ({
+    command: "check",
+    ...readingOptions(values),
+    maxAge: hours("--max-age", text(values, "max-age")),
+  }));
 }
 
 export function parseOptions(argv: string[]): Options {
   const [command, ...args] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" };
+  if (command === "--version") return { command: "version" };
   if (command === "report") return reportOptions(args);
   if (command === "ingest") return ingestOptions(args);
+  if (command === "check") return checkOptions(args);
   throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(", ")} (see accounting --help)`);
 }

@@ -1,5 +1,5 @@
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { basename, join } from "node:path";
 import {
   DOUBLE,
   DuckDBDataChunk,
@@ -101,13 +101,31 @@ async function copyToParquet(database: AccountingDatabase, folder: string, files
   );
 }
 
-/** Writes every documented table to `<folder>/<table>.parquet` (zstd), rows in a stable order; returns the paths. */
-export function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
+/**
+ * Writes every documented table to `<folder>/<table>.parquet` (zstd), rows in a stable order; returns the paths.
+ * They hold owner ids: each file is readable by its owner only (0600), written in a private folder inside `folder`
+ * and then moved in place of any file of the same name; `folder`, if created, is 0700.
+ */
+export async function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
   const files = TABLES.map((table) => ({
     name: table.name,
     sql: `SELECT * FROM ${quote(table.name)}${table.orderBy.length ? ` ORDER BY ${table.orderBy.map(quote).join(", ")}` : ""}`,
   }));
-  return copyToParquet(database, folder, files, "FORMAT parquet, COMPRESSION zstd");
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  const staging = await mkdtemp(join(folder, ".accounting-"));
+  try {
+    const written = await copyToParquet(database, staging, files, "FORMAT parquet, COMPRESSION zstd");
+    return await Promise.all(
+      written.map(async (path) => {
+        const target = join(folder, basename(path));
+        await chmod(path, 0o600);
+        await rename(path, target);
+        return target;
+      }),
+    );
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
 }
 
 /**

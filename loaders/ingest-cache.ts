@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, realpathSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { SnapshotFile, SnapshotListing } from "./archive.js";
+import { isCompiled } from "./compiled.js";
 import { appendRows, createTable } from "./database.js";
 import { contentFingerprint } from "./fingerprint.js";
 import { snapshotRows, type FoldState, type SnapshotsFold } from "./ingest.js";
@@ -59,8 +60,16 @@ export function cacheFolderFor(archive: string, env: Env): string {
   return join(base, "cluster-accounting", createHash("sha256").update(path).digest("hex").slice(0, 16));
 }
 
-/** A fingerprint of the pipeline's code: what a cache was written by. */
+/** Beside the compiled pipeline (`lib/loaders/`): the version of the sources it was compiled from. */
+export const COMPILED_VERSION_FILE = "ingest-version.txt";
+
+/**
+ * What a cache was written by: a fingerprint of the pipeline's TypeScript sources. Compiled, the pipeline reads the
+ * fingerprint its build recorded (scripts/build-cli.ts): the command and the site's build, which runs the sources,
+ * then share a cache, and a build older than the sources does not pass for them.
+ */
 export function ingestVersion(): string {
+  if (isCompiled(import.meta.url)) return readFileSync(new URL(COMPILED_VERSION_FILE, import.meta.url), "utf8");
   return contentFingerprint([dirname(fileURLToPath(import.meta.url))], ["ingest cache 1"]);
 }
 

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker, type TransferListItem } from "node:worker_threads";
 import type { SnapshotFile } from "./archive.js";
+import { isCompiled } from "./compiled.js";
 import { decodeRows, encodeRows, transferablesOf, type Columns } from "./columns.js";
 import { attachFold, concatFolds, type DetachedFold } from "./fold-join.js";
 import { foldSnapshots, type Progress, type SnapshotsFold } from "./ingest.js";
@@ -25,8 +26,8 @@ export interface PartRequest {
 }
 
 /**
- * How much more of the listing this thread reads than each other: they first start (tsx included) and at the end
- * hand their part back as columns, together about a fifth of the time their part takes to fold.
+ * How much more of the listing this thread reads than each other: they first start (through tsx, from the sources)
+ * and at the end hand their part back as columns, together about a fifth of the time their part takes to fold.
  */
 const FIRST_PART_WEIGHT = 1.2;
 
@@ -68,8 +69,12 @@ function decodePart({ previous, fold }: EncodedPart): DetachedFold {
   return { previous, fold: { ...fold, intervals: decodeRows(fold.intervals), jobs: decodeRows(fold.jobs) } };
 }
 
-/** The worker's module through tsx, as this library runs: hooks registered by the parent do not reach workers. */
+/**
+ * The worker's module as this library runs: compiled, plain JS; from the TypeScript sources, through tsx, whose
+ * hooks registered by the parent do not reach workers.
+ */
 function startWorker(request: PartRequest): Worker {
+  if (isCompiled(import.meta.url)) return new Worker(new URL("./fold-worker.js", import.meta.url), { workerData: request });
   const entry = new URL("./fold-worker.ts", import.meta.url).href;
   const tsx = import.meta.resolve("tsx/esm/api");
   const source = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;

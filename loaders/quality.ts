@@ -51,12 +51,17 @@ SELECT ${isoInstantSql("(SELECT min(t) FROM times)")} AS first,
 /** Skipped files and jobs per reason, the most frequent first. */
 export interface ProblemCount {
   reason: string;
+  /** Files and jobs skipped for this reason. */
   problems: number;
+  /** Files they are in. */
   files: number;
+  /** How many of the problems are jobs; the others are whole files (or folders). */
+  jobs: number;
 }
 
 export function problemCountsSql(): string {
-  return `SELECT reason, count(*)::INTEGER AS problems, count(DISTINCT file)::INTEGER AS files
+  return `SELECT reason, count(*)::INTEGER AS problems, count(DISTINCT file)::INTEGER AS files,
+  count(*) FILTER (WHERE namespace IS NOT NULL)::INTEGER AS jobs
 FROM problems GROUP BY reason ORDER BY problems DESC, reason`;
 }
 

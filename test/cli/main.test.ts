@@ -1,15 +1,11 @@
-import { execFile } from "node:child_process";
-import { mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
 import { METRICS } from "../../loaders/report.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
 import { runCli } from "../helpers/cli.js";
 import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../helpers/reference.js";
-
-const run = promisify(execFile);
 
 describe("accounting report", () => {
   it("prints the JSON report in exactly the documented shape", async () => {
@@ -48,24 +44,88 @@ describe("accounting report", () => {
     expect(end).toBe("");
   });
 
-  it("lists every skipped file and job on stderr, the report on stdout", async () => {
+  it("counts skipped files and jobs per reason on stderr, the most frequent first, the report on stdout", async () => {
+    const archive = writeArchive({
+      "2024-03-01T00:00:00.json": { vo: [jobJson(), jobJson({ job_ID: "bad", resources: "lots" })] },
+      "2024-03-01T06:00:00.json": "{ truncated",
+      "2024-03-01T12:00:00.json": { vo: [jobJson(), jobJson({ job_ID: "bad", resources: "lots" })] },
+      "2024-03-01T18:00:00.json": "",
+    });
+    const { code, stdout, stderr } = await runCli(["report", "--archive", archive, "--format", "json"]);
+    expect(code).toBe(0);
+    expect(stderr.split("\n")).toEqual([
+      'accounting: skipped 2 jobs in 2 files: resources is the string "lots", not an object',
+      "accounting: skipped 1 file: empty file",
+      expect.stringMatching(/^accounting: skipped 1 file: not valid JSON \(.+\)$/),
+      "accounting: 4 files or jobs skipped: every number is what it would be without them; --problems all lists each one",
+      "",
+    ]);
+    expect(JSON.parse(stdout).total.cpu_num_hours).toBe(24);
+  });
+
+  it("shows the 10 most frequent reasons and counts the others in one line", async () => {
+    const jobs = Array.from({ length: 12 }, (_, n) => jobJson({ job_ID: `bad-${n}`, resources: `lots-${String(n).padStart(2, "0")}` }));
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson(), ...jobs, jobs[11]] } });
+    const { stderr } = await runCli(["report", "--archive", archive, "--no-cache"]);
+    const lines = stderr.trim().split("\n");
+    expect(lines).toHaveLength(12);
+    expect(lines[0]).toBe('accounting: skipped 2 jobs in 1 file: resources is the string "lots-11", not an object');
+    expect(lines[1]).toBe('accounting: skipped 1 job in 1 file: resources is the string "lots-00", not an object');
+    expect(lines[9]).toBe('accounting: skipped 1 job in 1 file: resources is the string "lots-08", not an object');
+    expect(lines.slice(10)).toEqual([
+      "accounting: and 2 more reasons: 2 files or jobs",
+      "accounting: 13 files or jobs skipped: every number is what it would be without them; --problems all lists each one",
+    ]);
+  });
+
+  it("lists every skipped file and job with --problems all, and none with --problems none", async () => {
     const archive = writeArchive({
       "2024-03-01T00:00:00.json": { vo: [jobJson(), jobJson({ job_ID: "bad", resources: "lots" })] },
       "2024-03-01T06:00:00.json": "{ truncated",
       "2024-03-01T12:00:00.json": { vo: [jobJson()] },
     });
-    const { code, stdout, stderr } = await runCli(["report", "--archive", archive, "--format", "json"]);
-    expect(code).toBe(0);
-    const lines = stderr.trim().split("\n");
-    expect(lines).toHaveLength(3);
-    expect(lines[2]).toBe("2 files or jobs skipped: every number is what it would be without them");
-    expect(lines[1]).toMatch(/^skipped snapshots\/2024-03-01T06:00:00.json: not valid JSON \(.+\)$/);
-    expect(lines[0]).toBe('skipped snapshots/2024-03-01T00:00:00.json vo job bad: resources is the string "lots", not an object');
-    expect(JSON.parse(stdout).total.cpu_num_hours).toBe(24);
+    const all = await runCli(["report", "--archive", archive, "--format", "json", "--problems", "all"]);
+    expect(all.code).toBe(0);
+    expect(all.stderr.split("\n")).toEqual([
+      'accounting: skipped snapshots/2024-03-01T00:00:00.json vo job bad: resources is the string "lots", not an object',
+      expect.stringMatching(/^accounting: skipped snapshots\/2024-03-01T06:00:00.json: not valid JSON \(.+\)$/),
+      "accounting: 2 files or jobs skipped: every number is what it would be without them",
+      "",
+    ]);
+    const none = await runCli(["report", "--archive", archive, "--format", "json", "--problems", "none"]);
+    expect([none.code, none.stderr, none.stdout]).toEqual([0, "", all.stdout]);
+  });
+
+  it("says what the archive holds in one line per message, control characters escaped", async () => {
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { "vo\n\u001b[31mred": [jobJson(), jobJson({ job_ID: "bad\rjob", resources: "a\nb" })] } });
+    for (const problems of ["summary", "all"]) {
+      const { code, stderr } = await runCli(["report", "--archive", archive, "--problems", problems]);
+      expect(code).toBe(0);
+      expect(stderr).not.toMatch(/[\r\u001b]/);
+      for (const line of stderr.trim().split("\n")) expect(line).toMatch(/^accounting: /);
+    }
+    const all = await runCli(["report", "--archive", archive, "--problems", "all"]);
+    expect(all.stderr.split("\n")[0]).toBe('accounting: skipped snapshots/2024-03-01T00:00:00.json vo\\x0a\\x1b[31mred job bad\\x0djob: resources is the string "a\\nb", not an object');
+  });
+
+  it("prints nothing but the report with --quiet: no progress bar, no warning, no problem", async () => {
+    const archive = writeArchive({
+      "2024-03-01T00:00:00.json": { vo: [jobJson(), jobJson({ job_ID: "bad", resources: "lots" })] },
+      "2024-03-01T06:00:00.json": "{ truncated",
+    });
+    const file = join(temporaryFolder(), "file");
+    writeFileSync(file, "");
+    const args = ["report", "--archive", archive, "--format", "json", "--cache", join(file, "cache")];
+    const loud = await runCli(args, {}, { isTTY: true });
+    expect(loud.stderr).toContain("\rsnapshots [");
+    expect(loud.stderr).toContain("accounting: warning: ingest cache ");
+    expect(loud.stderr).toContain("accounting: skipped 1 job in 1 file: ");
+    const quiet = await runCli([...args, "--quiet"], {}, { isTTY: true });
+    expect([quiet.code, quiet.stderr, quiet.stdout]).toEqual([0, "", loud.stdout]);
   });
 
   it.each([
-    [["report", "--frm", "2024-01-01"], "accounting: Unknown option '--frm'"],
+    [["report", "--frm", "2024-01-01"], "accounting: unknown option '--frm'"],
     [["report", "--from", "2024-02-30"], 'accounting: --from "2024-02-30" is not a date (YYYY-MM-DD)'],
     [["report", "--to", "01/03/2024"], 'accounting: --to "01/03/2024" is not a date (YYYY-MM-DD)'],
     [["report", "--from", "2024-04-02", "--to", "2024-04-01"], "accounting: --from 2024-04-02 is after --to 2024-04-01"],
@@ -73,13 +133,17 @@ describe("accounting report", () => {
     [["report", "--format", "xml"], 'accounting: --format must be table or json or csv, not "xml"'],
     [["report", "--namespaces", "a,,b"], 'accounting: --namespaces "a,,b" has an empty name'],
     [["report", "--archive", "/no/such/archive"], "accounting: archive not found: /no/such/archive"],
+    [["check", "--archive", "/no/such/archive"], "accounting: archive not found: /no/such/archive"],
     [["report", "--archive", REFERENCE_ARCHIVE, "--namespaces", "ai4eosc,nope"], 'accounting: unknown namespace "nope"; the archive has ai4eosc, ai4life, imagine'],
-    [["report", "extra"], "accounting: Unexpected argument 'extra'"],
-    [["report", "--from"], "accounting: Option '--from <value>' argument missing"],
+    [["report", "extra"], "accounting: unexpected argument 'extra'"],
+    [["report", "--from"], "accounting: option '--from <value>' argument missing"],
     [["ingest"], "accounting: ingest needs --out DIR"],
+    [["ingest", "--out", ""], "accounting: ingest needs --out DIR"],
+    [["report", "--problems", "some"], 'accounting: --problems must be summary or all or none, not "some"'],
+    [["report", "--quiet", "--problems", "all"], "accounting: --quiet lists no problem: it cannot go with --problems all"],
     [["report", "--cache", "c", "--no-cache"], "accounting: --cache and --no-cache cannot go together"],
     [["ingest", "--out", "o", "--cache", ""], "accounting: --cache needs a folder"],
-    [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest (see accounting --help)'],
+    [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest, check (see accounting --help)'],
   ])("%j: one line naming the problem, exit 2", async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
     expect([code, stdout, stderr]).toEqual([2, "", `${message}\n`]);
@@ -123,7 +187,7 @@ describe("accounting report", () => {
     expect(total.cpu_num_hours).toBe(2 * 42);
     const csv = await runCli(["report", "--archive", archive, "--from", "2024-02-28", "--to", "2024-03-03", "--format", "csv"]);
     expect(csv.stdout.split("\n")[0]).toMatch(/^namespace,/);
-    expect(csv.stderr).toContain("coverage: Snapshots cover 1.5 days of the period's 5 days");
+    expect(csv.stderr).toContain("accounting: coverage: Snapshots cover 1.5 days of the period's 5 days");
   });
 
   it("warns about a broken known-issues file and reports all the same", async () => {
@@ -131,20 +195,41 @@ describe("accounting report", () => {
     writeFileSync(join(archive, "known-issues.json"), "[{");
     const { code, stderr } = await runCli(["report", "--archive", archive]);
     expect(code).toBe(0);
-    expect(stderr).toMatch(/^warning: known issues file .*known-issues\.json: not JSON/);
+    expect(stderr).toMatch(/^accounting: warning: known issues file .*known-issues\.json: not JSON/);
   });
 
-  it("exits 1 on an archive with no usable snapshot", async () => {
-    const { code, stderr } = await runCli(["report", "--archive", writeArchive({ "2024-03-01T00:00:00.json": "" })]);
-    expect(code).toBe(1);
-    expect(stderr.split("\n").filter(Boolean).at(-1)).toMatch(/^accounting: no snapshot with jobs in .*snapshots$/);
+  it("exits 1 on an archive with no usable snapshot, saying why in one line", async () => {
+    const archive = writeArchive({
+      "1999-12-31T00:00:00.json": { vo: [jobJson()] },
+      "2024-03-01T00:00:00.json": "",
+      "2024-03-01T06:00:00.json": "{ truncated",
+      "2024-03-01T12:00:00.json": "[]",
+      "2024-03-01T18:00:00.json": " ",
+      "2024-03-02T00:00:00.json": Uint8Array.of(0x7b, 0),
+    });
+    const why =
+      /^accounting: no snapshot with jobs in .+\/snapshots: 6 files skipped, 2: empty file; 1: binary file \(NUL byte\), not JSON; 1: not valid JSON \(.+\); and 2 more reasons$/;
+    for (const quiet of [[], ["--quiet"]]) {
+      const { code, stdout, stderr } = await runCli(["report", "--archive", archive, ...quiet]);
+      expect([code, stdout]).toEqual([1, ""]);
+      expect(stderr).toMatch(new RegExp(`${why.source.slice(0, -1)}\n$`));
+    }
+    const empty = await runCli(["report", "--archive", writeArchive({ "2024-03-01T00:00:00.json": {} })]);
+    expect([empty.code, empty.stderr]).toEqual([1, expect.stringMatching(/^accounting: no snapshot with jobs in .+\/snapshots: no \.json file there lists a namespace\n$/)]);
   });
 
   it("documents every command and option in --help", async () => {
     const { code, stdout } = await runCli(["--help"]);
     expect(code).toBe(0);
-    for (const word of ["report", "ingest", "--archive", "--from", "--to", "--mode", "--namespaces", "--format", "--out", "--private", "--cache", "--no-cache", "ACCOUNTING_PSEUDONYM_KEY", "ACCOUNTING_CACHE"]) expect(stdout).toContain(word);
-    expect((await runCli(["report", "--help"])).stdout).toBe(stdout);
+    const words = ["report", "ingest", "check", "--archive", "--from", "--to", "--mode", "--namespaces", "--format", "--out", "--private", "--max-age", "--cache", "--no-cache"];
+    for (const word of [...words, "--quiet", "--problems", "--version", "ACCOUNTING_PSEUDONYM_KEY", "ACCOUNTING_CACHE", "Exit status"]) expect(stdout).toContain(word);
+    for (const command of ["report", "ingest", "check"]) expect((await runCli([command, "--help"])).stdout).toBe(stdout);
+  });
+
+  it("prints the version of package.json with --version", async () => {
+    const { version } = JSON.parse(readFileSync("package.json", "utf8"));
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const args of [["--version"], ["report", "--version"], ["check", "--version"]]) expect(await runCli(args)).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
   });
 });
 
@@ -156,8 +241,44 @@ describe("accounting ingest", () => {
     expect(stdout).toMatch(
       /^Read 161 snapshots from 2024-03-01T00:00:10.000000Z to 2024-04-14T18:00:26.000000Z in 3 namespaces: \d+ jobs, 570 intervals, \d+ users, 30 problems \(files or jobs skipped\)\. Wrote 5 Parquet files to .+\.\n$/,
     );
-    expect(stderr).not.toContain("warning");
-    expect(stderr.split("\n").filter(Boolean)).toHaveLength(31);
+    expect(stderr).toBe(
+      [
+        "accounting: skipped 29 jobs in 28 files: running job with no alloc_start",
+        "accounting: skipped 1 job in 1 file: dead job with no alloc_end",
+        "accounting: 30 files or jobs skipped: every number is what it would be without them; --problems all lists each one",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("writes files readable by their owner only, in a folder it creates for its owner only", async () => {
+    const created = join(temporaryFolder(), "new", "out");
+    expect((await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", created], { ACCOUNTING_PSEUDONYM_KEY: "k" })).code).toBe(0);
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    expect([mode(dirname(created)), mode(created)]).toEqual([0o700, 0o700]);
+    const existing = temporaryFolder();
+    chmodSync(existing, 0o755);
+    writeFileSync(join(existing, "intervals.parquet"), "older");
+    chmodSync(join(existing, "intervals.parquet"), 0o644);
+    writeFileSync(join(existing, "notes.txt"), "");
+    chmodSync(join(existing, "notes.txt"), 0o644);
+    expect((await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing], { ACCOUNTING_PSEUDONYM_KEY: "k" })).code).toBe(0);
+    for (const folder of [created, existing]) {
+      const parquet = readdirSync(folder).filter((name) => name.endsWith(".parquet"));
+      expect(parquet.sort()).toEqual(["intervals", "jobs", "problems", "snapshots", "users"].map((table) => `${table}.parquet`));
+      for (const name of parquet) expect([name, mode(join(folder, name))]).toEqual([name, 0o600]);
+    }
+    expect(readdirSync(existing).sort()).toEqual(["intervals.parquet", "jobs.parquet", "notes.txt", "problems.parquet", "snapshots.parquet", "users.parquet"]);
+    expect(readFileSync(join(existing, "intervals.parquet")).subarray(0, 4).toString()).toBe("PAR1");
+    expect([mode(existing), mode(join(existing, "notes.txt"))]).toEqual([0o755, 0o644]);
+  });
+
+  it("exits 1 with one line when it cannot write the tables", async () => {
+    const file = join(temporaryFolder(), "file");
+    writeFileSync(file, "");
+    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", join(file, "out"), "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "k" });
+    expect([code, stdout]).toEqual([1, ""]);
+    expect(stderr).toMatch(/^accounting: cannot write the tables into .+\/file\/out: ENOTDIR: [^\n]+\n$/);
   });
 
   it("writes names, emails and job titles only with --private", async () => {
@@ -187,7 +308,9 @@ describe("accounting ingest", () => {
 
   it("warns when pseudonyms are random", async () => {
     const { stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", temporaryFolder()]);
-    expect(stderr).toContain("warning: ACCOUNTING_PSEUDONYM_KEY is not set");
+    expect(stderr).toContain("accounting: warning: ACCOUNTING_PSEUDONYM_KEY is not set: pseudonyms are random and change from one run to the next\n");
+    const quiet = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", temporaryFolder(), "--quiet"]);
+    expect([quiet.code, quiet.stderr]).toEqual([0, ""]);
   });
 });
 
@@ -217,15 +340,91 @@ describe("the ingest cache of the command line", () => {
     writeFileSync(file, "");
     const { code, stderr } = await runCli(["report", "--archive", REFERENCE_ARCHIVE, "--cache", join(file, "cache")]);
     expect(code).toBe(0);
-    expect(stderr.split("\n")[0]).toMatch(/^warning: ingest cache .+ not used \(.+\): reading the whole archive$/);
+    expect(stderr.split("\n")[0]).toMatch(/^accounting: warning: ingest cache .+ not used \(.+\): reading the whole archive$/);
   });
 });
 
-describe("the accounting executable", () => {
-  it("runs as npx runs it, and fails without a stack trace", async () => {
-    const ok = await run("node", ["bin/accounting.js", "report", "--archive", REFERENCE_ARCHIVE, "--format", "json"]);
-    expect(JSON.parse(ok.stdout).total.jobs).toBe(548);
-    const failed = await run("node", ["bin/accounting.js", "report", "--mode", "x"]).catch((error) => error);
-    expect([failed.code, failed.stderr]).toEqual([2, 'accounting: --mode must be exact or compat, not "x"\n']);
+describe("accounting check", () => {
+  /** An archive of snapshots `hours` apart, from 2024-03-01 00:00 UTC on; `broken` files after them. */
+  const archiveEvery = (hours: number, count: number, broken: Record<string, unknown> = {}) =>
+    writeArchive({
+      ...Object.fromEntries(Array.from({ length: count }, (_, n) => [`${new Date(Date.UTC(2024, 2, 1, n * hours)).toISOString().slice(0, 19)}.json`, { vo: [jobJson()] }])),
+      ...broken,
+    });
+  const hoursAfter = (time: string, hours: number) => () => Date.parse(time) + hours * 3_600_000;
+  const check = (archive: string, now: () => number, ...args: string[]) => runCli(["check", "--archive", archive, ...args], {}, { now });
+
+  it("passes while the newest snapshot is younger than twice the time between snapshots", async () => {
+    const archive = archiveEvery(6, 4);
+    expect(await check(archive, hoursAfter("2024-03-01T18:00:00Z", 3.1))).toEqual({
+      code: 0,
+      stdout: "ok: newest snapshot 2024-03-01T18:00:00Z, 3.1 h old (limit 12.0 h)\n",
+      stderr: "",
+    });
+    expect(await check(archive, hoursAfter("2024-03-01T18:00:00Z", 30.2))).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "accounting: the newest snapshot, 2024-03-01T18:00:00Z, is 30.2 h old; more than the 12.0 h allowed\n",
+    });
+  });
+
+  it("takes its default limit from the archive's cadence: 8 h for snapshots every 4 h", async () => {
+    const archive = archiveEvery(4, 5);
+    const young = await check(archive, hoursAfter("2024-03-01T16:00:00Z", 7.9));
+    expect([young.code, young.stdout]).toEqual([0, "ok: newest snapshot 2024-03-01T16:00:00Z, 7.9 h old (limit 8.0 h)\n"]);
+    const old = await check(archive, hoursAfter("2024-03-01T16:00:00Z", 8.1));
+    expect([old.code, old.stderr]).toEqual([1, "accounting: the newest snapshot, 2024-03-01T16:00:00Z, is 8.1 h old; more than the 8.0 h allowed\n"]);
+  });
+
+  it("goes by --max-age when given", async () => {
+    const archive = archiveEvery(6, 4);
+    const now = hoursAfter("2024-03-01T18:00:00Z", 3.1);
+    expect(await check(archive, now, "--max-age", "2.5")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "accounting: the newest snapshot, 2024-03-01T18:00:00Z, is 3.1 h old; more than the 2.5 h allowed\n",
+    });
+    expect((await check(archive, now, "--max-age", "4")).stdout).toBe("ok: newest snapshot 2024-03-01T18:00:00Z, 3.1 h old (limit 4.0 h)\n");
+  });
+
+  it("counts only usable snapshots, and tells the problems as report does", async () => {
+    const archive = archiveEvery(6, 3, { "2024-03-01T18:00:00.json": "{ truncated" });
+    const { code, stdout, stderr } = await check(archive, hoursAfter("2024-03-01T18:00:00Z", 1));
+    expect([code, stdout]).toEqual([0, "ok: newest snapshot 2024-03-01T12:00:00Z, 7.0 h old (limit 12.0 h)\n"]);
+    expect(stderr).toMatch(/^accounting: skipped 1 file: not valid JSON \(.+\)\naccounting: 1 file or job skipped: .+\n$/);
+  });
+
+  it("prints nothing with --quiet when it passes, and the one line when it fails", async () => {
+    const archive = archiveEvery(6, 3, { "2024-03-01T18:00:00.json": "{ truncated" });
+    expect(await check(archive, hoursAfter("2024-03-01T12:00:00Z", 11), "--quiet")).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await check(archive, hoursAfter("2024-03-01T12:00:00Z", 13), "--quiet")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "accounting: the newest snapshot, 2024-03-01T12:00:00Z, is 13.0 h old; more than the 12.0 h allowed\n",
+    });
+  });
+
+  it("needs --max-age on an archive of a single snapshot", async () => {
+    const archive = archiveEvery(6, 1);
+    const now = hoursAfter("2024-03-01T00:00:00Z", 5);
+    expect(await check(archive, now)).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "accounting: the archive has a single snapshot, so no time between snapshots to go by: give --max-age HOURS\n",
+    });
+    expect((await check(archive, now, "--max-age", "6")).code).toBe(0);
+  });
+
+  it("exits 1 when the archive has no usable snapshot", async () => {
+    const { code, stderr } = await check(writeArchive({ "2024-03-01T00:00:00.json": "" }), Date.now);
+    expect([code, stderr]).toEqual([1, expect.stringMatching(/^accounting: no snapshot with jobs in .+: 1 file skipped, 1: empty file\n$/)]);
+  });
+
+  it.each(["0", "-1", "x", "1e3", "", "12h"])("refuses --max-age=%j with one line, exit 2", async (value) => {
+    expect(await runCli(["check", "--archive", REFERENCE_ARCHIVE, `--max-age=${value}`])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `accounting: --max-age must be a positive number of hours, not ${JSON.stringify(value)}\n`,
+    });
   });
 });

@@ -201,17 +201,17 @@ describe("files that are not snapshots", () => {
 });
 
 /*
- * Files and folders this process cannot read: as root, whom permissions do not stop, the command line runs as
- * the unprivileged user `nobody`.
+ * Files and folders this process cannot read: as root, whom permissions do not stop, the command line runs from the
+ * sources as the unprivileged user `nobody`.
  */
 describe("files and folders that cannot be read", () => {
-  const BIN = fileURLToPath(new URL("../../bin/accounting.js", import.meta.url));
+  const COMMAND = ["--import", import.meta.resolve("tsx/esm"), fileURLToPath(new URL("../helpers/cli-process.ts", import.meta.url))];
   const NOBODY = 65534;
   const root = process.getuid?.() === 0;
 
   function report(archive: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, "report", "--archive", archive, "--no-cache", "--format", "json"], {
+      const child = spawn(process.execPath, [...COMMAND, "report", "--archive", archive, "--no-cache", "--format", "json", "--problems", "all"], {
         ...(root ? { uid: NOBODY, gid: NOBODY } : {}),
         cwd: "/",
         env: { PATH: process.env.PATH, ACCOUNTING_PSEUDONYM_KEY: "test" },
@@ -249,7 +249,7 @@ describe("files and folders that cannot be read", () => {
 
     expect(after.code).toBe(0);
     expect(after.stdout).toBe(before.stdout);
-    expect(after.stderr).toContain("skipped snapshots/2025/locked: unreadable folder (EACCES)\n");
-    expect(after.stderr).toContain("skipped snapshots/2024-03-05T04:00:00.json: unreadable file (EACCES)\n");
-  });
+    expect(after.stderr).toContain("accounting: skipped snapshots/2025/locked: unreadable folder (EACCES)\n");
+    expect(after.stderr).toContain("accounting: skipped snapshots/2024-03-05T04:00:00.json: unreadable file (EACCES)\n");
+  }, 20_000);
 });

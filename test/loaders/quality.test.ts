@@ -123,7 +123,7 @@ describe("snapshot coverage", () => {
 });
 
 describe("problems", () => {
-  it("are counted per reason, most frequent first, and listed in file order", async () => {
+  it("are counted per reason (how many of them jobs), most frequent first, and listed in file order", async () => {
     const malformed = jobJson({ job_ID: "1a2b3c4d-0000-0000-0000-00000000000f", alloc_start: null });
     const database = await databaseOf({
       "2024-03-01T00:00:00.json": { vo: [jobJson(), malformed] },
@@ -134,8 +134,8 @@ describe("problems", () => {
     const problems = await rows<{ file: string; namespace: string | null; job: string | null; reason: string }>(database, problemsSql());
     database.close();
     expect(counts).toEqual([
-      { reason: "running job with no alloc_start", problems: 3, files: 2 },
-      { reason: expect.stringMatching(/^not valid JSON/), problems: 1, files: 1 },
+      { reason: "running job with no alloc_start", problems: 3, files: 2, jobs: 3 },
+      { reason: expect.stringMatching(/^not valid JSON/), problems: 1, files: 1, jobs: 0 },
     ]);
     expect(problems.map(({ file, namespace, job }) => [file, namespace, job])).toEqual([
       ["snapshots/2024-03-01T00:00:00.json", "vo", "1a2b3c4d-0000-0000-0000-00000000000f"],
