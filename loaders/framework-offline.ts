@@ -14,11 +14,14 @@ import { dirname, join } from "node:path";
  */
 export const NOT_INSTALLED = "0.0.0-not-installed";
 
-const frameworkRequire = createRequire(createRequire(import.meta.url).resolve("@observablehq/framework/package.json"));
+/** `require` as Framework's own modules resolve packages. */
+function frameworkRequire(): NodeJS.Require {
+  return createRequire(createRequire(import.meta.url).resolve("@observablehq/framework/package.json"));
+}
 
 /** Every package name Framework's client imports as `npm:…`, sorted. */
 export function frameworkClientPackages(): string[] {
-  const client = join(dirname(frameworkRequire.resolve("./package.json")), "dist", "client");
+  const client = join(dirname(frameworkRequire().resolve("./package.json")), "dist", "client");
   const names = new Set<string>();
   for (const entry of readdirSync(client, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith(".js")) continue;
@@ -30,7 +33,7 @@ export function frameworkClientPackages(): string[] {
 
 /** The version of `name` installed beside Framework, if any. */
 function installedVersion(name: string): string | undefined {
-  for (const require of [frameworkRequire, createRequire(import.meta.url)]) {
+  for (const require of [frameworkRequire(), createRequire(import.meta.url)]) {
     for (const folder of require.resolve.paths(name) ?? []) {
       try {
         return (JSON.parse(readFileSync(join(folder, name, "package.json"), "utf8")) as { version: string }).version;
