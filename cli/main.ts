@@ -4,6 +4,7 @@ import { ArchiveError } from "../loaders/archive.js";
 import { loadArchive, type LoadOptions } from "../loaders/archive-database.js";
 import { isCompiled } from "../loaders/compiled.js";
 import { describeArchive, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
+import { ForeignFiles } from "../loaders/replace-folder.js";
 import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest-cache.js";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "../loaders/pseudonym.js";
 import { coverageSentences, PeriodError, periodCoverage } from "../loaders/coverage.js";
@@ -59,7 +60,8 @@ report   CPU-, GPU-, memory- and disk-hours, jobs and active users per namespace
   on stderr with CSV). A period that starts after it ends is refused (exit 2).
 
 ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snapshots,
-         problems, jobs, users; then print a summary. The files are readable by their
+         problems, jobs, users; then print a summary. DIR is replaced whole, in one step:
+         the previous tables or the new ones, never a mix. The files are readable by their
          owner only (0600), and DIR, if created, by its owner only (0700).
   --out DIR          output folder (created if missing)
   --private          put names and emails of users/user-db.json in the users table and
@@ -87,9 +89,11 @@ Files and jobs that cannot be read are skipped; every number is what it would be
 
 Messages go to stderr, one line each, after "accounting: ": "warning: …" when the command goes
 on, "skipped …" and their count for problems, anything else for the error that stops it.
-Exit status: 0 done (check: the newest snapshot is recent enough); 1 an archive with no usable
-snapshot, tables that cannot be written, or check's newest snapshot too old; 2 bad arguments,
-an empty period, no archive, or check without --max-age on an archive of a single snapshot.
+Exit status: 0 done (check: the newest snapshot is recent enough); 1 no usable data: an archive
+with no usable snapshot, or check's newest snapshot too old; 2 bad arguments, an empty period, no
+archive, an --out folder holding other files, or check without --max-age on an archive of a
+single snapshot; 3 a file that cannot be written: a full disk, a folder it may not write. A cache
+that cannot be used or written only warns: the run reads the whole archive instead.
 
   --help, -h         print this help
   --version          print the version
@@ -97,6 +101,12 @@ an empty period, no archive, or check without --max-age on an archive of a singl
 
 /** A run that cannot give its result: one line, exit status 1. */
 class Failure extends Error {}
+
+/** A file the command must write cannot be (a full disk, a folder it may not write): one line, exit status 3. */
+class WriteFailure extends Error {}
+
+/** The exit statuses, as `--help` and the README list them. */
+const EXIT = { done: 0, failure: 1, usage: 2, write: 3 } as const;
 
 /** Control characters (a newline, a terminal's escape) as `\xNN`: a message is one line of text, whatever the archive holds. */
 function oneLine(text: string): string {
@@ -195,7 +205,8 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
   try {
     await tellProblems(loaded, options, io);
     const paths = await writeParquet(database, options.out).catch((error: Error) => {
-      throw new Failure(`cannot write the tables into ${resolve(options.out)}: ${error.message.split("\n")[0]}`);
+      if (error instanceof ForeignFiles) throw new UsageError(error.message);
+      throw new WriteFailure(`cannot write the tables into ${resolve(options.out)}: ${error.message.split("\n")[0]}`);
     });
     io.stdout.write(
       `Read ${summary.snapshots} snapshots from ${formatInstant(summary.first as number)} to ${formatInstant(summary.last as number)} ` +
@@ -239,12 +250,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     else if (options.command === "report") await report(options, io);
     else if (options.command === "ingest") await ingest(options, io);
     else await check(options, io);
-    return 0;
+    return EXIT.done;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof Failure) {
-      say(io, error.message);
-      return error instanceof Failure ? 1 : 2;
-    }
+    if (error instanceof WriteFailure) return say(io, error.message), EXIT.write;
+    if (error instanceof Failure) return say(io, error.message), EXIT.failure;
+    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError) return say(io, error.message), EXIT.usage;
     throw error;
   }
 }

@@ -1,7 +1,21 @@
-import { listSnapshotFiles } from "./archive.js";
+import { listSnapshotFiles, type SnapshotListing } from "./archive.js";
 import { appendRows, createDatabase, createTable, type AccountingDatabase } from "./database.js";
 import { foldSnapshots, type Progress } from "./ingest.js";
-import { appendFold, attachCache, CACHE_CATALOG, ingestVersion, loadCachedTables, planIngest, readStoredIngest, storeIngest, type IngestPlan } from "./ingest-cache.js";
+import {
+  appendFold,
+  attachCache,
+  attachMemoryCache,
+  CACHE_CATALOG,
+  CacheUnusable,
+  cacheStep,
+  ingestVersion,
+  loadCachedTables,
+  planIngest,
+  readStoredIngest,
+  removeCache,
+  storeIngest,
+  type IngestPlan,
+} from "./ingest-cache.js";
 import { foldArchive } from "./parallel-fold.js";
 import { problemsTable, usersTable } from "./schema.js";
 import { readUsers } from "./users.js";
@@ -20,33 +34,101 @@ export interface LoadOptions {
   onWarning?: (message: string) => void;
 }
 
-/** The archive's tables in an in-memory database, read from the archive as far as the ingest cache cannot tell them. */
+/**
+ * The archive's tables in an in-memory database, read from the archive as far as the ingest cache cannot tell them.
+ * A cache that cannot serve (CacheUnusable: held by another process, unwritable, damaged) costs a warning and a
+ * whole read of the archive, never the run; a damaged one is replaced by a fresh one when its folder takes it.
+ */
 export async function loadArchive(archive: string, options: LoadOptions = {}): Promise<AccountingDatabase> {
   const listing = await listSnapshotFiles(archive);
+  // The cache and its write-ahead log hold owner ids: whatever DuckDB creates now is its owner's only.
+  const umask = process.umask(0o077);
+  try {
+    let database: AccountingDatabase;
+    if (options.cache === undefined) database = await loadWithoutCache(archive, listing, options);
+    else {
+      try {
+        database = await loadThroughCache(archive, listing, options.cache, options);
+      } catch (error) {
+        if (!(error instanceof CacheUnusable)) throw error;
+        options.onWarning?.(error.message);
+        if (error.kind === "damaged") removeCache(options.cache);
+        database = await loadWithoutCache(archive, listing, options, error.kind === "damaged" ? options.cache : undefined);
+      }
+    }
+    await finish(database, archive, options);
+    return database;
+  } finally {
+    process.umask(umask);
+  }
+}
+
+/** Reads through the cache of `folder`: only what it cannot tell. Throws CacheUnusable when it cannot serve. */
+async function loadThroughCache(archive: string, listing: SnapshotListing, folder: string, options: LoadOptions): Promise<AccountingDatabase> {
   const database = await createDatabase();
   const { connection } = database;
   try {
-    const persistent = await attachCache(connection, options.cache, options.onWarning ?? (() => {}));
+    await attachCache(connection, folder);
     const version = ingestVersion();
-    let plan: IngestPlan = persistent ? planIngest(await readStoredIngest(connection), listing, version) : { kind: "full", reason: "no cache" };
+    let plan: IngestPlan = planIngest(await readStoredIngest(connection, folder), listing, version);
     if (plan.kind === "resume") {
-      const fold = foldSnapshots(archive, plan.files, plan.from, options.onProgress);
-      if (fold.state.namespaces.length > plan.from.namespaces.length) plan = { kind: "full", reason: "a new namespace" };
-      else await appendFold(connection, fold, plan.from, { version, listing, fold: fold.state });
+      const { from } = plan;
+      const fold = foldSnapshots(archive, plan.files, from, options.onProgress);
+      if (fold.state.namespaces.length > from.namespaces.length) plan = { kind: "full", reason: "a new namespace" };
+      else await cacheStep(folder, () => appendFold(connection, fold, from, { version, listing, fold: fold.state }));
     }
     if (plan.kind === "full") {
       const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
-      await storeIngest(connection, fold, { version, listing, fold: fold.state });
+      await cacheStep(folder, () => storeIngest(connection, fold, { version, listing, fold: fold.state }));
     }
-    await loadCachedTables(connection);
-    await connection.run(`DETACH ${CACHE_CATALOG}`);
-    if (!options.users?.private) await connection.run("UPDATE jobs SET title = NULL");
-    if (options.users) await addUsers(database, archive, options.users.pseudonymKey, options.users.private);
+    await cacheStep(folder, async () => {
+      await loadCachedTables(connection);
+      await connection.run(`DETACH ${CACHE_CATALOG}`);
+    });
     return database;
   } catch (error) {
     database.close();
     throw error;
   }
+}
+
+/**
+ * Reads the whole archive, folding into a cache in memory; then, given a `fresh` folder (its damaged cache removed),
+ * stores what it read there as a new cache if the folder takes it (a warning otherwise).
+ */
+async function loadWithoutCache(archive: string, listing: SnapshotListing, options: LoadOptions, fresh?: string): Promise<AccountingDatabase> {
+  const database = await createDatabase();
+  const { connection } = database;
+  try {
+    await attachMemoryCache(connection);
+    const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
+    const stored = { version: ingestVersion(), listing, fold: fold.state };
+    await storeIngest(connection, fold, stored);
+    await loadCachedTables(connection);
+    await connection.run(`DETACH ${CACHE_CATALOG}`);
+    if (fresh !== undefined) {
+      try {
+        await attachCache(connection, fresh);
+        await cacheStep(fresh, () => storeIngest(connection, fold, stored));
+        await connection.run(`DETACH ${CACHE_CATALOG}`);
+      } catch (error) {
+        if (!(error instanceof CacheUnusable)) throw error;
+        options.onWarning?.(error.message);
+        removeCache(fresh);
+      }
+    }
+    return database;
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+}
+
+/** What every load ends with: no job title unless private, and the users table when asked. */
+async function finish(database: AccountingDatabase, archive: string, options: LoadOptions): Promise<void> {
+  const { connection } = database;
+  if (!options.users?.private) await connection.run("UPDATE jobs SET title = NULL");
+  if (options.users) await addUsers(database, archive, options.users.pseudonymKey, options.users.private);
 }
 
 /** The users table from the owners seen; in a private build, the user database's names, and its problems if broken. */

@@ -1,5 +1,5 @@
-import { chmod, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { chmod, mkdir } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import {
   DOUBLE,
   DuckDBDataChunk,
@@ -13,6 +13,7 @@ import {
   type DuckDBValue,
 } from "@duckdb/node-api";
 import type { ArchiveTables } from "./ingest.js";
+import { replaceFolder } from "./replace-folder.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "./schema.js";
 import { SITE_TABLES } from "./site-tables.js";
 import type { Problem } from "./snapshot.js";
@@ -102,30 +103,25 @@ async function copyToParquet(database: AccountingDatabase, folder: string, files
 }
 
 /**
- * Writes every documented table to `<folder>/<table>.parquet` (zstd), rows in a stable order; returns the paths.
- * They hold owner ids: each file is readable by its owner only (0600), written in a private folder inside `folder`
- * and then moved in place of any file of the same name; `folder`, if created, is 0700.
+ * Writes every documented table to `<folder>/<table>.parquet` (zstd), rows in a stable order; returns the paths. The
+ * folder is replaced whole (loaders/replace-folder.ts): the previous set of tables or the new one, never a mix. They
+ * hold owner ids: each file is readable by its owner only (0600), a new folder too (0700).
  */
-export async function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
+export function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
   const files = TABLES.map((table) => ({
     name: table.name,
     sql: `SELECT * FROM ${quote(table.name)}${table.orderBy.length ? ` ORDER BY ${table.orderBy.map(quote).join(", ")}` : ""}`,
   }));
-  await mkdir(folder, { recursive: true, mode: 0o700 });
-  const staging = await mkdtemp(join(folder, ".accounting-"));
-  try {
-    const written = await copyToParquet(database, staging, files, "FORMAT parquet, COMPRESSION zstd");
-    return await Promise.all(
-      written.map(async (path) => {
-        const target = join(folder, basename(path));
-        await chmod(path, 0o600);
-        await rename(path, target);
-        return target;
-      }),
-    );
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  const names = new Set(files.map(({ name }) => `${name}.parquet`));
+  return replaceFolder(
+    folder,
+    (name) => names.has(name),
+    async (fresh) => {
+      const written = await copyToParquet(database, fresh, files, "FORMAT parquet, COMPRESSION zstd");
+      for (const path of written) await chmod(path, 0o600);
+      return written.map((path) => join(resolve(folder), basename(path)));
+    },
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,44 +94,115 @@ export function planIngest(stored: StoredIngest | undefined, listing: SnapshotLi
 }
 
 /**
- * Attaches the cache of `folder`, or an empty one in memory without a folder or when the folder cannot hold one
- * (warned): another process holding it, no permission. An unreadable cache file is replaced. True when persistent.
+ * Why a cache cannot serve this run: another process holds it (`locked`); its folder or disk refuses writes
+ * (`unwritable`); or it cannot be trusted (`damaged`: not a database, truncated, another format, or its tables no longer
+ * match their checksum). The run then goes on without it; a damaged cache is replaced when it can be written.
  */
-export async function attachCache(connection: DuckDBConnection, folder: string | undefined, warn: (message: string) => void): Promise<boolean> {
-  const attach = (path: string) => connection.run(`ATTACH ${sqlString(path)} AS ${CACHE_CATALOG}`);
-  if (folder !== undefined) {
-    const path = join(folder, CACHE_FILE);
-    try {
-      mkdirSync(folder, { recursive: true, mode: 0o700 });
-      await attach(path).catch(async (error: Error) => {
-        if (/lock/i.test(error.message)) throw error;
-        rmSync(path, { force: true });
-        rmSync(`${path}.wal`, { force: true });
-        await attach(path);
-      });
-      return true;
-    } catch (error) {
-      warn(`ingest cache ${folder} not used (${(error as Error).message.split("\n")[0]?.replace(/\. See also .*/, "")}): reading the whole archive`);
-    }
+export class CacheUnusable extends Error {
+  constructor(
+    readonly kind: "locked" | "unwritable" | "damaged",
+    readonly folder: string,
+    cause: string,
+  ) {
+    super(
+      `ingest cache ${folder} ${kind === "locked" ? "is in use by another process" : kind === "unwritable" ? "cannot be written" : "is damaged"} (${cause}): reading the whole archive${kind === "damaged" ? ", and writing a fresh cache" : ""}`,
+    );
   }
-  await attach(":memory:");
-  return false;
+}
+
+/** DuckDB's own words for a lock another process holds; nothing else counts as a lock. */
+const LOCK_CONFLICT = /Could not set lock on file|Conflicting lock is held/;
+/** What the file system says when it will not take a write. */
+const REFUSED_WRITE = /EACCES|EPERM|EROFS|ENOSPC|EDQUOT|ENOTDIR|EEXIST|Permission denied|Read-only file system|No space left on device|Disk quota exceeded|Not a directory/i;
+
+/** The first line of an error's message, without DuckDB's pointers to its documentation. */
+function firstLine(error: unknown): string {
+  return String((error as Error).message ?? error).split("\n")[0]?.replace(/\. See also .*/, "") ?? "";
+}
+
+/** Runs one step on the cache of `folder`: any failure of it is a CacheUnusable of the kind its message tells. */
+export async function cacheStep<T>(folder: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof CacheUnusable) throw error;
+    const message = firstLine(error);
+    throw new CacheUnusable(LOCK_CONFLICT.test(message) ? "locked" : REFUSED_WRITE.test(message) || REFUSED_WRITE.test(String((error as NodeJS.ErrnoException).code)) ? "unwritable" : "damaged", folder, message);
+  }
+}
+
+/** Attaches an empty cache in memory: a run without a cache folds into it as into a persistent one. */
+export async function attachMemoryCache(connection: DuckDBConnection): Promise<void> {
+  await connection.run(`ATTACH ':memory:' AS ${CACHE_CATALOG}`);
+}
+
+/** Attaches the cache file of `folder` (created readable by its owner only, as is the folder); throws CacheUnusable. */
+export async function attachCache(connection: DuckDBConnection, folder: string): Promise<void> {
+  await cacheStep(folder, async () => {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const path = join(folder, CACHE_FILE);
+    await connection.run(`ATTACH ${sqlString(path)} AS ${CACHE_CATALOG}`);
+    // A file made by an earlier version, or before the process's umask was set, keeps no wider mode.
+    for (const file of [path, `${path}.wal`]) if (existsSync(file)) chmodSync(file, 0o600);
+  });
+}
+
+/** Removes a damaged cache file, so that the next attach starts an empty one. */
+export function removeCache(folder: string): void {
+  const path = join(folder, CACHE_FILE);
+  try {
+    rmSync(path, { force: true });
+    rmSync(`${path}.wal`, { force: true });
+  } catch {
+    // a folder that cannot be written keeps what it has; the next run finds it damaged again
+  }
 }
 
 const table = (name: string) => `${CACHE_CATALOG}.${quote(name)}`;
 
-export async function readStoredIngest(connection: DuckDBConnection): Promise<StoredIngest | undefined> {
-  const found = await connection.runAndReadAll(`SELECT 1 FROM duckdb_tables() WHERE database_name = ${sqlString(CACHE_CATALOG)} AND table_name = 'ingest_state'`);
-  if (found.currentRowCount === 0) return undefined;
-  const rows = (await connection.runAndReadAll(`SELECT version, listing, fold FROM ${table("ingest_state")}`)).getRowObjectsJS();
-  const row = rows[0] as { version: string; listing: string; fold: string } | undefined;
-  return row && { version: row.version, listing: JSON.parse(row.listing), fold: JSON.parse(row.fold) };
+/**
+ * A checksum of everything the cache returns: each table's rows (their count and the sum of their hashes, so any value
+ * altered, row added or row lost shows) and the stored listing and fold state.
+ */
+async function cacheChecksum(connection: DuckDBConnection, state: { listing: string; fold: string }): Promise<string> {
+  // A table's name stands for its row, as a struct: hash(t) hashes every column.
+  const parts = CACHED_TABLES.map(({ name }) => `SELECT ${sqlString(name)} AS name, count(*) AS n, coalesce(sum(hash(t)::HUGEINT), 0) AS h FROM ${table(name)} t`);
+  const rows = (await connection.runAndReadAll(`SELECT string_agg(name || ':' || n || ':' || h, ';' ORDER BY name) AS tables FROM (${parts.join(" UNION ALL ")})`)).getRowObjectsJS();
+  return createHash("sha256")
+    .update(String(rows[0]?.tables))
+    .update("\0")
+    .update(state.listing)
+    .update("\0")
+    .update(state.fold)
+    .digest("hex");
+}
+
+/**
+ * What the cache holds, checked against its checksum: undefined for an empty cache; a CacheUnusable (damaged) when
+ * anything it would return differs from what was stored.
+ */
+export async function readStoredIngest(connection: DuckDBConnection, folder: string): Promise<StoredIngest | undefined> {
+  return cacheStep(folder, async () => {
+    const found = await connection.runAndReadAll(`SELECT 1 FROM duckdb_tables() WHERE database_name = ${sqlString(CACHE_CATALOG)} AND table_name = 'ingest_state'`);
+    if (found.currentRowCount === 0) return undefined;
+    const rows = (await connection.runAndReadAll(`SELECT version, listing, fold FROM ${table("ingest_state")}`)).getRowObjectsJS();
+    const row = rows[0] as { version: string; listing: string; fold: string } | undefined;
+    if (!row) throw new Error("its state is missing");
+    // Another version's cache is read again whole (planIngest): nothing of it is used, so nothing to check.
+    if (row.version === ingestVersion()) {
+      const [stored] = (await connection.runAndReadAll(`SELECT checksum FROM ${table("ingest_state")}`)).getRowObjectsJS();
+      if ((await cacheChecksum(connection, row)) !== stored?.checksum) throw new Error("its tables do not match their checksum");
+    }
+    return { version: row.version, listing: JSON.parse(row.listing), fold: JSON.parse(row.fold) };
+  });
 }
 
 async function storeState(connection: DuckDBConnection, stored: StoredIngest): Promise<void> {
-  await connection.run(`CREATE OR REPLACE TABLE ${table("ingest_state")} (version VARCHAR, listing VARCHAR, fold VARCHAR)`);
+  const state = { listing: JSON.stringify(stored.listing), fold: JSON.stringify(stored.fold) };
+  const checksum = await cacheChecksum(connection, state);
+  await connection.run(`CREATE OR REPLACE TABLE ${table("ingest_state")} (version VARCHAR, listing VARCHAR, fold VARCHAR, checksum VARCHAR)`);
   await connection.run(
-    `INSERT INTO ${table("ingest_state")} VALUES (${sqlString(stored.version)}, ${sqlString(JSON.stringify(stored.listing))}, ${sqlString(JSON.stringify(stored.fold))})`,
+    `INSERT INTO ${table("ingest_state")} VALUES (${sqlString(stored.version)}, ${sqlString(state.listing)}, ${sqlString(state.fold)}, ${sqlString(checksum)})`,
   );
 }
 

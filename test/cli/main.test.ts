@@ -255,30 +255,39 @@ describe("accounting ingest", () => {
     const created = join(temporaryFolder(), "new", "out");
     expect((await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", created], { ACCOUNTING_PSEUDONYM_KEY: "k" })).code).toBe(0);
     const mode = (path: string) => statSync(path).mode & 0o777;
-    expect([mode(dirname(created)), mode(created)]).toEqual([0o700, 0o700]);
+    expect(mode(created)).toBe(0o700);
     const existing = temporaryFolder();
     chmodSync(existing, 0o755);
     writeFileSync(join(existing, "intervals.parquet"), "older");
     chmodSync(join(existing, "intervals.parquet"), 0o644);
-    writeFileSync(join(existing, "notes.txt"), "");
-    chmodSync(join(existing, "notes.txt"), 0o644);
     expect((await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing], { ACCOUNTING_PSEUDONYM_KEY: "k" })).code).toBe(0);
     for (const folder of [created, existing]) {
-      const parquet = readdirSync(folder).filter((name) => name.endsWith(".parquet"));
-      expect(parquet.sort()).toEqual(["intervals", "jobs", "problems", "snapshots", "users"].map((table) => `${table}.parquet`));
-      for (const name of parquet) expect([name, mode(join(folder, name))]).toEqual([name, 0o600]);
+      expect(readdirSync(folder).sort()).toEqual(["intervals", "jobs", "problems", "snapshots", "users"].map((table) => `${table}.parquet`));
+      for (const name of readdirSync(folder)) expect([name, mode(join(folder, name))]).toEqual([name, 0o600]);
     }
-    expect(readdirSync(existing).sort()).toEqual(["intervals.parquet", "jobs.parquet", "notes.txt", "problems.parquet", "snapshots.parquet", "users.parquet"]);
     expect(readFileSync(join(existing, "intervals.parquet")).subarray(0, 4).toString()).toBe("PAR1");
-    expect([mode(existing), mode(join(existing, "notes.txt"))]).toEqual([0o755, 0o644]);
+    // The folder replaced keeps its mode, and nothing is left beside it.
+    expect(mode(existing)).toBe(0o755);
+    expect(readdirSync(dirname(existing)).filter((name) => name.includes(".accounting-"))).toEqual([]);
   });
 
-  it("exits 1 with one line when it cannot write the tables", async () => {
+  it("refuses, with one line and exit 2, a folder holding files it did not write, and loses none", async () => {
+    const existing = temporaryFolder();
+    writeFileSync(join(existing, "notes.txt"), "mine");
+    writeFileSync(join(existing, "intervals.parquet"), "older");
+    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing, "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "k" });
+    expect([code, stdout]).toEqual([2, ""]);
+    expect(stderr).toMatch(/^accounting: .+ holds a file not written by this command \(notes\.txt\): name an empty or new folder\n$/);
+    expect(readdirSync(existing).sort()).toEqual(["intervals.parquet", "notes.txt"]);
+    expect(readFileSync(join(existing, "intervals.parquet"), "utf8")).toBe("older");
+  });
+
+  it("exits 3 with one line when it cannot write the tables", async () => {
     const file = join(temporaryFolder(), "file");
     writeFileSync(file, "");
     const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", join(file, "out"), "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "k" });
-    expect([code, stdout]).toEqual([1, ""]);
-    expect(stderr).toMatch(/^accounting: cannot write the tables into .+\/file\/out: ENOTDIR: [^\n]+\n$/);
+    expect([code, stdout]).toEqual([3, ""]);
+    expect(stderr).toMatch(/^accounting: cannot write the tables into .+\/file\/out: E(NOTDIR|EXIST): [^\n]+\n$/);
   });
 
   it("writes names, emails and job titles only with --private", async () => {
@@ -340,7 +349,7 @@ describe("the ingest cache of the command line", () => {
     writeFileSync(file, "");
     const { code, stderr } = await runCli(["report", "--archive", REFERENCE_ARCHIVE, "--cache", join(file, "cache")]);
     expect(code).toBe(0);
-    expect(stderr.split("\n")[0]).toMatch(/^accounting: warning: ingest cache .+ not used \(.+\): reading the whole archive$/);
+    expect(stderr.split("\n")[0]).toMatch(/^accounting: warning: ingest cache .+ cannot be written \(.+\): reading the whole archive$/);
   });
 });
 
