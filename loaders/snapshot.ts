@@ -1,5 +1,6 @@
 import { Buffer, isUtf8 } from "node:buffer";
 import { readJob, type Job } from "./job.js";
+import { pathologicalJson } from "./json-shape.js";
 import type { Micros } from "./time.js";
 
 /** Something in the archive that was skipped, and why. */
@@ -31,6 +32,8 @@ function parseJson(file: string, bytes: Uint8Array): { value: unknown } | { prob
   if (bytes.length === 0) return fail("empty file");
   if (bytes.includes(0)) return fail("binary file (NUL byte), not JSON");
   if (!isUtf8(bytes)) return fail("not UTF-8 text");
+  const pathological = pathologicalJson(bytes);
+  if (pathological) return fail(pathological);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
   if (text.trim() === "") return fail("empty file");
   try {
