@@ -1,11 +1,11 @@
 import { dropStaleLoaderOutputs } from "./loaders/fingerprint.js";
 import { pinFrameworkClientImports } from "./loaders/framework-offline.js";
-import { SITE_DATA_OUTPUTS, siteBuildFrom, siteDataFingerprint } from "./loaders/site-data.js";
+import { KEYED_SITE_DATA_OUTPUTS, SITE_DATA_OUTPUTS, siteBuildFrom, siteDataFingerprint } from "./loaders/site-data.js";
 
 // The first build needs no network: Framework would ask the npm registry for its client's libraries.
 pinFrameworkClientImports("src");
 const build = siteBuildFrom(process.env, () => {});
-dropStaleLoaderOutputs("src/.observablehq/cache", SITE_DATA_OUTPUTS, siteDataFingerprint(build));
+dropStaleLoaderOutputs("src/.observablehq/cache", SITE_DATA_OUTPUTS, siteDataFingerprint(build), KEYED_SITE_DATA_OUTPUTS);
 
 export default {
   title: "Cluster accounting",

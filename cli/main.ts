@@ -6,7 +6,7 @@ import { isCompiled } from "../loaders/compiled.js";
 import { describeArchive, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
 import { ForeignFiles } from "../loaders/replace-folder.js";
 import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest-cache.js";
-import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "../loaders/pseudonym.js";
+import { MIN_KEY_DIGITS, newPseudonymKey, PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom, WeakPseudonymKey } from "../loaders/pseudonym.js";
 import { coverageSentences, PeriodError, periodCoverage } from "../loaders/coverage.js";
 import { knownIssuesPath, readKnownIssues, type KnownIssue } from "../loaders/known-issues.js";
 import { problemCountsSql, snapshotCoverageSql, staleAfterHours, type ProblemCount, type SnapshotCoverage } from "../loaders/quality.js";
@@ -43,6 +43,7 @@ Usage:
                     [--quiet | --problems summary|all|none]
   accounting check  [--archive DIR] [--max-age HOURS] [--cache DIR | --no-cache]
                     [--quiet | --problems summary|all|none]
+  accounting key
   accounting --help
   accounting --version
 
@@ -66,7 +67,11 @@ ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snaps
   --out DIR          output folder (created if missing)
   --private          put names and emails of users/user-db.json in the users table and
                      job titles in the jobs table: never publish such output
-  Owners get pseudonyms keyed by $${PSEUDONYM_KEY_VARIABLE} (random when unset).
+  Owners get pseudonyms keyed by $${PSEUDONYM_KEY_VARIABLE} (random when unset): at least
+  ${MIN_KEY_DIGITS} hexadecimal digits of randomness, shorter keys are refused.
+
+key      print a new pseudonym key: 64 hexadecimal digits from the system's random source.
+         Keep it secret, as the value of $${PSEUDONYM_KEY_VARIABLE}.
 
 check    alert for cron: fail when the archive's newest usable snapshot is too old.
          Prints "ok: newest snapshot …" otherwise (nothing with --quiet).
@@ -247,6 +252,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const options = parseOptions(argv);
     if (options.command === "help") io.stdout.write(HELP);
     else if (options.command === "version") io.stdout.write(`${packageVersion()}\n`);
+    else if (options.command === "key") io.stdout.write(`${newPseudonymKey()}\n`);
     else if (options.command === "report") await report(options, io);
     else if (options.command === "ingest") await ingest(options, io);
     else await check(options, io);
@@ -254,7 +260,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof WriteFailure) return say(io, error.message), EXIT.write;
     if (error instanceof Failure) return say(io, error.message), EXIT.failure;
-    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError) return say(io, error.message), EXIT.usage;
+    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof WeakPseudonymKey) return say(io, error.message), EXIT.usage;
     throw error;
   }
 }

@@ -45,9 +45,9 @@ export interface CheckOptions extends ReadingOptions {
   maxAge?: number;
 }
 
-export type Options = ReportOptions | IngestOptions | CheckOptions | { command: "help" } | { command: "version" };
+export type Options = ReportOptions | IngestOptions | CheckOptions | { command: "help" } | { command: "version" } | { command: "key" };
 
-const COMMANDS = ["report", "ingest", "check"];
+const COMMANDS = ["report", "ingest", "check", "key"];
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionTypes = Record<string, { type: "string" | "boolean" }>;
@@ -168,5 +168,9 @@ export function parseOptions(argv: string[]): Options {
   if (command === "report") return reportOptions(args);
   if (command === "ingest") return ingestOptions(args);
   if (command === "check") return checkOptions(args);
+  if (command === "key") {
+    if (args.length) throw new UsageError(`key takes no argument, not ${JSON.stringify(args[0])}`);
+    return { command: "key" };
+  }
   throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(", ")} (see accounting --help)`);
 }

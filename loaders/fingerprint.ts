@@ -44,9 +44,11 @@ export function folderStamp(folder: string): string {
 
 /**
  * Framework reuses a data loader's cached output without checking its inputs: drop the cached files
- * under `cacheFolder` named by `outputs` when the fingerprint differs from the last build's.
+ * under `cacheFolder` named by `outputs` when the fingerprint differs from the last build's, and those named by
+ * `always` every time.
  */
-export function dropStaleLoaderOutputs(cacheFolder: string, outputs: string[], fingerprint: string): boolean {
+export function dropStaleLoaderOutputs(cacheFolder: string, outputs: string[], fingerprint: string, always: string[] = []): boolean {
+  for (const output of always) rmSync(join(cacheFolder, output), { recursive: true, force: true });
   const record = join(cacheFolder, "archive.sha256");
   if (statSync(record, { throwIfNoEntry: false }) && readFileSync(record, "utf8") === fingerprint) return false;
   for (const output of outputs) rmSync(join(cacheFolder, output), { recursive: true, force: true });

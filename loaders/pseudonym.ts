@@ -2,15 +2,36 @@ import { createHmac, randomBytes } from "node:crypto";
 
 export const PSEUDONYM_KEY_VARIABLE = "ACCOUNTING_PSEUDONYM_KEY";
 
+/**
+ * The shortest key taken: 32 hexadecimal digits, 128 bits of randomness. Owner ids can be guessed, and every published
+ * pseudonym is a keyed hash of one: a shorter key could be found by trying keys against them.
+ */
+export const MIN_KEY_DIGITS = 32;
+
 export interface PseudonymKey {
   key: string;
   /** True when no key was configured: pseudonyms then change from one run to the next. */
   random: boolean;
 }
 
+/** A key too short or not hexadecimal: refused, with how to make one. */
+export class WeakPseudonymKey extends Error {}
+
+/** A new key: 64 hexadecimal digits from the system's random source (`accounting key`). */
+export function newPseudonymKey(): string {
+  return randomBytes(32).toString("hex");
+}
+
+/** The key `$ACCOUNTING_PSEUDONYM_KEY` gives, checked; a random one when it is unset. Throws WeakPseudonymKey. */
 export function pseudonymKeyFrom(env: Record<string, string | undefined>): PseudonymKey {
   const key = env[PSEUDONYM_KEY_VARIABLE];
-  return key ? { key, random: false } : { key: randomBytes(32).toString("hex"), random: true };
+  if (!key) return { key: newPseudonymKey(), random: true };
+  if (!new RegExp(`^[0-9a-fA-F]{${MIN_KEY_DIGITS},}$`).test(key)) {
+    throw new WeakPseudonymKey(
+      `${PSEUDONYM_KEY_VARIABLE} must be at least ${MIN_KEY_DIGITS} hexadecimal digits of randomness (it has ${key.length} characters${/^[0-9a-fA-F]*$/.test(key) ? "" : ", not all hexadecimal"}): \`accounting key\` makes one`,
+    );
+  }
+  return { key, random: false };
 }
 
 /** A keyed hash of an owner id: stable for one key, not reversible nor guessable without it. */

@@ -20,8 +20,14 @@ export const DEFAULT_ARCHIVE = "data/sample";
 type Env = Record<string, string | undefined>;
 type Output = NodeJS.WritableStream & { write(chunk: Uint8Array | string): boolean };
 
-/** The loader outputs under Framework's cache that depend on the build's inputs. */
-export const SITE_DATA_OUTPUTS = ["data/accounting.tar", "data/accounting", "data/known-issues.json"];
+/** The loader outputs under Framework's cache that depend on the build's inputs other than the pseudonym key. */
+export const SITE_DATA_OUTPUTS = ["data/known-issues.json"];
+
+/**
+ * The outputs that depend on the pseudonym key: made anew at every build (from the ingest cache, in seconds). A
+ * fingerprint telling whether the key changed would let anyone holding Framework's cache test guesses of the key.
+ */
+export const KEYED_SITE_DATA_OUTPUTS = ["data/accounting.tar", "data/accounting"];
 
 export interface SiteBuild {
   archive: string;
@@ -47,9 +53,9 @@ export function siteBuildFrom(env: Env, warn: (message: string) => void): SiteBu
 }
 
 /**
- * What the site's data depends on: the archive's files (names, sizes and modification times, as the ingest cache
- * tells them apart), the known issues, the pseudonym key, public or private, and the pipeline's own code
- * (Framework only looks at the data loader file itself).
+ * What the site's data depends on, the pseudonym key aside (KEYED_SITE_DATA_OUTPUTS): the archive's files (names,
+ * sizes and modification times, as the ingest cache tells them apart), the known issues, public or private, and the
+ * pipeline's own code (Framework only looks at the data loader file itself).
  */
 export function siteDataFingerprint(build: SiteBuild): string {
   let knownIssues = "";
@@ -59,7 +65,7 @@ export function siteDataFingerprint(build: SiteBuild): string {
     // no known issues: the loader reads an empty list
   }
   const pipeline = dirname(fileURLToPath(import.meta.url));
-  return contentFingerprint([pipeline], [folderStamp(build.archive), build.users.pseudonymKey, String(build.users.private), knownIssues]);
+  return contentFingerprint([pipeline], [folderStamp(build.archive), String(build.users.private), knownIssues]);
 }
 
 /**

@@ -39,7 +39,7 @@ function options(args: string[]): Options {
   const { values } = parseArgs({
     args,
     strict: true,
-    options: { archive: { type: "string" }, dist: { type: "string" }, runs: { type: "string", default: "7" }, key: { type: "string", default: "bench" } },
+    options: { archive: { type: "string" }, dist: { type: "string" }, runs: { type: "string", default: "7" }, key: { type: "string", default: "0123456789abcdef0123456789abcdef" } },
   });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs ${values.runs} is not a positive whole number\n${USAGE}`);

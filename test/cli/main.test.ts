@@ -143,7 +143,7 @@ describe("accounting report", () => {
     [["report", "--quiet", "--problems", "all"], "accounting: --quiet lists no problem: it cannot go with --problems all"],
     [["report", "--cache", "c", "--no-cache"], "accounting: --cache and --no-cache cannot go together"],
     [["ingest", "--out", "o", "--cache", ""], "accounting: --cache needs a folder"],
-    [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest, check (see accounting --help)'],
+    [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest, check, key (see accounting --help)'],
   ])("%j: one line naming the problem, exit 2", async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
     expect([code, stdout, stderr]).toEqual([2, "", `${message}\n`]);
@@ -236,7 +236,7 @@ describe("accounting report", () => {
 describe("accounting ingest", () => {
   it("writes the Parquet tables and a one-paragraph summary", async () => {
     const out = temporaryFolder();
-    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", out], { ACCOUNTING_PSEUDONYM_KEY: "k" });
+    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", out], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
     expect(code).toBe(0);
     expect(stdout).toMatch(
       /^Read 161 snapshots from 2024-03-01T00:00:10.000000Z to 2024-04-14T18:00:26.000000Z in 3 namespaces: \d+ jobs, 570 intervals, \d+ users, 30 problems \(files or jobs skipped\)\. Wrote 5 Parquet files to .+\.\n$/,
@@ -253,14 +253,14 @@ describe("accounting ingest", () => {
 
   it("writes files readable by their owner only, in a folder it creates for its owner only", async () => {
     const created = join(temporaryFolder(), "new", "out");
-    expect((await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", created], { ACCOUNTING_PSEUDONYM_KEY: "k" })).code).toBe(0);
+    expect((await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", created], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code).toBe(0);
     const mode = (path: string) => statSync(path).mode & 0o777;
     expect(mode(created)).toBe(0o700);
     const existing = temporaryFolder();
     chmodSync(existing, 0o755);
     writeFileSync(join(existing, "intervals.parquet"), "older");
     chmodSync(join(existing, "intervals.parquet"), 0o644);
-    expect((await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing], { ACCOUNTING_PSEUDONYM_KEY: "k" })).code).toBe(0);
+    expect((await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code).toBe(0);
     for (const folder of [created, existing]) {
       expect(readdirSync(folder).sort()).toEqual(["intervals", "jobs", "problems", "snapshots", "users"].map((table) => `${table}.parquet`));
       for (const name of readdirSync(folder)) expect([name, mode(join(folder, name))]).toEqual([name, 0o600]);
@@ -275,7 +275,7 @@ describe("accounting ingest", () => {
     const existing = temporaryFolder();
     writeFileSync(join(existing, "notes.txt"), "mine");
     writeFileSync(join(existing, "intervals.parquet"), "older");
-    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing, "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "k" });
+    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing, "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
     expect([code, stdout]).toEqual([2, ""]);
     expect(stderr).toMatch(/^accounting: .+ holds a file not written by this command \(notes\.txt\): name an empty or new folder\n$/);
     expect(readdirSync(existing).sort()).toEqual(["intervals.parquet", "notes.txt"]);
@@ -285,7 +285,7 @@ describe("accounting ingest", () => {
   it("exits 3 with one line when it cannot write the tables", async () => {
     const file = join(temporaryFolder(), "file");
     writeFileSync(file, "");
-    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", join(file, "out"), "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "k" });
+    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", join(file, "out"), "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
     expect([code, stdout]).toEqual([3, ""]);
     expect(stderr).toMatch(/^accounting: cannot write the tables into .+\/file\/out: E(NOTDIR|EXIST): [^\n]+\n$/);
   });
@@ -296,7 +296,7 @@ describe("accounting ingest", () => {
     writeFileSync(join(archive, "users", "user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice", email: "alice@example.org" } }));
     const tables = async (...flags: string[]) => {
       const out = temporaryFolder();
-      const { code, stdout } = await runCli(["ingest", "--archive", archive, "--out", out, "--no-cache", ...flags], { ACCOUNTING_PSEUDONYM_KEY: "k" });
+      const { code, stdout } = await runCli(["ingest", "--archive", archive, "--out", out, "--no-cache", ...flags], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
       expect(code).toBe(0);
       const connection = await (await DuckDBInstance.create(":memory:")).connect();
       const read = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS();
@@ -313,6 +313,23 @@ describe("accounting ingest", () => {
     expect(administrators.jobs).toEqual([{ owner: "alice@egi.eu", title: "<b>Alice's thesis</b>" }]);
     expect(administrators.users).toEqual([{ owner: "alice@egi.eu", name: "Alice", email: "alice@example.org" }]);
     expect(administrators.stdout).toContain("(PRIVATE: names, emails and job titles included, do not publish)");
+  });
+
+  it("refuses a short pseudonym key with one line and exit 2, and `accounting key` makes a good one", async () => {
+    const out = temporaryFolder();
+    const weak = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", join(out, "tables")], { ACCOUNTING_PSEUDONYM_KEY: "secret" });
+    expect([weak.code, weak.stdout, weak.stderr]).toEqual([
+      2,
+      "",
+      "accounting: ACCOUNTING_PSEUDONYM_KEY must be at least 32 hexadecimal digits of randomness (it has 6 characters, not all hexadecimal): `accounting key` makes one\n",
+    ]);
+    expect(readdirSync(out)).toEqual([]);
+    const keys = await Promise.all([runCli(["key"]), runCli(["key"])]);
+    for (const { code, stdout, stderr } of keys) expect([code, stderr, stdout]).toEqual([0, "", expect.stringMatching(/^[0-9a-f]{64}\n$/)]);
+    expect(keys[0]!.stdout).not.toBe(keys[1]!.stdout);
+    const good = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", join(out, "tables"), "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: keys[0]!.stdout.trim() });
+    expect(good.code).toBe(0);
+    expect((await runCli(["key", "extra"])).code).toBe(2);
   });
 
   it("warns when pseudonyms are random", async () => {
@@ -333,7 +350,7 @@ describe("the ingest cache of the command line", () => {
     const modified = new Date("2024-03-01T06:00:05Z");
     utimesSync(path, modified, modified);
     const cache = temporaryFolder();
-    expect((await runCli(["ingest", "--archive", archive, "--out", temporaryFolder(), "--cache", cache], { ACCOUNTING_PSEUDONYM_KEY: "k" })).code).toBe(0);
+    expect((await runCli(["ingest", "--archive", archive, "--out", temporaryFolder(), "--cache", cache], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code).toBe(0);
     writeFileSync(path, JSON.stringify({ vo: [jobJson({ status: "queued" })] }).padEnd(statSync(path).size));
     utimesSync(path, modified, modified);
     const hours = async (...args: string[]) => JSON.parse((await runCli(["report", "--archive", archive, "--format", "json", ...args])).stdout).total.cpu_num_hours;

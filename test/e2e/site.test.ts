@@ -107,7 +107,7 @@ function copyProject(target: string): void {
 }
 
 async function build(project: string, cache: string, privateBuild = false): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "test", ACCOUNTING_CACHE: cache };
+  const env: NodeJS.ProcessEnv = { ...process.env, ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef", ACCOUNTING_CACHE: cache };
   if (privateBuild) env.ACCOUNTING_PRIVATE = "1";
   else delete env.ACCOUNTING_PRIVATE;
   const { code, output } = await run("npm", ["run", "build"], project, env);

@@ -10,7 +10,7 @@ import { ingestArchive } from "../../loaders/ingest.js";
 import { pseudonym } from "../../loaders/pseudonym.js";
 import { problemsSql } from "../../loaders/quality.js";
 import { MODES, reportOf, reportSql, runReport, type ReportRow } from "../../loaders/report.js";
-import { siteBuildFrom, siteDataFingerprint, writeSiteData } from "../../loaders/site-data.js";
+import { KEYED_SITE_DATA_OUTPUTS, SITE_DATA_OUTPUTS, siteBuildFrom, siteDataFingerprint, writeSiteData } from "../../loaders/site-data.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
 import { REFERENCE_ARCHIVE, referencePeriods } from "../helpers/reference.js";
 
@@ -60,13 +60,13 @@ describe("writeSiteData", () => {
   const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: jobs }, "2024-03-01T06:00:00.json": { vo: jobs, other: [jobs[0]] } });
 
   it("writes the site's copy of the tables into one tar, byte for byte the same for the same archive and key", async () => {
-    const tar = await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "k" });
+    const tar = await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
     expect([...(await entries(tar)).keys()]).toEqual(["intervals.parquet", "snapshots.parquet", "problems.parquet", "users.parquet", "jobs.parquet"]);
-    expect(tar.equals(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "k" }))).toBe(true);
+    expect(tar.equals(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }))).toBe(true);
   });
 
   it("ships only the columns the pages query, with jobs and owners as small integers in the order of the owners' pseudonyms", async () => {
-    for (const key of ["k", "another key"]) {
+    for (const key of ["0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"]) {
       const site = await siteTablesOf(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: key }));
       expect(await described(site, "intervals")).toEqual([
         "namespace VARCHAR",
@@ -92,15 +92,15 @@ describe("writeSiteData", () => {
     const named = writeArchive({ "2024-03-01T00:00:00.json": { vo: jobs }, "2024-03-01T06:00:00.json": { vo: jobs } });
     mkdirSync(join(named, "users"));
     writeFileSync(join(named, "users", "user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice <b>A</b>", email: "alice@example.org" }, "zed@egi.eu": { name: "Zed", email: "z@x" } }));
-    const byPseudonym = [...owners].sort((a, b) => (pseudonym("k", a) < pseudonym("k", b) ? -1 : 1));
+    const byPseudonym = [...owners].sort((a, b) => (pseudonym("0123456789abcdef0123456789abcdef", a) < pseudonym("0123456789abcdef0123456789abcdef", b) ? -1 : 1));
     for (const privateBuild of [false, true]) {
-      const site = await siteTablesOf(await tarOf(named, { ACCOUNTING_PSEUDONYM_KEY: "k", ...(privateBuild ? { ACCOUNTING_PRIVATE: "1" } : {}) }));
+      const site = await siteTablesOf(await tarOf(named, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef", ...(privateBuild ? { ACCOUNTING_PRIVATE: "1" } : {}) }));
       expect(await described(site, "users")).toEqual(["owner INTEGER", "pseudonym VARCHAR", "name VARCHAR", "email VARCHAR"]);
       const users = (await site.runAndReadAll("SELECT * FROM users")).getRowObjectsJS();
       expect(users).toEqual(
         byPseudonym.map((owner, i) => ({
           owner: i + 1,
-          pseudonym: pseudonym("k", owner),
+          pseudonym: pseudonym("0123456789abcdef0123456789abcdef", owner),
           name: privateBuild && owner === "alice@egi.eu" ? "Alice <b>A</b>" : null,
           email: privateBuild && owner === "alice@egi.eu" ? "alice@example.org" : null,
         })),
@@ -113,9 +113,9 @@ describe("writeSiteData", () => {
   });
 
   it("gives the same reports and problems as the documented tables, for every reference period in both modes, to the last bit", async () => {
-    const build = siteBuildFrom({ ACCOUNTING_ARCHIVE: REFERENCE_ARCHIVE, ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {});
+    const build = siteBuildFrom({ ACCOUNTING_ARCHIVE: REFERENCE_ARCHIVE, ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }, () => {});
     const documented = await openDatabase(await ingestArchive(REFERENCE_ARCHIVE, build.users));
-    const site = await siteTablesOf(await tarOf(REFERENCE_ARCHIVE, { ACCOUNTING_PSEUDONYM_KEY: "k" }));
+    const site = await siteTablesOf(await tarOf(REFERENCE_ARCHIVE, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }));
     try {
       for (const mode of MODES) {
         for (const { from, to } of referencePeriods(mode)) {
@@ -136,8 +136,8 @@ describe("writeSiteData", () => {
     const warnings: string[] = [];
     expect(siteBuildFrom({}, (message) => warnings.push(message))).toMatchObject({ archive: "data/sample", users: { private: false } });
     expect(warnings).toEqual(["ACCOUNTING_PSEUDONYM_KEY is not set: pseudonyms are random and change from one build to the next"]);
-    expect(siteBuildFrom({ ACCOUNTING_PRIVATE: "1", ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}).users.private).toBe(true);
-    expect(siteBuildFrom({ ACCOUNTING_PRIVATE: "yes", ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}).users.private).toBe(false);
+    expect(siteBuildFrom({ ACCOUNTING_PRIVATE: "1", ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }, () => {}).users.private).toBe(true);
+    expect(siteBuildFrom({ ACCOUNTING_PRIVATE: "yes", ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }, () => {}).users.private).toBe(false);
   });
 });
 
@@ -157,7 +157,7 @@ describe("the loader cache", () => {
 
   it("follows the archive's files by name, size and modification time, not by reading them", () => {
     const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson()] } });
-    const fingerprint = () => siteDataFingerprint(siteBuildFrom({ ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}));
+    const fingerprint = () => siteDataFingerprint(siteBuildFrom({ ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }, () => {}));
     const path = join(archive, "snapshots", "2024-03-01T00:00:00.json");
     const first = fingerprint();
     expect(fingerprint()).toBe(first);
@@ -173,7 +173,7 @@ describe("the loader cache", () => {
   it("covers the archive's known issues too, whose loader Framework caches as well, even rewritten with the same size and time", () => {
     const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson()] } });
     const issues = join(archive, "known-issues.json");
-    const env = { ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "k" };
+    const env = { ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" };
     expect(siteBuildFrom(env, () => {}).knownIssues).toBe(issues);
     const missing = siteDataFingerprint(siteBuildFrom(env, () => {}));
     writeFileSync(issues, "[]");
@@ -185,6 +185,29 @@ describe("the loader cache", () => {
     writeFileSync(issues, issue("b"));
     utimesSync(issues, new Date("2030-01-01"), new Date("2030-01-01"));
     expect(new Set([missing, empty, one, siteDataFingerprint(siteBuildFrom(env, () => {}))]).size).toBe(4);
+  });
+
+  it("holds nothing derived from the pseudonym key, and remakes the outputs that depend on it at every build", () => {
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson()] } });
+    const fingerprint = (key: string) => siteDataFingerprint(siteBuildFrom({ ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: key }, () => {}));
+    expect(fingerprint("0123456789abcdef0123456789abcdef")).toBe(fingerprint("fedcba9876543210fedcba9876543210"));
+    const cache = temporaryFolder();
+    mkdirSync(join(cache, "data/accounting"), { recursive: true });
+    writeFileSync(join(cache, "data/accounting.tar"), "x");
+    writeFileSync(join(cache, "data/known-issues.json"), "[]");
+    dropStaleLoaderOutputs(cache, SITE_DATA_OUTPUTS, "same", KEYED_SITE_DATA_OUTPUTS);
+    writeFileSync(join(cache, "data/accounting.tar"), "x");
+    writeFileSync(join(cache, "data/known-issues.json"), "[]");
+    expect(dropStaleLoaderOutputs(cache, SITE_DATA_OUTPUTS, "same", KEYED_SITE_DATA_OUTPUTS)).toBe(false);
+    expect([existsSync(join(cache, "data/accounting.tar")), existsSync(join(cache, "data/accounting")), existsSync(join(cache, "data/known-issues.json"))]).toEqual([false, false, true]);
+    expect(readFileSync(join(cache, "archive.sha256"), "utf8")).toBe("same");
+  });
+
+  it("refuses a pseudonym key shorter than 32 hexadecimal digits, naming how to make one", () => {
+    for (const key of ["k", "secret", "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdeg"]) {
+      expect(() => siteBuildFrom({ ACCOUNTING_PSEUDONYM_KEY: key }, () => {}), key).toThrow(/ACCOUNTING_PSEUDONYM_KEY must be at least 32 hexadecimal digits of randomness .*`accounting key` makes one/);
+    }
+    expect(siteBuildFrom({ ACCOUNTING_PSEUDONYM_KEY: "0123456789ABCDEF0123456789abcdef" }, () => {}).users.pseudonymKey).toBe("0123456789ABCDEF0123456789abcdef");
   });
 
   it("drops Framework's cached loader outputs when the fingerprint changes, and only then", () => {
