@@ -4,6 +4,7 @@ import { ArchiveError } from "../loaders/archive.js";
 import { loadArchive, type LoadOptions } from "../loaders/archive-database.js";
 import { isCompiled } from "../loaders/compiled.js";
 import { describeArchive, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
+import { inertText } from "../loaders/inert-text.js";
 import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest-cache.js";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "../loaders/pseudonym.js";
 import { coverageSentences, PeriodError, periodCoverage } from "../loaders/coverage.js";
@@ -98,14 +99,9 @@ an empty period, no archive, or check without --max-age on an archive of a singl
 /** A run that cannot give its result: one line, exit status 1. */
 class Failure extends Error {}
 
-/** Control characters (a newline, a terminal's escape) as `\xNN`: a message is one line of text, whatever the archive holds. */
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
-
-/** Every message on stderr: one line, after `accounting: `. */
+/** Every message on stderr: one line, after `accounting: `, inert whatever the archive holds (loaders/inert-text.ts). */
 function say(io: Io, text: string): void {
-  io.stderr.write(`accounting: ${oneLine(text)}\n`);
+  io.stderr.write(`accounting: ${inertText(text)}\n`);
 }
 
 /** Warnings, when the command goes on: `accounting: warning: …`, but not with --quiet. */

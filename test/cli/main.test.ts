@@ -35,13 +35,36 @@ describe("accounting report", () => {
     expect(stdout).toContain("Mode compat");
   });
 
-  it("prints CSV with exact hours and a total row", async () => {
+  it("prints CSV with exact hours and a total row, told apart from namespaces by the first column", async () => {
     const { stdout } = await runCli(["report", "--archive", REFERENCE_ARCHIVE, "--format", "csv", "--namespaces", "imagine"]);
     const [header, imagine, total, end] = stdout.split("\n");
-    expect(header).toBe(`namespace,${METRICS.join(",")}`);
-    expect(imagine!.startsWith("imagine,32990.3157")).toBe(true);
-    expect(total!.startsWith("total,32990.3157")).toBe(true);
+    expect(header).toBe(`row,namespace,${METRICS.join(",")}`);
+    expect(imagine!.startsWith("namespace,imagine,32990.3157")).toBe(true);
+    expect(total!.startsWith("total,,32990.3157")).toBe(true);
     expect(end).toBe("");
+  });
+
+  it("keeps a hostile namespace inert in the table, JSON and CSV: control characters escaped, JSON parsed back exact", async () => {
+    // Clears the screen, sets the window's title, turns text red and reverses what follows; then a C1 control.
+    const hostile = "vo\u001b[2J\u001b]0;owned\u0007\u001b[31m\u202eevil\u009b";
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { [hostile]: [jobJson()] }, "2024-03-01T06:00:00.json": { [hostile]: [jobJson()] } });
+    writeFileSync(join(archive, "known-issues.json"), JSON.stringify([{ from: "2024-03-01", to: "2024-03-01", title: "Cron\u001b[2J stuck", description: "" }]));
+    const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    const run = async (format: string) => {
+      const { code, stdout, stderr } = await runCli(["report", "--archive", archive, "--format", format]);
+      expect(code).toBe(0);
+      expect(stdout).not.toMatch(RAW_CONTROL);
+      expect(stderr).not.toMatch(RAW_CONTROL);
+      return stdout;
+    };
+    const table = await run("table");
+    expect(table).toContain("VO\\x1b[2J\\x1b]0;OWNED\\x07\\x1b[31M\\u202eEVIL\\x9b accounting for the period 2024-03-01:2024-03-01");
+    expect(table).toContain("Known issue, 2024-03-01: Cron\\x1b[2J stuck.");
+    const json = await run("json");
+    expect(json).toContain('"vo\\u001b[2J\\u001b]0;owned\\u0007\\u001b[31m\\u202eevil\\u009b"');
+    expect(Object.keys(JSON.parse(json).namespaces)).toEqual([hostile]);
+    const csv = await run("csv");
+    expect(csv.split("\n")[1]).toMatch(/^namespace,vo\\x1b\[2J\\x1b\]0;owned\\x07\\x1b\[31m\\u202eevil\\x9b,12,/);
   });
 
   it("counts skipped files and jobs per reason on stderr, the most frequent first, the report on stdout", async () => {
@@ -97,15 +120,18 @@ describe("accounting report", () => {
   });
 
   it("says what the archive holds in one line per message, control characters escaped", async () => {
-    const archive = writeArchive({ "2024-03-01T00:00:00.json": { "vo\n\u001b[31mred": [jobJson(), jobJson({ job_ID: "bad\rjob", resources: "a\nb" })] } });
+    const namespace = "vo\n\u001b[31mred\u202e\u009b";
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { [namespace]: [jobJson(), jobJson({ job_ID: "bad\rjob\u2066", resources: "a\nb\u001b]0;x\u0007" })] } });
     for (const problems of ["summary", "all"]) {
       const { code, stderr } = await runCli(["report", "--archive", archive, "--problems", problems]);
       expect(code).toBe(0);
-      expect(stderr).not.toMatch(/[\r\u001b]/);
+      expect(stderr).not.toMatch(/[\r\u001b\u0007\u009b\u202e\u2066]/);
       for (const line of stderr.trim().split("\n")) expect(line).toMatch(/^accounting: /);
     }
     const all = await runCli(["report", "--archive", archive, "--problems", "all"]);
-    expect(all.stderr.split("\n")[0]).toBe('accounting: skipped snapshots/2024-03-01T00:00:00.json vo\\x0a\\x1b[31mred job bad\\x0djob: resources is the string "a\\nb", not an object');
+    expect(all.stderr.split("\n")[0]).toBe(
+      'accounting: skipped snapshots/2024-03-01T00:00:00.json vo\\x0a\\x1b[31mred\\u202e\\x9b job bad\\x0djob\\u2066: resources is the string "a\\nb\\u001b]0;x\\u0007", not an object',
+    );
   });
 
   it("prints nothing but the report with --quiet: no progress bar, no warning, no problem", async () => {
@@ -186,7 +212,7 @@ describe("accounting report", () => {
     expect(coverage.before_first_snapshot).toMatchObject({ cpu_num_hours: 12, gpu_num_hours: 6 });
     expect(total.cpu_num_hours).toBe(2 * 42);
     const csv = await runCli(["report", "--archive", archive, "--from", "2024-02-28", "--to", "2024-03-03", "--format", "csv"]);
-    expect(csv.stdout.split("\n")[0]).toMatch(/^namespace,/);
+    expect(csv.stdout.split("\n")[0]).toMatch(/^row,namespace,/);
     expect(csv.stderr).toContain("accounting: coverage: Snapshots cover 1.5 days of the period's 5 days");
   });
 
