@@ -63,12 +63,12 @@ const problemsOf = (counts: ProblemCount[]) => counts.reduce((total, count) => t
 export const SUMMARY_REASONS = 10;
 const WITHOUT_THEM = "every number is what it would be without them";
 
-/** Every skipped file or job, one line each, then their number. */
+/** Every skipped file or job, one line each, with its reason and what was found; then their number. */
 export function formatProblems(problems: Problem[]): string[] {
   if (problems.length === 0) return [];
   const lines = problems.map((problem) => {
     const where = [problem.file, problem.namespace, problem.job && `job ${problem.job}`].filter(Boolean).join(" ");
-    return `skipped ${where}: ${problem.reason}`;
+    return `skipped ${where}: ${problem.reason}${problem.detail === null ? "" : ` (${problem.detail})`}`;
   });
   return [...lines, `${filesOrJobs(problems.length)} skipped: ${WITHOUT_THEM}`];
 }

@@ -63,8 +63,9 @@ ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snaps
          problems, jobs, users; then print a summary. The files are readable by their
          owner only (0600), and DIR, if created, by its owner only (0700).
   --out DIR          output folder (created if missing)
-  --private          put names and emails of users/user-db.json in the users table and
-                     job titles in the jobs table: never publish such output
+  --private          put names and emails of users/user-db.json in the users table, job
+                     titles in the jobs table and what each skipped file or job held in
+                     the problems table: never publish such output
   Owners get pseudonyms keyed by $${PSEUDONYM_KEY_VARIABLE} (random when unset).
 
 check    alert for cron: fail when the archive's newest usable snapshot is too old.
@@ -82,7 +83,7 @@ it private.
 
 Files and jobs that cannot be read are skipped; every number is what it would be without them.
   --problems summary count them per reason on stderr, ${SUMMARY_REASONS} reasons at most (default)
-  --problems all     list each one on stderr
+  --problems all     list each one on stderr, with what was found (a value, a parser's message)
   --problems none    say nothing of them
   --quiet, -q        no progress bar, no warning, no problem: only errors
 
@@ -190,6 +191,8 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
   const { database, summary } = loaded;
   try {
     await tellProblems(loaded, options, io);
+    // Details quote the archive's files and fields (owner ids, emails): like titles, only in private output.
+    if (!options.private) await database.connection.run("UPDATE problems SET detail = NULL");
     const paths = await writeParquet(database, options.out).catch((error: Error) => {
       throw new Failure(`cannot write the tables into ${resolve(options.out)}: ${error.message.split("\n")[0]}`);
     });
@@ -197,7 +200,7 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
       `Read ${summary.snapshots} snapshots from ${formatInstant(summary.first as number)} to ${formatInstant(summary.last as number)} ` +
         `in ${summary.namespaces.length} namespaces: ${summary.jobs} jobs, ${summary.intervals} intervals, ` +
         `${summary.users} users, ${summary.problems.length} problems (files or jobs skipped). ` +
-        `Wrote ${paths.length} Parquet files to ${resolve(options.out)}${options.private ? " (PRIVATE: names, emails and job titles included, do not publish)" : ""}.\n`,
+        `Wrote ${paths.length} Parquet files to ${resolve(options.out)}${options.private ? " (PRIVATE: names, emails, job titles and problem details included, do not publish)" : ""}.\n`,
     );
   } finally {
     database.close();

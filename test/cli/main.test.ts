@@ -77,9 +77,9 @@ describe("accounting report", () => {
     const { code, stdout, stderr } = await runCli(["report", "--archive", archive, "--format", "json"]);
     expect(code).toBe(0);
     expect(stderr.split("\n")).toEqual([
-      'accounting: skipped 2 jobs in 2 files: resources is the string "lots", not an object',
+      "accounting: skipped 2 jobs in 2 files: resources is not an object",
       "accounting: skipped 1 file: empty file",
-      expect.stringMatching(/^accounting: skipped 1 file: not valid JSON \(.+\)$/),
+      "accounting: skipped 1 file: not valid JSON",
       "accounting: 4 files or jobs skipped: every number is what it would be without them; --problems all lists each one",
       "",
     ]);
@@ -87,14 +87,23 @@ describe("accounting report", () => {
   });
 
   it("shows the 10 most frequent reasons and counts the others in one line", async () => {
-    const jobs = Array.from({ length: 12 }, (_, n) => jobJson({ job_ID: `bad-${n}`, resources: `lots-${String(n).padStart(2, "0")}` }));
+    const resources = jobJson().resources as Record<string, number>;
+    // Twelve kinds of fault: each resource negative, then absurd; resources not an object; an owner that is a number.
+    const faults = [
+      ...Object.keys(resources).map((name) => ({ resources: { ...resources, [name]: -1 } })),
+      ...Object.keys(resources).map((name) => ({ resources: { ...resources, [name]: 1e300 } })),
+      { resources: "lots" },
+      { owner: 12345 },
+    ];
+    const jobs = faults.map((fault, n) => jobJson({ job_ID: `bad-${n}`, ...fault }));
     const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson(), ...jobs, jobs[11]] } });
     const { stderr } = await runCli(["report", "--archive", archive, "--no-cache"]);
     const lines = stderr.trim().split("\n");
     expect(lines).toHaveLength(12);
-    expect(lines[0]).toBe('accounting: skipped 2 jobs in 1 file: resources is the string "lots-11", not an object');
-    expect(lines[1]).toBe('accounting: skipped 1 job in 1 file: resources is the string "lots-00", not an object');
-    expect(lines[9]).toBe('accounting: skipped 1 job in 1 file: resources is the string "lots-08", not an object');
+    expect(lines[0]).toBe("accounting: skipped 2 jobs in 1 file: owner is not a non-empty string");
+    expect(lines[1]).toBe("accounting: skipped 1 job in 1 file: resources is not an object");
+    expect(lines[2]).toBe("accounting: skipped 1 job in 1 file: resources.cpu_MHz is more than one job can hold");
+    expect(lines[9]).toBe("accounting: skipped 1 job in 1 file: resources.gpu_num is not a non-negative number");
     expect(lines.slice(10)).toEqual([
       "accounting: and 2 more reasons: 2 files or jobs",
       "accounting: 13 files or jobs skipped: every number is what it would be without them; --problems all lists each one",
@@ -110,8 +119,8 @@ describe("accounting report", () => {
     const all = await runCli(["report", "--archive", archive, "--format", "json", "--problems", "all"]);
     expect(all.code).toBe(0);
     expect(all.stderr.split("\n")).toEqual([
-      'accounting: skipped snapshots/2024-03-01T00:00:00.json vo job bad: resources is the string "lots", not an object',
-      expect.stringMatching(/^accounting: skipped snapshots\/2024-03-01T06:00:00.json: not valid JSON \(.+\)$/),
+      'accounting: skipped snapshots/2024-03-01T00:00:00.json vo job bad: resources is not an object (the string "lots")',
+      expect.stringMatching(/^accounting: skipped snapshots\/2024-03-01T06:00:00.json: not valid JSON \(.+ in JSON at position 2\)$/),
       "accounting: 2 files or jobs skipped: every number is what it would be without them",
       "",
     ]);
@@ -130,7 +139,7 @@ describe("accounting report", () => {
     }
     const all = await runCli(["report", "--archive", archive, "--problems", "all"]);
     expect(all.stderr.split("\n")[0]).toBe(
-      'accounting: skipped snapshots/2024-03-01T00:00:00.json vo\\x0a\\x1b[31mred\\u202e\\x9b job bad\\x0djob\\u2066: resources is the string "a\\nb\\u001b]0;x\\u0007", not an object',
+      'accounting: skipped snapshots/2024-03-01T00:00:00.json vo\\x0a\\x1b[31mred\\u202e\\x9b job bad\\x0djob\\u2066: resources is not an object (the string "a\\nb\\u001b]0;x\\u0007")',
     );
   });
 
@@ -234,7 +243,7 @@ describe("accounting report", () => {
       "2024-03-02T00:00:00.json": Uint8Array.of(0x7b, 0),
     });
     const why =
-      /^accounting: no snapshot with jobs in .+\/snapshots: 6 files skipped, 2: empty file; 1: binary file \(NUL byte\), not JSON; 1: not valid JSON \(.+\); and 2 more reasons$/;
+      /^accounting: no snapshot with jobs in .+\/snapshots: 6 files skipped, 2: empty file; 1: binary file \(NUL byte\), not JSON; 1: not valid JSON; and 2 more reasons$/;
     for (const quiet of [[], ["--quiet"]]) {
       const { code, stdout, stderr } = await runCli(["report", "--archive", archive, ...quiet]);
       expect([code, stdout]).toEqual([1, ""]);
@@ -307,8 +316,11 @@ describe("accounting ingest", () => {
     expect(stderr).toMatch(/^accounting: cannot write the tables into .+\/file\/out: ENOTDIR: [^\n]+\n$/);
   });
 
-  it("writes names, emails and job titles only with --private", async () => {
-    const archive = writeArchive({ "2024-03-01T12:00:00.json": { vo: [jobJson({ title: "<b>Alice's thesis</b>" })] } });
+  it("writes names, emails, job titles and what skipped files and jobs held only with --private", async () => {
+    const archive = writeArchive({
+      "2024-03-01T12:00:00.json": { vo: [jobJson({ title: "<b>Alice's thesis</b>" }), jobJson({ job_ID: "bad", alloc_start: "alice@example.org" })] },
+      "2024-03-01T18:00:00.json": "<script>alert(1)</script>",
+    });
     mkdirSync(join(archive, "users"));
     writeFileSync(join(archive, "users", "user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice", email: "alice@example.org" } }));
     const tables = async (...flags: string[]) => {
@@ -321,15 +333,24 @@ describe("accounting ingest", () => {
         stdout,
         jobs: await read(`SELECT owner, title FROM '${join(out, "jobs.parquet")}'`),
         users: await read(`SELECT owner, name, email FROM '${join(out, "users.parquet")}'`),
+        problems: await read(`SELECT job, reason, detail FROM '${join(out, "problems.parquet")}' ORDER BY file`),
       };
     };
     const published = await tables();
     expect(published.jobs).toEqual([{ owner: "alice@egi.eu", title: null }]);
     expect(published.users).toEqual([{ owner: "alice@egi.eu", name: null, email: null }]);
+    expect(published.problems).toEqual([
+      { job: "bad", reason: "alloc_start is not a valid time", detail: null },
+      { job: null, reason: "not valid JSON", detail: null },
+    ]);
     const administrators = await tables("--private");
     expect(administrators.jobs).toEqual([{ owner: "alice@egi.eu", title: "<b>Alice's thesis</b>" }]);
     expect(administrators.users).toEqual([{ owner: "alice@egi.eu", name: "Alice", email: "alice@example.org" }]);
-    expect(administrators.stdout).toContain("(PRIVATE: names, emails and job titles included, do not publish)");
+    expect(administrators.problems).toEqual([
+      { job: "bad", reason: "alloc_start is not a valid time", detail: 'the string "alice@example.org"' },
+      { job: null, reason: "not valid JSON", detail: expect.stringContaining('"<script>al') },
+    ]);
+    expect(administrators.stdout).toContain("(PRIVATE: names, emails, job titles and problem details included, do not publish)");
   });
 
   it("warns when pseudonyms are random", async () => {
@@ -417,7 +438,7 @@ describe("accounting check", () => {
     const archive = archiveEvery(6, 3, { "2024-03-01T18:00:00.json": "{ truncated" });
     const { code, stdout, stderr } = await check(archive, hoursAfter("2024-03-01T18:00:00Z", 1));
     expect([code, stdout]).toEqual([0, "ok: newest snapshot 2024-03-01T12:00:00Z, 7.0 h old (limit 12.0 h)\n"]);
-    expect(stderr).toMatch(/^accounting: skipped 1 file: not valid JSON \(.+\)\naccounting: 1 file or job skipped: .+\n$/);
+    expect(stderr).toMatch(/^accounting: skipped 1 file: not valid JSON\naccounting: 1 file or job skipped: .+\n$/);
   });
 
   it("prints nothing with --quiet when it passes, and the one line when it fails", async () => {
