@@ -2,6 +2,7 @@ import Table from "cli-table3";
 import { HOUR_METRICS, METRICS, MODE_DESCRIPTIONS, type Metric, type Report, type Usage } from "../loaders/report.js";
 import { coverageSentences, type Coverage } from "../loaders/coverage.js";
 import { reportCsv } from "../loaders/csv.js";
+import { inertJson, inertText } from "../loaders/inert-text.js";
 import type { ProblemCount } from "../loaders/quality.js";
 import type { Problem } from "../loaders/snapshot.js";
 import type { Format } from "./options.js";
@@ -20,7 +21,7 @@ const LABELS: Record<Metric, string> = {
 function upstreamTables(report: Report): { title: string; usage: Usage }[] {
   const period = `${report.from}:${report.to}`;
   const tables = Object.entries(report.namespaces).map(([namespace, usage]) => ({
-    title: `${namespace.toUpperCase()} accounting for the period ${period}`,
+    title: `${inertText(namespace.toUpperCase())} accounting for the period ${period}`,
     usage: { ...usage, ...Object.fromEntries(HOUR_METRICS.map((metric) => [metric, Math.trunc(usage[metric])])) },
   }));
   const aggregated = { ...report.total };
@@ -34,13 +35,16 @@ function formatTable(report: Report, coverage: Coverage): string {
     for (const metric of METRICS) table.push([LABELS[metric], String(usage[metric])]);
     return `${title}\n${table.toString()}`;
   });
-  const notes = [`Mode ${report.mode}: ${MODE_DESCRIPTIONS[report.mode]}`, ...coverageSentences(coverage)];
+  const notes = [`Mode ${report.mode}: ${MODE_DESCRIPTIONS[report.mode]}`, ...coverageSentences(coverage).map(inertText)];
   return `${blocks.join("\n\n")}\n\n${notes.join("\n")}\n`;
 }
 
-/** The report in a format; table and JSON carry its coverage too (CSV has no place for it: the CLI prints it on stderr). */
+/**
+ * The report in a format; table and JSON carry its coverage too (CSV has no place for it: the CLI prints it on
+ * stderr). Whatever the archive's names hold, each is inert in a terminal: control characters escaped.
+ */
 export function formatReport(report: Report, coverage: Coverage, format: Format): string {
-  if (format === "json") return `${JSON.stringify({ ...report, coverage }, null, 2)}\n`;
+  if (format === "json") return `${inertJson({ ...report, coverage }, 2)}\n`;
   if (format === "csv") return reportCsv(report);
   return formatTable(report, coverage);
 }
@@ -59,12 +63,12 @@ const problemsOf = (counts: ProblemCount[]) => counts.reduce((total, count) => t
 export const SUMMARY_REASONS = 10;
 const WITHOUT_THEM = "every number is what it would be without them";
 
-/** Every skipped file or job, one line each, then their number. */
+/** Every skipped file or job, one line each, with its reason and what was found; then their number. */
 export function formatProblems(problems: Problem[]): string[] {
   if (problems.length === 0) return [];
   const lines = problems.map((problem) => {
     const where = [problem.file, problem.namespace, problem.job && `job ${problem.job}`].filter(Boolean).join(" ");
-    return `skipped ${where}: ${problem.reason}`;
+    return `skipped ${where}: ${problem.reason}${problem.detail === null ? "" : ` (${problem.detail})`}`;
   });
   return [...lines, `${filesOrJobs(problems.length)} skipped: ${WITHOUT_THEM}`];
 }

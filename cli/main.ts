@@ -4,6 +4,7 @@ import { ArchiveError } from "../loaders/archive.js";
 import { loadArchive, type LoadOptions } from "../loaders/archive-database.js";
 import { isCompiled } from "../loaders/compiled.js";
 import { describeArchive, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
+import { inertText } from "../loaders/inert-text.js";
 import { ForeignFiles } from "../loaders/replace-folder.js";
 import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest-cache.js";
 import { MIN_KEY_DIGITS, newPseudonymKey, PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom, WeakPseudonymKey } from "../loaders/pseudonym.js";
@@ -65,8 +66,9 @@ ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snaps
          the previous tables or the new ones, never a mix. The files are readable by their
          owner only (0600), and DIR, if created, by its owner only (0700).
   --out DIR          output folder (created if missing)
-  --private          put names and emails of users/user-db.json in the users table and
-                     job titles in the jobs table: never publish such output
+  --private          put names and emails of users/user-db.json in the users table, job
+                     titles in the jobs table and what each skipped file or job held in
+                     the problems table: never publish such output
   Owners get pseudonyms keyed by $${PSEUDONYM_KEY_VARIABLE} (random when unset): at least
   ${MIN_KEY_DIGITS} hexadecimal digits of randomness, shorter keys are refused.
 
@@ -88,7 +90,7 @@ it private.
 
 Files and jobs that cannot be read are skipped; every number is what it would be without them.
   --problems summary count them per reason on stderr, ${SUMMARY_REASONS} reasons at most (default)
-  --problems all     list each one on stderr
+  --problems all     list each one on stderr, with what was found (a value, a parser's message)
   --problems none    say nothing of them
   --quiet, -q        no progress bar, no warning, no problem: only errors
 
@@ -113,14 +115,9 @@ class WriteFailure extends Error {}
 /** The exit statuses, as `--help` and the README list them. */
 const EXIT = { done: 0, failure: 1, usage: 2, write: 3 } as const;
 
-/** Control characters (a newline, a terminal's escape) as `\xNN`: a message is one line of text, whatever the archive holds. */
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
-
-/** Every message on stderr: one line, after `accounting: `. */
+/** Every message on stderr: one line, after `accounting: `, inert whatever the archive holds (loaders/inert-text.ts). */
 function say(io: Io, text: string): void {
-  io.stderr.write(`accounting: ${oneLine(text)}\n`);
+  io.stderr.write(`accounting: ${inertText(text)}\n`);
 }
 
 /** Warnings, when the command goes on: `accounting: warning: …`, but not with --quiet. */
@@ -209,6 +206,8 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
   const { database, summary } = loaded;
   try {
     await tellProblems(loaded, options, io);
+    // Details quote the archive's files and fields (owner ids, emails): like titles, only in private output.
+    if (!options.private) await database.connection.run("UPDATE problems SET detail = NULL");
     const paths = await writeParquet(database, options.out).catch((error: Error) => {
       if (error instanceof ForeignFiles) throw new UsageError(error.message);
       throw new WriteFailure(`cannot write the tables into ${resolve(options.out)}: ${error.message.split("\n")[0]}`);
@@ -217,7 +216,7 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
       `Read ${summary.snapshots} snapshots from ${formatInstant(summary.first as number)} to ${formatInstant(summary.last as number)} ` +
         `in ${summary.namespaces.length} namespaces: ${summary.jobs} jobs, ${summary.intervals} intervals, ` +
         `${summary.users} users, ${summary.problems.length} problems (files or jobs skipped). ` +
-        `Wrote ${paths.length} Parquet files to ${resolve(options.out)}${options.private ? " (PRIVATE: names, emails and job titles included, do not publish)" : ""}.\n`,
+        `Wrote ${paths.length} Parquet files to ${resolve(options.out)}${options.private ? " (PRIVATE: names, emails, job titles and problem details included, do not publish)" : ""}.\n`,
     );
   } finally {
     database.close();

@@ -26,7 +26,22 @@ export const SNAPSHOTS_FOLDER = "snapshots";
  * Real snapshots take about 1 kB per job listed, a few hundred kB in all. A file larger than this is not read:
  * parsing 16 MiB of the worst JSON (nested empty arrays) takes 0.5 GB of memory.
  */
-export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
+const MAX_SNAPSHOT_MIB = 16;
+export const MAX_SNAPSHOT_BYTES = MAX_SNAPSHOT_MIB * 1024 * 1024;
+
+/** Why a file (or folder) of the snapshots folder is not read as a snapshot, or not used. */
+export type ListingReason =
+  | "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)"
+  | "unreadable file"
+  | "unreadable folder"
+  | "not a regular file"
+  | `more than the ${typeof MAX_SNAPSHOT_MIB} MiB a snapshot can take`
+  | `more than the ${typeof MAX_SNAPSHOT_MIB} MiB a snapshot can take (the file grew while read)`
+  | "snapshot time before 2000"
+  | "snapshot time in the future"
+  | "same folder as another, read once (a symbolic link)"
+  | "same content as another file of the same time, counted once"
+  | "same time as another file but different content; the first valid one in path order is used";
 export const USER_DB_FILE = "users/user-db.json";
 
 async function assertFolder(path: string, what: string): Promise<void> {
@@ -59,9 +74,9 @@ export const formatMiB = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} 
 function snapshotFile(file: string, name: string, info: Stats | string, now: Micros): SnapshotFile | Problem {
   const time = parseSnapshotName(name);
   if (time === undefined) return fileProblem(file, "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)");
-  if (typeof info === "string") return fileProblem(file, `unreadable file (${info})`);
-  if (!info.isFile()) return fileProblem(file, `${fileKind(info)}, not a file`);
-  if (info.size > MAX_SNAPSHOT_BYTES) return fileProblem(file, `file of ${formatMiB(info.size)}, more than the ${formatMiB(MAX_SNAPSHOT_BYTES)} a snapshot can take`);
+  if (typeof info === "string") return fileProblem(file, "unreadable file", info);
+  if (!info.isFile()) return fileProblem(file, "not a regular file", fileKind(info));
+  if (info.size > MAX_SNAPSHOT_BYTES) return fileProblem(file, `more than the ${MAX_SNAPSHOT_MIB} MiB a snapshot can take`, `file of ${formatMiB(info.size)}`);
   if (time < EARLIEST_TIME) return fileProblem(file, "snapshot time before 2000");
   if (time > now + MICROS_PER_DAY) return fileProblem(file, "snapshot time in the future");
   return { file, time, size: info.size, mtime: info.mtimeMs };
@@ -90,13 +105,13 @@ export async function listSnapshotFiles(archive: string): Promise<SnapshotListin
       const real = await realpath(folder);
       const first = visited.get(real);
       if (first !== undefined) {
-        problems.push(fileProblem(relative, `same folder as ${first}, read once (a symbolic link)`));
+        problems.push(fileProblem(relative, "same folder as another, read once (a symbolic link)", `same folder as ${first}`));
         return;
       }
       visited.set(real, relative);
       entries = await readdir(folder, { withFileTypes: true });
     } catch (error) {
-      problems.push(fileProblem(relative, `unreadable folder (${errorCode(error)})`));
+      problems.push(fileProblem(relative, "unreadable folder", errorCode(error)));
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -139,14 +154,14 @@ function createFileReader(): (archive: string, file: string) => Uint8Array | Pro
       fd = openSync(join(archive, file), "r");
       let length = 0;
       for (;;) {
-        if (length > MAX_SNAPSHOT_BYTES) return fileProblem(file, `more than the ${formatMiB(MAX_SNAPSHOT_BYTES)} a snapshot can take (the file grew while read)`);
+        if (length > MAX_SNAPSHOT_BYTES) return fileProblem(file, `more than the ${MAX_SNAPSHOT_MIB} MiB a snapshot can take (the file grew while read)`);
         if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(Math.min(buffer.length, MAX_SNAPSHOT_BYTES + 1 - length))]);
         const read = readSync(fd, buffer, length, buffer.length - length, null);
         if (read === 0) return buffer.subarray(0, length);
         length += read;
       }
     } catch (error) {
-      return fileProblem(file, `unreadable file (${errorCode(error)})`);
+      return fileProblem(file, "unreadable file", errorCode(error));
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
@@ -171,14 +186,14 @@ export function* readSnapshots(archive: string, files: SnapshotFile[]): Generato
       continue;
     }
     if (winner?.time === time && sameBytes(bytes, winner.bytes)) {
-      yield { problem: fileProblem(file, `same content as ${winner.file}, counted once`) };
+      yield { problem: fileProblem(file, "same content as another file of the same time, counted once", `same content as ${winner.file}`) };
       continue;
     }
     const reading = readSnapshot(file, time, bytes);
     if ("problem" in reading) {
       yield reading;
     } else if (winner?.time === time) {
-      yield { problem: fileProblem(file, `same time as ${winner.file} but different content; ${winner.file} is used`) };
+      yield { problem: fileProblem(file, "same time as another file but different content; the first valid one in path order is used", `${winner.file} is used`) };
     } else {
       winner = { file, time, bytes: files[index + 1]?.time === time ? Uint8Array.from(bytes) : bytes };
       yield reading;

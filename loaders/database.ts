@@ -153,7 +153,7 @@ export async function describeArchive(database: AccountingDatabase): Promise<Arc
   const times = await one("SELECT count(DISTINCT time) AS n, epoch_us(min(time))::DOUBLE AS first, epoch_us(max(time))::DOUBLE AS last FROM snapshots");
   const counts = await one("SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM intervals) AS intervals, (SELECT count(*) FROM owners) AS users");
   const namespaces = (await connection.runAndReadAll("SELECT DISTINCT namespace FROM snapshots ORDER BY namespace")).getRowObjectsJS();
-  const problems = (await connection.runAndReadAll("SELECT file, namespace, job, reason FROM problems ORDER BY rowid")).getRowObjectsJS();
+  const problems = (await connection.runAndReadAll("SELECT file, namespace, job, reason, detail FROM problems ORDER BY rowid")).getRowObjectsJS();
   return {
     first: times.first as number | null,
     last: times.last as number | null,

@@ -24,12 +24,15 @@ export interface Segment {
   end: Micros;
 }
 
+/** Why a valid job cannot be accounted for: a run with no start, a death with no end. */
+export type SegmentReason = "running job with no alloc_start" | "dead job with no alloc_end";
+
 /**
  * What a job consumed in the span a snapshot closes: [max(previous, alloc_start), snapshot] while running,
  * up to alloc_end when dead. Null when it consumed nothing (not running or dead, or never started); a reason
  * when it is malformed. The archive's first snapshot has no previous one: only alloc_start bounds it.
  */
-export function segmentOf(job: Job, snapshot: Micros, previous: Micros | undefined): Segment | { reason: string } | null {
+export function segmentOf(job: Job, snapshot: Micros, previous: Micros | undefined): Segment | { reason: SegmentReason } | null {
   const running = job.status === "running";
   if (!running && job.status !== "dead") return null;
   if (job.allocStart === null) return running ? { reason: "running job with no alloc_start" } : null;
@@ -127,7 +130,7 @@ export function createIntervalBuilder(from: IntervalFoldState = { previous: null
         for (const job of jobs) {
           const segment = segmentOf(job, snapshot.time, previous);
           if (segment === null) continue;
-          if ("reason" in segment) problems.push({ file: snapshot.file, namespace, job: job.id, reason: segment.reason });
+          if ("reason" in segment) problems.push({ file: snapshot.file, namespace, job: job.id, reason: segment.reason, detail: null });
           else fold(namespace, job, snapshot.time, segment);
         }
       }

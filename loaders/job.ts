@@ -30,9 +30,39 @@ export interface Job {
   resources: Resources;
 }
 
-export type JobReading = { job: Job } | { jobId: string | null; reason: string };
+/** Fields every job must have, as non-empty strings. */
+type RequiredField = "name" | "status" | "job_ID" | "owner";
+/** Times a job may have: Go's zero time, empty or absent when unknown. */
+type TimeField = "alloc_start" | "alloc_end" | "submit_time";
+type OptionalField = "title" | "docker_image" | "datacenter" | "alloc_ID" | TimeField;
 
-class InvalidJob extends Error {}
+/**
+ * Why a job is rejected: a fixed text per kind of fault, naming the field but never what it holds (that is the
+ * problem's detail), so that it can be published.
+ */
+export type JobReason =
+  | "job is not an object"
+  | `${RequiredField} is not a non-empty string`
+  | `${OptionalField} is not a string`
+  | `${TimeField} is not a valid time`
+  | `${TimeField} is before 2000`
+  | `${TimeField} is after the snapshot that lists the job`
+  | "resources is not an object"
+  | `resources.${Resource} is not a non-negative number`
+  | `resources.${Resource} is more than one job can hold`
+  | "dead, with alloc_end before alloc_start";
+
+/** A valid job, or why it is rejected and, privately, what the record held (null when the reason says it all). */
+export type JobReading = { job: Job } | { jobId: string | null; reason: JobReason; detail: string | null };
+
+class InvalidJob extends Error {
+  constructor(
+    readonly reason: JobReason,
+    readonly detail: string | null,
+  ) {
+    super(reason);
+  }
+}
 
 /** A job's times repeat in every snapshot that lists it: parse each text once (a bounded, pure cache). */
 function memoized(parse: (text: string) => Micros | undefined): (text: string) => Micros | undefined {
@@ -53,45 +83,45 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function requiredString(job: Record<string, unknown>, field: string): string {
+function requiredString(job: Record<string, unknown>, field: RequiredField): string {
   const value = job[field];
-  if (typeof value !== "string" || value === "") throw new InvalidJob(`${field} is ${describe(value)}, not a non-empty string`);
+  if (typeof value !== "string" || value === "") throw new InvalidJob(`${field} is not a non-empty string`, describe(value));
   return value;
 }
 
-function optionalString(job: Record<string, unknown>, field: string): string | null {
+function optionalString(job: Record<string, unknown>, field: OptionalField): string | null {
   const value = job[field];
   if (value === undefined || value === null) return null;
-  if (typeof value !== "string") throw new InvalidJob(`${field} is ${describe(value)}, not a string`);
+  if (typeof value !== "string") throw new InvalidJob(`${field} is not a string`, describe(value));
   return value;
 }
 
 /** A time that is Go's zero time or absent is null; one before 2000 or after the snapshot that lists the job is wrong. */
-function optionalTime(job: Record<string, unknown>, field: string, parse: (text: string) => Micros | undefined, seenAt: Micros): Micros | null {
+function optionalTime(job: Record<string, unknown>, field: TimeField, parse: (text: string) => Micros | undefined, seenAt: Micros): Micros | null {
   const text = optionalString(job, field);
   if (text === null || text === "" || text === GO_ZERO_TIME) return null;
   const time = parse(text);
-  const quoted = JSON.stringify(text.slice(0, 40));
-  if (time === undefined) throw new InvalidJob(`${field} ${quoted} is not a valid time`);
-  if (time < EARLIEST_TIME) throw new InvalidJob(`${field} ${quoted} is before 2000`);
-  if (time > seenAt + MICROS_PER_DAY) throw new InvalidJob(`${field} ${quoted} is after the snapshot that lists the job (${formatInstant(seenAt)})`);
+  if (time === undefined) throw new InvalidJob(`${field} is not a valid time`, describe(text));
+  if (time < EARLIEST_TIME) throw new InvalidJob(`${field} is before 2000`, describe(text));
+  if (time > seenAt + MICROS_PER_DAY) throw new InvalidJob(`${field} is after the snapshot that lists the job`, `${describe(text)}, snapshot of ${formatInstant(seenAt)}`);
   return time;
 }
 
 function readResources(value: unknown): Resources {
-  if (!isRecord(value)) throw new InvalidJob(`resources is ${describe(value)}, not an object`);
+  if (!isRecord(value)) throw new InvalidJob("resources is not an object", describe(value));
   const resources = {} as Resources;
   for (const name of RESOURCES) {
     const amount = value[name];
     if (typeof amount !== "number" || !Number.isFinite(amount) || amount < 0) {
-      throw new InvalidJob(`resources.${name} is ${describe(amount)}, not a non-negative number`);
+      throw new InvalidJob(`resources.${name} is not a non-negative number`, describe(amount));
     }
-    if (amount > MAX_RESOURCES[name]) throw new InvalidJob(`resources.${name} is ${amount}, more than the ${MAX_RESOURCES[name]} one job can hold`);
+    if (amount > MAX_RESOURCES[name]) throw new InvalidJob(`resources.${name} is more than one job can hold`, `${amount}, more than ${MAX_RESOURCES[name]}`);
     resources[name] = amount;
   }
   return resources;
 }
 
+/** What a field held, for a problem's detail: its type, and a string's first 40 characters or a number. */
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
@@ -110,14 +140,16 @@ export function jobKind(name: string): JobKind {
  * of the wrong type or an impossible time is rejected whole.
  */
 export function readJob(value: unknown, seenAt: Micros): JobReading {
-  if (!isRecord(value)) return { jobId: null, reason: `job is ${describe(value)}, not an object` };
+  if (!isRecord(value)) return { jobId: null, reason: "job is not an object", detail: describe(value) };
   const jobId = typeof value.job_ID === "string" && value.job_ID !== "" ? value.job_ID : null;
   try {
     const name = requiredString(value, "name");
     const status = requiredString(value, "status");
     const allocStart = optionalTime(value, "alloc_start", parseInstant, seenAt);
     const allocEnd = optionalTime(value, "alloc_end", parseInstant, seenAt);
-    if (status === "dead" && allocStart !== null && allocEnd !== null && allocEnd < allocStart) throw new InvalidJob("dead, with alloc_end before alloc_start");
+    if (status === "dead" && allocStart !== null && allocEnd !== null && allocEnd < allocStart) {
+      throw new InvalidJob("dead, with alloc_end before alloc_start", `alloc_start ${formatInstant(allocStart)}, alloc_end ${formatInstant(allocEnd)}`);
+    }
     return {
       job: {
         id: requiredString(value, "job_ID"),
@@ -136,7 +168,7 @@ export function readJob(value: unknown, seenAt: Micros): JobReading {
       },
     };
   } catch (error) {
-    if (error instanceof InvalidJob) return { jobId, reason: error.message };
+    if (error instanceof InvalidJob) return { jobId, reason: error.reason, detail: error.detail };
     throw error;
   }
 }

@@ -72,7 +72,8 @@ export const problemsTable: TableSchema<Problem> = {
     column("file", "VARCHAR", "file, relative to the archive", (r) => r.file),
     column("namespace", "VARCHAR", "namespace of the job (null for a whole file)", (r) => r.namespace),
     column("job", "VARCHAR", "job id (null for a whole file or a job with no usable id)", (r) => r.job),
-    column("reason", "VARCHAR", "why it was skipped", (r) => r.reason),
+    column("reason", "VARCHAR", "why it was skipped: a fixed text per kind of fault, holding nothing read from the archive", (r) => r.reason),
+    column("detail", "VARCHAR", "what was found (private builds only): the value, the JSON parser's message quoting the file, the other file; null when the reason says it all", (r) => r.detail),
   ],
   orderBy: [],
 };

@@ -7,7 +7,8 @@
  *   and id) or owner: the pages only count distinct ones. Owners are numbered in the order of their keyed
  *   pseudonyms, so the numbers say nothing of the ids without the key.
  * - `snapshots` without `file` and the counts no page shows.
- * - `problems` as it is: the Data quality page lists it.
+ * - `problems` without `detail`, in any build: the Data quality page lists each problem with its reason, which holds
+ *   nothing read from the archive; a detail may quote a file or a field's value (an owner id, an email).
  * - `users` of the owners in `intervals`, numbered as there: keyed pseudonyms, and names and emails only in a
  *   private build.
  * - `jobs` of `intervals`, numbered as there: kind, and title only in a private build.

@@ -1,7 +1,27 @@
 import { Buffer, isUtf8 } from "node:buffer";
-import { readJob, type Job } from "./job.js";
-import { pathologicalJson } from "./json-shape.js";
+import type { ListingReason } from "./archive.js";
+import type { SegmentReason } from "./intervals.js";
+import { readJob, type Job, type JobReason } from "./job.js";
+import { pathologicalJson, type ShapeReason } from "./json-shape.js";
 import type { Micros } from "./time.js";
+import type { UserDatabaseReason } from "./users.js";
+
+/** Why a snapshot file, or a job in it, cannot be read. */
+export type SnapshotReason =
+  | ShapeReason
+  | "empty file"
+  | "binary file (NUL byte), not JSON"
+  | "not UTF-8 text"
+  | "not valid JSON"
+  | "wrong shape: top level is not an object of namespaces"
+  | "wrong shape: a namespace is not an array of jobs"
+  | "job listed twice in the snapshot; the first is kept";
+
+/**
+ * Why a file or job was skipped: one of a fixed set of texts, each naming a kind of fault. None holds anything read
+ * from the archive (a value, a name, a path, a file's content): that goes in the problem's private detail.
+ */
+export type ProblemReason = ListingReason | SnapshotReason | JobReason | SegmentReason | UserDatabaseReason;
 
 /** Something in the archive that was skipped, and why. */
 export interface Problem {
@@ -9,7 +29,13 @@ export interface Problem {
   file: string;
   namespace: string | null;
   job: string | null;
-  reason: string;
+  /** Public: the same text for every file or job skipped for the same kind of fault. */
+  reason: ProblemReason;
+  /**
+   * Private: what was found (a value, the JSON parser's message quoting the file, another file's path), for the
+   * archive's administrator; null when the reason says it all.
+   */
+  detail: string | null;
 }
 
 /** The jobs one snapshot file lists, validated; jobs that were skipped are in `problems`. */
@@ -22,13 +48,13 @@ export interface Snapshot {
 
 export type SnapshotReading = { snapshot: Snapshot } | { problem: Problem };
 
-/** A whole file (or folder) skipped, and why. */
-export function fileProblem(file: string, reason: string): Problem {
-  return { file, namespace: null, job: null, reason };
+/** A whole file (or folder) skipped, why, and what was found. */
+export function fileProblem(file: string, reason: ProblemReason, detail: string | null = null): Problem {
+  return { file, namespace: null, job: null, reason, detail };
 }
 
 function parseJson(file: string, bytes: Uint8Array): { value: unknown } | { problem: Problem } {
-  const fail = (reason: string) => ({ problem: fileProblem(file, reason) });
+  const fail = (reason: SnapshotReason, detail: string | null = null) => ({ problem: fileProblem(file, reason, detail) });
   if (bytes.length === 0) return fail("empty file");
   if (bytes.includes(0)) return fail("binary file (NUL byte), not JSON");
   if (!isUtf8(bytes)) return fail("not UTF-8 text");
@@ -47,7 +73,7 @@ function parseJson(file: string, bytes: Uint8Array): { value: unknown } | { prob
         // Not JSON either way: the first error says why.
       }
     }
-    return fail(`not valid JSON (${(error as Error).message})`);
+    return fail("not valid JSON", (error as Error).message);
   }
 }
 
@@ -82,13 +108,13 @@ function withoutPythonNonFinite(text: string): string | undefined {
 }
 
 function readNamespaces(file: string, value: unknown): Map<string, unknown[]> | Problem {
-  const fail = (reason: string) => fileProblem(file, reason);
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return fail(`wrong shape: top level is ${Array.isArray(value) ? "an array" : String(value === null ? null : typeof value)}, not an object of namespaces`);
+    const found = Array.isArray(value) ? "an array" : String(value === null ? null : typeof value);
+    return fileProblem(file, "wrong shape: top level is not an object of namespaces", `top level is ${found}`);
   }
   const namespaces = new Map<string, unknown[]>();
   for (const [namespace, jobs] of Object.entries(value)) {
-    if (!Array.isArray(jobs)) return fail(`wrong shape: namespace ${JSON.stringify(namespace)} is not an array of jobs`);
+    if (!Array.isArray(jobs)) return fileProblem(file, "wrong shape: a namespace is not an array of jobs", `namespace ${JSON.stringify(namespace)}`);
     namespaces.set(namespace, jobs);
   }
   return namespaces;
@@ -100,9 +126,9 @@ function readJobs(file: string, time: Micros, namespace: string, values: unknown
   for (const value of values) {
     const reading = readJob(value, time);
     if (!("job" in reading)) {
-      problems.push({ file, namespace, job: reading.jobId, reason: reading.reason });
+      problems.push({ file, namespace, job: reading.jobId, reason: reading.reason, detail: reading.detail });
     } else if (seen.has(reading.job.id)) {
-      problems.push({ file, namespace, job: reading.job.id, reason: "job listed twice in the snapshot; the first is kept" });
+      problems.push({ file, namespace, job: reading.job.id, reason: "job listed twice in the snapshot; the first is kept", detail: null });
     } else {
       seen.add(reading.job.id);
       jobs.push(reading.job);

@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { formatMiB, USER_DB_FILE } from "./archive.js";
+import { pathologicalJson, type ShapeReason } from "./json-shape.js";
 import { pseudonym } from "./pseudonym.js";
 import { fileProblem, type Problem } from "./snapshot.js";
 
@@ -23,6 +24,9 @@ export type UserDatabase = Map<string, Person>;
  */
 const MAX_USER_DATABASE_BYTES = 16 * 1024 * 1024;
 
+/** Why the user database cannot be read. */
+export type UserDatabaseReason = ShapeReason | "not a file" | "more than a user database can take" | "unreadable file" | "not valid JSON" | "wrong shape: not an object of owner ids";
+
 function text(value: unknown): string | null {
   return typeof value === "string" ? value : null;
 }
@@ -30,23 +34,26 @@ function text(value: unknown): string | null {
 /** The archive's optional `users/user-db.json`; a missing file is an empty database, a broken one a problem. */
 async function readUserDatabase(archive: string): Promise<{ users: UserDatabase; problems: Problem[] }> {
   const users: UserDatabase = new Map();
-  const fail = (reason: string) => ({ users, problems: [fileProblem(USER_DB_FILE, reason)] });
+  const fail = (reason: UserDatabaseReason, detail: string | null = null) => ({ users, problems: [fileProblem(USER_DB_FILE, reason, detail)] });
   let content: string;
   try {
     const path = join(archive, USER_DB_FILE);
     const info = await stat(path);
     if (!info.isFile()) return fail("not a file");
-    if (info.size > MAX_USER_DATABASE_BYTES) return fail(`file of ${formatMiB(info.size)}, more than a user database can take`);
-    content = await readFile(path, "utf8");
+    if (info.size > MAX_USER_DATABASE_BYTES) return fail("more than a user database can take", `file of ${formatMiB(info.size)}`);
+    const bytes = await readFile(path);
+    const pathological = pathologicalJson(bytes);
+    if (pathological) return fail(pathological);
+    content = bytes.toString("utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === "ENOENT" ? { users, problems: [] } : fail(`unreadable file (${code ?? error})`);
+    return code === "ENOENT" ? { users, problems: [] } : fail("unreadable file", String(code ?? error));
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(content);
   } catch (error) {
-    return fail(`not valid JSON (${(error as Error).message})`);
+    return fail("not valid JSON", (error as Error).message);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return fail("wrong shape: not an object of owner ids");
   for (const [owner, person] of Object.entries(parsed)) {

@@ -35,13 +35,36 @@ describe("accounting report", () => {
     expect(stdout).toContain("Mode compat");
   });
 
-  it("prints CSV with exact hours and a total row", async () => {
+  it("prints CSV with exact hours and a total row, told apart from namespaces by the first column", async () => {
     const { stdout } = await runCli(["report", "--archive", REFERENCE_ARCHIVE, "--format", "csv", "--namespaces", "imagine"]);
     const [header, imagine, total, end] = stdout.split("\n");
-    expect(header).toBe(`namespace,${METRICS.join(",")}`);
-    expect(imagine!.startsWith("imagine,32990.3157")).toBe(true);
-    expect(total!.startsWith("total,32990.3157")).toBe(true);
+    expect(header).toBe(`row,namespace,${METRICS.join(",")}`);
+    expect(imagine!.startsWith("namespace,imagine,32990.3157")).toBe(true);
+    expect(total!.startsWith("total,,32990.3157")).toBe(true);
     expect(end).toBe("");
+  });
+
+  it("keeps a hostile namespace inert in the table, JSON and CSV: control characters escaped, JSON parsed back exact", async () => {
+    // Clears the screen, sets the window's title, turns text red and reverses what follows; then a C1 control.
+    const hostile = "vo\u001b[2J\u001b]0;owned\u0007\u001b[31m\u202eevil\u009b";
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { [hostile]: [jobJson()] }, "2024-03-01T06:00:00.json": { [hostile]: [jobJson()] } });
+    writeFileSync(join(archive, "known-issues.json"), JSON.stringify([{ from: "2024-03-01", to: "2024-03-01", title: "Cron\u001b[2J stuck", description: "" }]));
+    const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    const run = async (format: string) => {
+      const { code, stdout, stderr } = await runCli(["report", "--archive", archive, "--format", format]);
+      expect(code).toBe(0);
+      expect(stdout).not.toMatch(RAW_CONTROL);
+      expect(stderr).not.toMatch(RAW_CONTROL);
+      return stdout;
+    };
+    const table = await run("table");
+    expect(table).toContain("VO\\x1b[2J\\x1b]0;OWNED\\x07\\x1b[31M\\u202eEVIL\\x9b accounting for the period 2024-03-01:2024-03-01");
+    expect(table).toContain("Known issue, 2024-03-01: Cron\\x1b[2J stuck.");
+    const json = await run("json");
+    expect(json).toContain('"vo\\u001b[2J\\u001b]0;owned\\u0007\\u001b[31m\\u202eevil\\u009b"');
+    expect(Object.keys(JSON.parse(json).namespaces)).toEqual([hostile]);
+    const csv = await run("csv");
+    expect(csv.split("\n")[1]).toMatch(/^namespace,vo\\x1b\[2J\\x1b\]0;owned\\x07\\x1b\[31m\\u202eevil\\x9b,12,/);
   });
 
   it("counts skipped files and jobs per reason on stderr, the most frequent first, the report on stdout", async () => {
@@ -54,9 +77,9 @@ describe("accounting report", () => {
     const { code, stdout, stderr } = await runCli(["report", "--archive", archive, "--format", "json"]);
     expect(code).toBe(0);
     expect(stderr.split("\n")).toEqual([
-      'accounting: skipped 2 jobs in 2 files: resources is the string "lots", not an object',
+      "accounting: skipped 2 jobs in 2 files: resources is not an object",
       "accounting: skipped 1 file: empty file",
-      expect.stringMatching(/^accounting: skipped 1 file: not valid JSON \(.+\)$/),
+      "accounting: skipped 1 file: not valid JSON",
       "accounting: 4 files or jobs skipped: every number is what it would be without them; --problems all lists each one",
       "",
     ]);
@@ -64,14 +87,23 @@ describe("accounting report", () => {
   });
 
   it("shows the 10 most frequent reasons and counts the others in one line", async () => {
-    const jobs = Array.from({ length: 12 }, (_, n) => jobJson({ job_ID: `bad-${n}`, resources: `lots-${String(n).padStart(2, "0")}` }));
+    const resources = jobJson().resources as Record<string, number>;
+    // Twelve kinds of fault: each resource negative, then absurd; resources not an object; an owner that is a number.
+    const faults = [
+      ...Object.keys(resources).map((name) => ({ resources: { ...resources, [name]: -1 } })),
+      ...Object.keys(resources).map((name) => ({ resources: { ...resources, [name]: 1e300 } })),
+      { resources: "lots" },
+      { owner: 12345 },
+    ];
+    const jobs = faults.map((fault, n) => jobJson({ job_ID: `bad-${n}`, ...fault }));
     const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson(), ...jobs, jobs[11]] } });
     const { stderr } = await runCli(["report", "--archive", archive, "--no-cache"]);
     const lines = stderr.trim().split("\n");
     expect(lines).toHaveLength(12);
-    expect(lines[0]).toBe('accounting: skipped 2 jobs in 1 file: resources is the string "lots-11", not an object');
-    expect(lines[1]).toBe('accounting: skipped 1 job in 1 file: resources is the string "lots-00", not an object');
-    expect(lines[9]).toBe('accounting: skipped 1 job in 1 file: resources is the string "lots-08", not an object');
+    expect(lines[0]).toBe("accounting: skipped 2 jobs in 1 file: owner is not a non-empty string");
+    expect(lines[1]).toBe("accounting: skipped 1 job in 1 file: resources is not an object");
+    expect(lines[2]).toBe("accounting: skipped 1 job in 1 file: resources.cpu_MHz is more than one job can hold");
+    expect(lines[9]).toBe("accounting: skipped 1 job in 1 file: resources.gpu_num is not a non-negative number");
     expect(lines.slice(10)).toEqual([
       "accounting: and 2 more reasons: 2 files or jobs",
       "accounting: 13 files or jobs skipped: every number is what it would be without them; --problems all lists each one",
@@ -87,8 +119,8 @@ describe("accounting report", () => {
     const all = await runCli(["report", "--archive", archive, "--format", "json", "--problems", "all"]);
     expect(all.code).toBe(0);
     expect(all.stderr.split("\n")).toEqual([
-      'accounting: skipped snapshots/2024-03-01T00:00:00.json vo job bad: resources is the string "lots", not an object',
-      expect.stringMatching(/^accounting: skipped snapshots\/2024-03-01T06:00:00.json: not valid JSON \(.+\)$/),
+      'accounting: skipped snapshots/2024-03-01T00:00:00.json vo job bad: resources is not an object (the string "lots")',
+      expect.stringMatching(/^accounting: skipped snapshots\/2024-03-01T06:00:00.json: not valid JSON \(.+ in JSON at position 2\)$/),
       "accounting: 2 files or jobs skipped: every number is what it would be without them",
       "",
     ]);
@@ -97,15 +129,18 @@ describe("accounting report", () => {
   });
 
   it("says what the archive holds in one line per message, control characters escaped", async () => {
-    const archive = writeArchive({ "2024-03-01T00:00:00.json": { "vo\n\u001b[31mred": [jobJson(), jobJson({ job_ID: "bad\rjob", resources: "a\nb" })] } });
+    const namespace = "vo\n\u001b[31mred\u202e\u009b";
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { [namespace]: [jobJson(), jobJson({ job_ID: "bad\rjob\u2066", resources: "a\nb\u001b]0;x\u0007" })] } });
     for (const problems of ["summary", "all"]) {
       const { code, stderr } = await runCli(["report", "--archive", archive, "--problems", problems]);
       expect(code).toBe(0);
-      expect(stderr).not.toMatch(/[\r\u001b]/);
+      expect(stderr).not.toMatch(/[\r\u001b\u0007\u009b\u202e\u2066]/);
       for (const line of stderr.trim().split("\n")) expect(line).toMatch(/^accounting: /);
     }
     const all = await runCli(["report", "--archive", archive, "--problems", "all"]);
-    expect(all.stderr.split("\n")[0]).toBe('accounting: skipped snapshots/2024-03-01T00:00:00.json vo\\x0a\\x1b[31mred job bad\\x0djob: resources is the string "a\\nb", not an object');
+    expect(all.stderr.split("\n")[0]).toBe(
+      'accounting: skipped snapshots/2024-03-01T00:00:00.json vo\\x0a\\x1b[31mred\\u202e\\x9b job bad\\x0djob\\u2066: resources is not an object (the string "a\\nb\\u001b]0;x\\u0007")',
+    );
   });
 
   it("prints nothing but the report with --quiet: no progress bar, no warning, no problem", async () => {
@@ -186,7 +221,7 @@ describe("accounting report", () => {
     expect(coverage.before_first_snapshot).toMatchObject({ cpu_num_hours: 12, gpu_num_hours: 6 });
     expect(total.cpu_num_hours).toBe(2 * 42);
     const csv = await runCli(["report", "--archive", archive, "--from", "2024-02-28", "--to", "2024-03-03", "--format", "csv"]);
-    expect(csv.stdout.split("\n")[0]).toMatch(/^namespace,/);
+    expect(csv.stdout.split("\n")[0]).toMatch(/^row,namespace,/);
     expect(csv.stderr).toContain("accounting: coverage: Snapshots cover 1.5 days of the period's 5 days");
   });
 
@@ -208,7 +243,7 @@ describe("accounting report", () => {
       "2024-03-02T00:00:00.json": Uint8Array.of(0x7b, 0),
     });
     const why =
-      /^accounting: no snapshot with jobs in .+\/snapshots: 6 files skipped, 2: empty file; 1: binary file \(NUL byte\), not JSON; 1: not valid JSON \(.+\); and 2 more reasons$/;
+      /^accounting: no snapshot with jobs in .+\/snapshots: 6 files skipped, 2: empty file; 1: binary file \(NUL byte\), not JSON; 1: not valid JSON; and 2 more reasons$/;
     for (const quiet of [[], ["--quiet"]]) {
       const { code, stdout, stderr } = await runCli(["report", "--archive", archive, ...quiet]);
       expect([code, stdout]).toEqual([1, ""]);
@@ -290,8 +325,11 @@ describe("accounting ingest", () => {
     expect(stderr).toMatch(/^accounting: cannot write the tables into .+\/file\/out: E(NOTDIR|EXIST): [^\n]+\n$/);
   });
 
-  it("writes names, emails and job titles only with --private", async () => {
-    const archive = writeArchive({ "2024-03-01T12:00:00.json": { vo: [jobJson({ title: "<b>Alice's thesis</b>" })] } });
+  it("writes names, emails, job titles and what skipped files and jobs held only with --private", async () => {
+    const archive = writeArchive({
+      "2024-03-01T12:00:00.json": { vo: [jobJson({ title: "<b>Alice's thesis</b>" }), jobJson({ job_ID: "bad", alloc_start: "alice@example.org" })] },
+      "2024-03-01T18:00:00.json": "<script>alert(1)</script>",
+    });
     mkdirSync(join(archive, "users"));
     writeFileSync(join(archive, "users", "user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice", email: "alice@example.org" } }));
     const tables = async (...flags: string[]) => {
@@ -304,15 +342,24 @@ describe("accounting ingest", () => {
         stdout,
         jobs: await read(`SELECT owner, title FROM '${join(out, "jobs.parquet")}'`),
         users: await read(`SELECT owner, name, email FROM '${join(out, "users.parquet")}'`),
+        problems: await read(`SELECT job, reason, detail FROM '${join(out, "problems.parquet")}' ORDER BY file`),
       };
     };
     const published = await tables();
     expect(published.jobs).toEqual([{ owner: "alice@egi.eu", title: null }]);
     expect(published.users).toEqual([{ owner: "alice@egi.eu", name: null, email: null }]);
+    expect(published.problems).toEqual([
+      { job: "bad", reason: "alloc_start is not a valid time", detail: null },
+      { job: null, reason: "not valid JSON", detail: null },
+    ]);
     const administrators = await tables("--private");
     expect(administrators.jobs).toEqual([{ owner: "alice@egi.eu", title: "<b>Alice's thesis</b>" }]);
     expect(administrators.users).toEqual([{ owner: "alice@egi.eu", name: "Alice", email: "alice@example.org" }]);
-    expect(administrators.stdout).toContain("(PRIVATE: names, emails and job titles included, do not publish)");
+    expect(administrators.problems).toEqual([
+      { job: "bad", reason: "alloc_start is not a valid time", detail: 'the string "alice@example.org"' },
+      { job: null, reason: "not valid JSON", detail: expect.stringContaining('"<script>al') },
+    ]);
+    expect(administrators.stdout).toContain("(PRIVATE: names, emails, job titles and problem details included, do not publish)");
   });
 
   it("refuses a short pseudonym key with one line and exit 2, and `accounting key` makes a good one", async () => {
@@ -417,7 +464,7 @@ describe("accounting check", () => {
     const archive = archiveEvery(6, 3, { "2024-03-01T18:00:00.json": "{ truncated" });
     const { code, stdout, stderr } = await check(archive, hoursAfter("2024-03-01T18:00:00Z", 1));
     expect([code, stdout]).toEqual([0, "ok: newest snapshot 2024-03-01T12:00:00Z, 7.0 h old (limit 12.0 h)\n"]);
-    expect(stderr).toMatch(/^accounting: skipped 1 file: not valid JSON \(.+\)\naccounting: 1 file or job skipped: .+\n$/);
+    expect(stderr).toMatch(/^accounting: skipped 1 file: not valid JSON\naccounting: 1 file or job skipped: .+\n$/);
   });
 
   it("prints nothing with --quiet when it passes, and the one line when it fails", async () => {

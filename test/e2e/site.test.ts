@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parquetReadObjects } from "hyparquet";
@@ -41,6 +41,11 @@ const KNOWN_ISSUES = [
   { from: "2024-05-21", to: "2024-05-21", title: "Storage outage", description: "" },
   { from: "2024-05-22", to: "2024-05-23", title: "Network maintenance", description: "" },
 ];
+/**
+ * Values planted in broken files and jobs of the archive (loaders/job.ts rejects each): the private ingest's problems
+ * hold them in their details, and no public file may, not even through a problem's reason.
+ */
+const HOSTILE_VALUES = { owner: "7463950218", time: "leaked.owner@example.org", resources: "<script>alert('resources')</script>", namespace: "]0;owned-by-a-namespace" };
 /** Names the user database gives some owners, besides the generator's real-looking ones. */
 const HOSTILE_NAMES = ["<script>alert('name')</script>", '"><img src=x onerror=alert(2)>', "=HYPERLINK(\"http://evil.example\")", "Robert'); DROP TABLE users;--"];
 
@@ -295,20 +300,58 @@ function giveHostileNames(archive: string): void {
   writeFileSync(path, JSON.stringify(database));
 }
 
+/** Every snapshot file of the archive, in path order. */
+function snapshotFiles(archive: string): string[] {
+  return readdirSync(join(archive, "snapshots"), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/** Broken files and jobs holding HOSTILE_VALUES and a script: every number stays the same, each is a problem. */
+function plantProblems(archive: string): void {
+  const broken = join(archive, "snapshots", "broken");
+  mkdirSync(broken);
+  writeFileSync(join(broken, "2024-05-10T01:00:00.json"), "<script>alert('a broken file')</script>");
+  writeFileSync(join(broken, "2024-05-10T02:00:00.json"), JSON.stringify({ [`vo\u001b${HOSTILE_VALUES.namespace}\u0007`]: "not an array of jobs" }));
+  const file = snapshotFiles(archive)[100]!;
+  const snapshot = JSON.parse(readFileSync(file, "utf8")) as Record<string, Record<string, unknown>[]>;
+  const jobs = Object.values(snapshot).find((list) => list.length > 0)!;
+  jobs.push(
+    { ...jobs[0], job_ID: "hostile-owner", owner: Number(HOSTILE_VALUES.owner) },
+    { ...jobs[0], job_ID: "hostile-time", alloc_start: HOSTILE_VALUES.time },
+    { ...jobs[0], job_ID: "hostile-resources", resources: HOSTILE_VALUES.resources },
+  );
+  writeFileSync(file, JSON.stringify(snapshot));
+}
+
+/** What the archive's problems held, for administrators: the details of a private ingest's problems table. */
+async function problemDetails(archive: string): Promise<string[]> {
+  const out = temporaryFolder();
+  const { code, stderr } = await runCli(["ingest", "--archive", archive, "--out", out, "--private", "--no-cache", "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "test" });
+  expect(code, stderr).toBe(0);
+  const bytes = readFileSync(join(out, "problems.parquet"));
+  const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), compressors })) as { detail: string | null }[];
+  return rows.flatMap(({ detail }) => (detail === null ? [] : [detail]));
+}
+
 /** What no public build may hold: every owner id, name and email of the archive, and its jobs' free texts. */
 function personalData(archive: string): Set<string> {
   const found = new Set<string>();
   const database = JSON.parse(readFileSync(join(archive, "users", "user-db.json"), "utf8")) as Record<string, { name: string; email: string }>;
   for (const [owner, { name, email }] of Object.entries(database)) for (const text of [owner, name, email]) found.add(text);
-  const walk = (folder: string) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      if (entry.isDirectory()) walk(join(folder, entry.name));
-      else for (const jobs of Object.values(JSON.parse(readFileSync(join(folder, entry.name), "utf8")) as Record<string, Record<string, unknown>[]>)) {
-        for (const job of jobs) for (const field of ["owner", "title", "description"]) if (typeof job[field] === "string") found.add(job[field]);
-      }
+  for (const file of snapshotFiles(archive)) {
+    let snapshot: Record<string, unknown>;
+    try {
+      snapshot = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    } catch {
+      continue; // a broken file planted by plantProblems
     }
-  };
-  walk(join(archive, "snapshots"));
+    for (const jobs of Object.values(snapshot)) {
+      if (!Array.isArray(jobs)) continue;
+      for (const job of jobs as Record<string, unknown>[]) for (const field of ["owner", "title", "description"]) if (typeof job[field] === "string") found.add(job[field]);
+    }
+  }
   // Short plain titles ("demo") occur in any code; owner ids, names, emails and the attack strings are all longer.
   return new Set([...found].filter((text) => text.length >= 12));
 }
@@ -354,6 +397,7 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     archive = join(work, "archive");
     await generateArchive(archive, ARCHIVE_OPTIONS);
     giveHostileNames(archive);
+    plantProblems(archive);
     writeFileSync(join(archive, "known-issues.json"), JSON.stringify(KNOWN_ISSUES));
     const project = join(work, "project");
     copyProject(project);
@@ -383,14 +427,30 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     expect(issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
   }, 30_000);
 
-  it("holds no owner id, name, email, job title or description of the archive in any file", async () => {
-    const secrets = personalData(archive);
-    expect(secrets.size).toBeGreaterThan(100);
-    for (const attack of ["<script>alert(1)</script>", HOSTILE_NAMES[0]!]) expect(secrets).toContain(attack);
+  it("holds no owner id, name, email, job title or description of the archive in any file, nor what a skipped file or job held", async () => {
+    const personal = personalData(archive);
+    expect(personal.size).toBeGreaterThan(100);
+    for (const attack of ["<script>alert(1)</script>", HOSTILE_NAMES[0]!]) expect(personal).toContain(attack);
+    const details = await problemDetails(archive);
+    for (const value of Object.values(HOSTILE_VALUES)) expect(details.some((detail) => detail.includes(value)), value).toBe(true);
+    expect(details.some((detail) => detail.includes('"<script>al')), "a fragment of the broken file").toBe(true);
+    const secrets = [...personal, ...details.filter((detail) => detail.length >= 12), ...Object.values(HOSTILE_VALUES)];
+    // Decoded Parquet is JSON: a secret with quotes or backslashes shows escaped there.
+    const leaksIn = (where: string, text: string) =>
+      secrets.filter((secret) => text.includes(secret) || text.includes(JSON.stringify(secret).slice(1, -1))).map((secret) => `${where}: ${secret.slice(0, 60)}`);
     const texts = await textsOf(dist);
     expect([...texts.keys()].filter((file) => file.endsWith(".parquet"))).not.toEqual([]);
-    const leaks = [...texts].flatMap(([file, text]) => [...secrets].filter((secret) => text.includes(secret)).map((secret) => `${file}: ${secret.slice(0, 60)}`));
-    expect(leaks).toEqual([]);
+    expect([...texts].flatMap(([file, text]) => leaksIn(file, text))).toEqual([]);
+    // The Data quality page: every problem's reason in its counts and in the CSV of all its rows.
+    await page.goto(`${site.url}quality`, { waitUntil: "networkidle" });
+    await page.waitForSelector(".problems .data-table tbody tr", { timeout: 30_000 });
+    const counts = (await page.textContent(".problem-counts")) ?? "";
+    const skipped = await downloadedText(page, ".problems .data-table a.csv-download");
+    for (const reason of ["not valid JSON", "wrong shape: a namespace is not an array of jobs", "owner is not a non-empty string", "alloc_start is not a valid time", "resources is not an object"]) {
+      expect(counts).toContain(reason);
+      expect(skipped).toContain(reason);
+    }
+    expect([...leaksIn("problem counts", counts), ...leaksIn("skipped.csv", skipped)]).toEqual([]);
   });
 
   it("has the same data files, byte for byte, when built again from the same archive with no cache", async () => {

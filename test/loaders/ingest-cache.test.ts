@@ -1,5 +1,6 @@
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { beforeAll, describe, expect, it } from "vitest";
 import { listSnapshotFiles, type SnapshotFile, type SnapshotListing } from "../../loaders/archive.js";
 import { loadArchive } from "../../loaders/archive-database.js";
@@ -7,6 +8,7 @@ import { runReport } from "../../loaders/report.js";
 import { writeParquet, writeSiteParquet } from "../../loaders/database.js";
 import type { FoldState } from "../../loaders/ingest.js";
 import { CACHE_FILE, cacheFolderFor, planIngest, type StoredIngest } from "../../loaders/ingest-cache.js";
+import { fileProblem } from "../../loaders/snapshot.js";
 import { generateArchive } from "../../scripts/archive-generator.js";
 import { jobJson, temporaryFolder } from "../helpers/archive.js";
 
@@ -158,6 +160,23 @@ describe("the ingest cache", () => {
     expect(without.read).toBe(files.length);
   });
 
+  it("reads the whole archive again over a cache another version of the code wrote, whatever the columns of its tables", async () => {
+    const { archive } = archiveWithout(0);
+    writeFileSync(join(archive, "snapshots", "2024-05-01T01:00:00.json"), "{ not json");
+    const cache = temporaryFolder();
+    await ingest(archive, cache);
+    // The cache as the code before problems' details left it: a problems table without `detail`, another version.
+    const instance = await DuckDBInstance.create(join(cache, CACHE_FILE));
+    const connection = await instance.connect();
+    await connection.run("ALTER TABLE problems DROP COLUMN detail");
+    await connection.run("UPDATE ingest_state SET version = 'before problems had a detail'");
+    connection.closeSync();
+    instance.closeSync();
+    const again = await ingest(archive, cache);
+    expect(again.read).toBe(files.length + 1);
+    await expectSameAsFullIngest(archive, again);
+  });
+
   it("lives in ACCOUNTING_CACHE, else in the user's cache folder under a name of the archive's path", () => {
     expect(cacheFolderFor("data/sample", { ACCOUNTING_CACHE: "/var/cache/acc" })).toBe("/var/cache/acc");
     const one = cacheFolderFor("data/sample", { XDG_CACHE_HOME: "/c" });
@@ -183,7 +202,7 @@ describe("planIngest", () => {
     ["a touched file", stored, listing(file("a", 1, 100, 2), file("b", 2)), "v1", { kind: "full", reason: "snapshot files changed, moved or were deleted" }],
     ["a deleted file", stored, listing(file("b", 2)), "v1", { kind: "full", reason: "snapshot files changed, moved or were deleted" }],
     ["a file of the same time", stored, listing(file("a", 1), file("b", 2), file("b2", 2)), "v1", { kind: "full", reason: "new snapshot files are older than the last one read" }],
-    ["a new name that is not a time", stored, { ...stored.listing, problems: [{ file: "snapshots/x.json", namespace: null, job: null, reason: "r" }] }, "v1", { kind: "full", reason: "files that are not snapshots changed" }],
+    ["a new name that is not a time", stored, { ...stored.listing, problems: [fileProblem("snapshots/x.json", "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)")] }, "v1", { kind: "full", reason: "files that are not snapshots changed" }],
   ])("%s", (_, cache, now, version, plan) => {
     expect(planIngest(cache, now, version)).toEqual(plan);
   });

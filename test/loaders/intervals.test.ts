@@ -76,8 +76,8 @@ describe("createIntervalBuilder", () => {
     const { intervals, problems } = build(snapshot(0, { a: [job({ allocStart: null })] }), snapshot(6, { a: [job({ status: "dead", allocEnd: null })] }));
     expect(intervals).toEqual([]);
     expect(problems).toEqual([
-      { file: "snapshots/0.json", namespace: "a", job: "j1", reason: "running job with no alloc_start" },
-      { file: "snapshots/6.json", namespace: "a", job: "j1", reason: "dead job with no alloc_end" },
+      { file: "snapshots/0.json", namespace: "a", job: "j1", reason: "running job with no alloc_start", detail: null },
+      { file: "snapshots/6.json", namespace: "a", job: "j1", reason: "dead job with no alloc_end", detail: null },
     ]);
   });
 

@@ -88,8 +88,8 @@ describe("writeSiteData", () => {
     }
   });
 
-  it("ships the owners and jobs of intervals under their numbers; names, emails and titles only in a private build", async () => {
-    const named = writeArchive({ "2024-03-01T00:00:00.json": { vo: jobs }, "2024-03-01T06:00:00.json": { vo: jobs } });
+  it("ships the owners and jobs of intervals under their numbers; names, emails and titles only in a private build; problems' details in none", async () => {
+    const named = writeArchive({ "2024-03-01T00:00:00.json": { vo: jobs }, "2024-03-01T03:00:00.json": "<b>alice@egi.eu</b>", "2024-03-01T06:00:00.json": { vo: jobs } });
     mkdirSync(join(named, "users"));
     writeFileSync(join(named, "users", "user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice <b>A</b>", email: "alice@example.org" }, "zed@egi.eu": { name: "Zed", email: "z@x" } }));
     const byPseudonym = [...owners].sort((a, b) => (pseudonym("0123456789abcdef0123456789abcdef", a) < pseudonym("0123456789abcdef0123456789abcdef", b) ? -1 : 1));
@@ -109,6 +109,9 @@ describe("writeSiteData", () => {
       expect((await site.runAndReadAll("SELECT * FROM jobs")).getRowObjectsJS()).toEqual(
         jobs.map((_, i) => ({ job_id: i + 1, namespace: "vo", kind: "module", title: privateBuild ? "demo" : null })),
       );
+      expect((await site.runAndReadAll("SELECT * FROM problems")).getRowObjectsJS()).toEqual([
+        { file: "snapshots/2024-03-01T03:00:00.json", namespace: null, job: null, reason: "not valid JSON" },
+      ]);
     }
   });
 

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { ProblemReason } from "../../loaders/snapshot.js";
 import { readUsers } from "../../loaders/users.js";
 import { temporaryFolder } from "../helpers/archive.js";
 
@@ -27,25 +28,28 @@ describe("the user database of a private build", () => {
     expect(problems).toEqual([]);
   });
 
-  const broken: [kind: string, plant: (path: string) => void, reason: RegExp][] = [
-    ["not JSON", (path) => writeFileSync(path, "{"), /not valid JSON/],
-    ["an array", (path) => writeFileSync(path, "[]"), /wrong shape: not an object of owner ids/],
-    ["a named pipe", (path) => execFileSync("mkfifo", [path]), /not a file/],
-    ["a folder", (path) => mkdirSync(path), /not a file/],
+  /** What is planted, the reason of the problem it makes, and its detail: what was found (null when the reason says it all). */
+  const broken: [kind: string, plant: (path: string) => void, reason: ProblemReason, detail: RegExp | null][] = [
+    ["not JSON", (path) => writeFileSync(path, "{"), "not valid JSON", /JSON/],
+    ["an array", (path) => writeFileSync(path, "[]"), "wrong shape: not an object of owner ids", null],
+    ["a named pipe", (path) => execFileSync("mkfifo", [path]), "not a file", null],
+    ["a folder", (path) => mkdirSync(path), "not a file", null],
     [
       "a file of 100 MB",
       (path) => {
         writeFileSync(path, "{");
         truncateSync(path, 100 * 1024 * 1024);
       },
-      /file of 100 MiB, more than a user database can take/,
+      "more than a user database can take",
+      /^file of 100 MiB$/,
     ],
+    ["15 MiB of nested objects", (path) => writeFileSync(path, `${'{"a":'.repeat(2_500_000)}0${"}".repeat(2_500_000)}`), "arrays and objects nested more than 64 levels deep", null],
   ];
 
-  it.each(broken)("%s: a problem, pseudonyms for everyone, no hang", async (_, plant, reason) => {
+  it.each(broken)("%s: a problem, pseudonyms for everyone, no hang", async (_, plant, reason, detail) => {
     const { users, problems } = await readUsers(archiveWithUsers(plant), ["a@egi.eu"], "k", true);
     expect(users).toEqual([{ owner: "a@egi.eu", pseudonym: expect.stringMatching(/^user-/), name: null, email: null }]);
-    expect(problems).toEqual([{ file: "users/user-db.json", namespace: null, job: null, reason: expect.stringMatching(reason) }]);
+    expect(problems).toEqual([{ file: "users/user-db.json", namespace: null, job: null, reason, detail: detail && expect.stringMatching(detail) }]);
   });
 
   it("is not read at all by a public build", async () => {
