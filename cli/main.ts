@@ -37,11 +37,12 @@ const HELP = `accounting: resource accounting of a Nomad cluster from its snapsh
 Usage:
   accounting report [--archive DIR] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
                     [--mode exact|compat] [--namespaces a,b] [--format table|json|csv]
-                    [--cache DIR | --no-cache] [--quiet | --problems summary|all|none]
+                    [--cache DIR | --no-cache] [--verify-content]
+                    [--quiet | --problems summary|all|none]
   accounting ingest [--archive DIR] --out DIR [--private] [--cache DIR | --no-cache]
-                    [--quiet | --problems summary|all|none]
+                    [--verify-content] [--quiet | --problems summary|all|none]
   accounting check  [--archive DIR] [--max-age HOURS] [--cache DIR | --no-cache]
-                    [--quiet | --problems summary|all|none]
+                    [--verify-content] [--quiet | --problems summary|all|none]
   accounting --help
   accounting --version
 
@@ -73,11 +74,14 @@ check    alert for cron: fail when the archive's newest usable snapshot is too o
 
 Every command that reads the archive keeps what it read in an ingest cache and, when the
 archive has only gained newer snapshot files since, reads just those; any other change to
-the archive means reading all of it again. The cache holds owner ids and job titles: keep
-it private.
+the archive means reading all of it again. Files are told apart by name, size and
+modification time: a snapshot rewritten with the same size and time goes unseen, unless
+--verify-content. The cache holds owner ids and job titles: keep it private.
   --cache DIR        the cache's folder (default $${CACHE_VARIABLE}, else
                      $XDG_CACHE_HOME/cluster-accounting/<hash of the archive's path>)
   --no-cache         read the whole archive, keep nothing
+  --verify-content   tell files apart by the SHA-256 of their bytes too, so that a snapshot
+                     corrected in place is read again; costs reading the archive once more
 
 Files and jobs that cannot be read are skipped; every number is what it would be without them.
   --problems summary count them per reason on stderr, ${SUMMARY_REASONS} reasons at most (default)
@@ -131,6 +135,7 @@ async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"
   const progress = options.quiet ? undefined : createProgress(io.stderr, "snapshots");
   const database = await loadArchive(archive, {
     cache: cache === "none" ? undefined : cache === "default" ? cacheFolderFor(archive, io.env) : cache.folder,
+    verifyContent: options.verifyContent,
     users,
     onProgress: progress?.update,
     onWarning: warner(io, options),

@@ -14,6 +14,11 @@ export interface LoadOptions {
    * the user database and the jobs' titles. Reports need none, and have no titles.
    */
   users?: { pseudonymKey: string; private: boolean };
+  /**
+   * Tell the archive's files apart by the SHA-256 of their bytes too, beside name, size and modification time: a
+   * snapshot rewritten with the same size and time is read again. It costs reading the whole archive once more.
+   */
+  verifyContent?: boolean;
   /** At most this many threads read a whole archive; by default, as many as the machine can run at once. */
   threads?: number;
   onProgress?: Progress;
@@ -22,7 +27,7 @@ export interface LoadOptions {
 
 /** The archive's tables in an in-memory database, read from the archive as far as the ingest cache cannot tell them. */
 export async function loadArchive(archive: string, options: LoadOptions = {}): Promise<AccountingDatabase> {
-  const listing = await listSnapshotFiles(archive);
+  const listing = await listSnapshotFiles(archive, { verifyContent: options.verifyContent });
   const database = await createDatabase();
   const { connection } = database;
   try {

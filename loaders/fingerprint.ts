@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { createFileHasher } from "./archive.js";
 
 function filesUnder(folder: string): string[] {
   const found: string[] = [];
@@ -32,12 +33,16 @@ export function contentFingerprint(folders: string[], settings: string[]): strin
   return hash.digest("hex");
 }
 
-/** Every file under `folder` with its size and modification time: a change of content without either goes unseen. */
-export function folderStamp(folder: string): string {
+/**
+ * Every file under `folder` with its size and modification time, and with `content` the SHA-256 of its bytes:
+ * without it, a change of content that keeps both goes unseen.
+ */
+export function folderStamp(folder: string, content = false): string {
+  const sha256 = content ? createFileHasher() : undefined;
   return filesUnder(folder)
     .map((path) => {
       const { size, mtimeMs } = statSync(path);
-      return `${relative(folder, path)}\0${size}\0${mtimeMs}`;
+      return [relative(folder, path), size, mtimeMs, ...(sha256 ? [sha256(path)] : [])].join("\0");
     })
     .join("\n");
 }

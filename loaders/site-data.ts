@@ -15,6 +15,8 @@ import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "./pseudonym.js";
 
 export const ARCHIVE_VARIABLE = "ACCOUNTING_ARCHIVE";
 export const PRIVATE_VARIABLE = "ACCOUNTING_PRIVATE";
+/** `1`: tell the archive's files apart by the SHA-256 of their bytes too (LoadOptions' `verifyContent`). */
+export const VERIFY_CONTENT_VARIABLE = "ACCOUNTING_VERIFY_CONTENT";
 export const DEFAULT_ARCHIVE = "data/sample";
 
 type Env = Record<string, string | undefined>;
@@ -30,6 +32,8 @@ export interface SiteBuild {
   /** The archive's known issues file (it may not exist). */
   knownIssues: string;
   users: { pseudonymKey: string; private: boolean };
+  /** Tell the archive's files apart by their content too, in the ingest cache and in the loader's fingerprint. */
+  verifyContent: boolean;
 }
 
 /** What a site build reads, from its environment. */
@@ -43,13 +47,15 @@ export function siteBuildFrom(env: Env, warn: (message: string) => void): SiteBu
     cache: cacheFolderFor(archive, env),
     knownIssues: knownIssuesPath(archive),
     users: { pseudonymKey: key.key, private: privateBuild },
+    verifyContent: env[VERIFY_CONTENT_VARIABLE] === "1",
   };
 }
 
 /**
- * What the site's data depends on: the archive's files (names, sizes and modification times, as the ingest cache
- * tells them apart), the known issues, the pseudonym key, public or private, and the pipeline's own code
- * (Framework only looks at the data loader file itself).
+ * What the site's data depends on: the archive's files (names, sizes and modification times, and with
+ * `verifyContent` the SHA-256 of their bytes: as the ingest cache tells them apart), the known issues, the
+ * pseudonym key, public or private, and the pipeline's own code (Framework only looks at the data loader file
+ * itself).
  */
 export function siteDataFingerprint(build: SiteBuild): string {
   let knownIssues = "";
@@ -59,7 +65,7 @@ export function siteDataFingerprint(build: SiteBuild): string {
     // no known issues: the loader reads an empty list
   }
   const pipeline = dirname(fileURLToPath(import.meta.url));
-  return contentFingerprint([pipeline], [folderStamp(build.archive), build.users.pseudonymKey, String(build.users.private), knownIssues]);
+  return contentFingerprint([pipeline], [folderStamp(build.archive, build.verifyContent), build.users.pseudonymKey, String(build.users.private), knownIssues]);
 }
 
 /**
@@ -67,7 +73,7 @@ export function siteDataFingerprint(build: SiteBuild): string {
  * Parquet files, byte for byte the same for the same archive.
  */
 export async function writeSiteData(build: SiteBuild, output: Output, warn: (message: string) => void): Promise<void> {
-  const database = await loadArchive(build.archive, { cache: build.cache, users: build.users, onWarning: warn });
+  const database = await loadArchive(build.archive, { cache: build.cache, users: build.users, verifyContent: build.verifyContent, onWarning: warn });
   const folder = await mkdtemp(join(tmpdir(), "accounting-site-"));
   try {
     const tar = pack();

@@ -10,7 +10,7 @@ import { ingestArchive } from "../../loaders/ingest.js";
 import { pseudonym } from "../../loaders/pseudonym.js";
 import { problemsSql } from "../../loaders/quality.js";
 import { MODES, reportOf, reportSql, runReport, type ReportRow } from "../../loaders/report.js";
-import { siteBuildFrom, siteDataFingerprint, writeSiteData } from "../../loaders/site-data.js";
+import { SITE_DATA_OUTPUTS, siteBuildFrom, siteDataFingerprint, writeSiteData } from "../../loaders/site-data.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
 import { REFERENCE_ARCHIVE, referencePeriods } from "../helpers/reference.js";
 
@@ -139,6 +139,28 @@ describe("writeSiteData", () => {
     expect(siteBuildFrom({ ACCOUNTING_PRIVATE: "1", ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}).users.private).toBe(true);
     expect(siteBuildFrom({ ACCOUNTING_PRIVATE: "yes", ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}).users.private).toBe(false);
   });
+
+  it("tells snapshots apart by content only with ACCOUNTING_VERIFY_CONTENT=1: a snapshot corrected with the same size and time", async () => {
+    expect(siteBuildFrom({ ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}).verifyContent).toBe(false);
+    expect(siteBuildFrom({ ACCOUNTING_VERIFY_CONTENT: "yes", ACCOUNTING_PSEUDONYM_KEY: "k" }, () => {}).verifyContent).toBe(false);
+    const job = jobJson({ resources: { cpu_num: 2, cpu_MHz: 3000, gpu_num: 0, memory_MB: 8000, disk_MB: 10000 } });
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [job] }, "2024-03-01T06:00:00.json": { vo: [job] } });
+    const path = join(archive, "snapshots", "2024-03-01T06:00:00.json");
+    const dated = new Date("2024-03-01T06:00:00Z");
+    utimesSync(path, dated, dated);
+    /** The site's core-hours of the whole archive, through the ingest cache of the archive's default folder. */
+    const coreHours = async (env: Record<string, string>) => {
+      const site = await siteTablesOf(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "k", ...env }));
+      const request = { mode: "exact" as const };
+      return reportOf(request, (await site.runAndReadAll(reportSql(request))).getRowObjectsJS() as unknown as ReportRow[]).total.cpu_num_hours;
+    };
+    expect(await coreHours({})).toBe(12);
+    // The operators correct the snapshot: its 2 cores were 4. Same size, dated again by its name.
+    writeFileSync(path, readFileSync(path, "utf8").replace('"cpu_num":2', '"cpu_num":4'));
+    utimesSync(path, dated, dated);
+    expect(await coreHours({}), "without the variable, the cached tables stand").toBe(12);
+    expect(await coreHours({ ACCOUNTING_VERIFY_CONTENT: "1" })).toBe(24);
+  });
 });
 
 describe("the loader cache", () => {
@@ -168,6 +190,28 @@ describe("the loader cache", () => {
     const smaller = fingerprint();
     writeArchive({ "2024-03-01T06:00:00.json": { vo: [] } }, archive);
     expect(new Set([first, touched, smaller, fingerprint()]).size).toBe(4);
+  });
+
+  it("follows the archive's files by content too with ACCOUNTING_VERIFY_CONTENT=1, which Framework's cache then drops", () => {
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson({ status: "running" })] } });
+    const fingerprint = (env: Record<string, string> = {}) => siteDataFingerprint(siteBuildFrom({ ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "k", ...env }, () => {}));
+    const verified = () => fingerprint({ ACCOUNTING_VERIFY_CONTENT: "1" });
+    const path = join(archive, "snapshots", "2024-03-01T00:00:00.json");
+    const dated = new Date("2024-03-01T00:00:00Z");
+    utimesSync(path, dated, dated);
+    const before = { plain: fingerprint(), verified: verified() };
+    expect(before.verified).not.toBe(before.plain);
+    writeFileSync(path, readFileSync(path, "utf8").replace('"running"', '"stopped"'));
+    utimesSync(path, dated, dated);
+    expect(fingerprint(), "name, size and time alone cannot tell").toBe(before.plain);
+    expect(verified()).not.toBe(before.verified);
+    // What observablehq.config.ts does: the tar a build cached before the correction is dropped.
+    const cache = temporaryFolder();
+    dropStaleLoaderOutputs(cache, SITE_DATA_OUTPUTS, before.verified);
+    mkdirSync(join(cache, "data"));
+    writeFileSync(join(cache, "data", "accounting.tar"), "tables before the correction");
+    expect(dropStaleLoaderOutputs(cache, SITE_DATA_OUTPUTS, verified())).toBe(true);
+    expect(existsSync(join(cache, "data", "accounting.tar"))).toBe(false);
   });
 
   it("covers the archive's known issues too, whose loader Framework caches as well, even rewritten with the same size and time", () => {
