@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { ArchiveError } from "../loaders/archive.js";
 import { loadArchive, type LoadOptions } from "../loaders/archive-database.js";
 import { isCompiled } from "../loaders/compiled.js";
-import { describeArchive, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
+import { assertUsableArchive, describeArchive, UnusableArchiveError, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
 import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest-cache.js";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "../loaders/pseudonym.js";
 import { coverageSentences, PeriodError, periodCoverage } from "../loaders/coverage.js";
@@ -11,7 +11,7 @@ import { knownIssuesPath, readKnownIssues, type KnownIssue } from "../loaders/kn
 import { problemCountsSql, snapshotCoverageSql, staleAfterHours, type ProblemCount, type SnapshotCoverage } from "../loaders/quality.js";
 import { runReport } from "../loaders/report.js";
 import { formatInstant } from "../loaders/time.js";
-import { formatProblems, formatProblemSummary, formatReport, formatUnusable, SUMMARY_REASONS } from "./format.js";
+import { formatProblems, formatProblemSummary, formatReport, SUMMARY_REASONS } from "./format.js";
 import {
   DEFAULT_ARCHIVE,
   FORMATS,
@@ -145,9 +145,8 @@ async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"
   });
   progress?.done();
   try {
-    const summary = await describeArchive(database);
-    if (summary.snapshots === 0) throw new Failure(`no snapshot with jobs in ${resolve(archive, "snapshots")}: ${formatUnusable(await database.query<ProblemCount>(problemCountsSql()))}`);
-    return { database, summary };
+    await assertUsableArchive(database, archive);
+    return { database, summary: await describeArchive(database) };
   } catch (error) {
     database.close();
     throw error;
@@ -246,9 +245,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     else await check(options, io);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof Failure) {
+    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof Failure || error instanceof UnusableArchiveError) {
       say(io, error.message);
-      return error instanceof Failure ? 1 : 2;
+      return error instanceof Failure || error instanceof UnusableArchiveError ? 1 : 2;
     }
     throw error;
   }

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
 import { loadArchive } from "./archive-database.js";
-import { writeSiteParquet } from "./database.js";
+import { assertUsableArchive, writeSiteParquet } from "./database.js";
 import { contentFingerprint, folderStamp } from "./fingerprint.js";
 import { cacheFolderFor } from "./ingest-cache.js";
 import { knownIssuesPath } from "./known-issues.js";
@@ -70,22 +70,28 @@ export function siteDataFingerprint(build: SiteBuild): string {
 
 /**
  * Ingests the archive and writes the site's copy of its tables (loaders/site-tables.ts) to `output` as one tar of
- * Parquet files, byte for byte the same for the same archive.
+ * Parquet files, byte for byte the same for the same archive. An archive with no usable snapshot is refused
+ * (UnusableArchiveError, the command line's message), before anything is written: its pages would have nothing
+ * to show.
  */
 export async function writeSiteData(build: SiteBuild, output: Output, warn: (message: string) => void): Promise<void> {
   const database = await loadArchive(build.archive, { cache: build.cache, users: build.users, verifyContent: build.verifyContent, onWarning: warn });
-  const folder = await mkdtemp(join(tmpdir(), "accounting-site-"));
   try {
-    const tar = pack();
-    const done = pipeline(tar, output);
-    for (const path of await writeSiteParquet(database, folder)) {
-      tar.entry({ name: basename(path), mtime: new Date(0), uid: 0, gid: 0, mode: 0o644 }, await readFile(path));
+    await assertUsableArchive(database, build.archive);
+    const folder = await mkdtemp(join(tmpdir(), "accounting-site-"));
+    try {
+      const tar = pack();
+      const done = pipeline(tar, output);
+      for (const path of await writeSiteParquet(database, folder)) {
+        tar.entry({ name: basename(path), mtime: new Date(0), uid: 0, gid: 0, mode: 0o644 }, await readFile(path));
+      }
+      tar.finalize();
+      await done;
+    } finally {
+      await rm(folder, { recursive: true, force: true });
     }
-    tar.finalize();
-    await done;
   } finally {
     database.close();
-    await rm(folder, { recursive: true, force: true });
   }
 }
 

@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../../loaders/database.js";
+import { openDatabase, UnusableArchiveError } from "../../loaders/database.js";
 import { contentFingerprint, dropStaleLoaderOutputs } from "../../loaders/fingerprint.js";
 import { ingestArchive } from "../../loaders/ingest.js";
 import { pseudonym } from "../../loaders/pseudonym.js";
@@ -131,6 +131,25 @@ describe("writeSiteData", () => {
       documented.close();
     }
   }, 60_000);
+
+  it("refuses an archive with no usable snapshot with the command line's one line, and writes nothing", async () => {
+    const empty = writeArchive({});
+    mkdirSync(join(empty, "snapshots"));
+    const broken = writeArchive({ "2024-03-01T00:00:00.json": "", "2024-03-01T06:00:00.json": "{}" });
+    for (const [archive, why] of [
+      [empty, "no .json file there lists a namespace"],
+      [broken, "1 file skipped, 1: empty file"],
+    ] as const) {
+      const output = new PassThrough();
+      const written: Buffer[] = [];
+      output.on("data", (chunk: Buffer) => written.push(chunk));
+      const build = siteBuildFrom({ ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "k", XDG_CACHE_HOME: process.env.XDG_CACHE_HOME }, () => {});
+      const refused = writeSiteData(build, output, () => {});
+      await expect(refused).rejects.toThrow(UnusableArchiveError);
+      await expect(refused).rejects.toThrow(`no snapshot with jobs in ${join(archive, "snapshots")}: ${why}`);
+      expect(written).toEqual([]);
+    }
+  });
 
   it("warns when pseudonyms are random, and builds privately only when asked", () => {
     const warnings: string[] = [];
