@@ -3,7 +3,7 @@ import { HOUR_METRICS, METRICS, MODE_DESCRIPTIONS, type Metric, type Report, typ
 import { coverageSentences, type Coverage } from "../loaders/coverage.js";
 import { reportCsv } from "../loaders/csv.js";
 import { inertJson, inertText } from "../loaders/inert-text.js";
-import type { ProblemCount } from "../loaders/quality.js";
+import { counted, problemsOf, type ProblemCount } from "../loaders/quality.js";
 import type { Problem } from "../loaders/snapshot.js";
 import type { Format } from "./options.js";
 
@@ -49,15 +49,7 @@ export function formatReport(report: Report, coverage: Coverage, format: Format)
   return formatTable(report, coverage);
 }
 
-const whole = new Intl.NumberFormat("en-US");
-
-/** `1 file`, `17,540 files`. */
-function counted(count: number, one: string, many = `${one}s`): string {
-  return `${whole.format(count)} ${count === 1 ? one : many}`;
-}
-
 const filesOrJobs = (count: number) => counted(count, "file or job", "files or jobs");
-const problemsOf = (counts: ProblemCount[]) => counts.reduce((total, count) => total + count.problems, 0);
 
 /** Reasons the problem summary shows; the others are counted in one line. */
 export const SUMMARY_REASONS = 10;
@@ -86,19 +78,4 @@ export function formatProblemSummary(counts: ProblemCount[]): string[] {
   const others = counts.slice(SUMMARY_REASONS);
   if (others.length) lines.push(`and ${counted(others.length, "more reason")}: ${filesOrJobs(problemsOf(others))}`);
   return [...lines, `${filesOrJobs(problemsOf(counts))} skipped: ${WITHOUT_THEM}; --problems all lists each one`];
-}
-
-/** Reasons an unusable archive's message shows. */
-const UNUSABLE_REASONS = 3;
-
-/**
- * Why an archive has no usable snapshot, in a few words: `3 files skipped, 2: empty file; 1: not valid JSON (…)`.
- * Only whole files are skipped there: a snapshot with a namespace is used, whatever its jobs.
- */
-export function formatUnusable(counts: ProblemCount[]): string {
-  if (counts.length === 0) return "no .json file there lists a namespace";
-  const reasons = counts.slice(0, UNUSABLE_REASONS).map(({ reason, problems }) => `${whole.format(problems)}: ${reason}`);
-  const others = counts.length - UNUSABLE_REASONS;
-  if (others > 0) reasons.push(`and ${counted(others, "more reason")}`);
-  return `${counted(problemsOf(counts), "file")} skipped, ${reasons.join("; ")}`;
 }

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { ArchiveError } from "../loaders/archive.js";
 import { loadArchive, type LoadOptions } from "../loaders/archive-database.js";
 import { isCompiled } from "../loaders/compiled.js";
-import { describeArchive, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
+import { assertUsableArchive, describeArchive, UnusableArchiveError, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
 import { inertText } from "../loaders/inert-text.js";
 import { ForeignFiles } from "../loaders/replace-folder.js";
 import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest-cache.js";
@@ -13,7 +13,7 @@ import { knownIssuesPath, readKnownIssues, type KnownIssue } from "../loaders/kn
 import { problemCountsSql, snapshotCoverageSql, staleAfterHours, type ProblemCount, type SnapshotCoverage } from "../loaders/quality.js";
 import { runReport } from "../loaders/report.js";
 import { formatInstant } from "../loaders/time.js";
-import { formatProblems, formatProblemSummary, formatReport, formatUnusable, SUMMARY_REASONS } from "./format.js";
+import { formatProblems, formatProblemSummary, formatReport, SUMMARY_REASONS } from "./format.js";
 import {
   DEFAULT_ARCHIVE,
   FORMATS,
@@ -39,11 +39,12 @@ const HELP = `accounting: resource accounting of a Nomad cluster from its snapsh
 Usage:
   accounting report [--archive DIR] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
                     [--mode exact|compat] [--namespaces a,b] [--format table|json|csv]
-                    [--cache DIR | --no-cache] [--quiet | --problems summary|all|none]
+                    [--cache DIR | --no-cache] [--verify-content]
+                    [--quiet | --problems summary|all|none]
   accounting ingest [--archive DIR] --out DIR [--private] [--cache DIR | --no-cache]
-                    [--quiet | --problems summary|all|none]
+                    [--verify-content] [--quiet | --problems summary|all|none]
   accounting check  [--archive DIR] [--max-age HOURS] [--cache DIR | --no-cache]
-                    [--quiet | --problems summary|all|none]
+                    [--verify-content] [--quiet | --problems summary|all|none]
   accounting key
   accounting --help
   accounting --version
@@ -82,11 +83,14 @@ check    alert for cron: fail when the archive's newest usable snapshot is too o
 
 Every command that reads the archive keeps what it read in an ingest cache and, when the
 archive has only gained newer snapshot files since, reads just those; any other change to
-the archive means reading all of it again. The cache holds owner ids and job titles: keep
-it private.
+the archive means reading all of it again. Files are told apart by name, size and
+modification time: a snapshot rewritten with the same size and time goes unseen, unless
+--verify-content. The cache holds owner ids and job titles: keep it private.
   --cache DIR        the cache's folder (default $${CACHE_VARIABLE}, else
                      $XDG_CACHE_HOME/cluster-accounting/<hash of the archive's path>)
   --no-cache         read the whole archive, keep nothing
+  --verify-content   tell files apart by the SHA-256 of their bytes too, so that a snapshot
+                     corrected in place is read again; costs reading the archive once more
 
 Files and jobs that cannot be read are skipped; every number is what it would be without them.
   --problems summary count them per reason on stderr, ${SUMMARY_REASONS} reasons at most (default)
@@ -143,6 +147,7 @@ async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"
   const progress = options.quiet ? undefined : createProgress(io.stderr, "snapshots");
   const database = await loadArchive(archive, {
     cache: cache === "none" ? undefined : cache === "default" ? cacheFolderFor(archive, io.env) : cache.folder,
+    verifyContent: options.verifyContent,
     users,
     onProgress: progress?.update,
     onWarning: warner(io, options),
@@ -152,9 +157,8 @@ async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"
   });
   progress?.done();
   try {
-    const summary = await describeArchive(database);
-    if (summary.snapshots === 0) throw new Failure(`no snapshot with jobs in ${resolve(archive, "snapshots")}: ${formatUnusable(await database.query<ProblemCount>(problemCountsSql()))}`);
-    return { database, summary };
+    await assertUsableArchive(database, archive);
+    return { database, summary: await describeArchive(database) };
   } catch (error) {
     database.close();
     throw error;
@@ -258,7 +262,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return EXIT.done;
   } catch (error) {
     if (error instanceof WriteFailure) return say(io, error.message), EXIT.write;
-    if (error instanceof Failure) return say(io, error.message), EXIT.failure;
+    if (error instanceof Failure || error instanceof UnusableArchiveError) return say(io, error.message), EXIT.failure;
     if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof WeakPseudonymKey) return say(io, error.message), EXIT.usage;
     throw error;
   }

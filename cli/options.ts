@@ -19,6 +19,8 @@ export type CacheChoice = { folder: string } | "none" | "default";
 export interface ReadingOptions {
   archive: string;
   cache: CacheChoice;
+  /** Tell snapshot files apart by a hash of their bytes too, not only by name, size and modification time. */
+  verifyContent: boolean;
   /** No progress bar, no warning, no problem: only errors. */
   quiet: boolean;
   problems: ProblemListing;
@@ -101,6 +103,7 @@ const READING_OPTIONS = {
   archive: { type: "string" },
   cache: { type: "string" },
   "no-cache": { type: "boolean" },
+  "verify-content": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   problems: { type: "string" },
 } as const;
@@ -109,6 +112,7 @@ function cacheChoice(values: Values): CacheChoice {
   const folder = text(values, "cache");
   if (folder !== undefined && values["no-cache"]) throw new UsageError("--cache and --no-cache cannot go together");
   if (folder === "") throw new UsageError("--cache needs a folder");
+  if (values["verify-content"] && values["no-cache"]) throw new UsageError("--verify-content checks the ingest cache: it cannot go with --no-cache");
   return folder !== undefined ? { folder } : values["no-cache"] ? "none" : "default";
 }
 
@@ -116,7 +120,7 @@ function readingOptions(values: Values): ReadingOptions {
   const quiet = values.quiet === true;
   const problems = oneOf("--problems", text(values, "problems"), PROBLEM_LISTINGS, quiet ? "none" : "summary");
   if (quiet && problems !== "none") throw new UsageError(`--quiet lists no problem: it cannot go with --problems ${problems}`);
-  return { archive: text(values, "archive") ?? DEFAULT_ARCHIVE, cache: cacheChoice(values), quiet, problems };
+  return { archive: text(values, "archive") ?? DEFAULT_ARCHIVE, cache: cacheChoice(values), verifyContent: values["verify-content"] === true, quiet, problems };
 }
 
 /** The options of `command`, or help or the version when asked for. */

@@ -28,6 +28,11 @@ export interface LoadOptions {
    * the user database and the jobs' titles. Reports need none, and have no titles.
    */
   users?: { pseudonymKey: string; private: boolean };
+  /**
+   * Tell the archive's files apart by the SHA-256 of their bytes too, beside name, size and modification time: a
+   * snapshot rewritten with the same size and time is read again. It costs reading the whole archive once more.
+   */
+  verifyContent?: boolean;
   /** At most this many threads read a whole archive; by default, as many as the machine can run at once. */
   threads?: number;
   onProgress?: Progress;
@@ -40,7 +45,7 @@ export interface LoadOptions {
  * whole read of the archive, never the run; a damaged one is replaced by a fresh one when its folder takes it.
  */
 export async function loadArchive(archive: string, options: LoadOptions = {}): Promise<AccountingDatabase> {
-  const listing = await listSnapshotFiles(archive);
+  const listing = await listSnapshotFiles(archive, { verifyContent: options.verifyContent });
   // The cache and its write-ahead log hold owner ids: whatever DuckDB creates now is its owner's only.
   const umask = process.umask(0o077);
   try {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,6 +12,16 @@ export interface SnapshotFile {
   /** Size in bytes and modification time in ms: what tells a changed file from one already read. */
   size: number;
   mtime: number;
+  /**
+   * Listed with `verifyContent` only: SHA-256 of its bytes (hex), which tells a changed file from one already read
+   * even with the same size and modification time; for a file that cannot be read, why (`unreadable (EACCES)`).
+   */
+  sha256?: string;
+}
+
+export interface ListingOptions {
+  /** Hash every snapshot file's bytes (SnapshotFile's `sha256`): reading the whole archive once more. */
+  verifyContent?: boolean;
 }
 
 export interface SnapshotListing {
@@ -86,11 +97,36 @@ function byTimeThenPath(a: SnapshotFile, b: SnapshotFile): number {
   return a.time - b.time || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
 }
 
+/** What a file's bytes are read a chunk at a time into, to hash them: memory stays this size, whatever the file's. */
+const HASH_CHUNK_BYTES = 1 << 20;
+
+/**
+ * SHA-256 of a file's bytes, hex; for a file that cannot be read, why (`unreadable (EACCES)`), as stable from one
+ * call to the next as a hash. Synchronously, as files are listed, through one buffer reused.
+ */
+export function createFileHasher(): (path: string) => string {
+  const chunk = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  return (path) => {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, "r");
+      const hash = createHash("sha256");
+      for (let read: number; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, read));
+      return hash.digest("hex");
+    } catch (error) {
+      return `unreadable (${errorCode(error)})`;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  };
+}
+
 /**
  * Every `snapshots/**\/*.json` of the archive, at any depth, in time order then path order. A folder reached
- * twice (through a symbolic link) is read once; files that cannot be snapshots are problems.
+ * twice (through a symbolic link) is read once; files that cannot be snapshots are problems. With `verifyContent`,
+ * each file's bytes are hashed too.
  */
-export async function listSnapshotFiles(archive: string): Promise<SnapshotListing> {
+export async function listSnapshotFiles(archive: string, options: ListingOptions = {}): Promise<SnapshotListing> {
   const now = Date.now() * 1000;
   await assertFolder(archive, "archive");
   const root = join(archive, SNAPSHOTS_FOLDER);
@@ -136,6 +172,10 @@ export async function listSnapshotFiles(archive: string): Promise<SnapshotListin
 
   await walk(root, SNAPSHOTS_FOLDER);
   files.sort(byTimeThenPath);
+  if (options.verifyContent) {
+    const sha256 = createFileHasher();
+    for (const listed of files) listed.sha256 = sha256(join(archive, listed.file));
+  }
   return { files, problems };
 }
 

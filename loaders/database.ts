@@ -12,7 +12,9 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from "@duckdb/node-api";
+import { SNAPSHOTS_FOLDER } from "./archive.js";
 import type { ArchiveTables } from "./ingest.js";
+import { formatUnusable, problemCountsSql, type ProblemCount } from "./quality.js";
 import { replaceFolder } from "./replace-folder.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "./schema.js";
 import { SITE_TABLES } from "./site-tables.js";
@@ -164,4 +166,18 @@ export async function describeArchive(database: AccountingDatabase): Promise<Arc
     users: Number(counts.users),
     problems: problems as unknown as Problem[],
   };
+}
+
+/** An archive with no usable snapshot: there is no number to give, nor any page to show. */
+export class UnusableArchiveError extends Error {}
+
+/**
+ * Refuses an archive whose tables hold no snapshot, saying why in one line, the files skipped counted per reason:
+ * `no snapshot with jobs in /srv/accounting/snapshots: 3 files skipped, 2: empty file; 1: not valid JSON (…)`.
+ */
+export async function assertUsableArchive(database: AccountingDatabase, archive: string): Promise<void> {
+  const [row] = await database.query<{ snapshots: number }>("SELECT count(*)::INTEGER AS snapshots FROM snapshots");
+  if (row && row.snapshots > 0) return;
+  const why = formatUnusable(await database.query<ProblemCount>(problemCountsSql()));
+  throw new UnusableArchiveError(`no snapshot with jobs in ${resolve(archive, SNAPSHOTS_FOLDER)}: ${why}`);
 }

@@ -32,16 +32,6 @@ export function contentFingerprint(folders: string[], settings: string[]): strin
   return hash.digest("hex");
 }
 
-/** Every file under `folder` with its size and modification time: a change of content without either goes unseen. */
-export function folderStamp(folder: string): string {
-  return filesUnder(folder)
-    .map((path) => {
-      const { size, mtimeMs } = statSync(path);
-      return `${relative(folder, path)}\0${size}\0${mtimeMs}`;
-    })
-    .join("\n");
-}
-
 /**
  * Framework reuses a data loader's cached output without checking its inputs: drop the cached files
  * under `cacheFolder` named by `outputs` when the fingerprint differs from the last build's, and those named by

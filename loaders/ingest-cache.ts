@@ -73,8 +73,12 @@ export function ingestVersion(): string {
   return contentFingerprint([dirname(fileURLToPath(import.meta.url))], ["ingest cache 1"]);
 }
 
-function sameFile(a: SnapshotFile, b: SnapshotFile): boolean {
-  return a.file === b.file && a.size === b.size && a.mtime === b.mtime;
+/**
+ * A file already read, listed again unchanged: the same name, size and modification time, and, when the listing
+ * hashed the files' bytes, the same hash. A file read without a hash counts as changed then.
+ */
+function sameFile(read: SnapshotFile, listed: SnapshotFile): boolean {
+  return read.file === listed.file && read.size === listed.size && read.mtime === listed.mtime && (listed.sha256 === undefined || read.sha256 === listed.sha256);
 }
 
 /** What an ingest has to read, given what the cache holds. */

@@ -59,6 +59,31 @@ export interface ProblemCount {
   jobs: number;
 }
 
+const whole = new Intl.NumberFormat("en-US");
+
+/** `1 file`, `17,540 files`. */
+export function counted(count: number, one: string, many = `${one}s`): string {
+  return `${whole.format(count)} ${count === 1 ? one : many}`;
+}
+
+/** Files and jobs skipped, over all their reasons. */
+export const problemsOf = (counts: ProblemCount[]) => counts.reduce((total, count) => total + count.problems, 0);
+
+/** Reasons an unusable archive's message shows. */
+const UNUSABLE_REASONS = 3;
+
+/**
+ * Why an archive has no usable snapshot, in a few words: `3 files skipped, 2: empty file; 1: not valid JSON (…)`.
+ * Only whole files are skipped there: a snapshot with a namespace is used, whatever its jobs.
+ */
+export function formatUnusable(counts: ProblemCount[]): string {
+  if (counts.length === 0) return "no .json file there lists a namespace";
+  const reasons = counts.slice(0, UNUSABLE_REASONS).map(({ reason, problems }) => `${whole.format(problems)}: ${reason}`);
+  const others = counts.length - UNUSABLE_REASONS;
+  if (others > 0) reasons.push(`and ${counted(others, "more reason")}`);
+  return `${counted(problemsOf(counts), "file")} skipped, ${reasons.join("; ")}`;
+}
+
 export function problemCountsSql(): string {
   return `SELECT reason, count(*)::INTEGER AS problems, count(DISTINCT file)::INTEGER AS files,
   count(*) FILTER (WHERE namespace IS NOT NULL)::INTEGER AS jobs

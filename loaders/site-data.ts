@@ -7,14 +7,16 @@ import { fileURLToPath } from "node:url";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
 import { loadArchive } from "./archive-database.js";
-import { writeSiteParquet } from "./database.js";
-import { contentFingerprint, folderStamp } from "./fingerprint.js";
+import { assertUsableArchive, writeSiteParquet } from "./database.js";
+import { contentFingerprint } from "./fingerprint.js";
 import { cacheFolderFor } from "./ingest-cache.js";
 import { knownIssuesPath } from "./known-issues.js";
 import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "./pseudonym.js";
 
 export const ARCHIVE_VARIABLE = "ACCOUNTING_ARCHIVE";
 export const PRIVATE_VARIABLE = "ACCOUNTING_PRIVATE";
+/** `1`: tell the archive's files apart by the SHA-256 of their bytes too (LoadOptions' `verifyContent`). */
+export const VERIFY_CONTENT_VARIABLE = "ACCOUNTING_VERIFY_CONTENT";
 export const DEFAULT_ARCHIVE = "data/sample";
 
 type Env = Record<string, string | undefined>;
@@ -24,8 +26,9 @@ type Output = NodeJS.WritableStream & { write(chunk: Uint8Array | string): boole
 export const SITE_DATA_OUTPUTS = ["data/known-issues.json"];
 
 /**
- * The outputs that depend on the pseudonym key: made anew at every build (from the ingest cache, in seconds). A
- * fingerprint telling whether the key changed would let anyone holding Framework's cache test guesses of the key.
+ * The outputs that depend on the archive and the pseudonym key: made anew at every build, from the ingest cache, which
+ * reads only what the archive gained (or, with ACCOUNTING_VERIFY_CONTENT=1, changed). A fingerprint telling whether
+ * the key changed would let anyone holding Framework's cache test guesses of the key.
  */
 export const KEYED_SITE_DATA_OUTPUTS = ["data/accounting.tar", "data/accounting"];
 
@@ -36,6 +39,8 @@ export interface SiteBuild {
   /** The archive's known issues file (it may not exist). */
   knownIssues: string;
   users: { pseudonymKey: string; private: boolean };
+  /** Tell the archive's files apart by their content too, in the ingest cache and in the loader's fingerprint. */
+  verifyContent: boolean;
 }
 
 /** What a site build reads, from its environment. */
@@ -49,13 +54,14 @@ export function siteBuildFrom(env: Env, warn: (message: string) => void): SiteBu
     cache: cacheFolderFor(archive, env),
     knownIssues: knownIssuesPath(archive),
     users: { pseudonymKey: key.key, private: privateBuild },
+    verifyContent: env[VERIFY_CONTENT_VARIABLE] === "1",
   };
 }
 
 /**
- * What the site's data depends on, the pseudonym key aside (KEYED_SITE_DATA_OUTPUTS): the archive's files (names,
- * sizes and modification times, as the ingest cache tells them apart), the known issues, public or private, and the
- * pipeline's own code (Framework only looks at the data loader file itself).
+ * What the site's data Framework may keep between builds (SITE_DATA_OUTPUTS) depends on: the archive's known issues
+ * and the pipeline's own code (Framework only looks at the data loader file itself). The tables, which depend on the
+ * archive and the key, are made anew at every build (KEYED_SITE_DATA_OUTPUTS), through the ingest cache.
  */
 export function siteDataFingerprint(build: SiteBuild): string {
   let knownIssues = "";
@@ -65,27 +71,33 @@ export function siteDataFingerprint(build: SiteBuild): string {
     // no known issues: the loader reads an empty list
   }
   const pipeline = dirname(fileURLToPath(import.meta.url));
-  return contentFingerprint([pipeline], [folderStamp(build.archive), String(build.users.private), knownIssues]);
+  return contentFingerprint([pipeline], [knownIssues]);
 }
 
 /**
  * Ingests the archive and writes the site's copy of its tables (loaders/site-tables.ts) to `output` as one tar of
- * Parquet files, byte for byte the same for the same archive.
+ * Parquet files, byte for byte the same for the same archive. An archive with no usable snapshot is refused
+ * (UnusableArchiveError, the command line's message), before anything is written: its pages would have nothing
+ * to show.
  */
 export async function writeSiteData(build: SiteBuild, output: Output, warn: (message: string) => void): Promise<void> {
-  const database = await loadArchive(build.archive, { cache: build.cache, users: build.users, onWarning: warn });
-  const folder = await mkdtemp(join(tmpdir(), "accounting-site-"));
+  const database = await loadArchive(build.archive, { cache: build.cache, users: build.users, verifyContent: build.verifyContent, onWarning: warn });
   try {
-    const tar = pack();
-    const done = pipeline(tar, output);
-    for (const path of await writeSiteParquet(database, folder)) {
-      tar.entry({ name: basename(path), mtime: new Date(0), uid: 0, gid: 0, mode: 0o644 }, await readFile(path));
+    await assertUsableArchive(database, build.archive);
+    const folder = await mkdtemp(join(tmpdir(), "accounting-site-"));
+    try {
+      const tar = pack();
+      const done = pipeline(tar, output);
+      for (const path of await writeSiteParquet(database, folder)) {
+        tar.entry({ name: basename(path), mtime: new Date(0), uid: 0, gid: 0, mode: 0o644 }, await readFile(path));
+      }
+      tar.finalize();
+      await done;
+    } finally {
+      await rm(folder, { recursive: true, force: true });
     }
-    tar.finalize();
-    await done;
   } finally {
     database.close();
-    await rm(folder, { recursive: true, force: true });
   }
 }
 

@@ -62,25 +62,43 @@ const archive = await archiveToMeasure();
 const { files } = await listSnapshotFiles(archive);
 const bytes = Number(execFileSync("du", ["-sbL", join(archive, "snapshots")], { encoding: "utf8" }).split("\t")[0]);
 const work = mkdtempSync(join(tmpdir(), "accounting-bench-"));
-const [mirror, out, cache] = ["archive", "out", "cache"].map((name) => join(work, name)) as [string, string, string];
+const [mirror, out, cache, verifiedCache] = ["archive", "out", "cache", "verified-cache"].map((name) => join(work, name)) as [string, string, string, string];
 const snapshots = mirrorWithoutNewest(archive, files, mirror);
+type Run = ReturnType<typeof command>;
+/** What the runs measured, with --verify-content or without: the commands, cold cache first. */
+interface Measures {
+  ingest: Run[];
+  incremental: Run[];
+  report: Run[];
+}
+const measures = (): Measures => ({ ingest: [], incremental: [], report: [] });
+const plain = measures();
+const verified = measures();
 const floor: number[] = [];
-const ingest: ReturnType<typeof command>[] = [];
-const incremental: ReturnType<typeof command>[] = [];
-const report: ReturnType<typeof command>[] = [];
+
+function measure(into: Measures, cacheFolder: string, flags: string[]): void {
+  snapshots.removeNewest();
+  rmSync(cacheFolder, { recursive: true, force: true });
+  into.ingest.push(command(["ingest", "--archive", mirror, "--out", out, "--cache", cacheFolder, ...flags]));
+  snapshots.addNewest();
+  into.incremental.push(command(["ingest", "--archive", mirror, "--out", out, "--cache", cacheFolder, ...flags]));
+  into.report.push(command(["report", "--archive", mirror, "--format", "json", "--from", "2024-01-01", "--to", "2024-03-31", "--cache", cacheFolder, ...flags]));
+}
+
 try {
   for (let run = 0; run < runs; run++) {
     floor.push(await readAndParse(archive));
-    snapshots.removeNewest();
-    rmSync(cache, { recursive: true, force: true });
-    ingest.push(command(["ingest", "--archive", mirror, "--out", out, "--cache", cache]));
-    snapshots.addNewest();
-    incremental.push(command(["ingest", "--archive", mirror, "--out", out, "--cache", cache]));
-    report.push(command(["report", "--archive", mirror, "--format", "json", "--from", "2024-01-01", "--to", "2024-03-31", "--cache", cache]));
+    // Both in each run, first one then the other in turn: what the machine does meanwhile weighs on both alike.
+    const order: [Measures, string, string[]][] = [
+      [plain, cache, []],
+      [verified, verifiedCache, ["--verify-content"]],
+    ];
+    for (const [into, cacheFolder, flags] of run % 2 ? order.reverse() : order) measure(into, cacheFolder, flags);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+const { ingest, incremental, report } = plain;
 
 const base = median(floor);
 const line = (name: string, seconds: number, extra: string) => `| ${name} | ${seconds.toFixed(2)} s | ${(seconds / base).toFixed(2)} |${extra} |`;
@@ -96,3 +114,16 @@ console.log(line("floor: read and JSON.parse every file (one core)", base, " |")
 console.log(line("`accounting ingest`, cold (empty cache; whole process)", cold, ` 100% | ${memory(ingest)}`));
 console.log(line("`accounting ingest` after one added snapshot (whole process)", median(incremental.map((r) => r.seconds)), ` ${ofCold(incremental)} | ${memory(incremental)}`));
 console.log(line("`accounting report` of a quarter, after it (whole process)", median(report.map((r) => r.seconds)), ` ${ofCold(report)} | ${memory(report)}`));
+
+/** Medians of the runs' own ratios, each run's measure with --verify-content over the same run's without. */
+const ratio = (withOption: number[], without: number[]) => median(withOption.map((seconds, run) => seconds / (without[run] as number))).toFixed(2);
+const seconds = (runs: Run[]) => runs.map((r) => r.seconds);
+const verifiedLine = (name: string, withOption: number[], without: number[]) =>
+  `| ${name} | ${median(without).toFixed(2)} s | ${median(withOption).toFixed(2)} s | ${ratio(withOption, without)} |`;
+console.log("");
+console.log("| measure | without --verify-content | with it | ratio (median of the runs' ratios) |");
+console.log("|---|---|---|---|");
+console.log(verifiedLine("`accounting ingest`, cold", seconds(verified.ingest), seconds(ingest)));
+console.log(verifiedLine("`accounting ingest` after one added snapshot", seconds(verified.incremental), seconds(incremental)));
+console.log(verifiedLine("`accounting report` of a quarter, after it", seconds(verified.report), seconds(report)));
+console.log(`Peak memory with --verify-content: cold ${memory(verified.ingest)}, after one added snapshot ${memory(verified.incremental)}, report ${memory(verified.report)}.`);

@@ -1,4 +1,18 @@
+import { ArchiveError } from "../../loaders/archive.js";
+import { UnusableArchiveError } from "../../loaders/database.js";
+import { inertText } from "../../loaders/inert-text.js";
+import { WeakPseudonymKey } from "../../loaders/pseudonym.js";
 import { siteBuildFrom, writeSiteData } from "../../loaders/site-data.js";
 
-const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
-await writeSiteData(siteBuildFrom(process.env, warn), process.stdout, warn);
+/** The build's messages, as the command line writes its own: one inert line after `accounting: `. */
+const say = (message: string) => process.stderr.write(`accounting: ${inertText(message)}\n`);
+const warn = (message: string) => say(`warning: ${message}`);
+try {
+  await writeSiteData(siteBuildFrom(process.env, warn), process.stdout, warn);
+} catch (error) {
+  // An archive that cannot be read or has no usable snapshot, a key too short: the command line's one line, and a
+  // failed loader, which fails `observable build` (it exits with status 1 when a loader does).
+  if (!(error instanceof ArchiveError || error instanceof UnusableArchiveError || error instanceof WeakPseudonymKey)) throw error;
+  say(error.message);
+  process.exitCode = 1;
+}

@@ -178,6 +178,7 @@ describe("accounting report", () => {
     [["report", "--quiet", "--problems", "all"], "accounting: --quiet lists no problem: it cannot go with --problems all"],
     [["report", "--cache", "c", "--no-cache"], "accounting: --cache and --no-cache cannot go together"],
     [["ingest", "--out", "o", "--cache", ""], "accounting: --cache needs a folder"],
+    [["check", "--no-cache", "--verify-content"], "accounting: --verify-content checks the ingest cache: it cannot go with --no-cache"],
     [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest, check, key (see accounting --help)'],
   ])("%j: one line naming the problem, exit 2", async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
@@ -256,7 +257,7 @@ describe("accounting report", () => {
   it("documents every command and option in --help", async () => {
     const { code, stdout } = await runCli(["--help"]);
     expect(code).toBe(0);
-    const words = ["report", "ingest", "check", "--archive", "--from", "--to", "--mode", "--namespaces", "--format", "--out", "--private", "--max-age", "--cache", "--no-cache"];
+    const words = ["report", "ingest", "check", "--archive", "--from", "--to", "--mode", "--namespaces", "--format", "--out", "--private", "--max-age", "--cache", "--no-cache", "--verify-content"];
     for (const word of [...words, "--quiet", "--problems", "--version", "ACCOUNTING_PSEUDONYM_KEY", "ACCOUNTING_CACHE", "Exit status"]) expect(stdout).toContain(word);
     for (const command of ["report", "ingest", "check"]) expect((await runCli([command, "--help"])).stdout).toBe(stdout);
   });
@@ -406,6 +407,33 @@ describe("the ingest cache of the command line", () => {
     expect(await hours("--cache", cache)).toBe(12);
     expect(await hours(), "the default cache folder is another one").toBe(0);
     expect(await hours("--cache", temporaryFolder())).toBe(0);
+  });
+
+  it("reads again, with --verify-content, a snapshot corrected with the same size and modification time; without, the cache hides it", async () => {
+    const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [jobJson()] }, "2024-03-01T06:00:00.json": { vo: [jobJson()] } });
+    const path = join(archive, "snapshots", "2024-03-01T06:00:00.json");
+    const dated = new Date("2024-03-01T06:00:00Z");
+    utimesSync(path, dated, dated);
+    /** The operators correct the snapshot's cores, and the file keeps its size; the workflow dates it by its name again. */
+    const correct = (cores: number) => {
+      writeFileSync(path, readFileSync(path, "utf8").replace(/"cpu_num":\d/, `"cpu_num":${cores}`));
+      utimesSync(path, dated, dated);
+    };
+    const cache = temporaryFolder();
+    const run = (command: string, ...args: string[]) => runCli([command, "--archive", archive, "--cache", cache, ...args], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }, { now: () => Date.parse("2024-03-01T07:00:00Z") });
+    const hours = async (...args: string[]) => JSON.parse((await run("report", "--format", "json", ...args)).stdout).total.cpu_num_hours;
+    expect(await hours()).toBe(12);
+    correct(4);
+    expect(await hours(), "name, size and time alone: the cache's numbers stand").toBe(12);
+    expect(await hours("--verify-content"), "a cache written without hashes is not trusted").toBe(24);
+    correct(3);
+    expect(await hours("--verify-content"), "hashes told apart").toBe(18);
+    correct(5);
+    expect((await run("ingest", "--out", temporaryFolder(), "--verify-content")).code).toBe(0);
+    expect(await hours(), "what ingest read again, in the cache").toBe(30);
+    correct(1);
+    expect((await run("check", "--verify-content")).stdout).toBe("ok: newest snapshot 2024-03-01T06:00:00Z, 1.0 h old (limit 12.0 h)\n");
+    expect(await hours()).toBe(6);
   });
 
   it("goes on without a cache it cannot use, with a warning", async () => {

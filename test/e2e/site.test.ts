@@ -1,8 +1,6 @@
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { basename, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -12,6 +10,7 @@ import { generateArchive, type ArchiveOptions } from "../../scripts/archive-gene
 import { temporaryFolder } from "../helpers/archive.js";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
 import { runCli } from "../helpers/cli.js";
+import { copyProject, run } from "../helpers/project.js";
 import { serveStatic, type StaticSite } from "../../scripts/static-server.js";
 
 /*
@@ -21,10 +20,7 @@ import { serveStatic, type StaticSite } from "../../scripts/static-server.js";
  * a dialog, fail a request or reach any host but the local server.
  */
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BASE = "/accounting-site/";
-/** Not copied into the build folder: dependencies (linked instead), outputs, history and scratch work. */
-const NOT_COPIED = new Set(["node_modules", "dist", ".git", "scratch", "coverage"]);
 /** Attack strings in the archive: a namespace name, and (from the generator) job titles and descriptions. */
 const HOSTILE_NAMESPACE = `"><img src=x onerror=alert('namespace')>`;
 const ARCHIVE_OPTIONS: Partial<ArchiveOptions> & { namespaces: string[] } = {
@@ -90,26 +86,6 @@ async function serve(dist: string): Promise<StaticSite> {
 /** Everything wrong seen in the browser, over all tests. */
 const issues: string[] = [];
 let reported = 0;
-
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, output }));
-  });
-}
-
-/** The working tree without its outputs, node_modules linked: a build there leaves the shared tree alone. */
-function copyProject(target: string): void {
-  for (const entry of readdirSync(ROOT)) {
-    if (NOT_COPIED.has(entry)) continue;
-    cpSync(join(ROOT, entry), join(target, entry), { recursive: true, verbatimSymlinks: true, filter: (source) => basename(source) !== ".observablehq" });
-  }
-  symlinkSync(join(ROOT, "node_modules"), join(target, "node_modules"), "dir");
-}
 
 async function build(project: string, cache: string, privateBuild = false): Promise<string> {
   const env: NodeJS.ProcessEnv = { ...process.env, ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef", ACCOUNTING_CACHE: cache };
@@ -328,7 +304,7 @@ function plantProblems(archive: string): void {
 /** What the archive's problems held, for administrators: the details of a private ingest's problems table. */
 async function problemDetails(archive: string): Promise<string[]> {
   const out = temporaryFolder();
-  const { code, stderr } = await runCli(["ingest", "--archive", archive, "--out", out, "--private", "--no-cache", "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "test" });
+  const { code, stderr } = await runCli(["ingest", "--archive", archive, "--out", out, "--private", "--no-cache", "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
   expect(code, stderr).toBe(0);
   const bytes = readFileSync(join(out, "problems.parquet"));
   const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), compressors })) as { detail: string | null }[];

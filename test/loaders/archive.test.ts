@@ -1,9 +1,10 @@
 import { spawn, execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { listSnapshotFiles, MAX_SNAPSHOT_BYTES, readSnapshots } from "../../loaders/archive.js";
+import { createFileHasher, listSnapshotFiles, MAX_SNAPSHOT_BYTES, readSnapshots } from "../../loaders/archive.js";
 import { runReport } from "../../loaders/report.js";
 import { openDatabase } from "../../loaders/database.js";
 import { ingestArchive, type ArchiveTables } from "../../loaders/ingest.js";
@@ -205,6 +206,21 @@ describe("files that are not snapshots", () => {
     expect(listing.problems).toEqual([]);
     const [item] = [...readSnapshots(archive, listing.files)];
     expect(item && "snapshot" in item && [...item.snapshot.namespaces.keys()]).toEqual(["a"]);
+  });
+
+  it("hashes each snapshot file's bytes when asked to verify content, through a chunk smaller than the largest, and only then", async () => {
+    const archive = writeArchive({
+      "2024-03-05T03:00:00.json": { vo: [jobJson()] },
+      "2024/2024-03-05T04:00:00.json": `{"a": []}${" ".repeat(MAX_SNAPSHOT_BYTES - 9)}`,
+      "notes.json": "{}",
+    });
+    const sha256 = (file: string) => createHash("sha256").update(readFileSync(join(archive, file))).digest("hex");
+    const plain = await listSnapshotFiles(archive);
+    expect(plain.files.map((listed) => listed.sha256)).toEqual([undefined, undefined]);
+    const verified = await listSnapshotFiles(archive, { verifyContent: true });
+    expect(verified.files).toEqual(plain.files.map((listed) => ({ ...listed, sha256: sha256(listed.file) })));
+    expect(verified.problems).toEqual(plain.problems);
+    expect(createFileHasher()(join(archive, "snapshots", "gone.json"))).toBe("unreadable (ENOENT)");
   });
 });
 

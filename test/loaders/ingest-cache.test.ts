@@ -21,11 +21,12 @@ interface Ingest {
   warnings: string[];
 }
 
-async function ingest(archive: string, cache?: string): Promise<Ingest> {
+async function ingest(archive: string, cache?: string, verifyContent = false): Promise<Ingest> {
   let read = 0;
   const warnings: string[] = [];
   const database = await loadArchive(archive, {
     cache,
+    verifyContent,
     users: { pseudonymKey: "k", private: true },
     onProgress: (_, total) => (read = total),
     onWarning: (message) => warnings.push(message),
@@ -144,6 +145,30 @@ describe("the ingest cache", () => {
     expect([after.read, after.report]).toEqual([0, before.report]);
   });
 
+  it("with verifyContent, reads again a file rewritten with the same name, size and modification time", async () => {
+    const { archive } = archiveWithout(0);
+    const path = join(archive, files[7]!.file);
+    const modified = new Date("2024-05-03T00:00:00Z");
+    const rewrite = (from: string, to: string) => {
+      writeFileSync(path, readFileSync(path, "utf8").replaceAll(from, to));
+      utimesSync(path, modified, modified);
+    };
+    utimesSync(path, modified, modified);
+    const cache = temporaryFolder();
+    const before = await ingest(archive, cache);
+    rewrite('"running"', '"dead!!!"');
+    // The cache was written without hashes: it cannot vouch for any file.
+    const unhashed = await ingest(archive, cache, true);
+    expect(unhashed.read).toBe(files.length);
+    expect(unhashed.report).not.toBe(before.report);
+    await expectSameAsFullIngest(archive, unhashed);
+    expect((await ingest(archive, cache, true)).read).toBe(0);
+    rewrite('"dead!!!"', '"running"');
+    const hashed = await ingest(archive, cache, true);
+    expect([hashed.read, hashed.report]).toEqual([files.length, before.report]);
+    await expectSameAsFullIngest(archive, hashed);
+  });
+
   it("replaces a cache file it cannot read, and goes on without a cache it cannot write", async () => {
     const { archive } = archiveWithout(0);
     const cache = temporaryFolder();
@@ -189,6 +214,7 @@ describe("the ingest cache", () => {
 
 describe("planIngest", () => {
   const file = (name: string, time: number, size = 100, mtime = 1): SnapshotFile => ({ file: `snapshots/${name}`, time, size, mtime });
+  const hashed = (sha256: string, listed: SnapshotFile): SnapshotFile => ({ ...listed, sha256 });
   const listing = (...files: SnapshotFile[]): SnapshotListing => ({ files, problems: [] });
   const fold: FoldState = { previous: 2, open: [], namespaces: ["vo"] };
   const stored: StoredIngest = { version: "v1", listing: listing(file("a", 1), file("b", 2)), fold };
@@ -205,5 +231,16 @@ describe("planIngest", () => {
     ["a new name that is not a time", stored, { ...stored.listing, problems: [fileProblem("snapshots/x.json", "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)")] }, "v1", { kind: "full", reason: "files that are not snapshots changed" }],
   ])("%s", (_, cache, now, version, plan) => {
     expect(planIngest(cache, now, version)).toEqual(plan);
+  });
+
+  const storedHashed: StoredIngest = { version: "v1", listing: listing(hashed("1a", file("a", 1)), hashed("2b", file("b", 2))), fold };
+  it.each([
+    ["the same hashes", storedHashed, storedHashed.listing, { kind: "current" }],
+    ["another hash, same name, size and time", storedHashed, listing(hashed("1a", file("a", 1)), hashed("2c", file("b", 2))), { kind: "full", reason: "snapshot files changed, moved or were deleted" }],
+    ["hashes where the cache has none", stored, storedHashed.listing, { kind: "full", reason: "snapshot files changed, moved or were deleted" }],
+    ["a newer file, hashed", storedHashed, listing(...storedHashed.listing.files, hashed("3c", file("c", 3))), { kind: "resume", files: [hashed("3c", file("c", 3))], from: fold }],
+    ["no hashes where the cache has some: name, size and time only", storedHashed, stored.listing, { kind: "current" }],
+  ])("with content hashes: %s", (_, cache, now, plan) => {
+    expect(planIngest(cache, now, "v1")).toEqual(plan);
   });
 });

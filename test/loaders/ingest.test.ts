@@ -128,7 +128,8 @@ describe("broken jobs", () => {
       "dead, with alloc_end before alloc_start",
       /^alloc_start \S+, alloc_end 2024-02-28T00:00:00.000000Z$/,
     ],
-    ["nested arrays, a million deep", raw(`${"[".repeat(1e6)}${"]".repeat(1e6)}`), "job is not an object", /^an array$/],
+    // Deeper than 64 levels, the whole file is refused before it is parsed (archive.test.ts): its jobs cannot be told apart.
+    ["nested arrays, 60 deep", raw(`${"[".repeat(60)}${"]".repeat(60)}`), "job is not an object", /^an array$/],
   ];
 
   it.each(jobs)("%s: the job is skipped and named with its reason and what was found, the rest of its snapshot kept", async (_, job, reason, detail) => {
