@@ -1,6 +1,6 @@
-import { dropStaleLoaderOutputs } from "./loaders/fingerprint.js";
-import { pinFrameworkClientImports } from "./loaders/framework-offline.js";
-import { KEYED_SITE_DATA_OUTPUTS, SITE_DATA_OUTPUTS, siteBuildFrom, siteDataFingerprint } from "./loaders/site-data.js";
+import { dropStaleLoaderOutputs } from "./loaders/site/fingerprint.js";
+import { pinFrameworkClientImports } from "./loaders/site/framework-offline.js";
+import { KEYED_SITE_DATA_OUTPUTS, SITE_DATA_OUTPUTS, siteBuildFrom, siteDataFingerprint } from "./loaders/site/site-data.js";
 
 // The first build needs no network: Framework would ask the npm registry for its client's libraries.
 pinFrameworkClientImports("src");

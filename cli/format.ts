@@ -1,10 +1,10 @@
 import Table from "cli-table3";
-import { HOUR_METRICS, METRICS, MODE_DESCRIPTIONS, type Metric, type Report, type Usage } from "../loaders/report.js";
-import { coverageSentences, type Coverage } from "../loaders/coverage.js";
-import { reportCsv } from "../loaders/csv.js";
-import { inertJson, inertText } from "../loaders/inert-text.js";
-import { counted, problemsOf, type ProblemCount } from "../loaders/quality.js";
-import type { Problem } from "../loaders/snapshot.js";
+import { HOUR_METRICS, METRICS, MODE_DESCRIPTIONS, type Metric, type Report, type Usage } from "../loaders/queries/report.js";
+import { coverageSentences, type Coverage } from "../loaders/queries/coverage.js";
+import { reportCsv } from "../loaders/model/csv.js";
+import { inertJson, inertText } from "../loaders/model/inert-text.js";
+import { counted, problemsOf, type ProblemCount } from "../loaders/queries/quality.js";
+import type { Problem } from "../loaders/sources/nomad/snapshot.js";
 import type { Format } from "./options.js";
 
 const LABELS: Record<Metric, string> = {

@@ -1,18 +1,18 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ArchiveError } from "../loaders/archive.js";
-import { loadArchive, type LoadOptions } from "../loaders/archive-database.js";
-import { isCompiled } from "../loaders/compiled.js";
-import { assertUsableArchive, describeArchive, UnusableArchiveError, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/database.js";
-import { inertText } from "../loaders/inert-text.js";
-import { ForeignFiles } from "../loaders/replace-folder.js";
-import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest-cache.js";
-import { MIN_KEY_DIGITS, newPseudonymKey, PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom, WeakPseudonymKey } from "../loaders/pseudonym.js";
-import { coverageSentences, PeriodError, periodCoverage } from "../loaders/coverage.js";
-import { knownIssuesPath, readKnownIssues, type KnownIssue } from "../loaders/known-issues.js";
-import { problemCountsSql, snapshotCoverageSql, staleAfterHours, type ProblemCount, type SnapshotCoverage } from "../loaders/quality.js";
-import { runReport } from "../loaders/report.js";
-import { formatInstant } from "../loaders/time.js";
+import { ArchiveError } from "../loaders/sources/nomad/archive.js";
+import { loadArchive, type LoadOptions } from "../loaders/ingest/load.js";
+import { isCompiled } from "../loaders/ingest/compiled.js";
+import { assertUsableArchive, describeArchive, UnusableArchiveError, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/ingest/database.js";
+import { inertText } from "../loaders/model/inert-text.js";
+import { ForeignFiles } from "../loaders/ingest/replace-folder.js";
+import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest/ingest-cache.js";
+import { MIN_KEY_DIGITS, newPseudonymKey, PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom, WeakPseudonymKey } from "../loaders/ingest/pseudonym.js";
+import { coverageSentences, PeriodError, periodCoverage } from "../loaders/queries/coverage.js";
+import { knownIssuesPath, readKnownIssues, type KnownIssue } from "../loaders/ingest/known-issues.js";
+import { problemCountsSql, snapshotCoverageSql, staleAfterHours, type ProblemCount, type SnapshotCoverage } from "../loaders/queries/quality.js";
+import { runReport } from "../loaders/queries/report.js";
+import { formatInstant } from "../loaders/model/time.js";
 import { formatProblems, formatProblemSummary, formatReport, SUMMARY_REASONS } from "./format.js";
 import {
   DEFAULT_ARCHIVE,
@@ -119,7 +119,7 @@ class WriteFailure extends Error {}
 /** The exit statuses, as `--help` and the README list them. */
 const EXIT = { done: 0, failure: 1, usage: 2, write: 3 } as const;
 
-/** Every message on stderr: one line, after `accounting: `, inert whatever the archive holds (loaders/inert-text.ts). */
+/** Every message on stderr: one line, after `accounting: `, inert whatever the archive holds (loaders/model/inert-text.ts). */
 function say(io: Io, text: string): void {
   io.stderr.write(`accounting: ${inertText(text)}\n`);
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { MODES, type Mode } from "../loaders/report.js";
-import { parseDay } from "../loaders/time.js";
+import { MODES, type Mode } from "../loaders/queries/report.js";
+import { parseDay } from "../loaders/model/time.js";
 
 export const DEFAULT_ARCHIVE = "data/sample";
 export const FORMATS = ["table", "json", "csv"] as const;

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { listSnapshotFiles, type SnapshotFile } from "../loaders/archive.js";
+import { listSnapshotFiles, type SnapshotFile } from "../loaders/sources/nomad/archive.js";
 import { generateArchive } from "./archive-generator.js";
 import { median } from "./statistics.js";
 

@@ -8,7 +8,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { COMPILED_VERSION_FILE, ingestVersion } from "../loaders/ingest-cache.js";
+import { COMPILED_VERSION_FILE, ingestVersion } from "../loaders/ingest/ingest-cache.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const output = join(root, "lib");
@@ -16,4 +16,4 @@ const output = join(root, "lib");
 rmSync(output, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 execFileSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
-writeFileSync(join(output, "loaders", COMPILED_VERSION_FILE), ingestVersion());
+writeFileSync(join(output, "loaders", "ingest", COMPILED_VERSION_FILE), ingestVersion());

@@ -1,9 +1,9 @@
 import { html } from "htl";
-import { coverageSentences, PeriodError, periodCoverage, type Coverage } from "../loaders/coverage.js";
-import { reportCsv } from "../loaders/csv.js";
-import type { KnownIssue } from "../loaders/known-issues.js";
-import { HOUR_METRICS, METRICS, runReport, type JobUsage, type OwnerUsage, type Report, type Usage } from "../loaders/report.js";
-import type { Connector } from "../loaders/sql.js";
+import { coverageSentences, PeriodError, periodCoverage, type Coverage } from "../loaders/queries/coverage.js";
+import { reportCsv } from "../loaders/model/csv.js";
+import type { KnownIssue } from "../loaders/ingest/known-issues.js";
+import { HOUR_METRICS, METRICS, runReport, type JobUsage, type OwnerUsage, type Report, type Usage } from "../loaders/queries/report.js";
+import type { Connector } from "../loaders/queries/sql.js";
 import { formatMetric, METRIC_LABELS } from "./format.js";
 import type { PeriodChoice } from "./period.js";
 import { dataTable, wholeOnHover, type Column } from "./table.js";

@@ -1,8 +1,8 @@
 import * as duckdb from "@duckdb/duckdb-wasm";
 import { FileAttachment } from "observablehq:stdlib";
-import { parquetToArrow } from "../loaders/arrow.js";
-import { plainRow, type Connector } from "../loaders/sql.js";
-import { jobUsageSql, ownerUsageSql, runReport, type JobUsage, type OwnerUsage, type Report, type ReportRequest } from "../loaders/report.js";
+import { parquetToArrow } from "../loaders/site/arrow.js";
+import { plainRow, type Connector } from "../loaders/queries/sql.js";
+import { jobUsageSql, ownerUsageSql, runReport, type JobUsage, type OwnerUsage, type Report, type ReportRequest } from "../loaders/queries/report.js";
 
 /**
  * The site's copy of the tables (loaders/site-tables.ts), every one a page queries. Read with `.arrayBuffer()`

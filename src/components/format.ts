@@ -1,5 +1,5 @@
 import { format } from "d3-format";
-import type { Metric } from "../loaders/report.js";
+import type { Metric } from "../loaders/queries/report.js";
 
 const whole = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const fine = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });

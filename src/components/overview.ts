@@ -1,9 +1,9 @@
 import { html } from "htl";
-import type { Coverage } from "../loaders/coverage.js";
-import { GC_DELAY_HOURS, staleAfterHours, type SnapshotCoverage, type SnapshotGap, type UnseenEnds } from "../loaders/quality.js";
-import type { Metric, Report } from "../loaders/report.js";
-import { formatDay, MICROS_PER_DAY, parseDay } from "../loaders/time.js";
-import type { SnapshotJobs } from "../loaders/usage.js";
+import type { Coverage } from "../loaders/queries/coverage.js";
+import { GC_DELAY_HOURS, staleAfterHours, type SnapshotCoverage, type SnapshotGap, type UnseenEnds } from "../loaders/queries/quality.js";
+import type { Metric, Report } from "../loaders/queries/report.js";
+import { formatDay, MICROS_PER_DAY, parseDay } from "../loaders/model/time.js";
+import type { SnapshotJobs } from "../loaders/queries/usage.js";
 import { coverageNotes } from "./accounting.js";
 import { formatAge, formatHours, formatMetric, formatSnapshotTime, METRIC_LABELS } from "./format.js";
 import { searchFromState } from "./period.js";

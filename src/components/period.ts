@@ -1,6 +1,6 @@
 import { html } from "htl";
-import { MODE_DESCRIPTIONS, MODES, type Mode } from "../loaders/report.js";
-import { parseDay } from "../loaders/time.js";
+import { MODE_DESCRIPTIONS, MODES, type Mode } from "../loaders/queries/report.js";
+import { parseDay } from "../loaders/model/time.js";
 
 /** What the accounting page shows: the days FROM..TO (the whole archive where absent) under a mode. */
 export interface AccountingState {

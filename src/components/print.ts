@@ -1,6 +1,6 @@
 import { html } from "htl";
-import { coverageSentences, type Coverage } from "../loaders/coverage.js";
-import type { Mode } from "../loaders/report.js";
+import { coverageSentences, type Coverage } from "../loaders/queries/coverage.js";
+import type { Mode } from "../loaders/queries/report.js";
 import { formatSnapshotTime } from "./format.js";
 
 /**

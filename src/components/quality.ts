@@ -1,7 +1,7 @@
 import * as Plot from "@observablehq/plot";
 import { html } from "htl";
-import type { KnownIssue } from "../loaders/known-issues.js";
-import { GC_DELAY_HOURS, type ProblemCount, type SnapshotGap, type UnseenEnds } from "../loaders/quality.js";
+import type { KnownIssue } from "../loaders/ingest/known-issues.js";
+import { GC_DELAY_HOURS, type ProblemCount, type SnapshotGap, type UnseenEnds } from "../loaders/queries/quality.js";
 import { formatHours, formatMetric, formatSnapshotTime, METRIC_LABELS } from "./format.js";
 import { dataTable, wholeOnHover } from "./table.js";
 import { GAP_FILL, gapTitle, timeDomain, timelineBackground, type TimelineContext } from "./timeline.js";

@@ -1,6 +1,6 @@
 import { search, table } from "@observablehq/inputs";
 import { html } from "htl";
-import { rowsCsv } from "../loaders/csv.js";
+import { rowsCsv } from "../loaders/model/csv.js";
 
 /** One column of a data table: the row's field, its header, how its cells read, and whether it holds numbers. */
 export interface Column<Row> {

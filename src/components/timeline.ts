@@ -1,7 +1,7 @@
 import * as Plot from "@observablehq/plot";
-import type { KnownIssue } from "../loaders/known-issues.js";
-import type { SnapshotGap } from "../loaders/quality.js";
-import { MICROS_PER_DAY, parseDay } from "../loaders/time.js";
+import type { KnownIssue } from "../loaders/ingest/known-issues.js";
+import type { SnapshotGap } from "../loaders/queries/quality.js";
+import { MICROS_PER_DAY, parseDay } from "../loaders/model/time.js";
 import { formatHours, formatSnapshotTime } from "./format.js";
 
 /** What every timeline shows behind its data: the span drawn, gaps in the snapshots and known issues. */

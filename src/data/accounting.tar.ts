@@ -1,8 +1,8 @@
-import { ArchiveError } from "../../loaders/archive.js";
-import { UnusableArchiveError } from "../../loaders/database.js";
-import { inertText } from "../../loaders/inert-text.js";
-import { WeakPseudonymKey } from "../../loaders/pseudonym.js";
-import { siteBuildFrom, writeSiteData } from "../../loaders/site-data.js";
+import { ArchiveError } from "../loaders/sources/nomad/archive.js";
+import { UnusableArchiveError } from "../loaders/ingest/database.js";
+import { inertText } from "../loaders/model/inert-text.js";
+import { WeakPseudonymKey } from "../loaders/ingest/pseudonym.js";
+import { siteBuildFrom, writeSiteData } from "../loaders/site/site-data.js";
 
 /** The build's messages, as the command line writes its own: one inert line after `accounting: `. */
 const say = (message: string) => process.stderr.write(`accounting: ${inertText(message)}\n`);

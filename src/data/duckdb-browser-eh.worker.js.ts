@@ -1,3 +1,3 @@
-import { writeDuckdbAsset } from "../../loaders/site-data.js";
+import { writeDuckdbAsset } from "../loaders/site/site-data.js";
 
 await writeDuckdbAsset("duckdb-browser-eh.worker.js", process.stdout);

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, 
 import { dirname, join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
-import { METRICS } from "../../loaders/report.js";
+import { METRICS } from "../../loaders/queries/report.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
 import { runCli } from "../helpers/cli.js";
 import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../helpers/reference.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ingestVersion } from "../../loaders/ingest-cache.js";
+import { ingestVersion } from "../../loaders/ingest/ingest-cache.js";
 import { temporaryFolder } from "../helpers/archive.js";
 import { runCli } from "../helpers/cli.js";
 import { REFERENCE_ARCHIVE } from "../helpers/reference.js";
@@ -50,10 +50,10 @@ describe("the packed command, installed from its tarball", { timeout: 60_000 }, 
 
   it("holds the compiled command, its README and arquero with its dependencies (flechette pinned to the version it works with), no sources, tests, fixtures or sample archive", () => {
     const own = packed.filter((path) => !path.startsWith("node_modules/"));
-    for (const path of own) expect(path).toMatch(/^(package\.json|README\.md|bin\/accounting\.js|lib\/(cli|loaders)\/[\w-]+\.(js|txt))$/);
+    for (const path of own) expect(path).toMatch(/^(package\.json|README\.md|bin\/accounting\.js|lib\/(cli|loaders(\/[\w-]+)*)\/[\w-]+\.(js|txt))$/);
     const bundled = new Set(packed.filter((path) => path.startsWith("node_modules/")).map((path) => path.split("/").slice(1, path.split("/")[1]!.startsWith("@") ? 3 : 2).join("/")));
     expect([...bundled].sort()).toEqual(["@uwdata/flechette", "acorn", "arquero"]);
-    expect(packed).toEqual(expect.arrayContaining(["bin/accounting.js", "lib/cli/main.js", "lib/loaders/fold-worker.js", "lib/loaders/ingest-version.txt"]));
+    expect(packed).toEqual(expect.arrayContaining(["bin/accounting.js", "lib/cli/main.js", "lib/loaders/sources/nomad/fold-worker.js", "lib/loaders/ingest/ingest-version.txt"]));
   });
 
   it("prints its version", async ({ skip }) => {
@@ -84,9 +84,9 @@ describe("the packed command, installed from its tarball", { timeout: 60_000 }, 
     const lib = (module: string) => JSON.stringify(join(installed, "lib", "loaders", module));
     const { stdout } = await node(`
       import { isDeepStrictEqual } from "node:util";
-      const { listSnapshotFiles } = await import(${lib("archive.js")});
-      const { foldArchive } = await import(${lib("parallel-fold.js")});
-      const { foldSnapshots } = await import(${lib("ingest.js")});
+      const { listSnapshotFiles } = await import(${lib("sources/nomad/archive.js")});
+      const { foldArchive } = await import(${lib("sources/nomad/parallel-fold.js")});
+      const { foldSnapshots } = await import(${lib("sources/nomad/fold.js")});
       const { files } = await listSnapshotFiles(${JSON.stringify(REFERENCE_ARCHIVE)});
       const threads = await foldArchive(${JSON.stringify(REFERENCE_ARCHIVE)}, files, { threads: 2, minFilesPerThread: 1 });
       console.log(isDeepStrictEqual(threads, foldSnapshots(${JSON.stringify(REFERENCE_ARCHIVE)}, files)), threads.intervals.length);`);
@@ -95,7 +95,7 @@ describe("the packed command, installed from its tarball", { timeout: 60_000 }, 
 
   it("shares the ingest cache with the sources it was compiled from", async ({ skip }) => {
     if (unavailable) skip(unavailable);
-    const { stdout } = await node(`const { ingestVersion } = await import(${JSON.stringify(join(installed, "lib", "loaders", "ingest-cache.js"))}); console.log(ingestVersion());`);
+    const { stdout } = await node(`const { ingestVersion } = await import(${JSON.stringify(join(installed, "lib", "loaders", "ingest", "ingest-cache.js"))}); console.log(ingestVersion());`);
     expect(stdout).toBe(`${ingestVersion()}\n`);
   });
 });

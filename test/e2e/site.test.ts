@@ -5,7 +5,7 @@ import { parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { METRICS, type Mode, type Report } from "../../loaders/report.js";
+import { METRICS, type Mode, type Report } from "../../loaders/queries/report.js";
 import { generateArchive, type ArchiveOptions } from "../../scripts/archive-generator.js";
 import { temporaryFolder } from "../helpers/archive.js";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.js";

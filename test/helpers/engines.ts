@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
-import { parquetToArrow } from "../../loaders/arrow.js";
-import { openDatabase, writeSiteParquet, type AccountingDatabase } from "../../loaders/database.js";
-import { ingestArchive } from "../../loaders/ingest.js";
+import { parquetToArrow } from "../../loaders/site/arrow.js";
+import { openDatabase, writeSiteParquet, type AccountingDatabase } from "../../loaders/ingest/database.js";
+import { ingestArchive } from "../../loaders/sources/nomad/fold.js";
 import { temporaryFolder, writeArchive } from "./archive.js";
 
 export type Row = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Mode, Report } from "../../loaders/report.js";
+import type { Mode, Report } from "../../loaders/queries/report.js";
 
 export const REFERENCE = fileURLToPath(new URL("../fixtures/reference/", import.meta.url));
 export const REFERENCE_ARCHIVE = `${REFERENCE}archive-a`;

@@ -1,5 +1,5 @@
-import type { Job } from "../../loaders/job.js";
-import type { Snapshot } from "../../loaders/snapshot.js";
+import type { Job } from "../../loaders/sources/nomad/job.js";
+import type { Snapshot } from "../../loaders/sources/nomad/snapshot.js";
 
 export const HOUR = 3_600_000_000;
 export const T0 = Date.UTC(2024, 2, 1) * 1000;

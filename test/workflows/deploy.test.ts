@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { safeLoad } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { VERIFY_CONTENT_VARIABLE } from "../../loaders/site-data.js";
+import { VERIFY_CONTENT_VARIABLE } from "../../loaders/site/site-data.js";
 import { ROOT } from "../helpers/project.js";
 
 /*

@@ -1,0 +1,312 @@
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { SnapshotFile, SnapshotListing } from "../sources/nomad/archive.js";
+import { isCompiled } from "./compiled.js";
+import { appendRows, createTable } from "./database.js";
+import { contentFingerprint } from "../site/fingerprint.js";
+import { snapshotRows, type FoldState, type SnapshotsFold } from "../sources/nomad/fold.js";
+import { absorbLater, jobKey, type JobSummary } from "../sources/nomad/jobs.js";
+import { intervalsTable, jobsTable, problemsTable, snapshotsTable, type TableSchema } from "../model/schema.js";
+import { sqlIdentifier as quote, sqlString } from "../queries/sql.js";
+
+/**
+ * The ingest cache: the tables of the last ingest of an archive, with the listing it read and where its fold
+ * stopped, in a DuckDB file. When the archive has only gained files after the last one read, the fold goes on
+ * from there; any other change (a file changed, deleted, renamed, or added among older ones) means a full ingest.
+ */
+
+export const CACHE_VARIABLE = "ACCOUNTING_CACHE";
+export const CACHE_FILE = "ingest.duckdb";
+/** Attached under this name beside the in-memory database. */
+export const CACHE_CATALOG = "ingest_cache";
+
+export const ownersTable: TableSchema<string, "owners"> = {
+  name: "owners",
+  doc: "every owner id seen in any snapshot",
+  columns: [{ name: "owner", type: "VARCHAR", doc: "owner id", value: (owner) => owner }],
+  orderBy: ["owner"],
+};
+
+const CACHED_TABLES = [intervalsTable, snapshotsTable, problemsTable, jobsTable, ownersTable] as const;
+
+export interface StoredIngest {
+  /** The code that wrote it: another version of the pipeline starts over. */
+  version: string;
+  listing: SnapshotListing;
+  fold: FoldState;
+}
+
+export type IngestPlan =
+  | { kind: "current" }
+  | { kind: "resume"; files: SnapshotFile[]; from: FoldState }
+  | { kind: "full"; reason: string };
+
+type Env = Record<string, string | undefined>;
+
+/** `$ACCOUNTING_CACHE`, else `$XDG_CACHE_HOME/cluster-accounting/<hash of the archive's real path>`. */
+export function cacheFolderFor(archive: string, env: Env): string {
+  if (env[CACHE_VARIABLE]) return resolve(env[CACHE_VARIABLE]);
+  let path = resolve(archive);
+  try {
+    path = realpathSync(path);
+  } catch {
+    // a missing archive is reported when it is listed
+  }
+  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache");
+  return join(base, "cluster-accounting", createHash("sha256").update(path).digest("hex").slice(0, 16));
+}
+
+/** Beside the compiled pipeline (`lib/loaders/`): the version of the sources it was compiled from. */
+export const COMPILED_VERSION_FILE = "ingest-version.txt";
+
+/**
+ * What a cache was written by: a fingerprint of the pipeline's TypeScript sources. Compiled, the pipeline reads the
+ * fingerprint its build recorded (scripts/build-cli.ts): the command and the site's build, which runs the sources,
+ * then share a cache, and a build older than the sources does not pass for them.
+ */
+export function ingestVersion(): string {
+  if (isCompiled(import.meta.url)) return readFileSync(new URL(COMPILED_VERSION_FILE, import.meta.url), "utf8");
+  return contentFingerprint([fileURLToPath(new URL("..", import.meta.url))], ["ingest cache 1"]);
+}
+
+/**
+ * A file already read, listed again unchanged: the same name, size and modification time, and, when the listing
+ * hashed the files' bytes, the same hash. A file read without a hash counts as changed then.
+ */
+function sameFile(read: SnapshotFile, listed: SnapshotFile): boolean {
+  return read.file === listed.file && read.size === listed.size && read.mtime === listed.mtime && (listed.sha256 === undefined || read.sha256 === listed.sha256);
+}
+
+/** What an ingest has to read, given what the cache holds. */
+export function planIngest(stored: StoredIngest | undefined, listing: SnapshotListing, version: string): IngestPlan {
+  if (!stored) return { kind: "full", reason: "no cache" };
+  if (stored.version !== version) return { kind: "full", reason: "the cache was written by another version" };
+  if (JSON.stringify(stored.listing.problems) !== JSON.stringify(listing.problems)) return { kind: "full", reason: "files that are not snapshots changed" };
+  const known = stored.listing.files;
+  if (known.length > listing.files.length || known.some((file, index) => !sameFile(file, listing.files[index] as SnapshotFile))) {
+    return { kind: "full", reason: "snapshot files changed, moved or were deleted" };
+  }
+  const files = listing.files.slice(known.length);
+  if (files.length === 0) return { kind: "current" };
+  const last = known.at(-1)?.time;
+  if (last === undefined || (files[0] as SnapshotFile).time <= last) return { kind: "full", reason: "new snapshot files are older than the last one read" };
+  return { kind: "resume", files, from: stored.fold };
+}
+
+/**
+ * Why a cache cannot serve this run: another process holds it (`locked`); its folder or disk refuses writes
+ * (`unwritable`); or it cannot be trusted (`damaged`: not a database, truncated, another format, or its tables no longer
+ * match their checksum). The run then goes on without it; a damaged cache is replaced when it can be written.
+ */
+export class CacheUnusable extends Error {
+  constructor(
+    readonly kind: "locked" | "unwritable" | "damaged",
+    readonly folder: string,
+    cause: string,
+  ) {
+    super(
+      `ingest cache ${folder} ${kind === "locked" ? "is in use by another process" : kind === "unwritable" ? "cannot be written" : "is damaged"} (${cause}): reading the whole archive${kind === "damaged" ? ", and writing a fresh cache" : ""}`,
+    );
+  }
+}
+
+/** DuckDB's own words for a lock another process holds; nothing else counts as a lock. */
+const LOCK_CONFLICT = /Could not set lock on file|Conflicting lock is held/;
+/** What the file system says when it will not take a write. */
+const REFUSED_WRITE = /EACCES|EPERM|EROFS|ENOSPC|EDQUOT|ENOTDIR|EEXIST|Permission denied|Read-only file system|No space left on device|Disk quota exceeded|Not a directory/i;
+
+/** The first line of an error's message, without DuckDB's pointers to its documentation. */
+function firstLine(error: unknown): string {
+  return String((error as Error).message ?? error).split("\n")[0]?.replace(/\. See also .*/, "") ?? "";
+}
+
+/** Runs one step on the cache of `folder`: any failure of it is a CacheUnusable of the kind its message tells. */
+export async function cacheStep<T>(folder: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof CacheUnusable) throw error;
+    const message = firstLine(error);
+    throw new CacheUnusable(LOCK_CONFLICT.test(message) ? "locked" : REFUSED_WRITE.test(message) || REFUSED_WRITE.test(String((error as NodeJS.ErrnoException).code)) ? "unwritable" : "damaged", folder, message);
+  }
+}
+
+/** Attaches an empty cache in memory: a run without a cache folds into it as into a persistent one. */
+export async function attachMemoryCache(connection: DuckDBConnection): Promise<void> {
+  await connection.run(`ATTACH ':memory:' AS ${CACHE_CATALOG}`);
+}
+
+/** Attaches the cache file of `folder` (created readable by its owner only, as is the folder); throws CacheUnusable. */
+export async function attachCache(connection: DuckDBConnection, folder: string): Promise<void> {
+  await cacheStep(folder, async () => {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const path = join(folder, CACHE_FILE);
+    await connection.run(`ATTACH ${sqlString(path)} AS ${CACHE_CATALOG}`);
+    // A file made by an earlier version, or before the process's umask was set, keeps no wider mode.
+    for (const file of [path, `${path}.wal`]) if (existsSync(file)) chmodSync(file, 0o600);
+  });
+}
+
+/** Removes a damaged cache file, so that the next attach starts an empty one. */
+export function removeCache(folder: string): void {
+  const path = join(folder, CACHE_FILE);
+  try {
+    rmSync(path, { force: true });
+    rmSync(`${path}.wal`, { force: true });
+  } catch {
+    // a folder that cannot be written keeps what it has; the next run finds it damaged again
+  }
+}
+
+const table = (name: string) => `${CACHE_CATALOG}.${quote(name)}`;
+
+/**
+ * A checksum of everything the cache returns: each table's rows (their count and the sum of their hashes, so any value
+ * altered, row added or row lost shows) and the stored listing and fold state.
+ */
+async function cacheChecksum(connection: DuckDBConnection, state: { listing: string; fold: string }): Promise<string> {
+  // A table's name stands for its row, as a struct: hash(t) hashes every column.
+  const parts = CACHED_TABLES.map(({ name }) => `SELECT ${sqlString(name)} AS name, count(*) AS n, coalesce(sum(hash(t)::HUGEINT), 0) AS h FROM ${table(name)} t`);
+  const rows = (await connection.runAndReadAll(`SELECT string_agg(name || ':' || n || ':' || h, ';' ORDER BY name) AS tables FROM (${parts.join(" UNION ALL ")})`)).getRowObjectsJS();
+  return createHash("sha256")
+    .update(String(rows[0]?.tables))
+    .update("\0")
+    .update(state.listing)
+    .update("\0")
+    .update(state.fold)
+    .digest("hex");
+}
+
+/**
+ * What the cache holds, checked against its checksum: undefined for an empty cache; a CacheUnusable (damaged) when
+ * anything it would return differs from what was stored.
+ */
+export async function readStoredIngest(connection: DuckDBConnection, folder: string): Promise<StoredIngest | undefined> {
+  return cacheStep(folder, async () => {
+    const found = await connection.runAndReadAll(`SELECT 1 FROM duckdb_tables() WHERE database_name = ${sqlString(CACHE_CATALOG)} AND table_name = 'ingest_state'`);
+    if (found.currentRowCount === 0) return undefined;
+    const rows = (await connection.runAndReadAll(`SELECT version, listing, fold FROM ${table("ingest_state")}`)).getRowObjectsJS();
+    const row = rows[0] as { version: string; listing: string; fold: string } | undefined;
+    if (!row) throw new Error("its state is missing");
+    // Another version's cache is read again whole (planIngest): nothing of it is used, so nothing to check.
+    if (row.version === ingestVersion()) {
+      const [stored] = (await connection.runAndReadAll(`SELECT checksum FROM ${table("ingest_state")}`)).getRowObjectsJS();
+      if ((await cacheChecksum(connection, row)) !== stored?.checksum) throw new Error("its tables do not match their checksum");
+    }
+    return { version: row.version, listing: JSON.parse(row.listing), fold: JSON.parse(row.fold) };
+  });
+}
+
+async function storeState(connection: DuckDBConnection, stored: StoredIngest): Promise<void> {
+  const state = { listing: JSON.stringify(stored.listing), fold: JSON.stringify(stored.fold) };
+  const checksum = await cacheChecksum(connection, state);
+  await connection.run(`CREATE OR REPLACE TABLE ${table("ingest_state")} (version VARCHAR, listing VARCHAR, fold VARCHAR, checksum VARCHAR)`);
+  await connection.run(
+    `INSERT INTO ${table("ingest_state")} VALUES (${sqlString(stored.version)}, ${sqlString(state.listing)}, ${sqlString(state.fold)}, ${sqlString(checksum)})`,
+  );
+}
+
+/** Replaces the whole cache with what a full ingest read. */
+export async function storeIngest(connection: DuckDBConnection, fold: SnapshotsFold, stored: StoredIngest): Promise<void> {
+  await connection.run("BEGIN TRANSACTION");
+  await createTable(connection, intervalsTable, fold.intervals, CACHE_CATALOG);
+  await createTable(connection, snapshotsTable, snapshotRows(fold), CACHE_CATALOG);
+  await createTable(connection, problemsTable, [...stored.listing.problems, ...fold.problems], CACHE_CATALOG);
+  await createTable(connection, jobsTable, fold.jobs, CACHE_CATALOG);
+  await createTable(connection, ownersTable, fold.owners, CACHE_CATALOG);
+  await storeState(connection, stored);
+  await connection.run("COMMIT");
+}
+
+/** A row of the jobs table, times in µs. */
+interface JobRow {
+  namespace: string;
+  job_id: string;
+  kind: JobSummary["kind"];
+  owner: string;
+  title: string | null;
+  docker_image: string | null;
+  datacenter: string | null;
+  submit_time: number | null;
+  first_start: number | null;
+  last_end: number | null;
+  first_seen: number;
+  last_seen: number;
+  last_status: string;
+}
+
+async function knownJobs(connection: DuckDBConnection, later: JobSummary[]): Promise<Map<string, JobSummary>> {
+  await connection.run("CREATE OR REPLACE TEMP TABLE later_jobs (namespace VARCHAR, job_id VARCHAR)");
+  await appendRows(connection, { ...jobsTable, name: "later_jobs", columns: jobsTable.columns.slice(0, 2) }, later, "temp");
+  const micros = (column: string) => `epoch_us(j.${column})::DOUBLE AS ${column}`;
+  const result = await connection.runAndReadAll(
+    `SELECT j.namespace, j.job_id, j.kind, j.owner, j.title, j.docker_image, j.datacenter, ${["submit_time", "first_start", "last_end", "first_seen", "last_seen"].map(micros).join(", ")}, j.last_status
+FROM ${table("jobs")} j JOIN temp.later_jobs USING (namespace, job_id)`,
+  );
+  const known = new Map<string, JobSummary>();
+  for (const row of result.getRowObjectsJS() as unknown as JobRow[]) {
+    known.set(jobKey(row.namespace, row.job_id), {
+      namespace: row.namespace,
+      jobId: row.job_id,
+      kind: row.kind,
+      owner: row.owner,
+      title: row.title,
+      dockerImage: row.docker_image,
+      datacenter: row.datacenter,
+      submitTime: row.submit_time,
+      firstStart: row.first_start,
+      lastEnd: row.last_end,
+      firstSeen: row.first_seen,
+      lastSeen: row.last_seen,
+      lastStatus: row.last_status,
+    });
+  }
+  return known;
+}
+
+/** Adds to the cache what files after its last one yielded, folded on from its state. */
+export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFold, from: FoldState, stored: StoredIngest): Promise<void> {
+  const known = await knownJobs(connection, fold.jobs);
+  const jobs = fold.jobs.map((later) => {
+    const earlier = known.get(jobKey(later.namespace, later.jobId));
+    if (!earlier) return later;
+    absorbLater(earlier, later);
+    return earlier;
+  });
+  await connection.run("BEGIN TRANSACTION");
+  await connection.run("CREATE OR REPLACE TEMP TABLE reopened (namespace VARCHAR, job_id VARCHAR, first_snapshot TIMESTAMPTZ)");
+  await appendRows(connection, { ...intervalsTable, name: "reopened", columns: intervalsTable.columns.filter((c) => ["namespace", "job_id", "first_snapshot"].includes(c.name)) }, from.open.map((run) => run.interval), "temp");
+  await connection.run(`DELETE FROM ${table("intervals")} i USING temp.reopened r WHERE i.namespace = r.namespace AND i.job_id = r.job_id AND i.first_snapshot = r.first_snapshot`);
+  await connection.run(`DELETE FROM ${table("jobs")} j USING temp.later_jobs l WHERE j.namespace = l.namespace AND j.job_id = l.job_id`);
+  await appendRows(connection, intervalsTable, fold.intervals, CACHE_CATALOG);
+  await appendRows(connection, jobsTable, jobs, CACHE_CATALOG);
+  await appendRows(connection, snapshotsTable, snapshotRows(fold), CACHE_CATALOG);
+  await appendRows(connection, problemsTable, fold.problems, CACHE_CATALOG);
+  await connection.run("CREATE OR REPLACE TEMP TABLE later_owners (owner VARCHAR)");
+  await appendRows(connection, { ...ownersTable, name: "later_owners" }, fold.owners, "temp");
+  await connection.run(`INSERT INTO ${table("owners")} SELECT owner FROM temp.later_owners EXCEPT SELECT owner FROM ${table("owners")}`);
+  await storeState(connection, stored);
+  await connection.run("COMMIT");
+}
+
+/**
+ * Copies the cached tables into the in-memory database. Reports and the site's copy scan intervals, snapshots
+ * and problems in order, and floating-point sums depend on it: those come in their documented order (problems
+ * in the order found), as after a full ingest. Jobs and owners are only ever read sorted.
+ */
+export async function loadCachedTables(connection: DuckDBConnection): Promise<void> {
+  const scanOrder: Record<string, string> = {
+    intervals: intervalsTable.orderBy.map(quote).join(", "),
+    snapshots: snapshotsTable.orderBy.map(quote).join(", "),
+    problems: "rowid",
+    jobs: "",
+    owners: "",
+  };
+  for (const { name } of CACHED_TABLES) {
+    await connection.run(`CREATE TABLE memory.${quote(name)} AS FROM ${table(name)}${scanOrder[name] ? ` ORDER BY ${scanOrder[name]}` : ""}`);
+  }
+}

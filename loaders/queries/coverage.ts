@@ -1,0 +1,132 @@
+import type { KnownIssue } from "../ingest/known-issues.js";
+import { gapThresholdHours, snapshotGapsSql, type SnapshotGap } from "./quality.js";
+import { beforeFirstSnapshotSql, HOUR_METRICS, periodSql, type Hours, type ReportRequest } from "./report.js";
+import type { Connector } from "./sql.js";
+import { formatDay, formatInstant, MICROS_PER_DAY, MICROS_PER_HOUR, type Micros } from "../model/time.js";
+
+/**
+ * What a period's numbers rest on: how much of it the archive's snapshots span, what was counted before the first
+ * of them, and the gaps and known issues inside it. The CLI prints it beside every report, the site shows it beside
+ * every table.
+ */
+export interface Coverage {
+  /** The period's first and last day, `YYYY-MM-DD`, as the report names them. */
+  from: string;
+  to: string;
+  /** The period's length in days (fractional when it starts at the first snapshot, by default). */
+  days: number;
+  /** The part of it between the archive's first and last snapshot, in days. */
+  covered_days: number;
+  /** `YYYY-MM-DDTHH:MM:SSZ` */
+  first_snapshot: string;
+  last_snapshot: string;
+  /** The period ends after the newest snapshot: its numbers grow as snapshots arrive. */
+  provisional: boolean;
+  /** Counted in the report although used before the first snapshot: jobs already running when the archive starts. */
+  before_first_snapshot: Hours;
+  /** Gaps between snapshots longer than the archive's cadence allows (gapThresholdHours) that overlap the period. */
+  gap_hours: number;
+  gaps: SnapshotGap[];
+  /** The archive's known issues that overlap the period. */
+  known_issues: KnownIssue[];
+}
+
+/** A period that holds no time: reported as a usage error, with no number. */
+export class PeriodError extends Error {}
+
+interface PeriodRow {
+  lo: Micros;
+  hi: Micros;
+  first_us: Micros | null;
+  last_us: Micros | null;
+  median_hours: number | null;
+}
+
+function periodRowSql(request: Pick<ReportRequest, "from" | "to">): string {
+  return `WITH ${periodSql(request)},
+steps AS (SELECT t - lag(t) OVER (ORDER BY t) AS us FROM times)
+SELECT lo::DOUBLE AS lo, hi::DOUBLE AS hi, first_us::DOUBLE AS first_us, last_us::DOUBLE AS last_us,
+  (SELECT median(us) FROM steps) / ${MICROS_PER_HOUR} AS median_hours
+FROM period`;
+}
+
+function snapshotTime(time: Micros): string {
+  return `${formatInstant(time).slice(0, 19)}Z`;
+}
+
+/** Why a period holds no time, or undefined when it holds some. */
+function emptyPeriod(request: Pick<ReportRequest, "from" | "to">, { lo, hi, first_us, last_us }: PeriodRow): string | undefined {
+  if (lo < hi) return undefined;
+  const start = request.from ?? `${snapshotTime(first_us as Micros)} (the archive's first snapshot)`;
+  const end = request.to ?? `${formatDay(last_us as Micros)} (the archive's last day)`;
+  return `the period is empty: it starts on ${start}, after it ends on ${end}`;
+}
+
+const NO_HOURS = Object.fromEntries(HOUR_METRICS.map((metric) => [metric, 0])) as Hours;
+
+/**
+ * The coverage of the period `request` asks for, through any DuckDB holding the archive's tables; throws a
+ * PeriodError when the period is empty (it starts after it ends, the archive's bounds standing in for a day not
+ * given), before any report is run.
+ */
+export async function periodCoverage(db: Connector, request: ReportRequest, knownIssues: readonly KnownIssue[]): Promise<Coverage> {
+  const [row] = await db.query<PeriodRow>(periodRowSql(request));
+  if (!row || row.first_us === null || row.last_us === null) throw new PeriodError("the archive has no snapshot");
+  const empty = emptyPeriod(request, row);
+  if (empty) throw new PeriodError(empty);
+  const { lo, hi, first_us: first, last_us: last } = row;
+  const gapHours = gapThresholdHours(row.median_hours);
+  const [before] = lo < first ? await db.query<Hours>(beforeFirstSnapshotSql(request)) : [NO_HOURS];
+  const from = formatDay(lo);
+  const to = formatDay(hi - MICROS_PER_DAY);
+  return {
+    from,
+    to,
+    days: (hi - lo) / MICROS_PER_DAY,
+    covered_days: Math.max(0, Math.min(hi, last) - Math.max(lo, first)) / MICROS_PER_DAY,
+    first_snapshot: snapshotTime(first),
+    last_snapshot: snapshotTime(last),
+    provisional: hi > last,
+    before_first_snapshot: before ?? NO_HOURS,
+    gap_hours: gapHours,
+    gaps: await db.query<SnapshotGap>(snapshotGapsSql(gapHours, { start: lo, end: hi })),
+    known_issues: knownIssues.filter((issue) => issue.from <= to && issue.to >= from),
+  };
+}
+
+const oneDecimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+const whole = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+function dayCount(days: number): string {
+  return `${oneDecimal.format(days)} ${days === 1 ? "day" : "days"}`;
+}
+
+function snapshotLabel(instant: string): string {
+  return `${instant.slice(0, 10)} ${instant.slice(11, 16)} UTC`;
+}
+
+/**
+ * The coverage in sentences for people, the same in the terminal and on the site: how much of the period the
+ * snapshots span, whether it is provisional, what was counted before the first snapshot, gaps and known issues.
+ */
+export function coverageSentences(coverage: Coverage): string[] {
+  const sentences = [
+    `Snapshots cover ${dayCount(coverage.covered_days)} of the period's ${dayCount(coverage.days)}: the archive runs from ${snapshotLabel(coverage.first_snapshot)} to ${snapshotLabel(coverage.last_snapshot)}.`,
+  ];
+  if (coverage.provisional) sentences.push("Provisional: the period ends after the newest snapshot, so its numbers will grow as snapshots arrive.");
+  const before = coverage.before_first_snapshot;
+  if (before.cpu_num_hours > 0 || before.gpu_num_hours > 0) {
+    const parts = [`${whole.format(before.cpu_num_hours)} CPU core-hours`];
+    if (before.gpu_num_hours > 0) parts.push(`${whole.format(before.gpu_num_hours)} GPU-hours`);
+    sentences.push(`Of these numbers, ${parts.join(" and ")} were used before the first snapshot, by jobs already running when the archive starts.`);
+  }
+  if (coverage.gaps.length) {
+    const hours = coverage.gaps.reduce((sum, gap) => sum + gap.hours, 0);
+    const longest = coverage.gaps.reduce((found, gap) => (gap.hours > found.hours ? gap : found));
+    sentences.push(
+      `${coverage.gaps.length} ${coverage.gaps.length === 1 ? "gap" : "gaps"} without a snapshot for more than ${oneDecimal.format(coverage.gap_hours)} h (${oneDecimal.format(hours)} h in all; the longest ${oneDecimal.format(longest.hours)} h from ${snapshotLabel(longest.start)}): jobs that started and ended inside a gap are missing.`,
+    );
+  }
+  for (const issue of coverage.known_issues) sentences.push(`Known issue, ${issue.from === issue.to ? issue.from : `${issue.from} to ${issue.to}`}: ${issue.title}.`);
+  return sentences;
+}

@@ -1,0 +1,192 @@
+import { RESOURCES } from "../model/resources.js";
+import { SNAPSHOT_TIMES, sqlString, type Connector } from "./sql.js";
+import { formatDay, MICROS_PER_DAY, MICROS_PER_HOUR, parseDay, type Micros } from "../model/time.js";
+
+/**
+ * `exact` clips every segment to [FROM 00:00, TO+1 00:00) UTC, so adjacent periods add up;
+ * `compat` reproduces upstream usage_stats.py, which stops at the last snapshot inside the period.
+ */
+export const MODES = ["exact", "compat"] as const;
+export type Mode = (typeof MODES)[number];
+
+/** One sentence per mode, for people, in the CLI and on the site. */
+export const MODE_DESCRIPTIONS: Record<Mode, string> = {
+  exact: "usage clipped to the period's days (UTC), so adjacent periods add up.",
+  compat: "upstream usage_stats.py's numbers, which stop at the period's last snapshot.",
+};
+
+export const HOUR_METRICS = RESOURCES.map((name) => `${name}_hours` as const);
+export const METRICS = [...HOUR_METRICS, "jobs", "users"] as const;
+export type Metric = (typeof METRICS)[number];
+export type Usage = Record<Metric, number>;
+
+export interface ReportRequest {
+  /** First day, `YYYY-MM-DD`; the first snapshot's time when absent. */
+  from?: string;
+  /** Last day included, `YYYY-MM-DD`; the last snapshot's day when absent. */
+  to?: string;
+  mode: Mode;
+  /** In this order; every namespace of the archive, sorted, when absent. */
+  namespaces?: string[];
+}
+
+export interface Report {
+  from: string;
+  to: string;
+  mode: Mode;
+  namespaces: Record<string, Usage>;
+  total: Usage;
+}
+
+/** One row of the report query: a namespace, or the total where namespace is null. */
+export interface ReportRow extends Usage {
+  namespace: string | null;
+  period_start: Micros;
+  period_end: Micros;
+}
+
+function dayMicros(day: string): Micros {
+  const time = parseDay(day);
+  if (time === undefined) throw new RangeError(`not a day: ${day}`);
+  return time;
+}
+
+function selectedNamespaces(namespaces: string[] | undefined): string {
+  if (!namespaces) return "SELECT row_number() OVER (ORDER BY namespace) AS position, namespace FROM (SELECT DISTINCT namespace FROM snapshots)";
+  if (namespaces.length === 0) return "SELECT 1 AS position, NULL::VARCHAR AS namespace WHERE false";
+  return `SELECT * FROM (VALUES ${namespaces.map((name, i) => `(${i + 1}, ${sqlString(name)})`).join(", ")}) AS t(position, namespace)`;
+}
+
+/** Each resource × the microseconds in `time`, summed, as resource-hours. */
+function hoursSql(time = "us"): string {
+  return RESOURCES.map((name) => `fsum("${name}"::DOUBLE * ${time}) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(",\n    ");
+}
+
+/**
+ * CTEs `times(t)`, every snapshot time in µs, and `period(lo, hi, first_us, last_us)`: the period requested as
+ * `[lo, hi)` in µs (from the first snapshot's time and to the end of the last snapshot's day by default), and the
+ * archive's first and last snapshot.
+ */
+export function periodSql(request: Pick<ReportRequest, "from" | "to">): string {
+  const from = request.from === undefined ? "first_us" : String(dayMicros(request.from));
+  const to = request.to === undefined ? `(last_us // ${MICROS_PER_DAY} + 1) * ${MICROS_PER_DAY}` : String(dayMicros(request.to) + MICROS_PER_DAY);
+  return `${SNAPSHOT_TIMES},
+period AS (SELECT ${from} AS lo, ${to} AS hi, first_us, last_us FROM (SELECT min(t) AS first_us, max(t) AS last_us FROM times))`;
+}
+
+/**
+ * The period's bounds, the namespaces requested, and `counted`: the intervals that count in the period, each with
+ * the microseconds `us` it consumed inside it, of which `before_us` before the archive's first snapshot.
+ */
+function countedSql(request: ReportRequest): string {
+  const upTo = request.mode === "exact" ? "hi" : "coalesce(sl, lo)";
+  return `${periodSql(request)},
+bounds AS (
+  SELECT lo, hi, first_us, min(t) AS sf, max(t) AS sl
+  FROM period LEFT JOIN times ON t >= lo AND t < hi
+  GROUP BY lo, hi, first_us
+),
+selected AS (${selectedNamespaces(request.namespaces)}),
+clipped AS (
+  SELECT i.*,
+    greatest(0, least(epoch_us(end_time), ${upTo}) - greatest(epoch_us(start_time), lo)) AS us,
+    greatest(0, least(epoch_us(end_time), ${upTo}, first_us) - greatest(epoch_us(start_time), lo)) AS before_us,
+    sf IS NOT NULL AND epoch_us(first_snapshot) <= sl AND epoch_us(last_snapshot) >= sf AS seen
+  FROM intervals i, bounds
+  WHERE i.namespace IN (SELECT namespace FROM selected)
+),
+counted AS (SELECT * FROM clipped WHERE us > 0 OR seen)`;
+}
+
+/**
+ * The accounting of a period, from the `intervals` and `snapshots` tables alone: a row per namespace
+ * requested, then the total. The same SQL runs in DuckDB at build time and in DuckDB-WASM in the browser.
+ */
+export function reportSql(request: ReportRequest): string {
+  const zeroHours = HOUR_METRICS.map((name) => `coalesce(p."${name}", 0) AS "${name}"`).join(", ");
+  const totalHours = HOUR_METRICS.map((name) => `fsum("${name}") AS "${name}"`).join(", ");
+  return `WITH ${countedSql(request)},
+per_namespace AS (
+  SELECT namespace,
+    ${hoursSql()},
+    count(DISTINCT job_id)::INTEGER AS jobs,
+    count(DISTINCT owner)::INTEGER AS users
+  FROM counted GROUP BY namespace
+),
+rows AS (
+  SELECT s.position, s.namespace, ${zeroHours}, coalesce(p.jobs, 0) AS jobs, coalesce(p.users, 0) AS users
+  FROM selected s LEFT JOIN per_namespace p ON p.namespace = s.namespace
+)
+SELECT namespace, ${HOUR_METRICS.map((name) => `"${name}"`).join(", ")}, jobs, users, lo AS period_start, hi AS period_end
+FROM (
+  SELECT position, namespace, ${HOUR_METRICS.map((name) => `"${name}"`).join(", ")}, jobs, users FROM rows
+  UNION ALL
+  SELECT NULL, NULL, ${totalHours}, coalesce(sum(jobs), 0)::INTEGER, (SELECT count(DISTINCT owner)::INTEGER FROM counted) FROM rows
+), bounds
+ORDER BY position NULLS LAST`;
+}
+
+/** Resource-hours consumed, unrounded. */
+export type Hours = Record<(typeof HOUR_METRICS)[number], number>;
+
+/**
+ * What the period's report counts before the archive's first snapshot, all namespaces requested together: the
+ * usage of jobs already running when the archive starts (their `alloc_start` is earlier). Zero unless the period
+ * starts before the first snapshot.
+ */
+export function beforeFirstSnapshotSql(request: ReportRequest): string {
+  const hours = HOUR_METRICS.map((name) => `coalesce("${name}", 0) AS "${name}"`).join(", ");
+  return `WITH ${countedSql(request)}
+SELECT ${hours} FROM (SELECT ${hoursSql("before_us")} FROM counted)`;
+}
+
+/** What one job consumed in a period, whose it is (as OwnerUsage says) and what: its kind, and its title in a private build. */
+export type JobUsage = { namespace: string; kind: string; title: string | null; pseudonym: string; name: string | null } & Hours;
+
+/** The period's usage per job that counts in it, most CPU-hours first, at most `limit` jobs; also needs `jobs` and `users`. */
+export function jobUsageSql(request: ReportRequest, limit: number): string {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`not a number of jobs: ${limit}`);
+  return `WITH ${countedSql(request)}
+SELECT c.namespace, j.kind, j.title, min(u.pseudonym) AS pseudonym, min(u.name) AS name,
+  ${hoursSql()}
+FROM counted c LEFT JOIN jobs j ON j.namespace = c.namespace AND j.job_id = c.job_id LEFT JOIN users u ON u.owner = c.owner
+GROUP BY c.namespace, c.job_id, j.kind, j.title
+ORDER BY cpu_num_hours DESC, gpu_num_hours DESC, c.namespace, min(c.start_time), pseudonym
+LIMIT ${limit}`;
+}
+
+/** What one owner's jobs consumed in a period: who (a pseudonym; name and email in a private build), where, how much. */
+export type OwnerUsage = { pseudonym: string; name: string | null; email: string | null; namespaces: string; jobs: number } & Hours;
+
+/** The period's usage per owner who counts in it (as `reportSql` counts users), most CPU-hours first; also needs `users`. */
+export function ownerUsageSql(request: ReportRequest): string {
+  return `WITH ${countedSql(request)}
+SELECT u.pseudonym, u.name, u.email, string_agg(DISTINCT c.namespace, ', ' ORDER BY c.namespace) AS namespaces,
+  ${hoursSql()},
+  count(DISTINCT c.job_id)::INTEGER AS jobs
+FROM counted c LEFT JOIN users u ON u.owner = c.owner
+GROUP BY c.owner, u.pseudonym, u.name, u.email
+ORDER BY cpu_num_hours DESC, u.pseudonym`;
+}
+
+function usageOf(row: ReportRow): Usage {
+  return Object.fromEntries(METRICS.map((metric) => [metric, Number(row[metric])])) as Usage;
+}
+
+/** The report of the rows `reportSql` returned. */
+export function reportOf(request: ReportRequest, rows: ReportRow[]): Report {
+  const total = rows.find((row) => row.namespace === null);
+  if (!total) throw new Error("the report query returned no total");
+  return {
+    from: formatDay(Number(total.period_start)),
+    to: formatDay(Number(total.period_end) - MICROS_PER_DAY),
+    mode: request.mode,
+    namespaces: Object.fromEntries(rows.filter((row) => row.namespace !== null).map((row) => [row.namespace, usageOf(row)])),
+    total: usageOf(total),
+  };
+}
+
+/** The accounting of a period through any DuckDB holding the archive's tables: the CLI's, the build's, the browser's. */
+export async function runReport(db: Connector, request: ReportRequest): Promise<Report> {
+  return reportOf(request, await db.query<ReportRow>(reportSql(request)));
+}

@@ -1,0 +1,84 @@
+import type { Job, JobKind } from "./job.js";
+import type { Micros } from "../../model/time.js";
+
+/** What is known of one job over the whole archive. */
+export interface JobSummary {
+  namespace: string;
+  jobId: string;
+  kind: JobKind;
+  owner: string;
+  title: string | null;
+  dockerImage: string | null;
+  datacenter: string | null;
+  submitTime: Micros | null;
+  firstStart: Micros | null;
+  lastEnd: Micros | null;
+  firstSeen: Micros;
+  lastSeen: Micros;
+  lastStatus: string;
+}
+
+export interface JobCatalog {
+  add(namespace: string, job: Job, snapshot: Micros): void;
+  summaries(): JobSummary[];
+}
+
+/** What tells one job from another across the archive. */
+export const jobKey = (namespace: string, jobId: string) => `${namespace}\u0000${jobId}`;
+
+function earliest(a: Micros | null, b: Micros | null): Micros | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
+function latest(a: Micros | null, b: Micros | null): Micros | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+function summaryOf(namespace: string, job: Job, snapshot: Micros): JobSummary {
+  return {
+    namespace,
+    jobId: job.id,
+    kind: job.kind,
+    owner: job.owner,
+    title: job.title,
+    dockerImage: job.dockerImage,
+    datacenter: job.datacenter,
+    submitTime: job.submitTime,
+    firstStart: job.allocStart,
+    lastEnd: job.allocEnd,
+    firstSeen: snapshot,
+    lastSeen: snapshot,
+    lastStatus: job.status,
+  };
+}
+
+/** Updates what was known of a job with what later snapshots saw of it: the latest sighting describes it, times span all. */
+export function absorbLater(known: JobSummary, later: JobSummary): void {
+  known.kind = later.kind;
+  known.owner = later.owner;
+  known.title = later.title ?? known.title;
+  known.dockerImage = later.dockerImage ?? known.dockerImage;
+  known.datacenter = later.datacenter ?? known.datacenter;
+  known.submitTime = earliest(known.submitTime, later.submitTime);
+  known.firstStart = earliest(known.firstStart, later.firstStart);
+  known.lastEnd = latest(known.lastEnd, later.lastEnd);
+  known.lastSeen = later.lastSeen;
+  known.lastStatus = later.lastStatus;
+}
+
+/** Every job seen, whatever its status. */
+export function createJobCatalog(): JobCatalog {
+  const jobs = new Map<string, JobSummary>();
+  return {
+    add(namespace, job, snapshot) {
+      const sighting = summaryOf(namespace, job, snapshot);
+      const key = jobKey(namespace, job.id);
+      const known = jobs.get(key);
+      if (known) absorbLater(known, sighting);
+      else jobs.set(key, sighting);
+    },
+    summaries() {
+      return [...jobs.values()];
+    },
+  };
+}
