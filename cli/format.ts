@@ -31,7 +31,11 @@ function upstreamTables(report: Report): { title: string; usage: Usage }[] {
 
 function formatTable(report: Report, coverage: Coverage): string {
   const blocks = upstreamTables(report).map(({ title, usage }) => {
-    const table = new Table({ style: { head: [], border: [] }, colAligns: ["right", "right"], chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" } });
+    const table = new Table({
+      style: { head: [], border: [] },
+      colAligns: ["right", "right"],
+      chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
+    });
     for (const metric of METRICS) table.push([LABELS[metric], String(usage[metric])]);
     return `${title}\n${table.toString()}`;
   });

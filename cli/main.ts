@@ -3,11 +3,19 @@ import { resolve } from "node:path";
 import { ArchiveError } from "../loaders/sources/nomad/archive.js";
 import { loadArchive, type LoadOptions } from "../loaders/ingest/load.js";
 import { isCompiled } from "../loaders/ingest/compiled.js";
-import { assertUsableArchive, describeArchive, UnusableArchiveError, writeParquet, type AccountingDatabase, type ArchiveSummary } from "../loaders/ingest/database.js";
+import {
+  assertUsableArchive,
+  describeArchive,
+  UnusableArchiveError,
+  writeParquet,
+  type AccountingDatabase,
+  type ArchiveSummary,
+} from "../loaders/ingest/database.js";
 import { inertText } from "../loaders/model/inert-text.js";
 import { ForeignFiles } from "../loaders/ingest/replace-folder.js";
-import { cacheFolderFor, CACHE_VARIABLE } from "../loaders/ingest/ingest-cache.js";
-import { MIN_KEY_DIGITS, newPseudonymKey, PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom, WeakPseudonymKey } from "../loaders/ingest/pseudonym.js";
+import { environmentFrom, VARIABLES } from "../loaders/ingest/environment.js";
+import { cacheFolderFor } from "../loaders/ingest/ingest-cache.js";
+import { MIN_KEY_DIGITS, newPseudonymKey, pseudonymKeyFrom, WeakPseudonymKey } from "../loaders/ingest/pseudonym.js";
 import { coverageSentences, PeriodError, periodCoverage } from "../loaders/queries/coverage.js";
 import { knownIssuesPath, readKnownIssues, type KnownIssue } from "../loaders/ingest/known-issues.js";
 import { problemCountsSql, snapshotCoverageSql, staleAfterHours, type ProblemCount, type SnapshotCoverage } from "../loaders/queries/quality.js";
@@ -70,11 +78,11 @@ ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snaps
   --private          put names and emails of users/user-db.json in the users table, job
                      titles in the jobs table and what each skipped file or job held in
                      the problems table: never publish such output
-  Owners get pseudonyms keyed by $${PSEUDONYM_KEY_VARIABLE} (random when unset): at least
+  Owners get pseudonyms keyed by $${VARIABLES.pseudonymKey} (random when unset): at least
   ${MIN_KEY_DIGITS} hexadecimal digits of randomness, shorter keys are refused.
 
 key      print a new pseudonym key: 64 hexadecimal digits from the system's random source.
-         Keep it secret, as the value of $${PSEUDONYM_KEY_VARIABLE}.
+         Keep it secret, as the value of $${VARIABLES.pseudonymKey}.
 
 check    alert for cron: fail when the archive's newest usable snapshot is too old.
          Prints "ok: newest snapshot …" otherwise (nothing with --quiet).
@@ -86,7 +94,7 @@ archive has only gained newer snapshot files since, reads just those; any other 
 the archive means reading all of it again. Files are told apart by name, size and
 modification time: a snapshot rewritten with the same size and time goes unseen, unless
 --verify-content. The cache holds owner ids and job titles: keep it private.
-  --cache DIR        the cache's folder (default $${CACHE_VARIABLE}, else
+  --cache DIR        the cache's folder (default $${VARIABLES.cache}, else
                      $XDG_CACHE_HOME/cluster-accounting/<hash of the archive's path>)
   --no-cache         read the whole archive, keep nothing
   --verify-content   tell files apart by the SHA-256 of their bytes too, so that a snapshot
@@ -146,13 +154,14 @@ async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"
   const { archive, cache } = options;
   const progress = options.quiet ? undefined : createProgress(io.stderr, "snapshots");
   const database = await loadArchive(archive, {
-    cache: cache === "none" ? undefined : cache === "default" ? cacheFolderFor(archive, io.env) : cache.folder,
+    cache: cache === "none" ? undefined : cache === "default" ? cacheFolderFor(archive, environmentFrom(io.env)) : cache.folder,
     verifyContent: options.verifyContent,
     users,
     onProgress: progress?.update,
     onWarning: warner(io, options),
   }).catch((error: unknown) => {
-    if (error instanceof ArchiveError && archive === DEFAULT_ARCHIVE) throw new ArchiveError(`${error.message} (the default archive: name yours with --archive DIR)`);
+    if (error instanceof ArchiveError && archive === DEFAULT_ARCHIVE)
+      throw new ArchiveError(`${error.message} (the default archive: name yours with --archive DIR)`);
     throw error;
   });
   progress?.done();
@@ -167,7 +176,12 @@ async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"
 
 /** The skipped files and jobs on stderr, as `--problems` says. */
 async function tellProblems({ database, summary }: Loaded, options: ReadingOptions, io: Io): Promise<void> {
-  const lines = options.problems === "all" ? formatProblems(summary.problems) : options.problems === "summary" ? formatProblemSummary(await database.query<ProblemCount>(problemCountsSql())) : [];
+  const lines =
+    options.problems === "all"
+      ? formatProblems(summary.problems)
+      : options.problems === "summary"
+        ? formatProblemSummary(await database.query<ProblemCount>(problemCountsSql()))
+        : [];
   for (const line of lines) say(io, line);
 }
 
@@ -204,8 +218,8 @@ async function report(options: ReportOptions, io: Io): Promise<void> {
 }
 
 async function ingest(options: IngestOptions, io: Io): Promise<void> {
-  const key = pseudonymKeyFrom(io.env);
-  if (key.random) warner(io, options)(`${PSEUDONYM_KEY_VARIABLE} is not set: pseudonyms are random and change from one run to the next`);
+  const key = pseudonymKeyFrom(environmentFrom(io.env).pseudonymKey);
+  if (key.random) warner(io, options)(`${VARIABLES.pseudonymKey} is not set: pseudonyms are random and change from one run to the next`);
   const loaded = await load(options, io, { pseudonymKey: key.key, private: options.private });
   const { database, summary } = loaded;
   try {
@@ -261,9 +275,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     else await check(options, io);
     return EXIT.done;
   } catch (error) {
-    if (error instanceof WriteFailure) return say(io, error.message), EXIT.write;
-    if (error instanceof Failure || error instanceof UnusableArchiveError) return say(io, error.message), EXIT.failure;
-    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof WeakPseudonymKey) return say(io, error.message), EXIT.usage;
+    if (error instanceof WriteFailure) return (say(io, error.message), EXIT.write);
+    if (error instanceof Failure || error instanceof UnusableArchiveError) return (say(io, error.message), EXIT.failure);
+    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof WeakPseudonymKey)
+      return (say(io, error.message), EXIT.usage);
     throw error;
   }
 }

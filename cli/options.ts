@@ -6,14 +6,14 @@ export const DEFAULT_ARCHIVE = "data/sample";
 export const FORMATS = ["table", "json", "csv"] as const;
 export type Format = (typeof FORMATS)[number];
 /** How skipped files and jobs are told on stderr: counted per reason, each on its own line, or not at all. */
-export const PROBLEM_LISTINGS = ["summary", "all", "none"] as const;
-export type ProblemListing = (typeof PROBLEM_LISTINGS)[number];
+const PROBLEM_LISTINGS = ["summary", "all", "none"] as const;
+type ProblemListing = (typeof PROBLEM_LISTINGS)[number];
 
 /** Bad command-line input: reported in one line, exit status 2. */
 export class UsageError extends Error {}
 
 /** `--cache DIR`, `--no-cache`, or neither: the default folder. */
-export type CacheChoice = { folder: string } | "none" | "default";
+type CacheChoice = { folder: string } | "none" | "default";
 
 /** What every command that reads an archive takes. */
 export interface ReadingOptions {
@@ -47,7 +47,7 @@ export interface CheckOptions extends ReadingOptions {
   maxAge?: number;
 }
 
-export type Options = ReportOptions | IngestOptions | CheckOptions | { command: "help" } | { command: "version" } | { command: "key" };
+type Options = ReportOptions | IngestOptions | CheckOptions | { command: "help" } | { command: "version" } | { command: "key" };
 
 const COMMANDS = ["report", "ingest", "check", "key"];
 
@@ -62,7 +62,12 @@ function usageErrorOf(error: Error): UsageError {
 
 function parse(args: string[], options: OptionTypes): Values {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" }, version: { type: "boolean" } }, strict: true, allowPositionals: false }).values;
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
   } catch (error) {
     throw usageErrorOf(error as Error);
   }
@@ -132,7 +137,13 @@ function commandOptions(args: string[], options: OptionTypes, command: (values: 
 }
 
 function reportOptions(args: string[]): Options {
-  const options = { from: { type: "string" }, to: { type: "string" }, mode: { type: "string" }, namespaces: { type: "string" }, format: { type: "string" } } as const;
+  const options = {
+    from: { type: "string" },
+    to: { type: "string" },
+    mode: { type: "string" },
+    namespaces: { type: "string" },
+    format: { type: "string" },
+  } as const;
   return commandOptions(args, options, (values) => {
     const from = day("--from", text(values, "from"));
     const to = day("--to", text(values, "to"));

@@ -1,4 +1,4 @@
-export interface Progress {
+interface Progress {
   update(done: number, total: number): void;
   done(): void;
 }

@@ -139,8 +139,43 @@ const NETWORK_ERROR = "There seems to be network issues in the cluster.";
 const PLACEMENT_ERROR =
   "{'usergroup': {'NodesEvaluated': 14, 'NodesFiltered': 9, 'NodesInPool': 14, 'NodesAvailable': {'ifca-ai4eosc': 6, 'iisas-ai4eosc': 4, 'incd-imagine': 2, 'tubitak-ai4eosc': 2}, 'ClassFiltered': None, 'ConstraintFiltered': {'${meta.type}': 9}, 'NodesExhausted': 5, 'ClassExhausted': None, 'DimensionExhausted': {'devices: no devices match request': 5}, 'QuotaExhausted': None, 'ResourcesExhausted': None, 'ScoreMetaData': None, 'AllocationTime': 91292, 'CoalescedFailures': 0}}";
 
-const FIRST_NAMES = ["Ana", "Jan", "Li", "Eva", "Tom", "Sara", "Luis", "Marta", "Zoë", "Ömer", "Łukasz", "Søren", "Ángel", "Chloé", "Jürgen", "Björn", "Işıl", "María José"];
-const LAST_NAMES = ["Kowalski", "Rossi", "Novak", "Yılmaz", "Smith", "O'Brien", "García", "Müller", "Dvořák", "Nuñez", "Lévy", "van der Berg", "Żak", "Петров", "Παπαδόπουλος"];
+const FIRST_NAMES = [
+  "Ana",
+  "Jan",
+  "Li",
+  "Eva",
+  "Tom",
+  "Sara",
+  "Luis",
+  "Marta",
+  "Zoë",
+  "Ömer",
+  "Łukasz",
+  "Søren",
+  "Ángel",
+  "Chloé",
+  "Jürgen",
+  "Björn",
+  "Işıl",
+  "María José",
+];
+const LAST_NAMES = [
+  "Kowalski",
+  "Rossi",
+  "Novak",
+  "Yılmaz",
+  "Smith",
+  "O'Brien",
+  "García",
+  "Müller",
+  "Dvořák",
+  "Nuñez",
+  "Lévy",
+  "van der Berg",
+  "Żak",
+  "Петров",
+  "Παπαδόπουλος",
+];
 
 /** Validates options and fills in defaults; throws a RangeError naming the first bad option. */
 export function resolveArchiveOptions(options: Partial<ArchiveOptions> = {}): ArchiveOptions {
@@ -180,15 +215,17 @@ function validate(o: ArchiveOptions): void {
   const check = (ok: boolean, message: string) => {
     if (!ok) throw new RangeError(message);
   };
-  const isInteger = (value: unknown, min: number, max: number) =>
-    typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+  const isInteger = (value: unknown, min: number, max: number) => typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
   check(isInteger(o.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), "seed must be an integer");
   check(isIsoDate(o.start), `start ${JSON.stringify(o.start)} is not an ISO date`);
   check(isInteger(o.days, 1, 100 * 365), "days must be a positive integer");
   check(isInteger(o.snapshotHours, 1, 24), "snapshotHours must be an integer from 1 to 24");
   check(isInteger(o.jitterSeconds, 0, 1799), "jitterSeconds must be an integer from 0 to 1799");
   check(Array.isArray(o.namespaces) && o.namespaces.length > 0, "namespaces must be a non-empty list");
-  check(o.namespaces.every((name) => typeof name === "string" && name !== ""), "namespaces must be non-empty strings");
+  check(
+    o.namespaces.every((name) => typeof name === "string" && name !== ""),
+    "namespaces must be non-empty strings",
+  );
   check(new Set(o.namespaces).size === o.namespaces.length, "namespaces must be distinct");
   check(typeof o.jobsPerNamespace === "number" && o.jobsPerNamespace >= 0 && o.jobsPerNamespace <= 10_000, "jobsPerNamespace must be a number from 0 to 10000");
   check(isInteger(o.users, 1, 1_000_000), "users must be a positive integer");
@@ -261,7 +298,10 @@ class Rng {
 
   hex(length: number): string {
     let text = "";
-    while (text.length < length) text += Math.floor(this.next() * 2 ** 32).toString(16).padStart(8, "0");
+    while (text.length < length)
+      text += Math.floor(this.next() * 2 ** 32)
+        .toString(16)
+        .padStart(8, "0");
     return text.slice(0, length);
   }
 
@@ -655,8 +695,7 @@ function containerError(command: string): string {
 }
 
 function resourcesOf(job: Job, allocation: Allocation | null): { [key: string]: Json } {
-  const [cpuNum, cpuMHz] =
-    allocation === null ? [job.cores, 0] : job.legacy ? [0, job.cores] : [job.cores, job.cores * allocation.datacenter.coreMHz];
+  const [cpuNum, cpuMHz] = allocation === null ? [job.cores, 0] : job.legacy ? [0, job.cores] : [job.cores, job.cores * allocation.datacenter.coreMHz];
   return { cpu_num: cpuNum, cpu_MHz: cpuMHz, gpu_num: job.gpus, memory_MB: job.memoryMB, disk_MB: job.diskMB };
 }
 

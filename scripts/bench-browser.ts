@@ -39,7 +39,12 @@ function options(args: string[]): Options {
   const { values } = parseArgs({
     args,
     strict: true,
-    options: { archive: { type: "string" }, dist: { type: "string" }, runs: { type: "string", default: "7" }, key: { type: "string", default: "0123456789abcdef0123456789abcdef" } },
+    options: {
+      archive: { type: "string" },
+      dist: { type: "string" },
+      runs: { type: "string", default: "7" },
+      key: { type: "string", default: "0123456789abcdef0123456789abcdef" },
+    },
   });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs ${values.runs} is not a positive whole number\n${USAGE}`);
@@ -110,7 +115,10 @@ async function run(browser: Browser, url: string): Promise<Run> {
       }),
     );
   });
-  await context.route((target) => target.origin !== new URL(url).origin, (route) => route.abort("blockedbyclient"));
+  await context.route(
+    (target) => target.origin !== new URL(url).origin,
+    (route) => route.abort("blockedbyclient"),
+  );
   await context.addInitScript({ content: INSTRUMENT });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -181,13 +189,17 @@ async function main(): Promise<void> {
   console.log("| measure | median | min | max | target | median / target |");
   console.log("|---|---|---|---|---|---|");
   const row = (name: string, values: number[], target: number) =>
-    console.log(`| ${name} | ${ms(median(values))} | ${ms(Math.min(...values))} | ${ms(Math.max(...values))} | ${ms(target)} | ${(median(values) / target).toFixed(2)} |`);
+    console.log(
+      `| ${name} | ${ms(median(values))} | ${ms(Math.min(...values))} | ${ms(Math.max(...values))} | ${ms(target)} | ${(median(values) / target).toFixed(2)} |`,
+    );
   row("navigation to the first table of /accounting", firstTables, TARGETS.firstTable);
   row(`new period (preset), ${recomputes.length} changes`, recomputes, TARGETS.recompute);
   console.log(`\n| bytes of a cold visit to /accounting (first run; headers included) | files | bytes |`);
   console.log("|---|---|---|");
   for (const entry of summary) console.log(`| ${entry.kind} | ${entry.files} | ${megabytes(entry.bytes)} |`);
-  console.log(`| **downloaded, wasm and worker aside (median of the runs)** | | **${megabytes(downloaded)}** (target ${megabytes(TARGETS.bytes)}, ratio ${(downloaded / TARGETS.bytes).toFixed(2)}) |`);
+  console.log(
+    `| **downloaded, wasm and worker aside (median of the runs)** | | **${megabytes(downloaded)}** (target ${megabytes(TARGETS.bytes)}, ratio ${(downloaded / TARGETS.bytes).toFixed(2)}) |`,
+  );
 }
 
 main().catch((error: unknown) => {

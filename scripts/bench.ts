@@ -40,7 +40,13 @@ function command(args: string[]): { seconds: number; peakMB: number } {
   const started = performance.now();
   const run = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, "bin/accounting.js", ...args], { encoding: "utf8", maxBuffer: 1 << 26 });
   const seconds = (performance.now() - started) / 1000;
-  if (run.status !== 0) throw new Error(`accounting ${args.join(" ")} failed: ${run.stderr.split("\n").filter((l) => l.startsWith("accounting:")).join(" ")}`);
+  if (run.status !== 0)
+    throw new Error(
+      `accounting ${args.join(" ")} failed: ${run.stderr
+        .split("\n")
+        .filter((l) => l.startsWith("accounting:"))
+        .join(" ")}`,
+    );
   const peakKB = Number(run.stderr.trim().split("\n").at(-1));
   return { seconds, peakMB: peakKB / 1024 };
 }
@@ -82,7 +88,9 @@ function measure(into: Measures, cacheFolder: string, flags: string[]): void {
   into.ingest.push(command(["ingest", "--archive", mirror, "--out", out, "--cache", cacheFolder, ...flags]));
   snapshots.addNewest();
   into.incremental.push(command(["ingest", "--archive", mirror, "--out", out, "--cache", cacheFolder, ...flags]));
-  into.report.push(command(["report", "--archive", mirror, "--format", "json", "--from", "2024-01-01", "--to", "2024-03-31", "--cache", cacheFolder, ...flags]));
+  into.report.push(
+    command(["report", "--archive", mirror, "--format", "json", "--from", "2024-01-01", "--to", "2024-03-31", "--cache", cacheFolder, ...flags]),
+  );
 }
 
 try {
@@ -112,7 +120,13 @@ console.log("| measure | time | ratio to floor | share of a cold ingest | peak m
 console.log("|---|---|---|---|---|");
 console.log(line("floor: read and JSON.parse every file (one core)", base, " |"));
 console.log(line("`accounting ingest`, cold (empty cache; whole process)", cold, ` 100% | ${memory(ingest)}`));
-console.log(line("`accounting ingest` after one added snapshot (whole process)", median(incremental.map((r) => r.seconds)), ` ${ofCold(incremental)} | ${memory(incremental)}`));
+console.log(
+  line(
+    "`accounting ingest` after one added snapshot (whole process)",
+    median(incremental.map((r) => r.seconds)),
+    ` ${ofCold(incremental)} | ${memory(incremental)}`,
+  ),
+);
 console.log(line("`accounting report` of a quarter, after it (whole process)", median(report.map((r) => r.seconds)), ` ${ofCold(report)} | ${memory(report)}`));
 
 /** Medians of the runs' own ratios, each run's measure with --verify-content over the same run's without. */
@@ -126,4 +140,6 @@ console.log("|---|---|---|---|");
 console.log(verifiedLine("`accounting ingest`, cold", seconds(verified.ingest), seconds(ingest)));
 console.log(verifiedLine("`accounting ingest` after one added snapshot", seconds(verified.incremental), seconds(incremental)));
 console.log(verifiedLine("`accounting report` of a quarter, after it", seconds(verified.report), seconds(report)));
-console.log(`Peak memory with --verify-content: cold ${memory(verified.ingest)}, after one added snapshot ${memory(verified.incremental)}, report ${memory(verified.report)}.`);
+console.log(
+  `Peak memory with --verify-content: cold ${memory(verified.ingest)}, after one added snapshot ${memory(verified.incremental)}, report ${memory(verified.report)}.`,
+);

@@ -3,8 +3,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { generateArchive, resolveArchiveOptions, type ArchiveOptions, type Layout } from "./archive-generator.js";
 
-const USAGE =
-  "usage: generate-sample.ts [--out DIR] [--days N] [--seed N] [--snapshot-hours N] [--layout flat|nested|mixed] [--jobs-per-namespace N]";
+const USAGE = "usage: generate-sample.ts [--out DIR] [--days N] [--seed N] [--snapshot-hours N] [--layout flat|nested|mixed] [--jobs-per-namespace N]";
 
 class UsageError extends Error {}
 

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { SnapshotFile, SnapshotListing } from "../sources/nomad/archive.js";
 import { isCompiled } from "./compiled.js";
+import type { Environment } from "./environment.js";
 import { appendRows, createTable } from "./database.js";
 import { contentFingerprint } from "../site/fingerprint.js";
 import { snapshotRows, type FoldState, type SnapshotsFold } from "../sources/nomad/fold.js";
@@ -19,12 +19,11 @@ import { sqlIdentifier as quote, sqlString } from "../queries/sql.js";
  * from there; any other change (a file changed, deleted, renamed, or added among older ones) means a full ingest.
  */
 
-export const CACHE_VARIABLE = "ACCOUNTING_CACHE";
 export const CACHE_FILE = "ingest.duckdb";
 /** Attached under this name beside the in-memory database. */
 export const CACHE_CATALOG = "ingest_cache";
 
-export const ownersTable: TableSchema<string, "owners"> = {
+const ownersTable: TableSchema<string, "owners"> = {
   name: "owners",
   doc: "every owner id seen in any snapshot",
   columns: [{ name: "owner", type: "VARCHAR", doc: "owner id", value: (owner) => owner }],
@@ -40,24 +39,18 @@ export interface StoredIngest {
   fold: FoldState;
 }
 
-export type IngestPlan =
-  | { kind: "current" }
-  | { kind: "resume"; files: SnapshotFile[]; from: FoldState }
-  | { kind: "full"; reason: string };
-
-type Env = Record<string, string | undefined>;
+export type IngestPlan = { kind: "current" } | { kind: "resume"; files: SnapshotFile[]; from: FoldState } | { kind: "full"; reason: string };
 
 /** `$ACCOUNTING_CACHE`, else `$XDG_CACHE_HOME/cluster-accounting/<hash of the archive's real path>`. */
-export function cacheFolderFor(archive: string, env: Env): string {
-  if (env[CACHE_VARIABLE]) return resolve(env[CACHE_VARIABLE]);
+export function cacheFolderFor(archive: string, environment: Pick<Environment, "cache" | "cacheHome">): string {
+  if (environment.cache) return resolve(environment.cache);
   let path = resolve(archive);
   try {
     path = realpathSync(path);
   } catch {
     // a missing archive is reported when it is listed
   }
-  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache");
-  return join(base, "cluster-accounting", createHash("sha256").update(path).digest("hex").slice(0, 16));
+  return join(environment.cacheHome, "cluster-accounting", createHash("sha256").update(path).digest("hex").slice(0, 16));
 }
 
 /** Beside the compiled pipeline (`lib/loaders/`): the version of the sources it was compiled from. */
@@ -78,7 +71,9 @@ export function ingestVersion(): string {
  * hashed the files' bytes, the same hash. A file read without a hash counts as changed then.
  */
 function sameFile(read: SnapshotFile, listed: SnapshotFile): boolean {
-  return read.file === listed.file && read.size === listed.size && read.mtime === listed.mtime && (listed.sha256 === undefined || read.sha256 === listed.sha256);
+  return (
+    read.file === listed.file && read.size === listed.size && read.mtime === listed.mtime && (listed.sha256 === undefined || read.sha256 === listed.sha256)
+  );
 }
 
 /** What an ingest has to read, given what the cache holds. */
@@ -117,11 +112,16 @@ export class CacheUnusable extends Error {
 /** DuckDB's own words for a lock another process holds; nothing else counts as a lock. */
 const LOCK_CONFLICT = /Could not set lock on file|Conflicting lock is held/;
 /** What the file system says when it will not take a write. */
-const REFUSED_WRITE = /EACCES|EPERM|EROFS|ENOSPC|EDQUOT|ENOTDIR|EEXIST|Permission denied|Read-only file system|No space left on device|Disk quota exceeded|Not a directory/i;
+const REFUSED_WRITE =
+  /EACCES|EPERM|EROFS|ENOSPC|EDQUOT|ENOTDIR|EEXIST|Permission denied|Read-only file system|No space left on device|Disk quota exceeded|Not a directory/i;
 
 /** The first line of an error's message, without DuckDB's pointers to its documentation. */
 function firstLine(error: unknown): string {
-  return String((error as Error).message ?? error).split("\n")[0]?.replace(/\. See also .*/, "") ?? "";
+  return (
+    String((error as Error).message ?? error)
+      .split("\n")[0]
+      ?.replace(/\. See also .*/, "") ?? ""
+  );
 }
 
 /** Runs one step on the cache of `folder`: any failure of it is a CacheUnusable of the kind its message tells. */
@@ -131,7 +131,15 @@ export async function cacheStep<T>(folder: string, step: () => Promise<T>): Prom
   } catch (error) {
     if (error instanceof CacheUnusable) throw error;
     const message = firstLine(error);
-    throw new CacheUnusable(LOCK_CONFLICT.test(message) ? "locked" : REFUSED_WRITE.test(message) || REFUSED_WRITE.test(String((error as NodeJS.ErrnoException).code)) ? "unwritable" : "damaged", folder, message);
+    throw new CacheUnusable(
+      LOCK_CONFLICT.test(message)
+        ? "locked"
+        : REFUSED_WRITE.test(message) || REFUSED_WRITE.test(String((error as NodeJS.ErrnoException).code))
+          ? "unwritable"
+          : "damaged",
+      folder,
+      message,
+    );
   }
 }
 
@@ -170,15 +178,13 @@ const table = (name: string) => `${CACHE_CATALOG}.${quote(name)}`;
  */
 async function cacheChecksum(connection: DuckDBConnection, state: { listing: string; fold: string }): Promise<string> {
   // A table's name stands for its row, as a struct: hash(t) hashes every column.
-  const parts = CACHED_TABLES.map(({ name }) => `SELECT ${sqlString(name)} AS name, count(*) AS n, coalesce(sum(hash(t)::HUGEINT), 0) AS h FROM ${table(name)} t`);
-  const rows = (await connection.runAndReadAll(`SELECT string_agg(name || ':' || n || ':' || h, ';' ORDER BY name) AS tables FROM (${parts.join(" UNION ALL ")})`)).getRowObjectsJS();
-  return createHash("sha256")
-    .update(String(rows[0]?.tables))
-    .update("\0")
-    .update(state.listing)
-    .update("\0")
-    .update(state.fold)
-    .digest("hex");
+  const parts = CACHED_TABLES.map(
+    ({ name }) => `SELECT ${sqlString(name)} AS name, count(*) AS n, coalesce(sum(hash(t)::HUGEINT), 0) AS h FROM ${table(name)} t`,
+  );
+  const rows = (
+    await connection.runAndReadAll(`SELECT string_agg(name || ':' || n || ':' || h, ';' ORDER BY name) AS tables FROM (${parts.join(" UNION ALL ")})`)
+  ).getRowObjectsJS();
+  return createHash("sha256").update(String(rows[0]?.tables)).update("\0").update(state.listing).update("\0").update(state.fold).digest("hex");
 }
 
 /**
@@ -187,7 +193,9 @@ async function cacheChecksum(connection: DuckDBConnection, state: { listing: str
  */
 export async function readStoredIngest(connection: DuckDBConnection, folder: string): Promise<StoredIngest | undefined> {
   return cacheStep(folder, async () => {
-    const found = await connection.runAndReadAll(`SELECT 1 FROM duckdb_tables() WHERE database_name = ${sqlString(CACHE_CATALOG)} AND table_name = 'ingest_state'`);
+    const found = await connection.runAndReadAll(
+      `SELECT 1 FROM duckdb_tables() WHERE database_name = ${sqlString(CACHE_CATALOG)} AND table_name = 'ingest_state'`,
+    );
     if (found.currentRowCount === 0) return undefined;
     const rows = (await connection.runAndReadAll(`SELECT version, listing, fold FROM ${table("ingest_state")}`)).getRowObjectsJS();
     const row = rows[0] as { version: string; listing: string; fold: string } | undefined;
@@ -279,8 +287,15 @@ export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFo
   });
   await connection.run("BEGIN TRANSACTION");
   await connection.run("CREATE OR REPLACE TEMP TABLE reopened (namespace VARCHAR, job_id VARCHAR, first_snapshot TIMESTAMPTZ)");
-  await appendRows(connection, { ...intervalsTable, name: "reopened", columns: intervalsTable.columns.filter((c) => ["namespace", "job_id", "first_snapshot"].includes(c.name)) }, from.open.map((run) => run.interval), "temp");
-  await connection.run(`DELETE FROM ${table("intervals")} i USING temp.reopened r WHERE i.namespace = r.namespace AND i.job_id = r.job_id AND i.first_snapshot = r.first_snapshot`);
+  await appendRows(
+    connection,
+    { ...intervalsTable, name: "reopened", columns: intervalsTable.columns.filter((c) => ["namespace", "job_id", "first_snapshot"].includes(c.name)) },
+    from.open.map((run) => run.interval),
+    "temp",
+  );
+  await connection.run(
+    `DELETE FROM ${table("intervals")} i USING temp.reopened r WHERE i.namespace = r.namespace AND i.job_id = r.job_id AND i.first_snapshot = r.first_snapshot`,
+  );
   await connection.run(`DELETE FROM ${table("jobs")} j USING temp.later_jobs l WHERE j.namespace = l.namespace AND j.job_id = l.job_id`);
   await appendRows(connection, intervalsTable, fold.intervals, CACHE_CATALOG);
   await appendRows(connection, jobsTable, jobs, CACHE_CATALOG);

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 
-export const PSEUDONYM_KEY_VARIABLE = "ACCOUNTING_PSEUDONYM_KEY";
+import { VARIABLES } from "./environment.js";
 
 /**
  * The shortest key taken: 32 hexadecimal digits, 128 bits of randomness. Owner ids can be guessed, and every published
@@ -8,7 +8,7 @@ export const PSEUDONYM_KEY_VARIABLE = "ACCOUNTING_PSEUDONYM_KEY";
  */
 export const MIN_KEY_DIGITS = 32;
 
-export interface PseudonymKey {
+interface PseudonymKey {
   key: string;
   /** True when no key was configured: pseudonyms then change from one run to the next. */
   random: boolean;
@@ -22,13 +22,12 @@ export function newPseudonymKey(): string {
   return randomBytes(32).toString("hex");
 }
 
-/** The key `$ACCOUNTING_PSEUDONYM_KEY` gives, checked; a random one when it is unset. Throws WeakPseudonymKey. */
-export function pseudonymKeyFrom(env: Record<string, string | undefined>): PseudonymKey {
-  const key = env[PSEUDONYM_KEY_VARIABLE];
+/** The key `$ACCOUNTING_PSEUDONYM_KEY` gives (Environment's `pseudonymKey`), checked; a random one when unset. Throws WeakPseudonymKey. */
+export function pseudonymKeyFrom(key: string | undefined): PseudonymKey {
   if (!key) return { key: newPseudonymKey(), random: true };
   if (!new RegExp(`^[0-9a-fA-F]{${MIN_KEY_DIGITS},}$`).test(key)) {
     throw new WeakPseudonymKey(
-      `${PSEUDONYM_KEY_VARIABLE} must be at least ${MIN_KEY_DIGITS} hexadecimal digits of randomness (it has ${key.length} characters${/^[0-9a-fA-F]*$/.test(key) ? "" : ", not all hexadecimal"}): \`accounting key\` makes one`,
+      `${VARIABLES.pseudonymKey} must be at least ${MIN_KEY_DIGITS} hexadecimal digits of randomness (it has ${key.length} characters${/^[0-9a-fA-F]*$/.test(key) ? "" : ", not all hexadecimal"}): \`accounting key\` makes one`,
     );
   }
   return { key, random: false };

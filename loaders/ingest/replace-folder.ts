@@ -58,7 +58,10 @@ export async function replaceFolder<T>(target: string, ours: (name: string) => b
   const previous = await stat(path).catch(() => undefined);
   if (previous) {
     const foreign = (await readdir(path)).filter((name) => !ours(name));
-    if (foreign.length) throw new ForeignFiles(`${target} holds ${foreign.length === 1 ? "a file" : "files"} not written by this command (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}): name an empty or new folder`);
+    if (foreign.length)
+      throw new ForeignFiles(
+        `${target} holds ${foreign.length === 1 ? "a file" : "files"} not written by this command (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}): name an empty or new folder`,
+      );
   }
   const suffix = randomBytes(6).toString("hex");
   const fresh = join(parent, `${leftover(path, "new")}${suffix}`);

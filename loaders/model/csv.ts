@@ -3,7 +3,7 @@ import { inertText } from "./inert-text.js";
 import { METRICS, type Report } from "../queries/report.js";
 
 /** Text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, return), defused with a leading `'`. */
-export function defuseFormula(value: unknown): unknown {
+function defuseFormula(value: unknown): unknown {
   return typeof value === "string" && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 

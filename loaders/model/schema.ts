@@ -10,7 +10,7 @@ import type { User } from "../sources/nomad/users.js";
 export type ColumnType = "VARCHAR" | "INTEGER" | "DOUBLE" | "TIMESTAMPTZ";
 export type CellValue = string | number | null;
 
-export interface Column<Row> {
+interface Column<Row> {
   name: string;
   type: ColumnType;
   doc: string;
@@ -40,7 +40,12 @@ export const intervalsTable: TableSchema<Interval> = {
     column("first_snapshot", "TIMESTAMPTZ", "first snapshot that saw this run", (r) => r.firstSnapshot),
     column("last_snapshot", "TIMESTAMPTZ", "last snapshot that saw this run (every snapshot between them saw it)", (r) => r.lastSnapshot),
     ...RESOURCES.map((name) =>
-      column<Interval>(name, "DOUBLE", name === "cpu_num" ? "CPU cores counted (cpu_MHz where the job declared 0 cores)" : `${name} allocated`, (r) => r.resources[name]),
+      column<Interval>(
+        name,
+        "DOUBLE",
+        name === "cpu_num" ? "CPU cores counted (cpu_MHz where the job declared 0 cores)" : `${name} allocated`,
+        (r) => r.resources[name],
+      ),
     ),
   ],
   orderBy: ["namespace", "job_id", "start_time", "first_snapshot"],
@@ -57,7 +62,11 @@ export const snapshotsTable: TableSchema<NamespaceStatus> = {
       column<NamespaceStatus>(
         name,
         "INTEGER",
-        name === "other" ? "jobs in any other status" : name === "skipped" ? "jobs left out of the accounting (invalid or malformed); see problems" : `jobs with status ${name}`,
+        name === "other"
+          ? "jobs in any other status"
+          : name === "skipped"
+            ? "jobs left out of the accounting (invalid or malformed); see problems"
+            : `jobs with status ${name}`,
         (r) => r.counts[name],
       ),
     ),
@@ -73,7 +82,12 @@ export const problemsTable: TableSchema<Problem> = {
     column("namespace", "VARCHAR", "namespace of the job (null for a whole file)", (r) => r.namespace),
     column("job", "VARCHAR", "job id (null for a whole file or a job with no usable id)", (r) => r.job),
     column("reason", "VARCHAR", "why it was skipped: a fixed text per kind of fault, holding nothing read from the archive", (r) => r.reason),
-    column("detail", "VARCHAR", "what was found (private builds only): the value, the JSON parser's message quoting the file, the other file; null when the reason says it all", (r) => r.detail),
+    column(
+      "detail",
+      "VARCHAR",
+      "what was found (private builds only): the value, the JSON parser's message quoting the file, the other file; null when the reason says it all",
+      (r) => r.detail,
+    ),
   ],
   orderBy: [],
 };

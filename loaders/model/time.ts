@@ -1,7 +1,7 @@
 /** Microseconds since 1970-01-01T00:00:00Z: the unit of every instant in the pipeline. */
 export type Micros = number;
 
-export const MICROS_PER_SECOND = 1_000_000;
+const MICROS_PER_SECOND = 1_000_000;
 export const MICROS_PER_HOUR = 3_600 * MICROS_PER_SECOND;
 export const MICROS_PER_DAY = 24 * MICROS_PER_HOUR;
 

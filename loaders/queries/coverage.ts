@@ -127,6 +127,7 @@ export function coverageSentences(coverage: Coverage): string[] {
       `${coverage.gaps.length} ${coverage.gaps.length === 1 ? "gap" : "gaps"} without a snapshot for more than ${oneDecimal.format(coverage.gap_hours)} h (${oneDecimal.format(hours)} h in all; the longest ${oneDecimal.format(longest.hours)} h from ${snapshotLabel(longest.start)}): jobs that started and ended inside a gap are missing.`,
     );
   }
-  for (const issue of coverage.known_issues) sentences.push(`Known issue, ${issue.from === issue.to ? issue.from : `${issue.from} to ${issue.to}`}: ${issue.title}.`);
+  for (const issue of coverage.known_issues)
+    sentences.push(`Known issue, ${issue.from === issue.to ? issue.from : `${issue.from} to ${issue.to}`}: ${issue.title}.`);
   return sentences;
 }

@@ -1,9 +1,24 @@
-import { Batch, Column, TimeUnit, bool, columnFromArray, float32, float64, int32, int64, tableFromColumns, tableToIPC, timestamp, utf8, type DataType } from "@uwdata/flechette";
+import {
+  Batch,
+  Column,
+  TimeUnit,
+  bool,
+  columnFromArray,
+  float32,
+  float64,
+  int32,
+  int64,
+  tableFromColumns,
+  tableToIPC,
+  timestamp,
+  utf8,
+  type DataType,
+} from "@uwdata/flechette";
 import { parquetMetadata, parquetRead } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 
 /** A Parquet table as Arrow IPC: timestamps as Arrow timestamps (µs, no time zone), every other column as its Parquet type. */
-export interface ArrowTable {
+interface ArrowTable {
   ipc: Uint8Array;
   rows: number;
 }
@@ -94,7 +109,8 @@ function isTimestamp(element: SchemaElement): boolean {
 
 /** A Parquet column's builder: its Arrow type follows the Parquet type, not the values (whole doubles stay doubles). */
 function builderOf(element: SchemaElement, rows: number): ColumnBuilder {
-  const unsupported = () => new Error(`column ${element.name}: Parquet type ${element.type} (${element.logical_type?.type ?? element.converted_type ?? "plain"}) is not supported`);
+  const unsupported = () =>
+    new Error(`column ${element.name}: Parquet type ${element.type} (${element.logical_type?.type ?? element.converted_type ?? "plain"}) is not supported`);
   const logical = element.logical_type?.type ?? element.converted_type;
   switch (element.type) {
     case "INT64":

@@ -11,15 +11,10 @@ import { assertUsableArchive, writeSiteParquet } from "../ingest/database.js";
 import { contentFingerprint } from "./fingerprint.js";
 import { cacheFolderFor } from "../ingest/ingest-cache.js";
 import { knownIssuesPath } from "../ingest/known-issues.js";
-import { PSEUDONYM_KEY_VARIABLE, pseudonymKeyFrom } from "../ingest/pseudonym.js";
+import { environmentFrom, VARIABLES } from "../ingest/environment.js";
+import { pseudonymKeyFrom } from "../ingest/pseudonym.js";
 
-export const ARCHIVE_VARIABLE = "ACCOUNTING_ARCHIVE";
-export const PRIVATE_VARIABLE = "ACCOUNTING_PRIVATE";
-/** `1`: tell the archive's files apart by the SHA-256 of their bytes too (LoadOptions' `verifyContent`). */
-export const VERIFY_CONTENT_VARIABLE = "ACCOUNTING_VERIFY_CONTENT";
-export const DEFAULT_ARCHIVE = "data/sample";
-
-type Env = Record<string, string | undefined>;
+const DEFAULT_ARCHIVE = "data/sample";
 type Output = NodeJS.WritableStream & { write(chunk: Uint8Array | string): boolean };
 
 /** The loader outputs under Framework's cache that depend on the build's inputs other than the pseudonym key. */
@@ -32,7 +27,7 @@ export const SITE_DATA_OUTPUTS = ["data/known-issues.json"];
  */
 export const KEYED_SITE_DATA_OUTPUTS = ["data/accounting.tar", "data/accounting"];
 
-export interface SiteBuild {
+interface SiteBuild {
   archive: string;
   /** The ingest cache's folder (loaders/ingest-cache.ts). */
   cache: string;
@@ -43,18 +38,18 @@ export interface SiteBuild {
   verifyContent: boolean;
 }
 
-/** What a site build reads, from its environment. */
-export function siteBuildFrom(env: Env, warn: (message: string) => void): SiteBuild {
-  const key = pseudonymKeyFrom(env);
-  if (key.random) warn(`${PSEUDONYM_KEY_VARIABLE} is not set: pseudonyms are random and change from one build to the next`);
-  const privateBuild = env[PRIVATE_VARIABLE] === "1";
-  const archive = env[ARCHIVE_VARIABLE] || DEFAULT_ARCHIVE;
+/** What a site build reads, from its environment (loaders/ingest/environment.ts). */
+export function siteBuildFrom(env: Record<string, string | undefined>, warn: (message: string) => void): SiteBuild {
+  const environment = environmentFrom(env);
+  const key = pseudonymKeyFrom(environment.pseudonymKey);
+  if (key.random) warn(`${VARIABLES.pseudonymKey} is not set: pseudonyms are random and change from one build to the next`);
+  const archive = environment.archive ?? DEFAULT_ARCHIVE;
   return {
     archive,
-    cache: cacheFolderFor(archive, env),
+    cache: cacheFolderFor(archive, environment),
     knownIssues: knownIssuesPath(archive),
-    users: { pseudonymKey: key.key, private: privateBuild },
-    verifyContent: env[VERIFY_CONTENT_VARIABLE] === "1",
+    users: { pseudonymKey: key.key, private: environment.private },
+    verifyContent: environment.verifyContent,
   };
 }
 
@@ -102,10 +97,8 @@ export async function writeSiteData(build: SiteBuild, output: Output, warn: (mes
   }
 }
 
-/** The DuckDB-WASM files the browser needs, served from the site itself. */
-export const DUCKDB_ASSETS = ["duckdb-eh.wasm", "duckdb-browser-eh.worker.js"] as const;
-
-export async function writeDuckdbAsset(name: (typeof DUCKDB_ASSETS)[number], output: Output): Promise<void> {
+/** Writes one of the DuckDB-WASM files the browser needs, served from the site itself. */
+export async function writeDuckdbAsset(name: "duckdb-eh.wasm" | "duckdb-browser-eh.worker.js", output: Output): Promise<void> {
   const path = createRequire(import.meta.url).resolve(`@duckdb/duckdb-wasm/dist/${name}`);
   await pipeline(createReadStream(path), output);
 }

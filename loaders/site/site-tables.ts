@@ -17,7 +17,7 @@
  * bits.
  */
 
-export interface SiteTable {
+interface SiteTable {
   name: "intervals" | "snapshots" | "problems" | "users" | "jobs";
   /** A query over the documented tables of an AccountingDatabase. */
   sql: string;

@@ -30,10 +30,13 @@ function usageTable(title: string, namespace: string, usage: Usage): HTMLElement
     <table>
       <tbody>
         ${METRICS.map(
-          (metric) => html`<tr>
-            <th scope="row">${METRIC_LABELS[metric]}</th>
-            <td class="number" data-namespace=${namespace} data-metric=${metric} data-value=${String(usage[metric])}>${formatMetric(metric, usage[metric])}</td>
-          </tr>`,
+          (metric) =>
+            html`<tr>
+              <th scope="row">${METRIC_LABELS[metric]}</th>
+              <td class="number" data-namespace=${namespace} data-metric=${metric} data-value=${String(usage[metric])}>
+                ${formatMetric(metric, usage[metric])}
+              </td>
+            </tr>`,
         )}
       </tbody>
     </table>
@@ -42,8 +45,7 @@ function usageTable(title: string, namespace: string, usage: Usage): HTMLElement
 
 export function accountingTables(report: Report): HTMLElement {
   return html`<div class="grid grid-cols-4 accounting-tables">
-    ${Object.entries(report.namespaces).map(([namespace, usage]) => usageTable(namespace, namespace, usage))}
-    ${usageTable("All namespaces", "", report.total)}
+    ${Object.entries(report.namespaces).map(([namespace, usage]) => usageTable(namespace, namespace, usage))} ${usageTable("All namespaces", "", report.total)}
   </div>`;
 }
 
@@ -53,7 +55,13 @@ export function coverageNotes(coverage: Coverage): HTMLElement {
   const partial = coverage.covered_days < coverage.days || coverage.provisional;
   return html`<div class=${`coverage-notes${partial ? " partial" : ""}`} data-covered-days=${String(coverage.covered_days)} data-days=${String(coverage.days)}>
     <p><strong>${first}</strong></p>
-    ${rest.length ? html`<ul>${rest.map((sentence) => html`<li>${sentence}</li>`)}</ul>` : ""}
+    ${
+      rest.length
+        ? html`<ul>
+            ${rest.map((sentence) => html`<li>${sentence}</li>`)}
+          </ul>`
+        : ""
+    }
   </div>`;
 }
 
@@ -69,8 +77,7 @@ export function outcomeView(outcome: Outcome): HTMLElement {
   const { report, coverage } = outcome;
   return html`<div class="report" data-from=${report.from} data-to=${report.to} data-mode=${report.mode}>
     <p class="period">${report.from} to ${report.to}, ${report.mode} mode. ${csvDownload(report)}</p>
-    ${coverageNotes(coverage)}
-    ${accountingTables(report)}
+    ${coverageNotes(coverage)} ${accountingTables(report)}
   </div>`;
 }
 
@@ -93,7 +100,13 @@ export function followingView(input: EventTarget): HTMLElement & { show(content:
   return view;
 }
 
-const hourColumns = <Row>() => HOUR_METRICS.map((metric): Column<Row> => ({ name: metric as keyof Row & string, label: METRIC_LABELS[metric], number: true, format: (value: number) => formatMetric(metric, value) }));
+const hourColumns = <Row>() =>
+  HOUR_METRICS.map((metric): Column<Row> => ({
+    name: metric as keyof Row & string,
+    label: METRIC_LABELS[metric],
+    number: true,
+    format: (value: number) => formatMetric(metric, value),
+  }));
 
 /**
  * A row per owner who counts in the period, most CPU-hours first: their pseudonym, and in a private build the name
@@ -129,7 +142,10 @@ export function jobTable(jobs: JobUsage[], counted: number, file: string): HTMLE
     jobs.length < counted
       ? `The ${count(jobs.length)} jobs that used most CPU-hours, of the ${count(counted)} that count in the period`
       : "A row per job that counts in the period, most CPU-hours first";
-  return html`<div class="job-usage"><p>${caption} (titles only in a private build).</p>${dataTable(jobs, { columns, file, noun: "job" })}</div>`;
+  return html`<div class="job-usage">
+    <p>${caption} (titles only in a private build).</p>
+    ${dataTable(jobs, { columns, file, noun: "job" })}
+  </div>`;
 }
 
 /**

@@ -44,22 +44,31 @@ function inputOf<T>(form: HTMLElement, read: () => T, write: (value: T) => void,
 
 /** Tick boxes; the value is the options ticked, in their order; in the URL as `name=a,b`. */
 export function checkboxInput(label: string, options: string[], name: string): Input<string[]> {
-  const form = html`<form class="choice-input"><fieldset><legend>${label}</legend>
-    ${options.map((option) => html`<label><input type="checkbox" value=${option} checked> ${option}</label>`)}
-  </fieldset></form>`;
+  const form = html`<form class="choice-input">
+    <fieldset>
+      <legend>${label}</legend>
+      ${options.map((option) => html`<label><input type="checkbox" value=${option} checked /> ${option}</label>`)}
+    </fieldset>
+  </form>`;
   const boxes = () => [...form.querySelectorAll<HTMLInputElement>("input[type=checkbox]")];
   return inputOf(
     form,
-    () => boxes().filter((box) => box.checked).map((box) => box.value),
+    () =>
+      boxes()
+        .filter((box) => box.checked)
+        .map((box) => box.value),
     (value) => boxes().forEach((box) => (box.checked = value.includes(box.value))),
     { name, parse: (text) => (text === "" ? [] : text.split(",").filter((option) => options.includes(option))), format: (value) => value.join(",") },
   );
 }
 
 export function radioInput<T extends string>(label: string, options: readonly T[], value: T, name: string): Input<T> {
-  const form = html`<form class="choice-input"><fieldset><legend>${label}</legend>
-    ${options.map((option) => html`<label><input type="radio" name="choice" value=${option} checked=${option === value}> ${option}</label>`)}
-  </fieldset></form>`;
+  const form = html`<form class="choice-input">
+    <fieldset>
+      <legend>${label}</legend>
+      ${options.map((option) => html`<label><input type="radio" name="choice" value=${option} checked=${option === value} /> ${option}</label>`)}
+    </fieldset>
+  </form>`;
   const radios = () => [...form.querySelectorAll<HTMLInputElement>("input[type=radio]")];
   return inputOf(
     form,
@@ -71,7 +80,9 @@ export function radioInput<T extends string>(label: string, options: readonly T[
 
 /** A number of hours, at least 0; the last valid one while the field is being typed. */
 export function hoursInput(label: string, value: number, name: string): Input<number> {
-  const form = html`<form class="choice-input"><label>${label} <input type="number" min="0" step="0.5" value=${String(value)}> h</label></form>`;
+  const form = html`<form class="choice-input">
+    <label>${label} <input type="number" min="0" step="0.5" value=${String(value)} /> h</label>
+  </form>`;
   const field = form.querySelector("input") as HTMLInputElement;
   let last = value;
   const valid = (hours: number) => Number.isFinite(hours) && hours >= 0;

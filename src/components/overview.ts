@@ -26,7 +26,11 @@ function longest(gaps: SnapshotGap[]): SnapshotGap | undefined {
  * time between snapshots: the snapshot cron has missed a run, and the numbers stop there.
  */
 export function freshnessCard(coverage: SnapshotCoverage, now: number): HTMLElement {
-  if (coverage.last === null) return html`<div class="card freshness"><h2>Newest snapshot</h2><p>None.</p></div>`;
+  if (coverage.last === null)
+    return html`<div class="card freshness">
+      <h2>Newest snapshot</h2>
+      <p>None.</p>
+    </div>`;
   const age = (now - Date.parse(coverage.last)) / 3_600_000;
   const limit = staleAfterHours(coverage.median_hours);
   const stale = limit !== null && age > limit;
@@ -35,7 +39,10 @@ export function freshnessCard(coverage: SnapshotCoverage, now: number): HTMLElem
     <p><strong>${formatSnapshotTime(coverage.last)}</strong>, ${formatAge(Math.max(0, age))} ago.</p>
     ${
       stale
-        ? html`<p role="alert"><strong>Out of date:</strong> no snapshot for more than ${formatHours(limit)}, twice the usual ${formatHours(coverage.median_hours ?? 0)} between snapshots. The snapshot cron may have stopped; every number ends at this snapshot.</p>`
+        ? html`<p role="alert">
+            <strong>Out of date:</strong> no snapshot for more than ${formatHours(limit)}, twice the usual ${formatHours(coverage.median_hours ?? 0)} between
+            snapshots. The snapshot cron may have stopped; every number ends at this snapshot.
+          </p>`
         : html`<p>Snapshots usually come every ${coverage.median_hours === null ? "—" : formatHours(coverage.median_hours)}.</p>`
     }
   </div>`;
@@ -43,20 +50,45 @@ export function freshnessCard(coverage: SnapshotCoverage, now: number): HTMLElem
 
 /** What the archive covers and how regularly; `gaps` are those over `gapHours`, the archive's cadence allowing. */
 export function coverageCard(coverage: SnapshotCoverage, gaps: SnapshotGap[], gapHours: number, unseen: UnseenEnds[]): HTMLElement {
-  if (coverage.first === null || coverage.last === null) return html`<div class="card"><h2>Archive</h2><p>No snapshot.</p></div>`;
+  if (coverage.first === null || coverage.last === null)
+    return html`<div class="card">
+      <h2>Archive</h2>
+      <p>No snapshot.</p>
+    </div>`;
   const worst = longest(gaps);
   const runs = unseen.reduce((sum, row) => sum + row.runs, 0);
   return html`<div class="card coverage">
     <h2>Archive</h2>
     <table>
       <tbody>
-        <tr><th scope="row">First snapshot</th><td>${formatSnapshotTime(coverage.first)}</td></tr>
-        <tr><th scope="row">Last snapshot</th><td>${formatSnapshotTime(coverage.last)}</td></tr>
-        <tr><th scope="row">Snapshots</th><td class="number" data-value=${String(coverage.snapshots)}>${whole.format(coverage.snapshots)}</td></tr>
-        <tr><th scope="row">Usually every</th><td>${coverage.median_hours === null ? "—" : formatHours(coverage.median_hours)}</td></tr>
-        <tr><th scope="row">Gaps over ${formatHours(gapHours)} (missed snapshots)</th><td class="number" data-value=${String(gaps.length)}>${whole.format(gaps.length)}</td></tr>
-        <tr><th scope="row">Longest gap</th><td>${worst ? `${formatHours(worst.hours)}, ${formatSnapshotTime(worst.start)} to ${formatSnapshotTime(worst.end)}` : "—"}</td></tr>
-        <tr><th scope="row">Runs that may have ended unseen (${GC_DELAY_HOURS} h GC delay)</th><td class="number">${whole.format(runs)}</td></tr>
+        <tr>
+          <th scope="row">First snapshot</th>
+          <td>${formatSnapshotTime(coverage.first)}</td>
+        </tr>
+        <tr>
+          <th scope="row">Last snapshot</th>
+          <td>${formatSnapshotTime(coverage.last)}</td>
+        </tr>
+        <tr>
+          <th scope="row">Snapshots</th>
+          <td class="number" data-value=${String(coverage.snapshots)}>${whole.format(coverage.snapshots)}</td>
+        </tr>
+        <tr>
+          <th scope="row">Usually every</th>
+          <td>${coverage.median_hours === null ? "—" : formatHours(coverage.median_hours)}</td>
+        </tr>
+        <tr>
+          <th scope="row">Gaps over ${formatHours(gapHours)} (missed snapshots)</th>
+          <td class="number" data-value=${String(gaps.length)}>${whole.format(gaps.length)}</td>
+        </tr>
+        <tr>
+          <th scope="row">Longest gap</th>
+          <td>${worst ? `${formatHours(worst.hours)}, ${formatSnapshotTime(worst.start)} to ${formatSnapshotTime(worst.end)}` : "—"}</td>
+        </tr>
+        <tr>
+          <th scope="row">Runs that may have ended unseen (${GC_DELAY_HOURS} h GC delay)</th>
+          <td class="number">${whole.format(runs)}</td>
+        </tr>
       </tbody>
     </table>
     <p><a href="./quality">Data quality</a></p>
@@ -70,10 +102,27 @@ export function lastSnapshotCard(rows: SnapshotJobs[]): HTMLElement {
     <h2>Now</h2>
     <p>In the last snapshot${rows[0] ? `, ${formatSnapshotTime(rows[0].time)}` : ""}:</p>
     <table>
-      <thead><tr><th>Namespace</th><th class="number">Running</th><th class="number">Queued</th></tr></thead>
+      <thead>
+        <tr>
+          <th>Namespace</th>
+          <th class="number">Running</th>
+          <th class="number">Queued</th>
+        </tr>
+      </thead>
       <tbody>
-        ${rows.map((row) => html`<tr><td>${row.namespace}</td><td class="number">${whole.format(row.running)}</td><td class="number">${whole.format(row.queued)}</td></tr>`)}
-        <tr class="total"><td>All namespaces</td><td class="number">${whole.format(total.running)}</td><td class="number">${whole.format(total.queued)}</td></tr>
+        ${rows.map(
+          (row) =>
+            html`<tr>
+              <td>${row.namespace}</td>
+              <td class="number">${whole.format(row.running)}</td>
+              <td class="number">${whole.format(row.queued)}</td>
+            </tr>`,
+        )}
+        <tr class="total">
+          <td>All namespaces</td>
+          <td class="number">${whole.format(total.running)}</td>
+          <td class="number">${whole.format(total.queued)}</td>
+        </tr>
       </tbody>
     </table>
     <p><a href="./usage">Usage over time</a></p>
@@ -91,7 +140,11 @@ export function headlineCard(title: string, report: Report, coverage: Coverage):
     <table>
       <tbody>
         ${HEADLINE_METRICS.map(
-          (metric) => html`<tr><th scope="row">${METRIC_LABELS[metric]}</th><td class="number" data-metric=${metric} data-value=${String(report.total[metric])}>${formatMetric(metric, report.total[metric])}</td></tr>`,
+          (metric) =>
+            html`<tr>
+              <th scope="row">${METRIC_LABELS[metric]}</th>
+              <td class="number" data-metric=${metric} data-value=${String(report.total[metric])}>${formatMetric(metric, report.total[metric])}</td>
+            </tr>`,
         )}
       </tbody>
     </table>

@@ -109,10 +109,18 @@ export function searchFromState(state: AccountingState): string {
 export function periodInput(today: string, invalidation?: Promise<unknown>): HTMLFormElement & { value: PeriodChoice } {
   const presets = ["whole", ...PRESETS, "custom"] as const;
   const form = html`<form class="period-input">
-    <label>Period <select name="preset">${presets.map((p) => html`<option value=${p}>${PRESET_LABELS[p]}</option>`)}</select></label>
-    <label>From <input type="date" name="from"></label>
-    <label>To <input type="date" name="to"></label>
-    <fieldset><legend>Mode</legend>${MODES.map((mode) => html`<label><input type="radio" name="mode" value=${mode}> ${mode}</label>`)}</fieldset>
+    <label
+      >Period
+      <select name="preset">
+        ${presets.map((p) => html`<option value=${p}>${PRESET_LABELS[p]}</option>`)}
+      </select></label
+    >
+    <label>From <input type="date" name="from" /></label>
+    <label>To <input type="date" name="to" /></label>
+    <fieldset>
+      <legend>Mode</legend>
+      ${MODES.map((mode) => html`<label><input type="radio" name="mode" value=${mode} /> ${mode}</label>`)}
+    </fieldset>
     <p class="mode-help"></p>
   </form>` as unknown as HTMLFormElement & { value: PeriodChoice };
   const field = <T extends Element>(name: string) => form.elements.namedItem(name) as unknown as T;

@@ -10,7 +10,10 @@ import { formatSnapshotTime } from "./format.js";
 export function printHeading(page: string, coverage: Coverage | null, mode?: Mode): HTMLElement {
   if (!coverage) return html`<p class="print-only">${page}: no numbers for the period chosen.</p>`;
   return html`<div class="print-only print-heading">
-    <p><strong>${page}</strong>, ${coverage.from} to ${coverage.to}${mode ? `, ${mode} mode` : ""}. Newest snapshot: ${formatSnapshotTime(coverage.last_snapshot)}.</p>
+    <p>
+      <strong>${page}</strong>, ${coverage.from} to ${coverage.to}${mode ? `, ${mode} mode` : ""}. Newest snapshot:
+      ${formatSnapshotTime(coverage.last_snapshot)}.
+    </p>
     <p>${coverageSentences(coverage)[0]}</p>
   </div>`;
 }

@@ -28,7 +28,15 @@ export function gapsChart(gaps: SnapshotGap[], context: TimelineContext, width: 
       ...timelineBackground({ ...context, gaps: [] }, width),
       Plot.rectY(gaps, { x1: (gap: SnapshotGap) => new Date(gap.start), x2: (gap: SnapshotGap) => new Date(gap.end), y: "hours", fill: GAP_FILL, inset: 0 }),
       Plot.ruleY([GC_DELAY_HOURS], { stroke: "#b00020", strokeDasharray: "4 3" }),
-      Plot.text([GC_DELAY_HOURS], { y: (hours: number) => hours, frameAnchor: "right", textAnchor: "end", dy: -6, text: () => "GC delay", fill: "#b00020", stroke: "white" }),
+      Plot.text([GC_DELAY_HOURS], {
+        y: (hours: number) => hours,
+        frameAnchor: "right",
+        textAnchor: "end",
+        dy: -6,
+        text: () => "GC delay",
+        fill: "#b00020",
+        stroke: "white",
+      }),
       Plot.ruleY([0]),
       Plot.tip(
         gaps,
@@ -46,39 +54,56 @@ export function gapsChart(gaps: SnapshotGap[], context: TimelineContext, width: 
 export function gapsTable(gaps: SnapshotGap[]): HTMLElement {
   if (gaps.length === 0) return html`<p>No gap.</p>`;
   const longestFirst = [...gaps].sort((a, b) => b.hours - a.hours || a.start.localeCompare(b.start));
-  return html`<div class="gaps">${dataTable(longestFirst, {
-    columns: [
-      { name: "start", label: "From snapshot", format: formatSnapshotTime },
-      { name: "end", label: "To snapshot", format: formatSnapshotTime },
-      { name: "hours", label: "Length", number: true, format: formatHours },
-    ],
-    file: "gaps",
-    noun: "gap",
-  })}</div>`;
+  return html`<div class="gaps">
+    ${dataTable(longestFirst, {
+      columns: [
+        { name: "start", label: "From snapshot", format: formatSnapshotTime },
+        { name: "end", label: "To snapshot", format: formatSnapshotTime },
+        { name: "hours", label: "Length", number: true, format: formatHours },
+      ],
+      file: "gaps",
+      noun: "gap",
+    })}
+  </div>`;
 }
 
 export function problemCountsTable(counts: ProblemCount[]): HTMLElement {
   if (counts.length === 0) return html`<p>No file or job was skipped.</p>`;
   return html`<table class="problem-counts">
-    <thead><tr><th>Reason</th><th class="number">Skipped</th><th class="number">Files</th></tr></thead>
+    <thead>
+      <tr>
+        <th>Reason</th>
+        <th class="number">Skipped</th>
+        <th class="number">Files</th>
+      </tr>
+    </thead>
     <tbody>
-      ${counts.map((count) => html`<tr><td>${count.reason}</td><td class="number">${whole.format(count.problems)}</td><td class="number">${whole.format(count.files)}</td></tr>`)}
+      ${counts.map(
+        (count) =>
+          html`<tr>
+            <td>${count.reason}</td>
+            <td class="number">${whole.format(count.problems)}</td>
+            <td class="number">${whole.format(count.files)}</td>
+          </tr>`,
+      )}
     </tbody>
   </table>`;
 }
 
 export function problemsTable(problems: Problem[]): HTMLElement {
   if (problems.length === 0) return html`<span></span>`;
-  return html`<div class="problems">${dataTable(problems, {
-    columns: [
-      { name: "file", label: "File" },
-      { name: "namespace", label: "Namespace" },
-      { name: "job", label: "Job" },
-      { name: "reason", label: "Reason", format: wholeOnHover },
-    ],
-    file: "skipped",
-    noun: "problem",
-  })}</div>`;
+  return html`<div class="problems">
+    ${dataTable(problems, {
+      columns: [
+        { name: "file", label: "File" },
+        { name: "namespace", label: "Namespace" },
+        { name: "job", label: "Job" },
+        { name: "reason", label: "Reason", format: wholeOnHover },
+      ],
+      file: "skipped",
+      noun: "problem",
+    })}
+  </div>`;
 }
 
 /** Runs whose end no snapshot saw across an interval over the GC delay, per namespace, with the hours they may lack. */
@@ -86,10 +111,23 @@ export function unseenEndsTable(rows: UnseenEnds[]): HTMLElement {
   if (rows.length === 0) return html`<p>None: every run seen running was seen again, or seen dead, by the next snapshot.</p>`;
   const bound = (metric: "cpu_num_hours" | "gpu_num_hours") => (value: number) => `≤ ${formatMetric(metric, value)}`;
   return html`<table class="unseen-ends">
-    <thead><tr><th>Namespace</th><th class="number">Runs</th><th class="number">${METRIC_LABELS.cpu_num_hours} missing</th><th class="number">${METRIC_LABELS.gpu_num_hours} missing</th></tr></thead>
+    <thead>
+      <tr>
+        <th>Namespace</th>
+        <th class="number">Runs</th>
+        <th class="number">${METRIC_LABELS.cpu_num_hours} missing</th>
+        <th class="number">${METRIC_LABELS.gpu_num_hours} missing</th>
+      </tr>
+    </thead>
     <tbody>
       ${rows.map(
-        (row) => html`<tr><td>${row.namespace}</td><td class="number">${whole.format(row.runs)}</td><td class="number">${bound("cpu_num_hours")(row.cpu_num_hours)}</td><td class="number">${bound("gpu_num_hours")(row.gpu_num_hours)}</td></tr>`,
+        (row) =>
+          html`<tr>
+            <td>${row.namespace}</td>
+            <td class="number">${whole.format(row.runs)}</td>
+            <td class="number">${bound("cpu_num_hours")(row.cpu_num_hours)}</td>
+            <td class="number">${bound("gpu_num_hours")(row.gpu_num_hours)}</td>
+          </tr>`,
       )}
     </tbody>
   </table>`;
@@ -98,9 +136,22 @@ export function unseenEndsTable(rows: UnseenEnds[]): HTMLElement {
 export function knownIssuesTable(issues: KnownIssue[]): HTMLElement {
   if (issues.length === 0) return html`<p>None listed.</p>`;
   return html`<table class="known-issues">
-    <thead><tr><th>From</th><th>To</th><th>Issue</th></tr></thead>
+    <thead>
+      <tr>
+        <th>From</th>
+        <th>To</th>
+        <th>Issue</th>
+      </tr>
+    </thead>
     <tbody>
-      ${issues.map((issue) => html`<tr><td>${issue.from}</td><td>${issue.to}</td><td><strong>${issue.title}</strong><br>${issue.description}</td></tr>`)}
+      ${issues.map(
+        (issue) =>
+          html`<tr>
+            <td>${issue.from}</td>
+            <td>${issue.to}</td>
+            <td><strong>${issue.title}</strong><br />${issue.description}</td>
+          </tr>`,
+      )}
     </tbody>
   </table>`;
 }

@@ -42,8 +42,19 @@ function printTable<Row>(rows: readonly Row[], columns: Column<Row>[]): HTMLElem
     return column.format ? column.format(value as never) : String(value);
   };
   return html`<table class="print-table">
-    <thead><tr>${columns.map((column) => html`<th class=${column.number ? "number" : ""}>${column.label}</th>`)}</tr></thead>
-    <tbody>${rows.map((row) => html`<tr>${columns.map((column) => html`<td class=${column.number ? "number" : ""}>${cell(column, row)}</td>`)}</tr>`)}</tbody>
+    <thead>
+      <tr>
+        ${columns.map((column) => html`<th class=${column.number ? "number" : ""}>${column.label}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (row) =>
+          html`<tr>
+            ${columns.map((column) => html`<td class=${column.number ? "number" : ""}>${cell(column, row)}</td>`)}
+          </tr>`,
+      )}
+    </tbody>
   </table>`;
 }
 

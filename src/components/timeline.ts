@@ -107,4 +107,3 @@ export function timelineBackground(context: TimelineContext, width: number): Plo
     ),
   ];
 }
-

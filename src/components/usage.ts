@@ -92,7 +92,13 @@ export function integerTicks(max: number, count = 5): number[] {
  * A step chart of one value per namespace over time, stacked or as lines. Each value holds until the next
  * time; `end`, when given, is where the last one stops.
  */
-function stepChart(points: Point[], end: Date | undefined, axis: { label: string; tick: (value: number) => string; integer?: boolean }, when: (time: Date) => string, view: UsageView) {
+function stepChart(
+  points: Point[],
+  end: Date | undefined,
+  axis: { label: string; tick: (value: number) => string; integer?: boolean },
+  when: (time: Date) => string,
+  view: UsageView,
+) {
   const shown = points.filter((point) => view.selected.includes(point.namespace));
   const moments = momentsOf(shown, end, view.layout);
   const last = moments.at(-1);
@@ -118,7 +124,11 @@ function stepChart(points: Point[], end: Date | undefined, axis: { label: string
           x: "middle",
           y: "top",
           title: (moment: Moment) =>
-            [`${axis.label}, ${when(moment.time)}`, ...moment.points.map((point) => `${point.namespace}: ${axis.tick(point.value)}`), `total: ${axis.tick(moment.total)}`].join("\n"),
+            [
+              `${axis.label}, ${when(moment.time)}`,
+              ...moment.points.map((point) => `${point.namespace}: ${axis.tick(point.value)}`),
+              `total: ${axis.tick(moment.total)}`,
+            ].join("\n"),
         }),
       ),
     ],
@@ -163,11 +173,17 @@ export function usageCharts(daily: DailyUsage[], jobs: SnapshotJobs[], view: Usa
   return html`<div class="usage-charts">
     ${DAILY_METRICS.map(
       ({ metric, label }) =>
-        html`<div class="card"><h2>${label}, daily mean ${chartDownload(dailyCsv(daily, metric, view.namespaces), `daily-${metric}`)}</h2>${dailyUsageChart(daily, metric, view)}</div>`,
+        html`<div class="card">
+          <h2>${label}, daily mean ${chartDownload(dailyCsv(daily, metric, view.namespaces), `daily-${metric}`)}</h2>
+          ${dailyUsageChart(daily, metric, view)}
+        </div>`,
     )}
     ${SNAPSHOT_COUNTS.map(
       ({ status, label }) =>
-        html`<div class="card"><h2>${label}, per snapshot ${chartDownload(rowsCsv(jobs, ["time", "namespace", status]), `snapshot-${status}`)}</h2>${snapshotJobsChart(jobs, status, label, view)}</div>`,
+        html`<div class="card">
+          <h2>${label}, per snapshot ${chartDownload(rowsCsv(jobs, ["time", "namespace", status]), `snapshot-${status}`)}</h2>
+          ${snapshotJobsChart(jobs, status, label, view)}
+        </div>`,
     )}
   </div>`;
 }

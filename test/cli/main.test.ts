@@ -20,7 +20,17 @@ describe("accounting report", () => {
   });
 
   it("reproduces upstream in compat mode, namespaces in the order asked", async () => {
-    const { stdout } = await runCli(["report", "--archive", REFERENCE_ARCHIVE, "--format", "json", "--mode", "compat", "--namespaces", REFERENCE_NAMESPACES.join(",")]);
+    const { stdout } = await runCli([
+      "report",
+      "--archive",
+      REFERENCE_ARCHIVE,
+      "--format",
+      "json",
+      "--mode",
+      "compat",
+      "--namespaces",
+      REFERENCE_NAMESPACES.join(","),
+    ]);
     const report = JSON.parse(stdout);
     expect(Object.keys(report.namespaces)).toEqual(REFERENCE_NAMESPACES);
     expect(upstreamView(report)).toEqual(referencePeriods("compat").find((p) => !p.from)!.tables);
@@ -48,7 +58,10 @@ describe("accounting report", () => {
     // Clears the screen, sets the window's title, turns text red and reverses what follows; then a C1 control.
     const hostile = "vo\u001b[2J\u001b]0;owned\u0007\u001b[31m\u202eevil\u009b";
     const archive = writeArchive({ "2024-03-01T00:00:00.json": { [hostile]: [jobJson()] }, "2024-03-01T06:00:00.json": { [hostile]: [jobJson()] } });
-    writeFileSync(join(archive, "known-issues.json"), JSON.stringify([{ from: "2024-03-01", to: "2024-03-01", title: "Cron\u001b[2J stuck", description: "" }]));
+    writeFileSync(
+      join(archive, "known-issues.json"),
+      JSON.stringify([{ from: "2024-03-01", to: "2024-03-01", title: "Cron\u001b[2J stuck", description: "" }]),
+    );
     const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
     const run = async (format: string) => {
       const { code, stdout, stderr } = await runCli(["report", "--archive", archive, "--format", format]);
@@ -130,7 +143,9 @@ describe("accounting report", () => {
 
   it("says what the archive holds in one line per message, control characters escaped", async () => {
     const namespace = "vo\n\u001b[31mred\u202e\u009b";
-    const archive = writeArchive({ "2024-03-01T00:00:00.json": { [namespace]: [jobJson(), jobJson({ job_ID: "bad\rjob\u2066", resources: "a\nb\u001b]0;x\u0007" })] } });
+    const archive = writeArchive({
+      "2024-03-01T00:00:00.json": { [namespace]: [jobJson(), jobJson({ job_ID: "bad\rjob\u2066", resources: "a\nb\u001b]0;x\u0007" })] },
+    });
     for (const problems of ["summary", "all"]) {
       const { code, stderr } = await runCli(["report", "--archive", archive, "--problems", problems]);
       expect(code).toBe(0);
@@ -169,7 +184,10 @@ describe("accounting report", () => {
     [["report", "--namespaces", "a,,b"], 'accounting: --namespaces "a,,b" has an empty name'],
     [["report", "--archive", "/no/such/archive"], "accounting: archive not found: /no/such/archive"],
     [["check", "--archive", "/no/such/archive"], "accounting: archive not found: /no/such/archive"],
-    [["report", "--archive", REFERENCE_ARCHIVE, "--namespaces", "ai4eosc,nope"], 'accounting: unknown namespace "nope"; the archive has ai4eosc, ai4life, imagine'],
+    [
+      ["report", "--archive", REFERENCE_ARCHIVE, "--namespaces", "ai4eosc,nope"],
+      'accounting: unknown namespace "nope"; the archive has ai4eosc, ai4life, imagine',
+    ],
     [["report", "extra"], "accounting: unexpected argument 'extra'"],
     [["report", "--from"], "accounting: option '--from <value>' argument missing"],
     [["ingest"], "accounting: ingest needs --out DIR"],
@@ -251,28 +269,51 @@ describe("accounting report", () => {
       expect(stderr).toMatch(new RegExp(`${why.source.slice(0, -1)}\n$`));
     }
     const empty = await runCli(["report", "--archive", writeArchive({ "2024-03-01T00:00:00.json": {} })]);
-    expect([empty.code, empty.stderr]).toEqual([1, expect.stringMatching(/^accounting: no snapshot with jobs in .+\/snapshots: no \.json file there lists a namespace\n$/)]);
+    expect([empty.code, empty.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^accounting: no snapshot with jobs in .+\/snapshots: no \.json file there lists a namespace\n$/),
+    ]);
   });
 
   it("documents every command and option in --help", async () => {
     const { code, stdout } = await runCli(["--help"]);
     expect(code).toBe(0);
-    const words = ["report", "ingest", "check", "--archive", "--from", "--to", "--mode", "--namespaces", "--format", "--out", "--private", "--max-age", "--cache", "--no-cache", "--verify-content"];
-    for (const word of [...words, "--quiet", "--problems", "--version", "ACCOUNTING_PSEUDONYM_KEY", "ACCOUNTING_CACHE", "Exit status"]) expect(stdout).toContain(word);
+    const words = [
+      "report",
+      "ingest",
+      "check",
+      "--archive",
+      "--from",
+      "--to",
+      "--mode",
+      "--namespaces",
+      "--format",
+      "--out",
+      "--private",
+      "--max-age",
+      "--cache",
+      "--no-cache",
+      "--verify-content",
+    ];
+    for (const word of [...words, "--quiet", "--problems", "--version", "ACCOUNTING_PSEUDONYM_KEY", "ACCOUNTING_CACHE", "Exit status"])
+      expect(stdout).toContain(word);
     for (const command of ["report", "ingest", "check"]) expect((await runCli([command, "--help"])).stdout).toBe(stdout);
   });
 
   it("prints the version of package.json with --version", async () => {
     const { version } = JSON.parse(readFileSync("package.json", "utf8"));
     expect(version).toMatch(/^\d+\.\d+\.\d+/);
-    for (const args of [["--version"], ["report", "--version"], ["check", "--version"]]) expect(await runCli(args)).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+    for (const args of [["--version"], ["report", "--version"], ["check", "--version"]])
+      expect(await runCli(args)).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
   });
 });
 
 describe("accounting ingest", () => {
   it("writes the Parquet tables and a one-paragraph summary", async () => {
     const out = temporaryFolder();
-    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", out], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
+    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", out], {
+      ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
+    });
     expect(code).toBe(0);
     expect(stdout).toMatch(
       /^Read 161 snapshots from 2024-03-01T00:00:10.000000Z to 2024-04-14T18:00:26.000000Z in 3 namespaces: \d+ jobs, 570 intervals, \d+ users, 30 problems \(files or jobs skipped\)\. Wrote 5 Parquet files to .+\.\n$/,
@@ -289,14 +330,18 @@ describe("accounting ingest", () => {
 
   it("writes files readable by their owner only, in a folder it creates for its owner only", async () => {
     const created = join(temporaryFolder(), "new", "out");
-    expect((await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", created], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code).toBe(0);
+    expect(
+      (await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", created], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code,
+    ).toBe(0);
     const mode = (path: string) => statSync(path).mode & 0o777;
     expect(mode(created)).toBe(0o700);
     const existing = temporaryFolder();
     chmodSync(existing, 0o755);
     writeFileSync(join(existing, "intervals.parquet"), "older");
     chmodSync(join(existing, "intervals.parquet"), 0o644);
-    expect((await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code).toBe(0);
+    expect(
+      (await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code,
+    ).toBe(0);
     for (const folder of [created, existing]) {
       expect(readdirSync(folder).sort()).toEqual(["intervals", "jobs", "problems", "snapshots", "users"].map((table) => `${table}.parquet`));
       for (const name of readdirSync(folder)) expect([name, mode(join(folder, name))]).toEqual([name, 0o600]);
@@ -311,7 +356,9 @@ describe("accounting ingest", () => {
     const existing = temporaryFolder();
     writeFileSync(join(existing, "notes.txt"), "mine");
     writeFileSync(join(existing, "intervals.parquet"), "older");
-    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing, "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
+    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing, "--quiet"], {
+      ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
+    });
     expect([code, stdout]).toEqual([2, ""]);
     expect(stderr).toMatch(/^accounting: .+ holds a file not written by this command \(notes\.txt\): name an empty or new folder\n$/);
     expect(readdirSync(existing).sort()).toEqual(["intervals.parquet", "notes.txt"]);
@@ -321,7 +368,9 @@ describe("accounting ingest", () => {
   it("exits 3 with one line when it cannot write the tables", async () => {
     const file = join(temporaryFolder(), "file");
     writeFileSync(file, "");
-    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", join(file, "out"), "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
+    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", join(file, "out"), "--quiet"], {
+      ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
+    });
     expect([code, stdout]).toEqual([3, ""]);
     expect(stderr).toMatch(/^accounting: cannot write the tables into .+\/file\/out: E(NOTDIR|EXIST): [^\n]+\n$/);
   });
@@ -335,7 +384,9 @@ describe("accounting ingest", () => {
     writeFileSync(join(archive, "users", "user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice", email: "alice@example.org" } }));
     const tables = async (...flags: string[]) => {
       const out = temporaryFolder();
-      const { code, stdout } = await runCli(["ingest", "--archive", archive, "--out", out, "--no-cache", ...flags], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
+      const { code, stdout } = await runCli(["ingest", "--archive", archive, "--out", out, "--no-cache", ...flags], {
+        ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
+      });
       expect(code).toBe(0);
       const connection = await (await DuckDBInstance.create(":memory:")).connect();
       const read = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS();
@@ -375,7 +426,9 @@ describe("accounting ingest", () => {
     const keys = await Promise.all([runCli(["key"]), runCli(["key"])]);
     for (const { code, stdout, stderr } of keys) expect([code, stderr, stdout]).toEqual([0, "", expect.stringMatching(/^[0-9a-f]{64}\n$/)]);
     expect(keys[0]!.stdout).not.toBe(keys[1]!.stdout);
-    const good = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", join(out, "tables"), "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: keys[0]!.stdout.trim() });
+    const good = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", join(out, "tables"), "--quiet"], {
+      ACCOUNTING_PSEUDONYM_KEY: keys[0]!.stdout.trim(),
+    });
     expect(good.code).toBe(0);
     expect((await runCli(["key", "extra"])).code).toBe(2);
   });
@@ -398,10 +451,17 @@ describe("the ingest cache of the command line", () => {
     const modified = new Date("2024-03-01T06:00:05Z");
     utimesSync(path, modified, modified);
     const cache = temporaryFolder();
-    expect((await runCli(["ingest", "--archive", archive, "--out", temporaryFolder(), "--cache", cache], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code).toBe(0);
+    expect(
+      (
+        await runCli(["ingest", "--archive", archive, "--out", temporaryFolder(), "--cache", cache], {
+          ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
+        })
+      ).code,
+    ).toBe(0);
     writeFileSync(path, JSON.stringify({ vo: [jobJson({ status: "queued" })] }).padEnd(statSync(path).size));
     utimesSync(path, modified, modified);
-    const hours = async (...args: string[]) => JSON.parse((await runCli(["report", "--archive", archive, "--format", "json", ...args])).stdout).total.cpu_num_hours;
+    const hours = async (...args: string[]) =>
+      JSON.parse((await runCli(["report", "--archive", archive, "--format", "json", ...args])).stdout).total.cpu_num_hours;
     expect(await hours("--cache", cache)).toBe(12);
     expect(await hours("--no-cache")).toBe(0);
     expect(await hours("--cache", cache)).toBe(12);
@@ -420,7 +480,12 @@ describe("the ingest cache of the command line", () => {
       utimesSync(path, dated, dated);
     };
     const cache = temporaryFolder();
-    const run = (command: string, ...args: string[]) => runCli([command, "--archive", archive, "--cache", cache, ...args], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }, { now: () => Date.parse("2024-03-01T07:00:00Z") });
+    const run = (command: string, ...args: string[]) =>
+      runCli(
+        [command, "--archive", archive, "--cache", cache, ...args],
+        { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" },
+        { now: () => Date.parse("2024-03-01T07:00:00Z") },
+      );
     const hours = async (...args: string[]) => JSON.parse((await run("report", "--format", "json", ...args)).stdout).total.cpu_num_hours;
     expect(await hours()).toBe(12);
     correct(4);
@@ -449,7 +514,9 @@ describe("accounting check", () => {
   /** An archive of snapshots `hours` apart, from 2024-03-01 00:00 UTC on; `broken` files after them. */
   const archiveEvery = (hours: number, count: number, broken: Record<string, unknown> = {}) =>
     writeArchive({
-      ...Object.fromEntries(Array.from({ length: count }, (_, n) => [`${new Date(Date.UTC(2024, 2, 1, n * hours)).toISOString().slice(0, 19)}.json`, { vo: [jobJson()] }])),
+      ...Object.fromEntries(
+        Array.from({ length: count }, (_, n) => [`${new Date(Date.UTC(2024, 2, 1, n * hours)).toISOString().slice(0, 19)}.json`, { vo: [jobJson()] }]),
+      ),
       ...broken,
     });
   const hoursAfter = (time: string, hours: number) => () => Date.parse(time) + hours * 3_600_000;

@@ -28,10 +28,19 @@ describe("an archive of valid-size files built to exhaust memory", () => {
     const clean = await runCli(["report", "--archive", archive, "--format", "json", "--no-cache", "--quiet"]);
     expect(clean.code).toBe(0);
     for (const [name, text] of Object.entries(BOMBS)) writeFileSync(join(archive, "snapshots", name), text);
-    const { stdout, stderr } = await run(process.execPath, [...COMMAND, "report", "--archive", archive, "--format", "json", "--no-cache", "--problems", "all"], { maxBuffer: 64 * MIB });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [...COMMAND, "report", "--archive", archive, "--format", "json", "--no-cache", "--problems", "all"],
+      { maxBuffer: 64 * MIB },
+    );
     const peak = Number(/peak-rss-kb (\d+)/.exec(stderr)?.[1]) * 1024;
     expect(peak, `${(peak / 1e6).toFixed(0)} MB`).toBeLessThan(1e9);
-    for (const name of Object.keys(BOMBS)) expect(stderr).toMatch(new RegExp(`skipped snapshots/${name.replaceAll(".", "\\.")}: (arrays and objects nested more than 64 levels deep|more than one array or object per 16 bytes)`));
+    for (const name of Object.keys(BOMBS))
+      expect(stderr).toMatch(
+        new RegExp(
+          `skipped snapshots/${name.replaceAll(".", "\\.")}: (arrays and objects nested more than 64 levels deep|more than one array or object per 16 bytes)`,
+        ),
+      );
     expect(JSON.parse(stdout).total).toEqual(JSON.parse(clean.stdout).total);
   }, 120_000);
 });

@@ -19,7 +19,11 @@ const COMMAND = ["--import", import.meta.resolve("tsx/esm"), fileURLToPath(new U
 /** Every file of a folder and its bytes; undefined when there is no folder. */
 function contents(folder: string): Map<string, Buffer> | undefined {
   if (!existsSync(folder)) return undefined;
-  return new Map(readdirSync(folder).sort().map((name) => [name, readFileSync(join(folder, name))]));
+  return new Map(
+    readdirSync(folder)
+      .sort()
+      .map((name) => [name, readFileSync(join(folder, name))]),
+  );
 }
 
 function same(a: Map<string, Buffer> | undefined, b: Map<string, Buffer> | undefined): boolean {
@@ -54,7 +58,10 @@ describe("ingest --out", () => {
 
     const kill = async (out: string, after: number): Promise<number> => {
       const started = performance.now();
-      const child = spawn(process.execPath, [...COMMAND, "ingest", "--archive", REFERENCE_ARCHIVE, "--out", out, "--no-cache", "--quiet"], { env: { ...process.env, ...KEY }, stdio: "ignore" });
+      const child = spawn(process.execPath, [...COMMAND, "ingest", "--archive", REFERENCE_ARCHIVE, "--out", out, "--no-cache", "--quiet"], {
+        env: { ...process.env, ...KEY },
+        stdio: "ignore",
+      });
       const timer = setTimeout(() => child.kill("SIGKILL"), after);
       await new Promise((resolve) => child.on("close", resolve));
       clearTimeout(timer);

@@ -51,9 +51,20 @@ describe("the packed command, installed from its tarball", { timeout: 60_000 }, 
   it("holds the compiled command, its README and arquero with its dependencies (flechette pinned to the version it works with), no sources, tests, fixtures or sample archive", () => {
     const own = packed.filter((path) => !path.startsWith("node_modules/"));
     for (const path of own) expect(path).toMatch(/^(package\.json|README\.md|bin\/accounting\.js|lib\/(cli|loaders(\/[\w-]+)*)\/[\w-]+\.(js|txt))$/);
-    const bundled = new Set(packed.filter((path) => path.startsWith("node_modules/")).map((path) => path.split("/").slice(1, path.split("/")[1]!.startsWith("@") ? 3 : 2).join("/")));
+    const bundled = new Set(
+      packed
+        .filter((path) => path.startsWith("node_modules/"))
+        .map((path) =>
+          path
+            .split("/")
+            .slice(1, path.split("/")[1]!.startsWith("@") ? 3 : 2)
+            .join("/"),
+        ),
+    );
     expect([...bundled].sort()).toEqual(["@uwdata/flechette", "acorn", "arquero"]);
-    expect(packed).toEqual(expect.arrayContaining(["bin/accounting.js", "lib/cli/main.js", "lib/loaders/sources/nomad/fold-worker.js", "lib/loaders/ingest/ingest-version.txt"]));
+    expect(packed).toEqual(
+      expect.arrayContaining(["bin/accounting.js", "lib/cli/main.js", "lib/loaders/sources/nomad/fold-worker.js", "lib/loaders/ingest/ingest-version.txt"]),
+    );
   });
 
   it("prints its version", async ({ skip }) => {
@@ -75,7 +86,10 @@ describe("the packed command, installed from its tarball", { timeout: 60_000 }, 
     const failed = await accounting("report", "--mode", "x").catch((error) => error);
     expect([failed.code, failed.stderr]).toEqual([2, 'accounting: --mode must be exact or compat, not "x"\n']);
     const noArchive = await accounting("report").catch((error) => error);
-    expect([noArchive.code, noArchive.stderr]).toEqual([2, "accounting: archive not found: data/sample (the default archive: name yours with --archive DIR)\n"]);
+    expect([noArchive.code, noArchive.stderr]).toEqual([
+      2,
+      "accounting: archive not found: data/sample (the default archive: name yours with --archive DIR)\n",
+    ]);
   });
 
   it("folds in worker threads as plain JavaScript, with no tsx installed", async ({ skip }) => {
@@ -95,7 +109,9 @@ describe("the packed command, installed from its tarball", { timeout: 60_000 }, 
 
   it("shares the ingest cache with the sources it was compiled from", async ({ skip }) => {
     if (unavailable) skip(unavailable);
-    const { stdout } = await node(`const { ingestVersion } = await import(${JSON.stringify(join(installed, "lib", "loaders", "ingest", "ingest-cache.js"))}); console.log(ingestVersion());`);
+    const { stdout } = await node(
+      `const { ingestVersion } = await import(${JSON.stringify(join(installed, "lib", "loaders", "ingest", "ingest-cache.js"))}); console.log(ingestVersion());`,
+    );
     expect(stdout).toBe(`${ingestVersion()}\n`);
   });
 });
@@ -106,6 +122,10 @@ describe("bin/accounting.js", () => {
     mkdirSync(bin);
     copyFileSync(join(ROOT, "bin", "accounting.js"), join(bin, "accounting.js"));
     const failed = await run("node", [join(bin, "accounting.js"), "--version"]).catch((error) => error);
-    expect([failed.code, failed.stdout, failed.stderr]).toEqual([1, "", "accounting: the command is not compiled: run npm install, or npm run prepare, in its folder\n"]);
+    expect([failed.code, failed.stdout, failed.stderr]).toEqual([
+      1,
+      "",
+      "accounting: the command is not compiled: run npm install, or npm run prepare, in its folder\n",
+    ]);
   });
 });

@@ -22,7 +22,12 @@ describe("npm run build", () => {
 
       const project = join(work, "project");
       copyProject(project);
-      const env: NodeJS.ProcessEnv = { ...process.env, ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef", ACCOUNTING_CACHE: join(work, "cache") };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        ACCOUNTING_ARCHIVE: archive,
+        ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
+        ACCOUNTING_CACHE: join(work, "cache"),
+      };
       delete env.ACCOUNTING_PRIVATE;
       const { code, output } = await run("npm", ["run", "build"], project, env);
       expect(code, output).toBe(1);

@@ -41,9 +41,19 @@ const KNOWN_ISSUES = [
  * Values planted in broken files and jobs of the archive (loaders/job.ts rejects each): the private ingest's problems
  * hold them in their details, and no public file may, not even through a problem's reason.
  */
-const HOSTILE_VALUES = { owner: "7463950218", time: "leaked.owner@example.org", resources: "<script>alert('resources')</script>", namespace: "]0;owned-by-a-namespace" };
+const HOSTILE_VALUES = {
+  owner: "7463950218",
+  time: "leaked.owner@example.org",
+  resources: "<script>alert('resources')</script>",
+  namespace: "]0;owned-by-a-namespace",
+};
 /** Names the user database gives some owners, besides the generator's real-looking ones. */
-const HOSTILE_NAMES = ["<script>alert('name')</script>", '"><img src=x onerror=alert(2)>', "=HYPERLINK(\"http://evil.example\")", "Robert'); DROP TABLE users;--"];
+const HOSTILE_NAMES = [
+  "<script>alert('name')</script>",
+  '"><img src=x onerror=alert(2)>',
+  '=HYPERLINK("http://evil.example")',
+  "Robert'); DROP TABLE users;--",
+];
 
 interface Period {
   label: string;
@@ -88,7 +98,12 @@ const issues: string[] = [];
 let reported = 0;
 
 async function build(project: string, cache: string, privateBuild = false): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef", ACCOUNTING_CACHE: cache };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ACCOUNTING_ARCHIVE: archive,
+    ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
+    ACCOUNTING_CACHE: cache,
+  };
   if (privateBuild) env.ACCOUNTING_PRIVATE = "1";
   else delete env.ACCOUNTING_PRIVATE;
   const { code, output } = await run("npm", ["run", "build"], project, env);
@@ -163,7 +178,8 @@ function differences(cells: Cell[], expected: Report): string[] {
   }
   const namespaces = [...shown.keys()].filter((namespace) => namespace !== "").sort();
   const expectedNamespaces = Object.keys(expected.namespaces).sort();
-  if (JSON.stringify(namespaces) !== JSON.stringify(expectedNamespaces)) found.push(`namespaces ${JSON.stringify(namespaces)}, CLI ${JSON.stringify(expectedNamespaces)}`);
+  if (JSON.stringify(namespaces) !== JSON.stringify(expectedNamespaces))
+    found.push(`namespaces ${JSON.stringify(namespaces)}, CLI ${JSON.stringify(expectedNamespaces)}`);
   for (const [namespace, usage] of [...Object.entries(expected.namespaces), ["", expected.total] as const]) {
     const metrics = shown.get(namespace);
     const name = namespace || "total";
@@ -210,7 +226,12 @@ function sitePages(dist: string): string[] {
       if (entry.name.startsWith("_")) continue;
       const path = join(folder, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith(".html")) pages.push(relative(dist, path).replace(/\.html$/, "").replace(/(^|\/)index$/, "$1"));
+      else if (entry.name.endsWith(".html"))
+        pages.push(
+          relative(dist, path)
+            .replace(/\.html$/, "")
+            .replace(/(^|\/)index$/, "$1"),
+        );
     }
   };
   walk(dist);
@@ -241,7 +262,10 @@ function overFooter(page: Page): Promise<string[]> {
         const box = element.getBoundingClientRect();
         return box.height > 0 && box.bottom > footer.top + 1 && !inScrollingBox(element) && getComputedStyle(element).display !== "none";
       })
-      .map((element) => `${element.tagName.toLowerCase()}.${element.className} ends at ${Math.round(element.getBoundingClientRect().bottom)}, footer at ${Math.round(footer.top)}`);
+      .map(
+        (element) =>
+          `${element.tagName.toLowerCase()}.${element.className} ends at ${Math.round(element.getBoundingClientRect().bottom)}, footer at ${Math.round(footer.top)}`,
+      );
   });
 }
 
@@ -250,7 +274,7 @@ function scrollToLastRow(page: Page, selector: string): Promise<{ drawn: number;
   return page.$eval(selector, async (table) => {
     const box = table.querySelector(".table-scroll > form") as HTMLElement;
     const rows = () => box.querySelectorAll("tbody tr");
-    for (let still = 0; still < 3; ) {
+    for (let still = 0; still < 3;) {
       const before = rows().length;
       box.scrollTop = box.scrollHeight;
       box.dispatchEvent(new Event("scroll"));
@@ -260,7 +284,11 @@ function scrollToLastRow(page: Page, selector: string): Promise<{ drawn: number;
     const last = rows()[rows().length - 1] as HTMLElement;
     const inside = box.getBoundingClientRect();
     const row = last.getBoundingClientRect();
-    return { drawn: rows().length, last: [...last.querySelectorAll("td")].slice(1).map((cell) => cell.textContent ?? ""), visible: row.top >= inside.top - 1 && row.bottom <= inside.bottom + 1 };
+    return {
+      drawn: rows().length,
+      last: [...last.querySelectorAll("td")].slice(1).map((cell) => cell.textContent ?? ""),
+      visible: row.top >= inside.top - 1 && row.bottom <= inside.bottom + 1,
+    };
   });
 }
 
@@ -304,10 +332,14 @@ function plantProblems(archive: string): void {
 /** What the archive's problems held, for administrators: the details of a private ingest's problems table. */
 async function problemDetails(archive: string): Promise<string[]> {
   const out = temporaryFolder();
-  const { code, stderr } = await runCli(["ingest", "--archive", archive, "--out", out, "--private", "--no-cache", "--quiet"], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
+  const { code, stderr } = await runCli(["ingest", "--archive", archive, "--out", out, "--private", "--no-cache", "--quiet"], {
+    ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
+  });
   expect(code, stderr).toBe(0);
   const bytes = readFileSync(join(out, "problems.parquet"));
-  const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), compressors })) as { detail: string | null }[];
+  const rows = (await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), compressors })) as {
+    detail: string | null;
+  }[];
   return rows.flatMap(({ detail }) => (detail === null ? [] : [detail]));
 }
 
@@ -325,7 +357,8 @@ function personalData(archive: string): Set<string> {
     }
     for (const jobs of Object.values(snapshot)) {
       if (!Array.isArray(jobs)) continue;
-      for (const job of jobs as Record<string, unknown>[]) for (const field of ["owner", "title", "description"]) if (typeof job[field] === "string") found.add(job[field]);
+      for (const job of jobs as Record<string, unknown>[])
+        for (const field of ["owner", "title", "description"]) if (typeof job[field] === "string") found.add(job[field]);
     }
   }
   // Short plain titles ("demo") occur in any code; owner ids, names, emails and the attack strings are all longer.
@@ -341,7 +374,10 @@ async function textsOf(dist: string): Promise<Map<string, string>> {
     const bytes = readFileSync(file);
     if (file.endsWith(".parquet")) {
       const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), compressors });
-      texts.set(relative(dist, file), JSON.stringify(rows, (_, value: unknown) => (typeof value === "bigint" ? String(value) : value)));
+      texts.set(
+        relative(dist, file),
+        JSON.stringify(rows, (_, value: unknown) => (typeof value === "bigint" ? String(value) : value)),
+      );
     } else {
       texts.set(relative(dist, file), bytes.toString("utf8"));
     }
@@ -385,7 +421,10 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     context.on("request", (request) => {
       if (!isLocal(request.url())) issues.push(`request to another host: ${request.url()}`);
     });
-    await context.route((url) => !isLocal(url.href), (route) => route.abort("blockedbyclient"));
+    await context.route(
+      (url) => !isLocal(url.href),
+      (route) => route.abort("blockedbyclient"),
+    );
     page = watch(await context.newPage());
   }, 240_000);
 
@@ -408,12 +447,21 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     expect(personal.size).toBeGreaterThan(100);
     for (const attack of ["<script>alert(1)</script>", HOSTILE_NAMES[0]!]) expect(personal).toContain(attack);
     const details = await problemDetails(archive);
-    for (const value of Object.values(HOSTILE_VALUES)) expect(details.some((detail) => detail.includes(value)), value).toBe(true);
-    expect(details.some((detail) => detail.includes('"<script>al')), "a fragment of the broken file").toBe(true);
+    for (const value of Object.values(HOSTILE_VALUES))
+      expect(
+        details.some((detail) => detail.includes(value)),
+        value,
+      ).toBe(true);
+    expect(
+      details.some((detail) => detail.includes('"<script>al')),
+      "a fragment of the broken file",
+    ).toBe(true);
     const secrets = [...personal, ...details.filter((detail) => detail.length >= 12), ...Object.values(HOSTILE_VALUES)];
     // Decoded Parquet is JSON: a secret with quotes or backslashes shows escaped there.
     const leaksIn = (where: string, text: string) =>
-      secrets.filter((secret) => text.includes(secret) || text.includes(JSON.stringify(secret).slice(1, -1))).map((secret) => `${where}: ${secret.slice(0, 60)}`);
+      secrets
+        .filter((secret) => text.includes(secret) || text.includes(JSON.stringify(secret).slice(1, -1)))
+        .map((secret) => `${where}: ${secret.slice(0, 60)}`);
     const texts = await textsOf(dist);
     expect([...texts.keys()].filter((file) => file.endsWith(".parquet"))).not.toEqual([]);
     expect([...texts].flatMap(([file, text]) => leaksIn(file, text))).toEqual([]);
@@ -422,7 +470,13 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     await page.waitForSelector(".problems .data-table tbody tr", { timeout: 30_000 });
     const counts = (await page.textContent(".problem-counts")) ?? "";
     const skipped = await downloadedText(page, ".problems .data-table a.csv-download");
-    for (const reason of ["not valid JSON", "wrong shape: a namespace is not an array of jobs", "owner is not a non-empty string", "alloc_start is not a valid time", "resources is not an object"]) {
+    for (const reason of [
+      "not valid JSON",
+      "wrong shape: a namespace is not an array of jobs",
+      "owner is not a non-empty string",
+      "alloc_start is not a valid time",
+      "resources is not an object",
+    ]) {
       expect(counts).toContain(reason);
       expect(skipped).toContain(reason);
     }
@@ -475,7 +529,9 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
       const emails = await page.$$eval(".owner-usage tbody tr td:nth-child(4)", (cells) => cells.map((cell) => cell.textContent ?? ""));
       expect(emails.filter((email) => /@example\.org$/.test(email)).length).toBeGreaterThan(0);
       await page.fill(".owner-usage input[type=search]", "script");
-      await page.waitForFunction(() => [...document.querySelectorAll(".owner-usage tbody tr td:nth-child(3)")].some((cell) => cell.textContent === "<script>alert('name')</script>"));
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll(".owner-usage tbody tr td:nth-child(3)")].some((cell) => cell.textContent === "<script>alert('name')</script>"),
+      );
       await page.waitForSelector(".job-usage tbody tr");
       const titles = await page.$$eval(".job-usage tbody tr td:nth-child(2)", (cells) => cells.map((cell) => cell.textContent ?? ""));
       expect(titles.filter((title) => title.startsWith("<")).length, "titles holding markup, shown as text").toBeGreaterThan(0);
@@ -496,7 +552,12 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     for (let x = box.x + box.width * 0.5; x < box.x + box.width * 0.95 && !tip.includes(shown); x += box.width / 20) {
       await page.mouse.move(x, box.y + box.height / 2);
       await page.waitForTimeout(50);
-      tip = (await page.locator('g[aria-label="tip"]').first().textContent().catch(() => "")) ?? "";
+      tip =
+        (await page
+          .locator('g[aria-label="tip"]')
+          .first()
+          .textContent()
+          .catch(() => "")) ?? "";
     }
     expect(tip).toContain(shown);
     expect(await page.locator("figure").first().textContent()).toContain(HOSTILE_NAMESPACE);
@@ -507,7 +568,6 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     expect(existsSync(join(dist, "_npm")), "dist/_npm holds modules downloaded from the CDN").toBe(false);
     expect(sitePages(dist)).toContain("accounting");
   });
-
 
   it("reaches the last row of every long table, each with its own CSV, and paints nothing over the footer", { timeout: 120_000 }, async () => {
     // Long enough to scroll, except the gaps of this archive: still one table with its own file.
@@ -544,7 +604,9 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     // The archive starts on 2024-05-01: a period ending before it has no time at all.
     await page.goto(`${site.url}accounting?to=2024-04-01&mode=exact`);
     await page.waitForSelector(".period-problem", { timeout: 30_000 });
-    expect(await page.textContent(".period-problem")).toMatch(/^No numbers: the period is empty: it starts on 2024-05-01T00:00:\d\dZ \(the archive's first snapshot\), after it ends on 2024-04-01\.$/);
+    expect(await page.textContent(".period-problem")).toMatch(
+      /^No numbers: the period is empty: it starts on 2024-05-01T00:00:\d\dZ \(the archive's first snapshot\), after it ends on 2024-04-01\.$/,
+    );
     expect(await page.locator("[data-metric], .owner-usage, .job-usage").count()).toBe(0);
     for (const query of ["?from=2030-01-01&mode=exact", "?from=2024-02-30&mode=exact", "?mode=fast"]) {
       await page.goto(`${site.url}accounting${query}`);
@@ -623,16 +685,35 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
           };
         }),
     );
-    expect(charts.map((chart) => chart.title)).toEqual(["CPU cores, daily mean", "GPUs, daily mean", "Memory, daily mean", "Disk, daily mean", "Running jobs, per snapshot", "Queued jobs, per snapshot"]);
+    expect(charts.map((chart) => chart.title)).toEqual([
+      "CPU cores, daily mean",
+      "GPUs, daily mean",
+      "Memory, daily mean",
+      "Disk, daily mean",
+      "Running jobs, per snapshot",
+      "Queued jobs, per snapshot",
+    ]);
     for (const chart of charts) {
       expect(chart.clipped, `${chart.title}: tick labels cut off at the left`).toBe(0);
-      expect(chart.ticks.every((tick) => tick.length <= 7), `${chart.title}: ${chart.ticks.join(" ")}`).toBe(true);
+      expect(
+        chart.ticks.every((tick) => tick.length <= 7),
+        `${chart.title}: ${chart.ticks.join(" ")}`,
+      ).toBe(true);
       expect(chart.labels, chart.title).toHaveLength(KNOWN_ISSUES.length);
-      const overlapping = chart.labels.filter((a, i) => chart.labels.some((b, j) => i < j && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom));
+      const overlapping = chart.labels.filter((a, i) =>
+        chart.labels.some((b, j) => i < j && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom),
+      );
       expect(overlapping, `${chart.title}: known-issue labels over each other`).toEqual([]);
     }
-    for (const chart of charts.slice(4)) expect(chart.ticks.every((tick) => /^\d+$/.test(tick)), `${chart.title}: ${chart.ticks.join(" ")}`).toBe(true);
-    expect(charts[2]!.ticks.some((tick) => / [kMGTP]?B$/.test(tick)), charts[2]!.ticks.join(" ")).toBe(true);
+    for (const chart of charts.slice(4))
+      expect(
+        chart.ticks.every((tick) => /^\d+$/.test(tick)),
+        `${chart.title}: ${chart.ticks.join(" ")}`,
+      ).toBe(true);
+    expect(
+      charts[2]!.ticks.some((tick) => / [kMGTP]?B$/.test(tick)),
+      charts[2]!.ticks.join(" "),
+    ).toBe(true);
   });
 
   it("names the archive's known issues beside the numbers of a period they overlap", async () => {
@@ -708,7 +789,10 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     // With a clock an hour after the newest snapshot, the reader sees a fresh archive.
     const then = await browser.newContext();
     try {
-      await then.route((url) => !isLocal(url.href), (route) => route.abort("blockedbyclient"));
+      await then.route(
+        (url) => !isLocal(url.href),
+        (route) => route.abort("blockedbyclient"),
+      );
       await then.clock.setFixedTime(new Date("2024-07-09T21:00:00Z"));
       const fresh = watch(await then.newPage());
       await fresh.goto(site.url, { waitUntil: "networkidle" });

@@ -2,13 +2,13 @@ import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
+import type * as WasmModule from "@duckdb/duckdb-wasm/blocking";
 import { parquetToArrow } from "../../loaders/site/arrow.js";
 import { openDatabase, writeSiteParquet, type AccountingDatabase } from "../../loaders/ingest/database.js";
 import { ingestArchive } from "../../loaders/sources/nomad/fold.js";
 import { temporaryFolder, writeArchive } from "./archive.js";
 
 export type Row = Record<string, unknown>;
-type WasmModule = typeof import("@duckdb/duckdb-wasm/blocking");
 
 /** Native DuckDB holding an archive written from `files` (see writeArchive). */
 export async function databaseOf(files: Record<string, unknown>): Promise<AccountingDatabase> {
@@ -35,7 +35,7 @@ export interface WasmDatabase {
 /** An empty DuckDB-WASM: its node build, the same wasm as the site's, no ICU, no extensions. */
 export async function openWasm(): Promise<WasmDatabase> {
   const require = createRequire(import.meta.url);
-  const duckdb = require("@duckdb/duckdb-wasm/dist/duckdb-node-blocking.cjs") as WasmModule;
+  const duckdb = require("@duckdb/duckdb-wasm/dist/duckdb-node-blocking.cjs") as typeof WasmModule;
   const dist = dirname(require.resolve("@duckdb/duckdb-wasm/dist/duckdb-eh.wasm"));
   const db = await duckdb.createDuckDB(
     { mvp: { mainModule: join(dist, "duckdb-mvp.wasm"), mainWorker: "" }, eh: { mainModule: join(dist, "duckdb-eh.wasm"), mainWorker: "" } },
@@ -53,7 +53,13 @@ export async function openWasm(): Promise<WasmDatabase> {
       connection.insertArrowFromIPCStream(arrow.ipc, { name, create: true });
       tables.push(name);
     },
-    query: (sql) => plainRows(connection.query(sql).toArray().map((row: { toJSON(): Row }) => row.toJSON())),
+    query: (sql) =>
+      plainRows(
+        connection
+          .query(sql)
+          .toArray()
+          .map((row: { toJSON(): Row }) => row.toJSON()),
+      ),
     close: () => connection.close(),
   };
 }

@@ -31,7 +31,10 @@ export function referencePeriods(mode: Mode): ReferencePeriod[] {
   return Object.entries(raw).map(([period, tables]) => {
     const [from, to] = period.split(":");
     const converted = Object.fromEntries(
-      Object.entries(tables).map(([table, metrics]) => [table, { ...NOTHING_CONSUMED, ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [METRIC_OF[k] ?? k, v])) }]),
+      Object.entries(tables).map(([table, metrics]) => [
+        table,
+        { ...NOTHING_CONSUMED, ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [METRIC_OF[k] ?? k, v])) },
+      ]),
     );
     return { from: from || undefined, to: to || undefined, tables: converted };
   });

@@ -1,6 +1,17 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
+/** A job as upstream reads it: the fields its loop touches, as the snapshot has them. */
+interface UpstreamJob {
+  job_ID: string;
+  owner: string;
+  status: string;
+  /** Null in some snapshots: the loop skips those jobs before reading it. */
+  alloc_start: string | null;
+  alloc_end: string | null;
+  resources: Record<string, number>;
+}
+
 /**
  * An independent oracle for tests: upstream usage_stats.py's loop transcribed snapshot by snapshot
  * (compat), and the same loop with segments clipped to [FROM 00:00, TO+1 00:00) (exact).
@@ -45,7 +56,7 @@ export function oracleReport(archive: string, mode: "exact" | "compat", namespac
   for (const { time, path } of files) {
     const inside = time >= lo && time < hi;
     if (mode === "compat" && !inside) continue;
-    const snapshot = JSON.parse(readFileSync(path, "utf8")) as Record<string, any[]>;
+    const snapshot = JSON.parse(readFileSync(path, "utf8")) as Record<string, UpstreamJob[]>;
     for (const ns of namespaces) {
       for (const job of snapshot[ns] ?? []) {
         if (job.status !== "running" && job.status !== "dead") continue;
@@ -53,9 +64,10 @@ export function oracleReport(archive: string, mode: "exact" | "compat", namespac
         if (job.status === "dead" && !job.alloc_end) continue;
         if (job.status === "running" && !job.alloc_start) continue;
         const resources = { ...job.resources };
-        if (resources.cpu_num === 0) resources.cpu_num = resources.cpu_MHz;
-        let start = previous === undefined ? micros(job.alloc_start) : Math.max(previous, micros(job.alloc_start));
-        let end = job.status === "dead" ? Math.min(time, micros(job.alloc_end)) : time;
+        if (resources.cpu_num === 0) resources.cpu_num = resources.cpu_MHz ?? 0;
+        const started = micros(job.alloc_start as string);
+        let start = previous === undefined ? started : Math.max(previous, started);
+        let end = job.status === "dead" ? Math.min(time, micros(job.alloc_end as string)) : time;
         if (mode === "exact") {
           start = Math.max(start, lo);
           end = Math.min(end, hi);
@@ -65,7 +77,7 @@ export function oracleReport(archive: string, mode: "exact" | "compat", namespac
           usage[ns]!.jobs.add(job.job_ID);
           usage[ns]!.users.add(job.owner);
         }
-        for (const name of RESOURCES) usage[ns]!.seconds[name] = (usage[ns]!.seconds[name] ?? 0) + resources[name] * seconds;
+        for (const name of RESOURCES) usage[ns]!.seconds[name] = (usage[ns]!.seconds[name] ?? 0) + (resources[name] ?? 0) * seconds;
       }
     }
     previous = time;

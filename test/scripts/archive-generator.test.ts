@@ -205,7 +205,10 @@ describe("a default archive", () => {
 
   it("formats alloc times like Go, with 0 to 9 fraction digits, and Go's zero time while running", () => {
     const digits = new Set(
-      jobs.flatMap((job) => [job.alloc_start, job.alloc_end]).filter((time) => typeof time === "string" && time !== GO_ZERO_TIME).map((time) => /\.(\d+)Z$/.exec(String(time))?.[1]?.length ?? 0),
+      jobs
+        .flatMap((job) => [job.alloc_start, job.alloc_end])
+        .filter((time) => typeof time === "string" && time !== GO_ZERO_TIME)
+        .map((time) => /\.(\d+)Z$/.exec(String(time))?.[1]?.length ?? 0),
     );
     expect([...digits].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(jobs.filter((job) => job.status === "running").every((job) => job.alloc_end === GO_ZERO_TIME)).toBe(true);
@@ -220,7 +223,15 @@ describe("a default archive", () => {
   });
 
   it("shows some dead jobs in two consecutive snapshots, when those are closer than the GC delay", () => {
-    const deadIn = archive.snapshots.map((snapshot) => new Set(Object.values(snapshot.namespaces).flat().filter((job) => job.status === "dead").map((job) => job.job_ID)));
+    const deadIn = archive.snapshots.map(
+      (snapshot) =>
+        new Set(
+          Object.values(snapshot.namespaces)
+            .flat()
+            .filter((job) => job.status === "dead")
+            .map((job) => job.job_ID),
+        ),
+    );
     const twice = deadIn.slice(1).some((ids, index) => [...ids].some((id) => deadIn[index]!.has(id)));
     expect(twice).toBe(true);
   });

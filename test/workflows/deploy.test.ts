@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { safeLoad } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { VERIFY_CONTENT_VARIABLE } from "../../loaders/site/site-data.js";
+import { VARIABLES } from "../../loaders/ingest/environment.js";
 import { ROOT } from "../helpers/project.js";
 
 /*
@@ -59,7 +59,8 @@ function evaluate(expression: string, context: Record<string, unknown>): unknown
     if (token === "!") return !truthy(primary());
     if (token.startsWith("'")) return token.slice(1, -1).replaceAll("''", "'");
     if (token === "true" || token === "false") return token === "true";
-    if (/^[A-Za-z_]/.test(token)) return token.split(".").reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], context) ?? null;
+    if (/^[A-Za-z_]/.test(token))
+      return token.split(".").reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], context) ?? null;
     return fail();
   };
   const comparison = (): unknown => {
@@ -113,7 +114,13 @@ describe("the deploy workflow", () => {
       const repository = action.split("/").slice(0, 2).join("/");
       pins.set(repository, (pins.get(repository) ?? new Set()).add(sha));
     }
-    expect([...pins.keys()].sort()).toEqual(["actions/cache", "actions/checkout", "actions/deploy-pages", "actions/setup-node", "actions/upload-pages-artifact"]);
+    expect([...pins.keys()].sort()).toEqual([
+      "actions/cache",
+      "actions/checkout",
+      "actions/deploy-pages",
+      "actions/setup-node",
+      "actions/upload-pages-artifact",
+    ]);
     for (const [repository, shas] of pins) expect([repository, shas.size]).toEqual([repository, 1]);
   });
 
@@ -121,7 +128,8 @@ describe("the deploy workflow", () => {
     expect([{}, { contents: "read" }]).toContainEqual(workflow.permissions);
     expect(workflow.jobs.build?.permissions).toEqual({ contents: "read" });
     expect(workflow.jobs.deploy?.permissions).toEqual({ pages: "write", "id-token": "write" });
-    for (const [name, job] of jobs) if (name !== "deploy") expect([name, JSON.stringify(job.permissions ?? {})]).toEqual([name, expect.not.stringMatching(/write/)]);
+    for (const [name, job] of jobs)
+      if (name !== "deploy") expect([name, JSON.stringify(job.permissions ?? {})]).toEqual([name, expect.not.stringMatching(/write/)]);
   });
 
   it("leaves no credentials in any checkout", () => {
@@ -162,7 +170,7 @@ describe("the deploy workflow", () => {
   it("builds telling snapshots apart by content, and dates them by name before the ingest cache is restored", () => {
     const build = (workflow.jobs.build as Job).steps;
     const buildStep = build.find((step) => step.run === "npm run build");
-    expect(buildStep?.env?.[VERIFY_CONTENT_VARIABLE]).toBe("1");
+    expect(buildStep?.env?.[VARIABLES.verifyContent]).toBe("1");
     const dating = build.findIndex((step) => step.run?.includes("os.utime(path, (stamp, stamp))") && step.run.includes('"%Y-%m-%dT%H:%M:%S"'));
     const restore = build.findIndex((step) => step.uses?.startsWith("actions/cache/restore@") && step.with?.path === ".accounting-cache");
     expect(dating).toBeGreaterThan(-1);

@@ -19,7 +19,7 @@ export interface SnapshotFile {
   sha256?: string;
 }
 
-export interface ListingOptions {
+interface ListingOptions {
   /** Hash every snapshot file's bytes (SnapshotFile's `sha256`): reading the whole archive once more. */
   verifyContent?: boolean;
 }
@@ -111,7 +111,7 @@ export function createFileHasher(): (path: string) => string {
     try {
       fd = openSync(path, "r");
       const hash = createHash("sha256");
-      for (let read: number; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, read));
+      for (let read: number; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0;) hash.update(chunk.subarray(0, read));
       return hash.digest("hex");
     } catch (error) {
       return `unreadable (${errorCode(error)})`;
@@ -179,7 +179,7 @@ export async function listSnapshotFiles(archive: string, options: ListingOptions
   return { files, problems };
 }
 
-export type ArchiveItem = { snapshot: Snapshot } | { problem: Problem };
+type ArchiveItem = { snapshot: Snapshot } | { problem: Problem };
 
 /**
  * Reads whole files into one buffer, reused: a fresh buffer per file made threads reading at once slower by half
@@ -233,7 +233,9 @@ export function* readSnapshots(archive: string, files: SnapshotFile[]): Generato
     if ("problem" in reading) {
       yield reading;
     } else if (winner?.time === time) {
-      yield { problem: fileProblem(file, "same time as another file but different content; the first valid one in path order is used", `${winner.file} is used`) };
+      yield {
+        problem: fileProblem(file, "same time as another file but different content; the first valid one in path order is used", `${winner.file} is used`),
+      };
     } else {
       winner = { file, time, bytes: files[index + 1]?.time === time ? Uint8Array.from(bytes) : bytes };
       yield reading;

@@ -45,7 +45,13 @@ export function attachFold(from: FoldState, { previous, fold }: DetachedFold): S
   const namespaces = union(from.namespaces, fold.state.namespaces);
   const carried = () => from.open.map((run) => ({ ...run, interval: { ...run.interval } }));
   if (fold.afterFirst === null) {
-    return { ...fold, intervals: carried().map((run) => run.interval).sort(byNamespaceJobStart), state: { previous: from.previous, open: carried(), namespaces } };
+    return {
+      ...fold,
+      intervals: carried()
+        .map((run) => run.interval)
+        .sort(byNamespaceJobStart),
+      state: { previous: from.previous, open: carried(), namespaces },
+    };
   }
   if (previous !== from.previous) return undefined;
   const seam = fold.afterFirst.previous as Micros;

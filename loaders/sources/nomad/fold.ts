@@ -7,7 +7,7 @@ import { readUsers, type User } from "./users.js";
 
 export type Progress = (done: number, total: number) => void;
 
-export interface IngestOptions {
+interface IngestOptions {
   /** Key of the owners' pseudonyms. */
   pseudonymKey: string;
   /** Names and emails from the user database, and jobs' titles: never for a public build. */

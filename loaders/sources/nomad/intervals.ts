@@ -20,7 +20,7 @@ export interface Interval {
   resources: Resources;
 }
 
-export interface Segment {
+interface Segment {
   start: Micros;
   end: Micros;
 }
@@ -73,7 +73,7 @@ export interface IntervalFoldState {
   open: OpenRun[];
 }
 
-export interface IntervalBuilder {
+interface IntervalBuilder {
   /** Folds in the next snapshot in time order; returns the jobs it skipped as malformed. */
   add(snapshot: Snapshot): Problem[];
   state(): IntervalFoldState;

@@ -1,11 +1,10 @@
 import { EARLIEST_TIME, formatInstant, GO_ZERO_TIME, MICROS_PER_DAY, parseRfc3339, parseSubmitTime, type Micros } from "../../model/time.js";
 import { RESOURCES, type Resource, type Resources } from "../../model/resources.js";
 
-
 /** Far beyond what one job can hold (a whole cluster of today's largest nodes): more is a broken record. */
-export const MAX_RESOURCES: Resources = { cpu_num: 100_000, cpu_MHz: 1e9, gpu_num: 10_000, memory_MB: 1e10, disk_MB: 1e12 };
+const MAX_RESOURCES: Resources = { cpu_num: 100_000, cpu_MHz: 1e9, gpu_num: 10_000, memory_MB: 1e10, disk_MB: 1e12 };
 
-export const JOB_KINDS = ["module", "tool", "batch"] as const;
+const JOB_KINDS = ["module", "tool", "batch"] as const;
 export type JobKind = (typeof JOB_KINDS)[number] | "other";
 
 /** One job as one snapshot saw it, validated. */
@@ -51,7 +50,7 @@ export type JobReason =
   | "dead, with alloc_end before alloc_start";
 
 /** A valid job, or why it is rejected and, privately, what the record held (null when the reason says it all). */
-export type JobReading = { job: Job } | { jobId: string | null; reason: JobReason; detail: string | null };
+type JobReading = { job: Job } | { jobId: string | null; reason: JobReason; detail: string | null };
 
 class InvalidJob extends Error {
   constructor(
@@ -101,7 +100,8 @@ function optionalTime(job: Record<string, unknown>, field: TimeField, parse: (te
   const time = parse(text);
   if (time === undefined) throw new InvalidJob(`${field} is not a valid time`, describe(text));
   if (time < EARLIEST_TIME) throw new InvalidJob(`${field} is before 2000`, describe(text));
-  if (time > seenAt + MICROS_PER_DAY) throw new InvalidJob(`${field} is after the snapshot that lists the job`, `${describe(text)}, snapshot of ${formatInstant(seenAt)}`);
+  if (time > seenAt + MICROS_PER_DAY)
+    throw new InvalidJob(`${field} is after the snapshot that lists the job`, `${describe(text)}, snapshot of ${formatInstant(seenAt)}`);
   return time;
 }
 
@@ -128,7 +128,7 @@ function describe(value: unknown): string {
   return typeof value === "undefined" ? "missing" : `a ${typeof value}`;
 }
 
-export function jobKind(name: string): JobKind {
+function jobKind(name: string): JobKind {
   const prefix = name.slice(0, name.indexOf("-"));
   return (JOB_KINDS as readonly string[]).includes(prefix) ? (prefix as JobKind) : "other";
 }

@@ -18,7 +18,7 @@ export interface JobSummary {
   lastStatus: string;
 }
 
-export interface JobCatalog {
+interface JobCatalog {
   add(namespace: string, job: Job, snapshot: Micros): void;
   summaries(): JobSummary[];
 }

@@ -7,7 +7,7 @@ import { attachFold, concatFolds, type DetachedFold } from "./fold-join.js";
 import { foldSnapshots, type Progress, type SnapshotsFold } from "./fold.js";
 import type { Micros } from "../../model/time.js";
 
-export interface ParallelOptions {
+interface ParallelOptions {
   /** At most this many threads; by default, as many as the machine can run at once. */
   threads?: number;
   /** Fewer files than this per thread are not worth starting one. */

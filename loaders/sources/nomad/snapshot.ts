@@ -7,7 +7,7 @@ import type { Micros } from "../../model/time.js";
 import type { UserDatabaseReason } from "./users.js";
 
 /** Why a snapshot file, or a job in it, cannot be read. */
-export type SnapshotReason =
+type SnapshotReason =
   | ShapeReason
   | "empty file"
   | "binary file (NUL byte), not JSON"
@@ -46,7 +46,7 @@ export interface Snapshot {
   problems: Problem[];
 }
 
-export type SnapshotReading = { snapshot: Snapshot } | { problem: Problem };
+type SnapshotReading = { snapshot: Snapshot } | { problem: Problem };
 
 /** A whole file (or folder) skipped, why, and what was found. */
 export function fileProblem(file: string, reason: ProblemReason, detail: string | null = null): Problem {

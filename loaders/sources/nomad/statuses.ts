@@ -1,10 +1,10 @@
 import type { Problem, Snapshot } from "./snapshot.js";
 import type { Micros } from "../../model/time.js";
 
-export const STATUSES = ["running", "dead", "queued", "starting", "down", "failed", "complete", "error"] as const;
+const STATUSES = ["running", "dead", "queued", "starting", "down", "failed", "complete", "error"] as const;
 export const STATUS_COUNTS = [...STATUSES, "other", "skipped"] as const;
-export type StatusCount = (typeof STATUS_COUNTS)[number];
-export type StatusCounts = Record<StatusCount, number>;
+type StatusCount = (typeof STATUS_COUNTS)[number];
+type StatusCounts = Record<StatusCount, number>;
 
 /** How many jobs of one namespace one snapshot listed in each status, and how many it skipped. */
 export interface NamespaceStatus {
@@ -54,5 +54,7 @@ export function namespacesOf(snapshots: readonly SnapshotStatuses[], known: Iter
 
 /** A row per snapshot and per namespace, zeros where a snapshot lacks the namespace. */
 export function statusRows(snapshots: readonly SnapshotStatuses[], namespaces: readonly string[]): NamespaceStatus[] {
-  return snapshots.flatMap(({ time, file, counts }) => namespaces.map((namespace) => ({ time, file, namespace, counts: counts.get(namespace) ?? zeroCounts() })));
+  return snapshots.flatMap(({ time, file, counts }) =>
+    namespaces.map((namespace) => ({ time, file, namespace, counts: counts.get(namespace) ?? zeroCounts() })),
+  );
 }

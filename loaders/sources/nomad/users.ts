@@ -5,7 +5,7 @@ import { pathologicalJson, type ShapeReason } from "../../model/json-shape.js";
 import { pseudonym } from "../../ingest/pseudonym.js";
 import { fileProblem, type Problem } from "./snapshot.js";
 
-export interface Person {
+interface Person {
   name: string | null;
   email: string | null;
 }
@@ -16,7 +16,7 @@ export interface User extends Person {
   pseudonym: string;
 }
 
-export type UserDatabase = Map<string, Person>;
+type UserDatabase = Map<string, Person>;
 
 /**
  * A user database of 100,000 people with long names takes 12–13 MB. A larger file is not read: parsing 16 MiB of
@@ -25,7 +25,8 @@ export type UserDatabase = Map<string, Person>;
 const MAX_USER_DATABASE_BYTES = 16 * 1024 * 1024;
 
 /** Why the user database cannot be read. */
-export type UserDatabaseReason = ShapeReason | "not a file" | "more than a user database can take" | "unreadable file" | "not valid JSON" | "wrong shape: not an object of owner ids";
+export type UserDatabaseReason =
+  ShapeReason | "not a file" | "more than a user database can take" | "unreadable file" | "not valid JSON" | "wrong shape: not an object of owner ids";
 
 function text(value: unknown): string | null {
   return typeof value === "string" ? value : null;
@@ -74,7 +75,12 @@ function usersOf(owners: Iterable<string>, key: string, database?: UserDatabase)
 }
 
 /** The users table of `owners`; in a private build, with the user database's names, and its problems if broken. */
-export async function readUsers(archive: string, owners: Iterable<string>, key: string, privateBuild: boolean): Promise<{ users: User[]; problems: Problem[] }> {
+export async function readUsers(
+  archive: string,
+  owners: Iterable<string>,
+  key: string,
+  privateBuild: boolean,
+): Promise<{ users: User[]; problems: Problem[] }> {
   const database = privateBuild ? await readUserDatabase(archive) : undefined;
   return { users: usersOf(owners, key, database?.users), problems: database?.problems ?? [] };
 }

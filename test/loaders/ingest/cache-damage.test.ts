@@ -106,9 +106,17 @@ describe("a damaged cache", () => {
     const cache = temporaryFolder();
     await run(archive, cache);
     const before = readFileSync(join(cache, CACHE_FILE));
-    const holder = spawn(process.execPath, ["--input-type=module", "-e", `import { DuckDBInstance } from "@duckdb/node-api"; await DuckDBInstance.create(${JSON.stringify(join(cache, CACHE_FILE))}); console.log("held"); setInterval(() => {}, 1000);`], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const holder = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { DuckDBInstance } from "@duckdb/node-api"; await DuckDBInstance.create(${JSON.stringify(join(cache, CACHE_FILE))}); console.log("held"); setInterval(() => {}, 1000);`,
+      ],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         holder.stdout.on("data", () => resolve());
@@ -148,7 +156,9 @@ describe.skipIf(noSmallDisk !== undefined)("a cache on a disk that refuses write
     restore();
     const readOnly = await run(archive, disk.folder);
     expect(readOnly.report).toEqual(expected.whole);
-    expect(readOnly.warnings).toEqual([expect.stringMatching(/^ingest cache .+ cannot be written \(.*(Read-only file system|EROFS).*\): reading the whole archive$/)]);
+    expect(readOnly.warnings).toEqual([
+      expect.stringMatching(/^ingest cache .+ cannot be written \(.*(Read-only file system|EROFS).*\): reading the whole archive$/),
+    ]);
   });
 
   it("full: a warning, the numbers of a run without it, and no half-written cache trusted later", async () => {
@@ -158,7 +168,10 @@ describe.skipIf(noSmallDisk !== undefined)("a cache on a disk that refuses write
     const full = await run(archive, disk.folder);
     expect(full.report).toEqual(expected.whole);
     expect(full.warnings.length).toBeGreaterThanOrEqual(1);
-    expect(full.warnings.every((warning) => /^ingest cache .+ (cannot be written|is damaged) \(.+\): reading the whole archive/.test(warning)), full.warnings.join("\n")).toBe(true);
+    expect(
+      full.warnings.every((warning) => /^ingest cache .+ (cannot be written|is damaged) \(.+\): reading the whole archive/.test(warning)),
+      full.warnings.join("\n"),
+    ).toBe(true);
     expect((await run(archive, disk.folder)).report).toEqual(expected.whole);
   });
 });

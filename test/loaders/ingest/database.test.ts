@@ -24,7 +24,9 @@ describe("writeParquet", () => {
       expect(path.endsWith(`${table.name}.parquet`)).toBe(true);
       expect(readFileSync(path).equals(readFileSync(again[i]!))).toBe(true);
       const columns = (await reader.runAndReadAll(`DESCRIBE SELECT * FROM '${path}'`)).getRowObjectsJS();
-      expect(columns.map((c) => [c.column_name, c.column_type])).toEqual(table.columns.map((c) => [c.name, c.type === "TIMESTAMPTZ" ? "TIMESTAMP WITH TIME ZONE" : c.type]));
+      expect(columns.map((c) => [c.column_name, c.column_type])).toEqual(
+        table.columns.map((c) => [c.name, c.type === "TIMESTAMPTZ" ? "TIMESTAMP WITH TIME ZONE" : c.type]),
+      );
       const count = (await reader.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM '${path}'`)).getRowObjectsJS()[0]!.n;
       expect(count).toBe((tables[table.name] as unknown[]).length);
       const codecs = (await reader.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`)).getRowObjectsJS();
@@ -32,7 +34,8 @@ describe("writeParquet", () => {
     }
     const first = (await reader.runAndReadAll(`SELECT epoch_us(min(time))::BIGINT AS t FROM '${paths[1]}'`)).getRowObjectsJS()[0]!.t;
     expect(Number(first)).toBe(Date.UTC(2024, 2, 1, 0, 0, 10) * 1000);
-    const logical = (await reader.runAndReadAll(`SELECT logical_type FROM parquet_schema('${paths[0]}') WHERE name = 'start_time'`)).getRowObjectsJS()[0]!.logical_type;
+    const logical = (await reader.runAndReadAll(`SELECT logical_type FROM parquet_schema('${paths[0]}') WHERE name = 'start_time'`)).getRowObjectsJS()[0]!
+      .logical_type;
     expect(String(logical)).toContain("isAdjustedToUTC=1");
     expect(String(logical)).toContain("MICROS=MicroSeconds()");
   });

@@ -7,6 +7,7 @@ import { loadArchive } from "../../../loaders/ingest/load.js";
 import { runReport } from "../../../loaders/queries/report.js";
 import { writeParquet, writeSiteParquet } from "../../../loaders/ingest/database.js";
 import type { FoldState } from "../../../loaders/sources/nomad/fold.js";
+import { environmentFrom } from "../../../loaders/ingest/environment.js";
 import { CACHE_FILE, cacheFolderFor, planIngest, type StoredIngest } from "../../../loaders/ingest/ingest-cache.js";
 import { fileProblem } from "../../../loaders/sources/nomad/snapshot.js";
 import { generateArchive } from "../../../scripts/archive-generator.js";
@@ -104,23 +105,39 @@ describe("the ingest cache", () => {
   });
 
   it.each([
-    ["a changed snapshot", (archive: string) => {
-      const path = join(archive, files[10]!.file);
-      const snapshot = JSON.parse(readFileSync(path, "utf8"));
-      for (const jobs of Object.values(snapshot) as unknown[][]) jobs.shift();
-      writeFileSync(path, JSON.stringify(snapshot));
-    }],
+    [
+      "a changed snapshot",
+      (archive: string) => {
+        const path = join(archive, files[10]!.file);
+        const snapshot = JSON.parse(readFileSync(path, "utf8"));
+        for (const jobs of Object.values(snapshot) as unknown[][]) jobs.shift();
+        writeFileSync(path, JSON.stringify(snapshot));
+      },
+    ],
     ["a deleted snapshot", (archive: string) => rmSync(join(archive, files[20]!.file))],
-    ["a snapshot moved to another folder", (archive: string) => {
-      const file = files[5]!.file;
-      mkdirSync(join(archive, "snapshots", "moved"));
-      renameSync(join(archive, file), join(archive, "snapshots", "moved", file.split("/").at(-1)!));
-    }],
-    ["an added snapshot older than the last one read", (archive: string) => {
-      const file = files[12]!.file;
-      const path = join(archive, dirname(file), file.split("/").at(-1)!.replace(/:00\.json$/, ":30.json"));
-      writeFileSync(path, readFileSync(join(archive, file)));
-    }],
+    [
+      "a snapshot moved to another folder",
+      (archive: string) => {
+        const file = files[5]!.file;
+        mkdirSync(join(archive, "snapshots", "moved"));
+        renameSync(join(archive, file), join(archive, "snapshots", "moved", file.split("/").at(-1)!));
+      },
+    ],
+    [
+      "an added snapshot older than the last one read",
+      (archive: string) => {
+        const file = files[12]!.file;
+        const path = join(
+          archive,
+          dirname(file),
+          file
+            .split("/")
+            .at(-1)!
+            .replace(/:00\.json$/, ":30.json"),
+        );
+        writeFileSync(path, readFileSync(join(archive, file)));
+      },
+    ],
     ["a file whose name is not a time", (archive: string) => writeFileSync(join(archive, "snapshots", "notes.json"), "{}")],
   ])("reads everything again after %s, and writes the same bytes as a full ingest", async (_, change) => {
     const { archive } = archiveWithout(0);
@@ -203,12 +220,12 @@ describe("the ingest cache", () => {
   });
 
   it("lives in ACCOUNTING_CACHE, else in the user's cache folder under a name of the archive's path", () => {
-    expect(cacheFolderFor("data/sample", { ACCOUNTING_CACHE: "/var/cache/acc" })).toBe("/var/cache/acc");
-    const one = cacheFolderFor("data/sample", { XDG_CACHE_HOME: "/c" });
+    expect(cacheFolderFor("data/sample", environmentFrom({ ACCOUNTING_CACHE: "/var/cache/acc" }))).toBe("/var/cache/acc");
+    const one = cacheFolderFor("data/sample", environmentFrom({ XDG_CACHE_HOME: "/c" }));
     expect(one).toMatch(/^\/c\/cluster-accounting\/[0-9a-f]{16}$/);
-    expect(cacheFolderFor("./data/../data/sample", { XDG_CACHE_HOME: "/c" })).toBe(one);
-    expect(cacheFolderFor("test", { XDG_CACHE_HOME: "/c" })).not.toBe(one);
-    expect(cacheFolderFor("data/sample", { HOME: "/home/u" })).toMatch(/^\/home\/u\/\.cache\/cluster-accounting\//);
+    expect(cacheFolderFor("./data/../data/sample", environmentFrom({ XDG_CACHE_HOME: "/c" }))).toBe(one);
+    expect(cacheFolderFor("test", environmentFrom({ XDG_CACHE_HOME: "/c" }))).not.toBe(one);
+    expect(cacheFolderFor("data/sample", environmentFrom({ HOME: "/home/u" }))).toMatch(/^\/home\/u\/\.cache\/cluster-accounting\//);
   });
 });
 
@@ -227,8 +244,20 @@ describe("planIngest", () => {
     ["a larger file", stored, listing(file("a", 1), file("b", 2, 101)), "v1", { kind: "full", reason: "snapshot files changed, moved or were deleted" }],
     ["a touched file", stored, listing(file("a", 1, 100, 2), file("b", 2)), "v1", { kind: "full", reason: "snapshot files changed, moved or were deleted" }],
     ["a deleted file", stored, listing(file("b", 2)), "v1", { kind: "full", reason: "snapshot files changed, moved or were deleted" }],
-    ["a file of the same time", stored, listing(file("a", 1), file("b", 2), file("b2", 2)), "v1", { kind: "full", reason: "new snapshot files are older than the last one read" }],
-    ["a new name that is not a time", stored, { ...stored.listing, problems: [fileProblem("snapshots/x.json", "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)")] }, "v1", { kind: "full", reason: "files that are not snapshots changed" }],
+    [
+      "a file of the same time",
+      stored,
+      listing(file("a", 1), file("b", 2), file("b2", 2)),
+      "v1",
+      { kind: "full", reason: "new snapshot files are older than the last one read" },
+    ],
+    [
+      "a new name that is not a time",
+      stored,
+      { ...stored.listing, problems: [fileProblem("snapshots/x.json", "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)")] },
+      "v1",
+      { kind: "full", reason: "files that are not snapshots changed" },
+    ],
   ])("%s", (_, cache, now, version, plan) => {
     expect(planIngest(cache, now, version)).toEqual(plan);
   });
@@ -236,9 +265,19 @@ describe("planIngest", () => {
   const storedHashed: StoredIngest = { version: "v1", listing: listing(hashed("1a", file("a", 1)), hashed("2b", file("b", 2))), fold };
   it.each([
     ["the same hashes", storedHashed, storedHashed.listing, { kind: "current" }],
-    ["another hash, same name, size and time", storedHashed, listing(hashed("1a", file("a", 1)), hashed("2c", file("b", 2))), { kind: "full", reason: "snapshot files changed, moved or were deleted" }],
+    [
+      "another hash, same name, size and time",
+      storedHashed,
+      listing(hashed("1a", file("a", 1)), hashed("2c", file("b", 2))),
+      { kind: "full", reason: "snapshot files changed, moved or were deleted" },
+    ],
     ["hashes where the cache has none", stored, storedHashed.listing, { kind: "full", reason: "snapshot files changed, moved or were deleted" }],
-    ["a newer file, hashed", storedHashed, listing(...storedHashed.listing.files, hashed("3c", file("c", 3))), { kind: "resume", files: [hashed("3c", file("c", 3))], from: fold }],
+    [
+      "a newer file, hashed",
+      storedHashed,
+      listing(...storedHashed.listing.files, hashed("3c", file("c", 3))),
+      { kind: "resume", files: [hashed("3c", file("c", 3))], from: fold },
+    ],
     ["no hashes where the cache has some: name, size and time only", storedHashed, stored.listing, { kind: "current" }],
   ])("with content hashes: %s", (_, cache, now, plan) => {
     expect(planIngest(cache, now, "v1")).toEqual(plan);

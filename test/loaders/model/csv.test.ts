@@ -4,7 +4,11 @@ import { METRICS, type Usage } from "../../../loaders/queries/report.js";
 
 describe("rowsCsv", () => {
   it("quotes cells with commas or quotes, and keeps numbers whole", () => {
-    const rows = [{ a: "a,b", b: 'say "hi"' }, { a: "plain", b: 12.5 }, { a: null, b: 0.1 + 0.2 }];
+    const rows = [
+      { a: "a,b", b: 'say "hi"' },
+      { a: "plain", b: 12.5 },
+      { a: null, b: 0.1 + 0.2 },
+    ];
     expect(rowsCsv(rows, ["a", "b"])).toBe('a,b\n"a,b","say ""hi"""\nplain,12.5\n,0.30000000000000004\n');
   });
 
@@ -14,7 +18,10 @@ describe("rowsCsv", () => {
   });
 
   it("escapes control characters in cells as the command's tables do: one line per row, inert in a terminal", () => {
-    const rows = [{ a: "two\nlines", b: "\u001b]0;owned\u0007\u001b[2J" }, { a: "\u202eevil", b: "a\u009bb" }];
+    const rows = [
+      { a: "two\nlines", b: "\u001b]0;owned\u0007\u001b[2J" },
+      { a: "\u202eevil", b: "a\u009bb" },
+    ];
     const csv = rowsCsv(rows, ["a", "b"]);
     expect(csv).toBe("a,b\ntwo\\x0alines,\\x1b]0;owned\\x07\\x1b[2J\n\\u202eevil,a\\x9bb\n");
     expect(csv).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
@@ -40,7 +47,11 @@ describe("reportCsv", () => {
 
   it("tells the total from namespaces named total or nothing", () => {
     const csv = reportCsv({ from: "2024-03-01", to: "2024-03-01", mode: "exact", namespaces: { total: usage(1), "": usage(2) }, total: usage(3) });
-    const rows = csv.trimEnd().split("\n").slice(1).map((line) => line.split(",").slice(0, 3));
+    const rows = csv
+      .trimEnd()
+      .split("\n")
+      .slice(1)
+      .map((line) => line.split(",").slice(0, 3));
     expect(rows).toEqual([
       ["namespace", "total", "1"],
       ["namespace", "", "2"],

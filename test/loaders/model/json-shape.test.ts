@@ -8,7 +8,9 @@ const big = (text: string) => bytes(text + " ".repeat(Math.max(0, CHECKED_FROM_B
 
 describe("pathologicalJson", () => {
   it("refuses arrays and objects nested deeper than the limit, at any mix", () => {
-    expect(pathologicalJson(big(`${"[".repeat(MAX_DEPTH + 1)}${"]".repeat(MAX_DEPTH + 1)}`))).toBe(`arrays and objects nested more than ${MAX_DEPTH} levels deep`);
+    expect(pathologicalJson(big(`${"[".repeat(MAX_DEPTH + 1)}${"]".repeat(MAX_DEPTH + 1)}`))).toBe(
+      `arrays and objects nested more than ${MAX_DEPTH} levels deep`,
+    );
     expect(pathologicalJson(big(`${'{"a":['.repeat(40)}0${"]}".repeat(40)}`))).toMatch(/nested more than/);
     expect(pathologicalJson(big(`${"[".repeat(MAX_DEPTH)}${"]".repeat(MAX_DEPTH)}`))).toBeUndefined();
   });

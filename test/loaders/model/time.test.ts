@@ -23,7 +23,19 @@ describe("parseRfc3339", () => {
   });
 
   it("rejects malformed and impossible instants", () => {
-    for (const text of ["", "2024-03-01", "2024-03-01 10:11:12Z", "2024-03-01T10:11:12", "2024-03-01T10:11:12.Z", "2024-03-01T10:11:12.1234567891Z", "2024-02-30T00:00:00Z", "2024-13-01T00:00:00Z", "2024-03-01T24:00:00Z", "2024-03-01T10:60:00Z", " 2024-03-01T10:11:12Z"]) {
+    for (const text of [
+      "",
+      "2024-03-01",
+      "2024-03-01 10:11:12Z",
+      "2024-03-01T10:11:12",
+      "2024-03-01T10:11:12.Z",
+      "2024-03-01T10:11:12.1234567891Z",
+      "2024-02-30T00:00:00Z",
+      "2024-13-01T00:00:00Z",
+      "2024-03-01T24:00:00Z",
+      "2024-03-01T10:60:00Z",
+      " 2024-03-01T10:11:12Z",
+    ]) {
       expect(parseRfc3339(text), text).toBeUndefined();
     }
   });
@@ -40,7 +52,14 @@ describe("parseTimeName", () => {
     expect(parseTimeName("2024-03-01T10:11:12.tar.gz", "gz")).toBeUndefined();
   });
   it("rejects other names", () => {
-    for (const name of ["2024-03-01T10:11:12.JSON", "2024-03-01T10:11:12Z.json", "2023-02-29T00:00:00.json", "notes.json", "2024-03-01T10:11.json", "x2024-03-01T10:11:12.json"]) {
+    for (const name of [
+      "2024-03-01T10:11:12.JSON",
+      "2024-03-01T10:11:12Z.json",
+      "2023-02-29T00:00:00.json",
+      "notes.json",
+      "2024-03-01T10:11.json",
+      "x2024-03-01T10:11:12.json",
+    ]) {
       expect(parseTimeName(name, "json"), name).toBeUndefined();
     }
   });

@@ -33,7 +33,13 @@ const coverage = (request: Partial<ReportRequest>) => periodCoverage(database, {
 describe("the coverage of a period", () => {
   it("of the whole archive: from the first snapshot to the end of the last day, provisional, nothing before the archive", async () => {
     const found = await coverage({});
-    expect(found).toMatchObject({ from: "2024-03-01", to: "2024-04-14", first_snapshot: "2024-03-01T00:00:10Z", last_snapshot: "2024-04-14T18:00:26Z", provisional: true });
+    expect(found).toMatchObject({
+      from: "2024-03-01",
+      to: "2024-04-14",
+      first_snapshot: "2024-03-01T00:00:10Z",
+      last_snapshot: "2024-04-14T18:00:26Z",
+      provisional: true,
+    });
     expect(found.days).toBeCloseTo(45 - 10 / 86_400, 9);
     expect(found.covered_days).toBeCloseTo(44.75 + 16 / 86_400, 9);
     expect(Object.values(found.before_first_snapshot)).toEqual(HOUR_METRICS.map(() => 0));
@@ -79,11 +85,15 @@ describe("the coverage of a period", () => {
   });
 
   it("refuses an empty period, naming the archive's bound that stands in for the day not given", async () => {
-    await expect(coverage({ from: "2030-01-01" })).rejects.toThrow(new PeriodError("the period is empty: it starts on 2030-01-01, after it ends on 2024-04-14 (the archive's last day)"));
+    await expect(coverage({ from: "2030-01-01" })).rejects.toThrow(
+      new PeriodError("the period is empty: it starts on 2030-01-01, after it ends on 2024-04-14 (the archive's last day)"),
+    );
     await expect(coverage({ to: "2024-02-01" })).rejects.toThrow(
       new PeriodError("the period is empty: it starts on 2024-03-01T00:00:10Z (the archive's first snapshot), after it ends on 2024-02-01"),
     );
-    await expect(coverage({ from: "2024-03-10", to: "2024-03-09" })).rejects.toThrow("the period is empty: it starts on 2024-03-10, after it ends on 2024-03-09");
+    await expect(coverage({ from: "2024-03-10", to: "2024-03-09" })).rejects.toThrow(
+      "the period is empty: it starts on 2024-03-10, after it ends on 2024-03-09",
+    );
     // The archive's last day and first day are periods of their own.
     await expect(coverage({ from: "2024-04-14" })).resolves.toMatchObject({ from: "2024-04-14", to: "2024-04-14" });
     await expect(coverage({ to: "2024-03-01" })).resolves.toMatchObject({ from: "2024-03-01", to: "2024-03-01" });
@@ -93,7 +103,9 @@ describe("the coverage of a period", () => {
     const sentences = coverageSentences(await coverage({ from: "2024-02-15", to: "2024-04-30" }));
     expect(sentences[0]).toBe("Snapshots cover 44.8 days of the period's 76 days: the archive runs from 2024-03-01 00:00 UTC to 2024-04-14 18:00 UTC.");
     expect(sentences).toContain("Provisional: the period ends after the newest snapshot, so its numbers will grow as snapshots arrive.");
-    expect(sentences.find((sentence) => sentence.startsWith("Of these numbers"))).toMatch(/^Of these numbers, [\d,]+ CPU core-hours( and [\d,]+ GPU-hours)? were used before the first snapshot/);
+    expect(sentences.find((sentence) => sentence.startsWith("Of these numbers"))).toMatch(
+      /^Of these numbers, [\d,]+ CPU core-hours( and [\d,]+ GPU-hours)? were used before the first snapshot/,
+    );
     expect(sentences).toContain("Known issue, 2024-03-05 to 2024-03-08: Takedown.");
     expect(sentences).toContain("Known issue, 2024-04-14 to 2024-04-20: Cron moved.");
   });

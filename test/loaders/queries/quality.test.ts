@@ -41,7 +41,8 @@ describe("snapshot gaps", () => {
 
   it("within a period are those that overlap it, even partly", async () => {
     const database = await databaseOf(SNAPSHOTS);
-    const within = (start: string, end: string) => rows<SnapshotGap>(database, snapshotGapsSql(0, { start: Date.parse(start) * 1000, end: Date.parse(end) * 1000 }));
+    const within = (start: string, end: string) =>
+      rows<SnapshotGap>(database, snapshotGapsSql(0, { start: Date.parse(start) * 1000, end: Date.parse(end) * 1000 }));
     expect((await within("2024-03-01T05:00:00Z", "2024-03-01T07:00:00Z")).map((gap) => gap.hours)).toEqual([6, 2]);
     expect((await within("2024-03-02T00:00:00Z", "2024-03-03T00:00:00Z")).map((gap) => gap.hours)).toEqual([24.5]);
     // A gap ending exactly where the period starts, or starting where it ends, is outside it.
@@ -63,12 +64,16 @@ describe("snapshot gaps", () => {
   });
 
   it("are not every ordinary interval of an archive taken every 6 h (the GC delay flagged them all)", async () => {
-    const every6h = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`2024-03-0${1 + Math.floor(i / 4)}T${String((i % 4) * 6).padStart(2, "0")}:00:00.json`, { a: [] }]));
+    const every6h = Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [`2024-03-0${1 + Math.floor(i / 4)}T${String((i % 4) * 6).padStart(2, "0")}:00:00.json`, { a: [] }]),
+    );
     delete every6h["2024-03-02T06:00:00.json"];
     const database = await databaseOf(every6h);
     const [coverage] = await rows<{ median_hours: number }>(database, snapshotCoverageSql());
     expect(coverage!.median_hours).toBe(6);
-    expect(await rows(database, snapshotGapsSql(gapThresholdHours(coverage!.median_hours)))).toEqual([{ start: "2024-03-02T00:00:00Z", end: "2024-03-02T12:00:00Z", hours: 12 }]);
+    expect(await rows(database, snapshotGapsSql(gapThresholdHours(coverage!.median_hours)))).toEqual([
+      { start: "2024-03-02T00:00:00Z", end: "2024-03-02T12:00:00Z", hours: 12 },
+    ]);
     expect(await rows(database, snapshotGapsSql(GC_DELAY_HOURS))).toHaveLength(10);
     database.close();
   });
@@ -89,7 +94,12 @@ describe("runs whose end no snapshot saw", () => {
       "2024-03-01T00:00:00.json": { vo: [job("gone"), job("seen-dead"), job("short"), job("resized"), job("continues")], other: [] },
       // seen dead: its end is known; resized: a new interval goes on; continues: still running
       "2024-03-01T06:00:00.json": {
-        vo: [job("seen-dead", { status: "dead", alloc_end: "2024-03-01T03:00:00Z" }), job("short"), job("resized", { resources: { cpu_num: 4, cpu_MHz: 0, gpu_num: 0, memory_MB: 0, disk_MB: 0 } }), job("continues")],
+        vo: [
+          job("seen-dead", { status: "dead", alloc_end: "2024-03-01T03:00:00Z" }),
+          job("short"),
+          job("resized", { resources: { cpu_num: 4, cpu_MHz: 0, gpu_num: 0, memory_MB: 0, disk_MB: 0 } }),
+          job("continues"),
+        ],
         other: [job("far")],
       },
       // short vanishes across 2 h: a job seen dead within the GC delay would have shown, not counted here

@@ -42,7 +42,15 @@ describe("periods", () => {
     const compat = await runReport(gap, { ...day, mode: "compat" });
     const whole = await runReport(gap, { mode: "exact" });
     gap.close();
-    expect(exact.total).toEqual({ cpu_num_hours: 48, cpu_MHz_hours: 72000, gpu_num_hours: 24, memory_MB_hours: 192000, disk_MB_hours: 240000, jobs: 1, users: 1 });
+    expect(exact.total).toEqual({
+      cpu_num_hours: 48,
+      cpu_MHz_hours: 72000,
+      gpu_num_hours: 24,
+      memory_MB_hours: 192000,
+      disk_MB_hours: 240000,
+      jobs: 1,
+      users: 1,
+    });
     expect(compat.total).toEqual({ cpu_num_hours: 0, cpu_MHz_hours: 0, gpu_num_hours: 0, memory_MB_hours: 0, disk_MB_hours: 0, jobs: 0, users: 0 });
     expect(whole.total.gpu_num_hours).toBe(72);
   });
@@ -66,12 +74,17 @@ describe("reports", () => {
       owner: `owner-${i % 97}`,
       allocId: null,
       start: t0 + (i % 5000) * hour + (i % 7) * 1234,
-      end: t0 + (i % 5000) * hour + ((i % 11) + 1) * hour / 3,
+      end: t0 + (i % 5000) * hour + (((i % 11) + 1) * hour) / 3,
       firstSnapshot: t0 + (i % 5000) * hour,
       lastSnapshot: t0 + (i % 5000) * hour,
       resources: { cpu_num: (i % 13) + 0.5, cpu_MHz: 2500.25, gpu_num: i % 2, memory_MB: 1000 + (i % 17) / 3, disk_MB: 10000 },
     }));
-    const snapshots = ["vo0", "vo1", "vo2"].map((namespace) => ({ time: t0, file: "s.json", namespace, counts: { running: 0, dead: 0, queued: 0, starting: 0, down: 0, failed: 0, complete: 0, error: 0, other: 0, skipped: 0 } }));
+    const snapshots = ["vo0", "vo1", "vo2"].map((namespace) => ({
+      time: t0,
+      file: "s.json",
+      namespace,
+      counts: { running: 0, dead: 0, queued: 0, starting: 0, down: 0, failed: 0, complete: 0, error: 0, other: 0, skipped: 0 },
+    }));
     const big = await openDatabase({ intervals, snapshots, jobs: [], problems: [], users: [] });
     const results = new Set<string>();
     for (let run = 0; run < 8; run++) results.add(JSON.stringify(await runReport(big, { mode: "exact", from: "2024-01-01", to: "2024-06-30" })));

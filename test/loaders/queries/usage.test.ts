@@ -104,7 +104,16 @@ describe("in the browser's DuckDB-WASM", () => {
   it("every query of the usage and quality pages gives what native DuckDB gives", async () => {
     const native = await openDatabase(await ingestArchive("data/sample", { pseudonymKey: "k" }));
     const wasm = await wasmCopyOf(native);
-    const queries = [dailyUsageSql(), snapshotJobsSql(), lastSnapshotJobsSql(), snapshotGapsSql(4), snapshotCoverageSql(), unseenEndsSql(), problemCountsSql(), problemsSql()];
+    const queries = [
+      dailyUsageSql(),
+      snapshotJobsSql(),
+      lastSnapshotJobsSql(),
+      snapshotGapsSql(4),
+      snapshotCoverageSql(),
+      unseenEndsSql(),
+      problemCountsSql(),
+      problemsSql(),
+    ];
     for (const sql of queries) {
       const expected = (await native.connection.runAndReadAll(sql)).getRowObjectsJS();
       expect(expected.length, sql).toBeGreaterThan(0);

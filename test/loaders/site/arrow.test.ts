@@ -4,7 +4,19 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type AccountingDatabase } from "../../../loaders/ingest/database.js";
 import { ingestArchive } from "../../../loaders/sources/nomad/fold.js";
-import { HOUR_METRICS, jobUsageSql, MODES, ownerUsageSql, reportOf, reportSql, runReport, type JobUsage, type OwnerUsage, type ReportRequest, type ReportRow } from "../../../loaders/queries/report.js";
+import {
+  HOUR_METRICS,
+  jobUsageSql,
+  MODES,
+  ownerUsageSql,
+  reportOf,
+  reportSql,
+  runReport,
+  type JobUsage,
+  type OwnerUsage,
+  type ReportRequest,
+  type ReportRow,
+} from "../../../loaders/queries/report.js";
 import { SITE_TABLES } from "../../../loaders/site/site-tables.js";
 import { jobJson, temporaryFolder, writeArchive } from "../../helpers/archive.js";
 import { openWasm, rows, wasmCopyOf, type Row } from "../../helpers/engines.js";
@@ -66,7 +78,8 @@ describe("the browser's data path (hyparquet -> Arrow IPC -> DuckDB-WASM)", () =
       expect(reference.wasm(count(`"${table}"`))[0]!.n, table).toBeGreaterThan(0);
     }
     // Jobs never seen consuming are left out; every job and owner of intervals is there.
-    const unknown = "SELECT count(*)::INTEGER AS n FROM intervals i WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.namespace = i.namespace AND j.job_id = i.job_id) OR NOT EXISTS (SELECT 1 FROM users u WHERE u.owner = i.owner)";
+    const unknown =
+      "SELECT count(*)::INTEGER AS n FROM intervals i WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.namespace = i.namespace AND j.job_id = i.job_id) OR NOT EXISTS (SELECT 1 FROM users u WHERE u.owner = i.owner)";
     expect(reference.wasm(unknown)).toEqual([{ n: 0 }]);
     // Bigints as strings: Number() would hide a lost microsecond.
     const times = `SELECT
@@ -78,7 +91,8 @@ describe("the browser's data path (hyparquet -> Arrow IPC -> DuckDB-WASM)", () =
     expect(restored).toEqual(await reference.nativeRows(times));
     expect(Number(restored[0]!.min_start)).toBeGreaterThan(Date.UTC(2020, 0, 1) * 1000);
     expect(Number(restored[0]!.sub_second_starts)).toBeGreaterThan(0);
-    const snapshots = "SELECT epoch_us(min(time))::VARCHAR AS first, epoch_us(max(time))::VARCHAR AS last, count(DISTINCT time)::INTEGER AS n, sum(running + queued)::INTEGER AS jobs FROM snapshots";
+    const snapshots =
+      "SELECT epoch_us(min(time))::VARCHAR AS first, epoch_us(max(time))::VARCHAR AS last, count(DISTINCT time)::INTEGER AS n, sum(running + queued)::INTEGER AS jobs FROM snapshots";
     expect(reference.wasm(snapshots)).toEqual(await reference.nativeRows(snapshots));
     // fsum adds in scan order: the same order gives the same bits.
     const order = "SELECT namespace, epoch_us(start_time)::VARCHAR AS s, epoch_us(first_snapshot)::VARCHAR AS f, memory_MB FROM intervals";
@@ -172,7 +186,11 @@ describe("the browser's data path (hyparquet -> Arrow IPC -> DuckDB-WASM)", () =
   });
 
   it("reports a year-long run of a job with a 400 GB disk, and keeps the types of empty tables", async () => {
-    const job = jobJson({ submit_time: "2022-12-31 23:00:00", alloc_start: "2023-01-01T00:00:00Z", resources: { cpu_num: 1, cpu_MHz: 2000, gpu_num: 0, memory_MB: 4000, disk_MB: 400_000 } });
+    const job = jobJson({
+      submit_time: "2022-12-31 23:00:00",
+      alloc_start: "2023-01-01T00:00:00Z",
+      resources: { cpu_num: 1, cpu_MHz: 2000, gpu_num: 0, memory_MB: 4000, disk_MB: 400_000 },
+    });
     const archive = writeArchive({ "2023-01-01T06:00:00.json": { big: [job] }, "2024-01-10T06:00:00.json": { big: [job] } });
     const engines = await loadArchive(archive);
     try {

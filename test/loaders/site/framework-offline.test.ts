@@ -5,7 +5,9 @@ import { frameworkClientPackages, NOT_INSTALLED, pinFrameworkClientImports } fro
 import { temporaryFolder } from "../../helpers/archive.js";
 
 // Framework's own resolver, as its build calls it for the client's imports.
-const { resolveNpmImport } = (await import("@observablehq/framework/dist/npm.js" as string)) as { resolveNpmImport(root: string, specifier: string): Promise<string> };
+const { resolveNpmImport } = (await import("@observablehq/framework/dist/npm.js" as string)) as {
+  resolveNpmImport(root: string, specifier: string): Promise<string>;
+};
 
 const installed = (name: string) => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, "utf8")) as { version: string }).version;
 

@@ -18,7 +18,11 @@ async function tarOf(archive: string, env: Record<string, string>): Promise<Buff
   const output = new PassThrough();
   const chunks: Buffer[] = [];
   output.on("data", (chunk: Buffer) => chunks.push(chunk));
-  await writeSiteData(siteBuildFrom({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, ACCOUNTING_ARCHIVE: archive, ...env }, () => {}), output, () => {});
+  await writeSiteData(
+    siteBuildFrom({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, ACCOUNTING_ARCHIVE: archive, ...env }, () => {}),
+    output,
+    () => {},
+  );
   return Buffer.concat(chunks);
 }
 
@@ -89,12 +93,23 @@ describe("writeSiteData", () => {
   });
 
   it("ships the owners and jobs of intervals under their numbers; names, emails and titles only in a private build; problems' details in none", async () => {
-    const named = writeArchive({ "2024-03-01T00:00:00.json": { vo: jobs }, "2024-03-01T03:00:00.json": "<b>alice@egi.eu</b>", "2024-03-01T06:00:00.json": { vo: jobs } });
+    const named = writeArchive({
+      "2024-03-01T00:00:00.json": { vo: jobs },
+      "2024-03-01T03:00:00.json": "<b>alice@egi.eu</b>",
+      "2024-03-01T06:00:00.json": { vo: jobs },
+    });
     mkdirSync(join(named, "users"));
-    writeFileSync(join(named, "users", "user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice <b>A</b>", email: "alice@example.org" }, "zed@egi.eu": { name: "Zed", email: "z@x" } }));
-    const byPseudonym = [...owners].sort((a, b) => (pseudonym("0123456789abcdef0123456789abcdef", a) < pseudonym("0123456789abcdef0123456789abcdef", b) ? -1 : 1));
+    writeFileSync(
+      join(named, "users", "user-db.json"),
+      JSON.stringify({ "alice@egi.eu": { name: "Alice <b>A</b>", email: "alice@example.org" }, "zed@egi.eu": { name: "Zed", email: "z@x" } }),
+    );
+    const byPseudonym = [...owners].sort((a, b) =>
+      pseudonym("0123456789abcdef0123456789abcdef", a) < pseudonym("0123456789abcdef0123456789abcdef", b) ? -1 : 1,
+    );
     for (const privateBuild of [false, true]) {
-      const site = await siteTablesOf(await tarOf(named, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef", ...(privateBuild ? { ACCOUNTING_PRIVATE: "1" } : {}) }));
+      const site = await siteTablesOf(
+        await tarOf(named, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef", ...(privateBuild ? { ACCOUNTING_PRIVATE: "1" } : {}) }),
+      );
       expect(await described(site, "users")).toEqual(["owner INTEGER", "pseudonym VARCHAR", "name VARCHAR", "email VARCHAR"]);
       const users = (await site.runAndReadAll("SELECT * FROM users")).getRowObjectsJS();
       expect(users).toEqual(
@@ -146,7 +161,10 @@ describe("writeSiteData", () => {
       const output = new PassThrough();
       const written: Buffer[] = [];
       output.on("data", (chunk: Buffer) => written.push(chunk));
-      const build = siteBuildFrom({ ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef", XDG_CACHE_HOME: process.env.XDG_CACHE_HOME }, () => {});
+      const build = siteBuildFrom(
+        { ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef", XDG_CACHE_HOME: process.env.XDG_CACHE_HOME },
+        () => {},
+      );
       const refused = writeSiteData(build, output, () => {});
       await expect(refused).rejects.toThrow(UnusableArchiveError);
       await expect(refused).rejects.toThrow(`no snapshot with jobs in ${join(archive, "snapshots")}: ${why}`);
@@ -164,7 +182,9 @@ describe("writeSiteData", () => {
 
   it("tells snapshots apart by content only with ACCOUNTING_VERIFY_CONTENT=1: a snapshot corrected with the same size and time", async () => {
     expect(siteBuildFrom({ ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }, () => {}).verifyContent).toBe(false);
-    expect(siteBuildFrom({ ACCOUNTING_VERIFY_CONTENT: "yes", ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }, () => {}).verifyContent).toBe(false);
+    expect(siteBuildFrom({ ACCOUNTING_VERIFY_CONTENT: "yes", ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }, () => {}).verifyContent).toBe(
+      false,
+    );
     const job = jobJson({ resources: { cpu_num: 2, cpu_MHz: 3000, gpu_num: 0, memory_MB: 8000, disk_MB: 10000 } });
     const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: [job] }, "2024-03-01T06:00:00.json": { vo: [job] } });
     const path = join(archive, "snapshots", "2024-03-01T06:00:00.json");
@@ -228,15 +248,23 @@ describe("the loader cache", () => {
     writeFileSync(join(cache, "data/accounting.tar"), "x");
     writeFileSync(join(cache, "data/known-issues.json"), "[]");
     expect(dropStaleLoaderOutputs(cache, SITE_DATA_OUTPUTS, "same", KEYED_SITE_DATA_OUTPUTS)).toBe(false);
-    expect([existsSync(join(cache, "data/accounting.tar")), existsSync(join(cache, "data/accounting")), existsSync(join(cache, "data/known-issues.json"))]).toEqual([false, false, true]);
+    expect([
+      existsSync(join(cache, "data/accounting.tar")),
+      existsSync(join(cache, "data/accounting")),
+      existsSync(join(cache, "data/known-issues.json")),
+    ]).toEqual([false, false, true]);
     expect(readFileSync(join(cache, "archive.sha256"), "utf8")).toBe("same");
   });
 
   it("refuses a pseudonym key shorter than 32 hexadecimal digits, naming how to make one", () => {
     for (const key of ["k", "secret", "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdeg"]) {
-      expect(() => siteBuildFrom({ ACCOUNTING_PSEUDONYM_KEY: key }, () => {}), key).toThrow(/ACCOUNTING_PSEUDONYM_KEY must be at least 32 hexadecimal digits of randomness .*`accounting key` makes one/);
+      expect(() => siteBuildFrom({ ACCOUNTING_PSEUDONYM_KEY: key }, () => {}), key).toThrow(
+        /ACCOUNTING_PSEUDONYM_KEY must be at least 32 hexadecimal digits of randomness .*`accounting key` makes one/,
+      );
     }
-    expect(siteBuildFrom({ ACCOUNTING_PSEUDONYM_KEY: "0123456789ABCDEF0123456789abcdef" }, () => {}).users.pseudonymKey).toBe("0123456789ABCDEF0123456789abcdef");
+    expect(siteBuildFrom({ ACCOUNTING_PSEUDONYM_KEY: "0123456789ABCDEF0123456789abcdef" }, () => {}).users.pseudonymKey).toBe(
+      "0123456789ABCDEF0123456789abcdef",
+    );
   });
 
   it("drops Framework's cached loader outputs when the fingerprint changes, and only then", () => {

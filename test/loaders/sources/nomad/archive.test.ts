@@ -109,8 +109,18 @@ const planted: [kind: string, plant: Plant, reason: ProblemReason, detail: RegEx
     "same folder as another, read once (a symbolic link)",
     /^same folder as snapshots$/,
   ],
-  ["nested arrays, a million deep", (snapshots, name) => write(snapshots, name, `${"[".repeat(1e6)}${"]".repeat(1e6)}`), "arrays and objects nested more than 64 levels deep", null],
-  ["Python's NaN where a namespace should be", (snapshots, name) => write(snapshots, name, '{"vo": NaN}'), "wrong shape: a namespace is not an array of jobs", /^namespace "vo"$/],
+  [
+    "nested arrays, a million deep",
+    (snapshots, name) => write(snapshots, name, `${"[".repeat(1e6)}${"]".repeat(1e6)}`),
+    "arrays and objects nested more than 64 levels deep",
+    null,
+  ],
+  [
+    "Python's NaN where a namespace should be",
+    (snapshots, name) => write(snapshots, name, '{"vo": NaN}'),
+    "wrong shape: a namespace is not an array of jobs",
+    /^namespace "vo"$/,
+  ],
 ];
 
 /** A time no snapshot of the reference archive has, one per plant. */
@@ -162,12 +172,19 @@ describe("files that are not snapshots", () => {
     existing.imagine = [...existing.imagine!, existing.imagine![0], ...jobs];
     writeFileSync(
       join(snapshots, EXISTING),
-      JSON.stringify(existing).replace('"@NaN@"', "NaN").replace('"@DEEP@"', `${"[".repeat(1e5)}${"]".repeat(1e5)}`),
+      JSON.stringify(existing)
+        .replace('"@NaN@"', "NaN")
+        .replace('"@DEEP@"', `${"[".repeat(1e5)}${"]".repeat(1e5)}`),
     );
 
     const tables = await ingestArchive(archive, { pseudonymKey: "test" });
     const added = addedProblems(tables, clean.tables);
-    expect(added.filter((p) => p.namespace === null).map((p) => p.file).sort()).toEqual([...paths].sort());
+    expect(
+      added
+        .filter((p) => p.namespace === null)
+        .map((p) => p.file)
+        .sort(),
+    ).toEqual([...paths].sort());
     expect(added.filter((p) => p.namespace !== null).map((p) => [p.file, p.namespace, p.job])).toEqual([
       [`snapshots/${EXISTING}`, "imagine", String((existing.imagine![0] as { job_ID: string }).job_ID)],
       ...["string", "negative", "absurd", "nan", "future", "ancient", "backwards", null].map((id) => [`snapshots/${EXISTING}`, "imagine", id]),
@@ -181,7 +198,9 @@ describe("files that are not snapshots", () => {
     const snapshots = join(archive, "snapshots");
     const odd = join(snapshots, "  spaced out ", "ünï cödé ☃", "<script>alert(1)<\\script> ; rm -rf $HOME", "'\"` %s %n");
     mkdirSync(odd, { recursive: true });
-    for (const name of readdirSync(snapshots).filter((n) => n.endsWith(".json")).slice(0, 5)) {
+    for (const name of readdirSync(snapshots)
+      .filter((n) => n.endsWith(".json"))
+      .slice(0, 5)) {
       writeFileSync(join(odd, name), readFileSync(join(snapshots, name)));
       execFileSync("rm", [join(snapshots, name)]);
     }
@@ -195,7 +214,15 @@ describe("files that are not snapshots", () => {
     const listing = await listSnapshotFiles(archive);
     appendFileSync(join(archive, "snapshots", "2024-03-05T03:00:00.json"), Buffer.alloc(MAX_SNAPSHOT_BYTES));
     expect([...readSnapshots(archive, listing.files)]).toEqual([
-      { problem: { file: "snapshots/2024-03-05T03:00:00.json", namespace: null, job: null, reason: "more than the 16 MiB a snapshot can take (the file grew while read)", detail: null } },
+      {
+        problem: {
+          file: "snapshots/2024-03-05T03:00:00.json",
+          namespace: null,
+          job: null,
+          reason: "more than the 16 MiB a snapshot can take (the file grew while read)",
+          detail: null,
+        },
+      },
     ]);
   });
 
@@ -214,7 +241,10 @@ describe("files that are not snapshots", () => {
       "2024/2024-03-05T04:00:00.json": `{"a": []}${" ".repeat(MAX_SNAPSHOT_BYTES - 9)}`,
       "notes.json": "{}",
     });
-    const sha256 = (file: string) => createHash("sha256").update(readFileSync(join(archive, file))).digest("hex");
+    const sha256 = (file: string) =>
+      createHash("sha256")
+        .update(readFileSync(join(archive, file)))
+        .digest("hex");
     const plain = await listSnapshotFiles(archive);
     expect(plain.files.map((listed) => listed.sha256)).toEqual([undefined, undefined]);
     const verified = await listSnapshotFiles(archive, { verifyContent: true });

@@ -24,7 +24,9 @@ function seamArchive(): string {
   const dead = (end: string) => ({ status: "dead", alloc_end: end });
   return writeArchive({
     [`${at(1)}.json`]: { a: [job(1), job(2), job(3), job(4), job(5, dead("2024-03-01T00:45:00Z"))] },
-    [`${at(2)}.json`]: { a: [job(1), job(2, { resources: { cpu_num: 8, cpu_MHz: 0, gpu_num: 0, memory_MB: 1, disk_MB: 1 } }), job(4), job(5, dead("2024-03-01T00:45:00Z"))] },
+    [`${at(2)}.json`]: {
+      a: [job(1), job(2, { resources: { cpu_num: 8, cpu_MHz: 0, gpu_num: 0, memory_MB: 1, disk_MB: 1 } }), job(4), job(5, dead("2024-03-01T00:45:00Z"))],
+    },
     [`${at(3)}.json`]: { a: [job(1), job(3), job(4, { alloc_start: "2024-03-01T05:00:00Z" }), job(5, dead("2024-03-01T00:45:00Z"))], b: [job(9)] },
     [`${at(4)}.json`]: "{ broken",
     [`${at(5)}.json`]: {},

@@ -50,7 +50,12 @@ const planted: [kind: string, files: Record<string, unknown>, reason: ProblemRea
   ["binary", { "2024-03-05T03:00:00.json": Uint8Array.from({ length: 512 }, (_, i) => (i * 37) % 256) }, "binary file (NUL byte), not JSON", null],
   ["not UTF-8", { "2024-03-05T03:00:00.json": Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d]) }, "not UTF-8 text", null],
   ["an array at the top", { "2024-03-05T03:00:00.json": [jobJson()] }, "wrong shape: top level is not an object of namespaces", /^top level is an array$/],
-  ["a namespace that is not an array", { "2024-03-05T03:00:00.json": { ai4eosc: { job: jobJson() } } }, "wrong shape: a namespace is not an array of jobs", /^namespace "ai4eosc"$/],
+  [
+    "a namespace that is not an array",
+    { "2024-03-05T03:00:00.json": { ai4eosc: { job: jobJson() } } },
+    "wrong shape: a namespace is not an array of jobs",
+    /^namespace "ai4eosc"$/,
+  ],
   ["a name that is not a time", { "2024-03-05T03:00.json": real() }, "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)", null],
   ["an impossible date in the name", { "2024-02-30T03:00:00.json": real() }, "file name is not a snapshot time (YYYY-MM-DDTHH:MM:SS.json)", null],
   [
@@ -78,7 +83,13 @@ describe("broken files", () => {
   it.each(planted)("%s: skipped, named with its reason and what was found, every number unchanged", async (_, files, reason, detail) => {
     const archive = writeArchive(files, copyArchive(REFERENCE_ARCHIVE));
     const tables = await ingestArchive(archive, { pseudonymKey: "test" });
-    expect(addedProblem(tables)).toEqual({ file: `snapshots/${Object.keys(files)[0]}`, namespace: null, job: null, reason, detail: detail && expect.stringMatching(detail) });
+    expect(addedProblem(tables)).toEqual({
+      file: `snapshots/${Object.keys(files)[0]}`,
+      namespace: null,
+      job: null,
+      reason,
+      detail: detail && expect.stringMatching(detail),
+    });
     expect(await reports(tables)).toEqual(clean.reports);
     expect(tables.intervals).toEqual(clean.tables.intervals);
   });
@@ -93,7 +104,11 @@ describe("broken files", () => {
     expect(exact!.namespaces.ai4eosc!.gpu_num_hours).toBeGreaterThan(clean.reports[0]!.namespaces.ai4eosc!.gpu_num_hours + 100);
     expect(tables.problems.filter((p) => p.file.endsWith(EXISTING) && p.namespace === null).map((p) => [p.file, p.reason, p.detail])).toEqual([
       [`snapshots/1-broken/${EXISTING}`, "not valid JSON", expect.stringMatching(/JSON/)],
-      [`snapshots/${EXISTING}`, "same time as another file but different content; the first valid one in path order is used", `snapshots/0-first/${EXISTING} is used`],
+      [
+        `snapshots/${EXISTING}`,
+        "same time as another file but different content; the first valid one in path order is used",
+        `snapshots/0-first/${EXISTING} is used`,
+      ],
     ]);
   });
 });
@@ -111,7 +126,12 @@ describe("broken jobs", () => {
     ["no owner", bad("x7", { owner: null }), "owner is not a non-empty string", /^null$/],
     ["a number as job id", bad("x8", { job_ID: 42 }), "job_ID is not a non-empty string", /^42$/],
     ["not an object", "a job", "job is not an object", /^the string "a job"$/],
-    ["an absurd resource", bad("x9", { resources: resources({ gpu_num: 1e308 }) }), "resources.gpu_num is more than one job can hold", /^1e\+308, more than 10000$/],
+    [
+      "an absurd resource",
+      bad("x9", { resources: resources({ gpu_num: 1e308 }) }),
+      "resources.gpu_num is more than one job can hold",
+      /^1e\+308, more than 10000$/,
+    ],
     ["Python's NaN", bad("x10", { resources: resources({ cpu_num: raw("NaN") }) }), "resources.cpu_num is not a non-negative number", /^null$/],
     ["Python's -Infinity", bad("x11", { resources: resources({ memory_MB: raw("-Infinity") }) }), "resources.memory_MB is not a non-negative number", /^null$/],
     ["an alloc_start before 2000", bad("x12", { alloc_start: "1970-01-01T00:00:00Z" }), "alloc_start is before 2000", /^the string "1970-01-01T00:00:00Z"$/],
@@ -121,7 +141,12 @@ describe("broken jobs", () => {
       "alloc_start is after the snapshot that lists the job",
       /^the string "2024-03-07T00:00:00Z", snapshot of 2024-03-05T00:00:13.000000Z$/,
     ],
-    ["a submit_time in the far future", bad("x14", { submit_time: "9999-12-31 23:59:59" }), "submit_time is after the snapshot that lists the job", /^the string "9999-12-31 23:59:59", /],
+    [
+      "a submit_time in the far future",
+      bad("x14", { submit_time: "9999-12-31 23:59:59" }),
+      "submit_time is after the snapshot that lists the job",
+      /^the string "9999-12-31 23:59:59", /,
+    ],
     [
       "a dead job that ended before it started",
       bad("x15", { status: "dead", alloc_end: "2024-02-28T00:00:00Z" }),
@@ -155,7 +180,9 @@ describe("the tables", () => {
     expect(times.size).toBe(161);
     expect(clean.tables.snapshots).toHaveLength(161 * 3);
     expect(clean.tables.jobs).toHaveLength(567);
-    expect(clean.tables.problems.map((p) => p.reason).sort()).toEqual([...Array(29).fill("running job with no alloc_start"), "dead job with no alloc_end"].sort());
+    expect(clean.tables.problems.map((p) => p.reason).sort()).toEqual(
+      [...Array(29).fill("running job with no alloc_start"), "dead job with no alloc_end"].sort(),
+    );
     const skipped = clean.tables.snapshots.reduce((sum, s) => sum + s.counts.skipped, 0);
     expect(skipped).toBe(30);
   });
@@ -230,7 +257,7 @@ describe("problems of hostile content", () => {
     const details = problems.map((p) => p.detail).join("\n");
     for (const text of Object.values(hostile)) expect(details, "what the files held reaches the detail").toContain(text);
     for (const { reason } of problems) {
-      for (const text of [...Object.values(hostile), "alert", "vo", "@", "\""]) expect(reason).not.toContain(text);
+      for (const text of [...Object.values(hostile), "alert", "vo", "@", '"']) expect(reason).not.toContain(text);
       expect(reason).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     }
   });

@@ -9,8 +9,14 @@ import { oracleReport } from "../../../helpers/upstream.js";
 
 /** Archives unlike the reference: other namespaces, a 4-hour cron, nested and mixed folders, other seeds. */
 const ARCHIVES = [
-  { name: "4-hour cron, nested folders, other namespaces", options: { seed: 7, start: "2025-06-01", days: 40, snapshotHours: 4, layout: "nested", namespaces: ["vo.alpha", "vo-beta", "gamma"] } },
-  { name: "6-hour cron, mixed folders, two namespaces", options: { seed: 11, start: "2023-12-15", days: 45, layout: "mixed", namespaces: ["biomed", "o'neil"] } },
+  {
+    name: "4-hour cron, nested folders, other namespaces",
+    options: { seed: 7, start: "2025-06-01", days: 40, snapshotHours: 4, layout: "nested", namespaces: ["vo.alpha", "vo-beta", "gamma"] },
+  },
+  {
+    name: "6-hour cron, mixed folders, two namespaces",
+    options: { seed: 11, start: "2023-12-15", days: 45, layout: "mixed", namespaces: ["biomed", "o'neil"] },
+  },
 ] as const;
 
 const PERIODS: [string | undefined, string | undefined][] = [
@@ -44,7 +50,11 @@ describe.each(ARCHIVES)("an archive the reference never saw: $name", ({ options 
       const { code, stdout, stderr } = await runCli(args);
       if (from !== undefined && to === undefined && from > lastDay) {
         // Starting after the archive's last day, up to it: a period with no time, refused.
-        expect([code, stdout, stderr.trimEnd().split("\n").at(-1)]).toEqual([2, "", `accounting: the period is empty: it starts on ${from}, after it ends on ${lastDay} (the archive's last day)`]);
+        expect([code, stdout, stderr.trimEnd().split("\n").at(-1)]).toEqual([
+          2,
+          "",
+          `accounting: the period is empty: it starts on ${from}, after it ends on ${lastDay} (the archive's last day)`,
+        ]);
         return;
       }
       expect(code).toBe(0);
@@ -53,7 +63,8 @@ describe.each(ARCHIVES)("an archive the reference never saw: $name", ({ options 
       for (const namespace of options.namespaces) {
         const got = report.namespaces[namespace]!;
         const want = expected[namespace]!;
-        for (const metric of HOUR_METRICS) expect(close(got[metric], want.hours[metric]!), `${namespace} ${metric}: ${got[metric]} vs ${want.hours[metric]}`).toBe(true);
+        for (const metric of HOUR_METRICS)
+          expect(close(got[metric], want.hours[metric]!), `${namespace} ${metric}: ${got[metric]} vs ${want.hours[metric]}`).toBe(true);
         expect([got.jobs, got.users]).toEqual([want.jobs, want.users.size]);
       }
       const owners = new Set(Object.values(expected).flatMap((usage) => [...usage.users]));
@@ -78,7 +89,13 @@ describe("exact mode", () => {
   }
 
   it.each([
-    ["days", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60]],
+    [
+      "days",
+      [
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39,
+        40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60,
+      ],
+    ],
     ["weeks", [0, 7, 14, 21, 28, 35, 42, 49, 56, 60]],
     ["months", [0, 31, 60]],
     ["uneven cuts", [0, 3, 4, 17, 29, 30, 44, 59, 60]],

@@ -9,8 +9,12 @@ function build(...snapshots: Snapshot[]) {
   return { intervals: builder.finish(), problems };
 }
 
-const span = (i: { start: number; end: number; firstSnapshot: number; lastSnapshot: number }) =>
-  [(i.start - T0) / HOUR, (i.end - T0) / HOUR, (i.firstSnapshot - T0) / HOUR, (i.lastSnapshot - T0) / HOUR];
+const span = (i: { start: number; end: number; firstSnapshot: number; lastSnapshot: number }) => [
+  (i.start - T0) / HOUR,
+  (i.end - T0) / HOUR,
+  (i.firstSnapshot - T0) / HOUR,
+  (i.lastSnapshot - T0) / HOUR,
+];
 
 describe("segmentOf", () => {
   const at = T0 + 6 * HOUR;
@@ -51,7 +55,11 @@ describe("createIntervalBuilder", () => {
     const restarted = job({ allocStart: T0 + 8 * HOUR, allocId: "a2" });
     const bigger = job({ allocStart: T0 + 8 * HOUR, resources: { ...job().resources, gpu_num: 1 } });
     const { intervals } = build(snapshot(0, { a: [job()] }), snapshot(6, { a: [job()] }), snapshot(12, { a: [restarted] }), snapshot(18, { a: [bigger] }));
-    expect(intervals.map(span)).toEqual([[0, 6, 0, 6], [8, 12, 12, 12], [12, 18, 18, 18]]);
+    expect(intervals.map(span)).toEqual([
+      [0, 6, 0, 6],
+      [8, 12, 12, 12],
+      [12, 18, 18, 18],
+    ]);
     expect(intervals[1]!.allocId).toBe("a2");
   });
 
@@ -63,13 +71,20 @@ describe("createIntervalBuilder", () => {
 
   it("splits a job missing from a snapshot: the unseen span is not counted", () => {
     const { intervals } = build(snapshot(0, { a: [job()] }), snapshot(6, {}), snapshot(12, { a: [job()] }));
-    expect(intervals.map(span)).toEqual([[0, 0, 0, 0], [6, 12, 12, 12]]);
+    expect(intervals.map(span)).toEqual([
+      [0, 0, 0, 0],
+      [6, 12, 12, 12],
+    ]);
   });
 
   it("keeps namespaces apart and counts cpu_MHz as cores for old jobs", () => {
     const old = job({ id: "j2", resources: { cpu_num: 0, cpu_MHz: 8, gpu_num: 0, memory_MB: 1, disk_MB: 1 } });
     const { intervals } = build(snapshot(0, { a: [job()], b: [job(), old] }), snapshot(6, { a: [job()], b: [job(), old] }));
-    expect(intervals.map((i) => [i.namespace, i.jobId, i.resources.cpu_num])).toEqual([["a", "j1", 2], ["b", "j1", 2], ["b", "j2", 8]]);
+    expect(intervals.map((i) => [i.namespace, i.jobId, i.resources.cpu_num])).toEqual([
+      ["a", "j1", 2],
+      ["b", "j1", 2],
+      ["b", "j2", 8],
+    ]);
   });
 
   it("reports malformed jobs with their snapshot and leaves them out", () => {

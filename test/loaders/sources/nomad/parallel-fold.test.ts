@@ -10,14 +10,25 @@ const file = (time: number): SnapshotFile => ({ file: `snapshots/${time}.json`, 
 describe("splitting a listing between threads", () => {
   it("cuts it in consecutive parts as long as their weights say", () => {
     const files = [1, 2, 3, 4, 5, 6, 7].map(file);
-    expect(splitListing(files, [1, 1, 1]).map((part) => part.map((f) => f.time))).toEqual([[1, 2], [3, 4, 5], [6, 7]]);
-    expect(splitListing([...files, file(8)], [2, 1, 1]).map((part) => part.map((f) => f.time))).toEqual([[1, 2, 3, 4], [5, 6], [7, 8]]);
+    expect(splitListing(files, [1, 1, 1]).map((part) => part.map((f) => f.time))).toEqual([
+      [1, 2],
+      [3, 4, 5],
+      [6, 7],
+    ]);
+    expect(splitListing([...files, file(8)], [2, 1, 1]).map((part) => part.map((f) => f.time))).toEqual([
+      [1, 2, 3, 4],
+      [5, 6],
+      [7, 8],
+    ]);
     expect(splitListing(files.slice(0, 2), [1, 1, 1]).map((part) => part.length)).toEqual([1, 1]);
   });
 
   it("keeps files of the same time in one part, where the first valid of them is chosen", () => {
     const files = [1, 2, 2, 2, 3, 4].map(file);
-    expect(splitListing(files, [1, 1]).map((part) => part.map((f) => f.time))).toEqual([[1, 2, 2, 2], [3, 4]]);
+    expect(splitListing(files, [1, 1]).map((part) => part.map((f) => f.time))).toEqual([
+      [1, 2, 2, 2],
+      [3, 4],
+    ]);
   });
 });
 

@@ -114,7 +114,9 @@ describe("the accounting rule, on random archives and periods", { timeout: 120_0
   });
 
   it("does not depend on the folders snapshot files are in, nor on their names", async () => {
-    const folderName = fc.stringMatching(/^[a-zA-Z0-9 ._ü☃-]{1,12}$/).filter((name) => name.trim() === name && !name.startsWith(".") && !name.endsWith(".json"));
+    const folderName = fc
+      .stringMatching(/^[a-zA-Z0-9 ._ü☃-]{1,12}$/)
+      .filter((name) => name.trim() === name && !name.startsWith(".") && !name.endsWith(".json"));
     await fc.assert(
       fc.asyncProperty(seeds, fc.array(fc.array(folderName, { maxLength: 3 }), { minLength: 1, maxLength: 4 }), fc.nat(), async (seed, folders, shuffle) => {
         const original = await archiveOf(seed);

@@ -16,7 +16,10 @@ function archiveWithUsers(plant: (path: string) => void): string {
 describe("the user database of a private build", () => {
   it("gives names and emails that are strings, and nothing for the rest", async () => {
     const archive = archiveWithUsers((path) =>
-      writeFileSync(path, JSON.stringify({ "a@egi.eu": { name: "<b>Ann</b>", email: "ann@example.org" }, "b@egi.eu": { name: 42, email: ["x"] }, "c@egi.eu": "Carl" })),
+      writeFileSync(
+        path,
+        JSON.stringify({ "a@egi.eu": { name: "<b>Ann</b>", email: "ann@example.org" }, "b@egi.eu": { name: 42, email: ["x"] }, "c@egi.eu": "Carl" }),
+      ),
     );
     const { users, problems } = await readUsers(archive, ["b@egi.eu", "a@egi.eu", "c@egi.eu", "d@egi.eu"], "k", true);
     expect(users.map(({ owner, name, email }) => [owner, name, email])).toEqual([
@@ -43,7 +46,12 @@ describe("the user database of a private build", () => {
       "more than a user database can take",
       /^file of 100 MiB$/,
     ],
-    ["15 MiB of nested objects", (path) => writeFileSync(path, `${'{"a":'.repeat(2_500_000)}0${"}".repeat(2_500_000)}`), "arrays and objects nested more than 64 levels deep", null],
+    [
+      "15 MiB of nested objects",
+      (path) => writeFileSync(path, `${'{"a":'.repeat(2_500_000)}0${"}".repeat(2_500_000)}`),
+      "arrays and objects nested more than 64 levels deep",
+      null,
+    ],
   ];
 
   it.each(broken)("%s: a problem, pseudonyms for everyone, no hang", async (_, plant, reason, detail) => {
@@ -53,7 +61,12 @@ describe("the user database of a private build", () => {
   });
 
   it("is not read at all by a public build", async () => {
-    const { users, problems } = await readUsers(archiveWithUsers((path) => writeFileSync(path, "{")), ["a@egi.eu"], "k", false);
+    const { users, problems } = await readUsers(
+      archiveWithUsers((path) => writeFileSync(path, "{")),
+      ["a@egi.eu"],
+      "k",
+      false,
+    );
     expect(problems).toEqual([]);
     expect(users[0]).toMatchObject({ name: null, email: null });
   });

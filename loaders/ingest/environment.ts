@@ -1,0 +1,39 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+/** Every environment variable the pipeline reads: this module reads them, and no other. */
+export const VARIABLES = {
+  archive: "ACCOUNTING_ARCHIVE",
+  private: "ACCOUNTING_PRIVATE",
+  pseudonymKey: "ACCOUNTING_PSEUDONYM_KEY",
+  cache: "ACCOUNTING_CACHE",
+  verifyContent: "ACCOUNTING_VERIFY_CONTENT",
+} as const;
+
+/** What the environment of a run or a build says, read once. */
+export interface Environment {
+  /** `$ACCOUNTING_ARCHIVE`: the site build's archive. */
+  archive: string | undefined;
+  /** `$ACCOUNTING_PRIVATE=1`: a build for administrators. */
+  private: boolean;
+  /** `$ACCOUNTING_PSEUDONYM_KEY`, unchecked (loaders/ingest/pseudonym.ts checks it). */
+  pseudonymKey: string | undefined;
+  /** `$ACCOUNTING_CACHE`: the ingest cache's folder. */
+  cache: string | undefined;
+  /** `$ACCOUNTING_VERIFY_CONTENT=1`: tell snapshot files apart by content too. */
+  verifyContent: boolean;
+  /** Where caches go by default: `$XDG_CACHE_HOME`, else `$HOME/.cache`. */
+  cacheHome: string;
+}
+
+export function environmentFrom(env: Record<string, string | undefined>): Environment {
+  const set = (name: string) => env[name] || undefined;
+  return {
+    archive: set(VARIABLES.archive),
+    private: env[VARIABLES.private] === "1",
+    pseudonymKey: set(VARIABLES.pseudonymKey),
+    cache: set(VARIABLES.cache),
+    verifyContent: env[VARIABLES.verifyContent] === "1",
+    cacheHome: env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"),
+  };
+}
