@@ -4,7 +4,7 @@ import { coverageSentences, type Coverage } from "../loaders/queries/coverage.js
 import { reportCsv } from "../loaders/model/csv.js";
 import { inertJson, inertText } from "../loaders/model/inert-text.js";
 import { counted, problemsOf, type ProblemCount } from "../loaders/queries/quality.js";
-import type { Problem } from "../loaders/sources/nomad/snapshot.js";
+import type { Problem } from "../loaders/model/records.js";
 import type { Format } from "./options.js";
 
 const LABELS: Record<Metric, string> = {
@@ -63,7 +63,9 @@ const WITHOUT_THEM = "every number is what it would be without them";
 export function formatProblems(problems: Problem[]): string[] {
   if (problems.length === 0) return [];
   const lines = problems.map((problem) => {
-    const where = [problem.file, problem.namespace, problem.job && `job ${problem.job}`].filter(Boolean).join(" ");
+    const where = [problem.line === null ? problem.file : `${problem.file}:${problem.line}`, problem.account, problem.job && `job ${problem.job}`]
+      .filter(Boolean)
+      .join(" ");
     return `skipped ${where}: ${problem.reason}${problem.detail === null ? "" : ` (${problem.detail})`}`;
   });
   return [...lines, `${filesOrJobs(problems.length)} skipped: ${WITHOUT_THEM}`];

@@ -185,9 +185,9 @@ async function tellProblems({ database, summary }: Loaded, options: ReadingOptio
   for (const line of lines) say(io, line);
 }
 
-function checkNamespaces({ namespaces }: ArchiveSummary, requested: string[] | undefined): void {
-  const unknown = (requested ?? []).filter((name) => !namespaces.includes(name));
-  if (unknown.length) throw new UsageError(`unknown namespace ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the archive has ${namespaces.join(", ")}`);
+function checkAccounts({ accounts }: ArchiveSummary, requested: string[] | undefined): void {
+  const unknown = (requested ?? []).filter((name) => !accounts.includes(name));
+  if (unknown.length) throw new UsageError(`unknown namespace ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the archive has ${accounts.join(", ")}`);
 }
 
 /** The archive's known issues; none, with a warning, when its file is broken: they qualify numbers, never change them. */
@@ -204,7 +204,7 @@ async function report(options: ReportOptions, io: Io): Promise<void> {
   const loaded = await load(options, io);
   const { database, summary } = loaded;
   try {
-    checkNamespaces(summary, options.namespaces);
+    checkAccounts(summary, options.namespaces);
     await tellProblems(loaded, options, io);
     const request = { from: options.from, to: options.to, mode: options.mode, namespaces: options.namespaces };
     const coverage = await periodCoverage(database, request, await knownIssuesOf(options, io));
@@ -232,7 +232,7 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
     });
     io.stdout.write(
       `Read ${summary.snapshots} snapshots from ${formatInstant(summary.first as number)} to ${formatInstant(summary.last as number)} ` +
-        `in ${summary.namespaces.length} namespaces: ${summary.jobs} jobs, ${summary.intervals} intervals, ` +
+        `in ${summary.accounts.length} namespaces: ${summary.jobs} jobs, ${summary.intervals} intervals, ` +
         `${summary.users} users, ${summary.problems.length} problems (files or jobs skipped). ` +
         `Wrote ${paths.length} Parquet files to ${resolve(options.out)}${options.private ? " (PRIVATE: names, emails, job titles and problem details included, do not publish)" : ""}.\n`,
     );

@@ -13,12 +13,11 @@ import {
   type DuckDBValue,
 } from "@duckdb/node-api";
 import { SNAPSHOTS_FOLDER } from "../sources/nomad/archive.js";
-import type { ArchiveTables } from "../sources/nomad/fold.js";
 import { formatUnusable, problemCountsSql, type ProblemCount } from "../queries/quality.js";
 import { replaceFolder } from "./replace-folder.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "../model/schema.js";
 import { SITE_TABLES } from "../site/site-tables.js";
-import type { Problem } from "../sources/nomad/snapshot.js";
+import type { Problem } from "../model/records.js";
 import { plainRow, sqlIdentifier as quote, sqlString, type Connector } from "../queries/sql.js";
 import type { Micros } from "../model/time.js";
 
@@ -73,12 +72,6 @@ export async function createDatabase(): Promise<AccountingDatabase> {
       instance.closeSync();
     },
   };
-}
-
-export async function openDatabase(tables: ArchiveTables): Promise<AccountingDatabase> {
-  const database = await createDatabase();
-  for (const table of TABLES) await createTable(database.connection, table as TableSchema<unknown>, tables[table.name] as unknown[]);
-  return database;
 }
 
 /** A query whose rows become `<name>.parquet`. */
@@ -137,11 +130,13 @@ export function writeSiteParquet(database: AccountingDatabase, folder: string): 
 
 /** What an ingest read: for summaries and checks. */
 export interface ArchiveSummary {
-  /** Distinct snapshot times used, in µs. */
+  /** What the records cover (the spans table), in µs. */
   first: Micros | null;
   last: Micros | null;
+  /** Distinct Nomad snapshot times used. */
   snapshots: number;
-  namespaces: string[];
+  /** Every account of every source, sorted. */
+  accounts: string[];
   jobs: number;
   intervals: number;
   /** Owners of jobs: the users table's rows, when it is built. */
@@ -152,15 +147,17 @@ export interface ArchiveSummary {
 export async function describeArchive(database: AccountingDatabase): Promise<ArchiveSummary> {
   const { connection } = database;
   const one = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS()[0] as Record<string, unknown>;
-  const times = await one("SELECT count(DISTINCT time) AS n, epoch_us(min(time))::DOUBLE AS first, epoch_us(max(time))::DOUBLE AS last FROM snapshots");
+  const times = await one(
+    "SELECT (SELECT count(DISTINCT time) FROM snapshots) AS n, epoch_us(min(first_time))::DOUBLE AS first, epoch_us(max(last_time))::DOUBLE AS last FROM spans",
+  );
   const counts = await one("SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM intervals) AS intervals, (SELECT count(*) FROM owners) AS users");
-  const namespaces = (await connection.runAndReadAll("SELECT DISTINCT namespace FROM snapshots ORDER BY namespace")).getRowObjectsJS();
-  const problems = (await connection.runAndReadAll("SELECT file, namespace, job, reason, detail FROM problems ORDER BY rowid")).getRowObjectsJS();
+  const accounts = (await connection.runAndReadAll("SELECT DISTINCT account FROM accounts ORDER BY account")).getRowObjectsJS();
+  const problems = (await connection.runAndReadAll("SELECT file, line, account, job, reason, detail FROM problems ORDER BY rowid")).getRowObjectsJS();
   return {
     first: times.first as number | null,
     last: times.last as number | null,
     snapshots: Number(times.n),
-    namespaces: namespaces.map((row) => row.namespace as string),
+    accounts: accounts.map((row) => row.account as string),
     jobs: Number(counts.jobs),
     intervals: Number(counts.intervals),
     users: Number(counts.users),

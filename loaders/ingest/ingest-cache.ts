@@ -10,6 +10,7 @@ import { appendRows, createTable } from "./database.js";
 import { contentFingerprint } from "../site/fingerprint.js";
 import { snapshotRows, type FoldState, type SnapshotsFold } from "../sources/nomad/fold.js";
 import { absorbLater, jobKey, type JobSummary } from "../sources/nomad/jobs.js";
+import { intervalRecord, jobRecord, jobSummaryOf } from "../sources/nomad/records.js";
 import { intervalsTable, jobsTable, problemsTable, snapshotsTable, type TableSchema } from "../model/schema.js";
 import { sqlIdentifier as quote, sqlString } from "../queries/sql.js";
 
@@ -221,58 +222,26 @@ async function storeState(connection: DuckDBConnection, stored: StoredIngest): P
 /** Replaces the whole cache with what a full ingest read. */
 export async function storeIngest(connection: DuckDBConnection, fold: SnapshotsFold, stored: StoredIngest): Promise<void> {
   await connection.run("BEGIN TRANSACTION");
-  await createTable(connection, intervalsTable, fold.intervals, CACHE_CATALOG);
+  await createTable(connection, intervalsTable, fold.intervals.map(intervalRecord), CACHE_CATALOG);
   await createTable(connection, snapshotsTable, snapshotRows(fold), CACHE_CATALOG);
   await createTable(connection, problemsTable, [...stored.listing.problems, ...fold.problems], CACHE_CATALOG);
-  await createTable(connection, jobsTable, fold.jobs, CACHE_CATALOG);
+  await createTable(connection, jobsTable, fold.jobs.map(jobRecord), CACHE_CATALOG);
   await createTable(connection, ownersTable, fold.owners, CACHE_CATALOG);
   await storeState(connection, stored);
   await connection.run("COMMIT");
 }
 
-/** A row of the jobs table, times in µs. */
-interface JobRow {
-  namespace: string;
-  job_id: string;
-  kind: JobSummary["kind"];
-  owner: string;
-  title: string | null;
-  docker_image: string | null;
-  datacenter: string | null;
-  submit_time: number | null;
-  first_start: number | null;
-  last_end: number | null;
-  first_seen: number;
-  last_seen: number;
-  last_status: string;
-}
-
 async function knownJobs(connection: DuckDBConnection, later: JobSummary[]): Promise<Map<string, JobSummary>> {
-  await connection.run("CREATE OR REPLACE TEMP TABLE later_jobs (namespace VARCHAR, job_id VARCHAR)");
-  await appendRows(connection, { ...jobsTable, name: "later_jobs", columns: jobsTable.columns.slice(0, 2) }, later, "temp");
+  await connection.run("CREATE OR REPLACE TEMP TABLE later_jobs (account VARCHAR, job_id VARCHAR)");
+  const keys = jobsTable.columns.filter((column) => column.name === "account" || column.name === "job_id");
+  await appendRows(connection, { ...jobsTable, name: "later_jobs", columns: keys }, later.map(jobRecord), "temp");
   const micros = (column: string) => `epoch_us(j.${column})::DOUBLE AS ${column}`;
   const result = await connection.runAndReadAll(
-    `SELECT j.namespace, j.job_id, j.kind, j.owner, j.title, j.docker_image, j.datacenter, ${["submit_time", "first_start", "last_end", "first_seen", "last_seen"].map(micros).join(", ")}, j.last_status
-FROM ${table("jobs")} j JOIN temp.later_jobs USING (namespace, job_id)`,
+    `SELECT j.account, j.job_id, j.kind, j.owner, j.title, j.docker_image, j.datacenter, ${["submit_time", "start_time", "end_time", "first_seen", "last_seen"].map(micros).join(", ")}, j.state
+FROM ${table("jobs")} j JOIN temp.later_jobs USING (account, job_id)`,
   );
   const known = new Map<string, JobSummary>();
-  for (const row of result.getRowObjectsJS() as unknown as JobRow[]) {
-    known.set(jobKey(row.namespace, row.job_id), {
-      namespace: row.namespace,
-      jobId: row.job_id,
-      kind: row.kind,
-      owner: row.owner,
-      title: row.title,
-      dockerImage: row.docker_image,
-      datacenter: row.datacenter,
-      submitTime: row.submit_time,
-      firstStart: row.first_start,
-      lastEnd: row.last_end,
-      firstSeen: row.first_seen,
-      lastSeen: row.last_seen,
-      lastStatus: row.last_status,
-    });
-  }
+  for (const row of result.getRowObjectsJS() as unknown as Parameters<typeof jobSummaryOf>[0][]) known.set(jobKey(row.account, row.job_id), jobSummaryOf(row));
   return known;
 }
 
@@ -286,19 +255,19 @@ export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFo
     return earlier;
   });
   await connection.run("BEGIN TRANSACTION");
-  await connection.run("CREATE OR REPLACE TEMP TABLE reopened (namespace VARCHAR, job_id VARCHAR, first_snapshot TIMESTAMPTZ)");
+  await connection.run("CREATE OR REPLACE TEMP TABLE reopened (account VARCHAR, job_id VARCHAR, first_snapshot TIMESTAMPTZ)");
   await appendRows(
     connection,
-    { ...intervalsTable, name: "reopened", columns: intervalsTable.columns.filter((c) => ["namespace", "job_id", "first_snapshot"].includes(c.name)) },
-    from.open.map((run) => run.interval),
+    { ...intervalsTable, name: "reopened", columns: intervalsTable.columns.filter((c) => ["account", "job_id", "first_snapshot"].includes(c.name)) },
+    from.open.map((run) => intervalRecord(run.interval)),
     "temp",
   );
   await connection.run(
-    `DELETE FROM ${table("intervals")} i USING temp.reopened r WHERE i.namespace = r.namespace AND i.job_id = r.job_id AND i.first_snapshot = r.first_snapshot`,
+    `DELETE FROM ${table("intervals")} i USING temp.reopened r WHERE i.account = r.account AND i.job_id = r.job_id AND i.first_snapshot = r.first_snapshot`,
   );
-  await connection.run(`DELETE FROM ${table("jobs")} j USING temp.later_jobs l WHERE j.namespace = l.namespace AND j.job_id = l.job_id`);
-  await appendRows(connection, intervalsTable, fold.intervals, CACHE_CATALOG);
-  await appendRows(connection, jobsTable, jobs, CACHE_CATALOG);
+  await connection.run(`DELETE FROM ${table("jobs")} j USING temp.later_jobs l WHERE j.account = l.account AND j.job_id = l.job_id`);
+  await appendRows(connection, intervalsTable, fold.intervals.map(intervalRecord), CACHE_CATALOG);
+  await appendRows(connection, jobsTable, jobs.map(jobRecord), CACHE_CATALOG);
   await appendRows(connection, snapshotsTable, snapshotRows(fold), CACHE_CATALOG);
   await appendRows(connection, problemsTable, fold.problems, CACHE_CATALOG);
   await connection.run("CREATE OR REPLACE TEMP TABLE later_owners (owner VARCHAR)");

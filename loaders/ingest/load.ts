@@ -17,7 +17,8 @@ import {
   type IngestPlan,
 } from "./ingest-cache.js";
 import { foldArchive } from "../sources/nomad/parallel-fold.js";
-import { problemsTable, usersTable } from "../model/schema.js";
+import { accountsTable, problemsTable, spansTable, usersTable } from "../model/schema.js";
+import { nomadAccountsAndSpansSql } from "../sources/nomad/records.js";
 import { readUsers } from "../sources/nomad/users.js";
 
 export interface LoadOptions {
@@ -129,9 +130,12 @@ async function loadWithoutCache(archive: string, listing: SnapshotListing, optio
   }
 }
 
-/** What every load ends with: no job title unless private, and the users table when asked. */
+/** What every load ends with: the accounts and spans of every source, no job title unless private, and the users table when asked. */
 async function finish(database: AccountingDatabase, archive: string, options: LoadOptions): Promise<void> {
   const { connection } = database;
+  await createTable(connection, accountsTable, []);
+  await createTable(connection, spansTable, []);
+  for (const sql of nomadAccountsAndSpansSql()) await connection.run(sql);
   if (!options.users?.private) await connection.run("UPDATE jobs SET title = NULL");
   if (options.users) await addUsers(database, archive, options.users.pseudonymKey, options.users.private);
 }

@@ -86,13 +86,13 @@ export function formatUnusable(counts: ProblemCount[]): string {
 
 export function problemCountsSql(): string {
   return `SELECT reason, count(*)::INTEGER AS problems, count(DISTINCT file)::INTEGER AS files,
-  count(*) FILTER (WHERE namespace IS NOT NULL)::INTEGER AS jobs
+  count(*) FILTER (WHERE account IS NOT NULL OR line IS NOT NULL)::INTEGER AS jobs
 FROM problems GROUP BY reason ORDER BY problems DESC, reason`;
 }
 
-/** Every skipped file (namespace and job null) and job, in file order. */
+/** Every skipped file (account and job null), line and job, in file order. */
 export function problemsSql(): string {
-  return "SELECT file, namespace, job, reason FROM problems ORDER BY file, namespace NULLS FIRST, job NULLS FIRST, reason";
+  return "SELECT file, line, account, job, reason FROM problems ORDER BY file, line NULLS FIRST, account NULLS FIRST, job NULLS FIRST, reason";
 }
 
 /**
@@ -112,15 +112,15 @@ export function staleAfterHours(medianHours: number | null): number | null {
 }
 
 /**
- * Runs whose end no snapshot saw, in one namespace, across intervals between snapshots longer than the GC delay:
+ * Runs whose end no snapshot saw, in one account (a Nomad namespace), across intervals between snapshots longer than the GC delay:
  * seen running in a snapshot, no longer consuming in the next. Nomad forgets a job about GC_DELAY_HOURS after it
  * dies, so one that died more than that before the next snapshot is never seen dead, and the accounting stops at
  * the last snapshot that saw it running. The hours bound what was lost: each run's resources × the time to the
  * next snapshot.
  */
-export type UnseenEnds = { namespace: string; runs: number } & Hours;
+export type UnseenEnds = { account: string; runs: number } & Hours;
 
-/** UnseenEnds per namespace that has any. */
+/** UnseenEnds per account that has any (Nomad only: batch records are not seen by snapshots). */
 export function unseenEndsSql(): string {
   const bounds = RESOURCES.map((name) => `fsum("${name}"::DOUBLE * (n - s)) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(", ");
   return `WITH ${SNAPSHOT_TIMES},
@@ -132,8 +132,8 @@ last_seen AS (
 ),
 unseen AS (
   SELECT * FROM last_seen l
-  WHERE NOT EXISTS (SELECT 1 FROM intervals j WHERE j.namespace = l.namespace AND j.job_id = l.job_id AND epoch_us(j.first_snapshot) = l.n)
+  WHERE NOT EXISTS (SELECT 1 FROM intervals j WHERE j.account = l.account AND j.job_id = l.job_id AND epoch_us(j.first_snapshot) = l.n)
 )
-SELECT namespace, count(*)::INTEGER AS runs, ${bounds}
-FROM unseen GROUP BY namespace ORDER BY namespace`;
+SELECT account, count(*)::INTEGER AS runs, ${bounds}
+FROM unseen GROUP BY account ORDER BY account`;
 }

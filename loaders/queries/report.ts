@@ -38,9 +38,9 @@ export interface Report {
   total: Usage;
 }
 
-/** One row of the report query: a namespace, or the total where namespace is null. */
+/** One row of the report query: an account, or the total where account is null. */
 export interface ReportRow extends Usage {
-  namespace: string | null;
+  account: string | null;
   period_start: Micros;
   period_end: Micros;
 }
@@ -51,11 +51,15 @@ function dayMicros(day: string): Micros {
   return time;
 }
 
-function selectedNamespaces(namespaces: string[] | undefined): string {
-  if (!namespaces) return "SELECT row_number() OVER (ORDER BY namespace) AS position, namespace FROM (SELECT DISTINCT namespace FROM snapshots)";
-  if (namespaces.length === 0) return "SELECT 1 AS position, NULL::VARCHAR AS namespace WHERE false";
-  return `SELECT * FROM (VALUES ${namespaces.map((name, i) => `(${i + 1}, ${sqlString(name)})`).join(", ")}) AS t(position, namespace)`;
+/** The accounts requested, in order: every account of every source, sorted, when none are named. */
+function selectedAccounts(accounts: string[] | undefined): string {
+  if (!accounts) return "SELECT row_number() OVER (ORDER BY account) AS position, account FROM (SELECT DISTINCT account FROM accounts)";
+  if (accounts.length === 0) return "SELECT 1 AS position, NULL::VARCHAR AS account WHERE false";
+  return `SELECT * FROM (VALUES ${accounts.map((name, i) => `(${i + 1}, ${sqlString(name)})`).join(", ")}) AS t(position, account)`;
 }
+
+/** A job, told apart from the jobs of other clusters and sources, whose ids may be the same. */
+const JOB = "source || chr(0) || cluster || chr(0) || job_id";
 
 /** Each resource × the microseconds in `time`, summed, as resource-hours. */
 function hoursSql(time = "us"): string {
@@ -71,7 +75,10 @@ export function periodSql(request: Pick<ReportRequest, "from" | "to">): string {
   const from = request.from === undefined ? "first_us" : String(dayMicros(request.from));
   const to = request.to === undefined ? `(last_us // ${MICROS_PER_DAY} + 1) * ${MICROS_PER_DAY}` : String(dayMicros(request.to) + MICROS_PER_DAY);
   return `${SNAPSHOT_TIMES},
-period AS (SELECT ${from} AS lo, ${to} AS hi, first_us, last_us FROM (SELECT min(t) AS first_us, max(t) AS last_us FROM times))`;
+period AS (
+  SELECT ${from} AS lo, ${to} AS hi, first_us, last_us
+  FROM (SELECT epoch_us(min(first_time)) AS first_us, epoch_us(max(last_time)) AS last_us FROM spans)
+)`;
 }
 
 /**
@@ -86,14 +93,14 @@ bounds AS (
   FROM period LEFT JOIN times ON t >= lo AND t < hi
   GROUP BY lo, hi, first_us
 ),
-selected AS (${selectedNamespaces(request.namespaces)}),
+selected AS (${selectedAccounts(request.namespaces)}),
 clipped AS (
   SELECT i.*,
     greatest(0, least(epoch_us(end_time), ${upTo}) - greatest(epoch_us(start_time), lo)) AS us,
     greatest(0, least(epoch_us(end_time), ${upTo}, first_us) - greatest(epoch_us(start_time), lo)) AS before_us,
     sf IS NOT NULL AND epoch_us(first_snapshot) <= sl AND epoch_us(last_snapshot) >= sf AS seen
   FROM intervals i, bounds
-  WHERE i.namespace IN (SELECT namespace FROM selected)
+  WHERE i.account IN (SELECT account FROM selected)
 ),
 counted AS (SELECT * FROM clipped WHERE us > 0 OR seen)`;
 }
@@ -106,20 +113,20 @@ export function reportSql(request: ReportRequest): string {
   const zeroHours = HOUR_METRICS.map((name) => `coalesce(p."${name}", 0) AS "${name}"`).join(", ");
   const totalHours = HOUR_METRICS.map((name) => `fsum("${name}") AS "${name}"`).join(", ");
   return `WITH ${countedSql(request)},
-per_namespace AS (
-  SELECT namespace,
+per_account AS (
+  SELECT account,
     ${hoursSql()},
-    count(DISTINCT job_id)::INTEGER AS jobs,
+    count(DISTINCT ${JOB})::INTEGER AS jobs,
     count(DISTINCT owner)::INTEGER AS users
-  FROM counted GROUP BY namespace
+  FROM counted GROUP BY account
 ),
 rows AS (
-  SELECT s.position, s.namespace, ${zeroHours}, coalesce(p.jobs, 0) AS jobs, coalesce(p.users, 0) AS users
-  FROM selected s LEFT JOIN per_namespace p ON p.namespace = s.namespace
+  SELECT s.position, s.account, ${zeroHours}, coalesce(p.jobs, 0) AS jobs, coalesce(p.users, 0) AS users
+  FROM selected s LEFT JOIN per_account p ON p.account = s.account
 )
-SELECT namespace, ${HOUR_METRICS.map((name) => `"${name}"`).join(", ")}, jobs, users, lo AS period_start, hi AS period_end
+SELECT account, ${HOUR_METRICS.map((name) => `"${name}"`).join(", ")}, jobs, users, lo AS period_start, hi AS period_end
 FROM (
-  SELECT position, namespace, ${HOUR_METRICS.map((name) => `"${name}"`).join(", ")}, jobs, users FROM rows
+  SELECT position, account, ${HOUR_METRICS.map((name) => `"${name}"`).join(", ")}, jobs, users FROM rows
   UNION ALL
   SELECT NULL, NULL, ${totalHours}, coalesce(sum(jobs), 0)::INTEGER, (SELECT count(DISTINCT owner)::INTEGER FROM counted) FROM rows
 ), bounds
@@ -141,29 +148,31 @@ SELECT ${hours} FROM (SELECT ${hoursSql("before_us")} FROM counted)`;
 }
 
 /** What one job consumed in a period, whose it is (as OwnerUsage says) and what: its kind, and its title in a private build. */
-export type JobUsage = { namespace: string; kind: string; title: string | null; pseudonym: string; name: string | null } & Hours;
+export type JobUsage = { account: string; kind: string | null; title: string | null; pseudonym: string; name: string | null } & Hours;
 
 /** The period's usage per job that counts in it, most CPU-hours first, at most `limit` jobs; also needs `jobs` and `users`. */
 export function jobUsageSql(request: ReportRequest, limit: number): string {
   if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`not a number of jobs: ${limit}`);
   return `WITH ${countedSql(request)}
-SELECT c.namespace, j.kind, j.title, min(u.pseudonym) AS pseudonym, min(u.name) AS name,
+SELECT c.account, j.kind, j.title, min(u.pseudonym) AS pseudonym, min(u.name) AS name,
   ${hoursSql()}
-FROM counted c LEFT JOIN jobs j ON j.namespace = c.namespace AND j.job_id = c.job_id LEFT JOIN users u ON u.owner = c.owner
-GROUP BY c.namespace, c.job_id, j.kind, j.title
-ORDER BY cpu_num_hours DESC, gpu_num_hours DESC, c.namespace, min(c.start_time), pseudonym
+FROM counted c
+  LEFT JOIN jobs j ON j.source = c.source AND j.cluster = c.cluster AND j.account = c.account AND j.job_id = c.job_id
+  LEFT JOIN users u ON u.owner = c.owner
+GROUP BY c.source, c.cluster, c.account, c.job_id, j.kind, j.title
+ORDER BY cpu_num_hours DESC, gpu_num_hours DESC, c.account, min(c.start_time), pseudonym
 LIMIT ${limit}`;
 }
 
 /** What one owner's jobs consumed in a period: who (a pseudonym; name and email in a private build), where, how much. */
-export type OwnerUsage = { pseudonym: string; name: string | null; email: string | null; namespaces: string; jobs: number } & Hours;
+export type OwnerUsage = { pseudonym: string; name: string | null; email: string | null; accounts: string; jobs: number } & Hours;
 
 /** The period's usage per owner who counts in it (as `reportSql` counts users), most CPU-hours first; also needs `users`. */
 export function ownerUsageSql(request: ReportRequest): string {
   return `WITH ${countedSql(request)}
-SELECT u.pseudonym, u.name, u.email, string_agg(DISTINCT c.namespace, ', ' ORDER BY c.namespace) AS namespaces,
+SELECT u.pseudonym, u.name, u.email, string_agg(DISTINCT c.account, ', ' ORDER BY c.account) AS accounts,
   ${hoursSql()},
-  count(DISTINCT c.job_id)::INTEGER AS jobs
+  count(DISTINCT ${JOB})::INTEGER AS jobs
 FROM counted c LEFT JOIN users u ON u.owner = c.owner
 GROUP BY c.owner, u.pseudonym, u.name, u.email
 ORDER BY cpu_num_hours DESC, u.pseudonym`;
@@ -175,13 +184,13 @@ function usageOf(row: ReportRow): Usage {
 
 /** The report of the rows `reportSql` returned. */
 export function reportOf(request: ReportRequest, rows: ReportRow[]): Report {
-  const total = rows.find((row) => row.namespace === null);
+  const total = rows.find((row) => row.account === null);
   if (!total) throw new Error("the report query returned no total");
   return {
     from: formatDay(Number(total.period_start)),
     to: formatDay(Number(total.period_end) - MICROS_PER_DAY),
     mode: request.mode,
-    namespaces: Object.fromEntries(rows.filter((row) => row.namespace !== null).map((row) => [row.namespace, usageOf(row)])),
+    namespaces: Object.fromEntries(rows.filter((row) => row.account !== null).map((row) => [row.account, usageOf(row)])),
     total: usageOf(total),
   };
 }

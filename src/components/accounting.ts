@@ -117,7 +117,7 @@ export function ownerTable(owners: OwnerUsage[], file: string): HTMLElement {
   const columns: Column<OwnerUsage>[] = [
     { name: "pseudonym", label: "User" },
     ...(named ? [{ name: "name", label: "Name" } as const, { name: "email", label: "Email" } as const] : []),
-    { name: "namespaces", label: "Namespaces" },
+    { name: "accounts", label: "Namespaces" },
     ...hourColumns<OwnerUsage>(),
     { name: "jobs", label: METRIC_LABELS.jobs, number: true, format: (value: number) => formatMetric("jobs", value) },
   ];
@@ -133,7 +133,7 @@ export function jobTable(jobs: JobUsage[], counted: number, file: string): HTMLE
   const columns: Column<JobUsage>[] = [
     ...(named ? [{ name: "title", label: "Title", format: wholeOnHover } as const, { name: "name", label: "Name", format: wholeOnHover } as const] : []),
     { name: "pseudonym", label: "User" },
-    { name: "namespace", label: "Namespace" },
+    { name: "account", label: "Namespace" },
     { name: "kind", label: "Kind" },
     ...hourColumns<JobUsage>(),
   ];

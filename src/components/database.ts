@@ -14,6 +14,8 @@ const TABLES = {
   problems: () => FileAttachment("../data/accounting/problems.parquet").arrayBuffer(),
   users: () => FileAttachment("../data/accounting/users.parquet").arrayBuffer(),
   jobs: () => FileAttachment("../data/accounting/jobs.parquet").arrayBuffer(),
+  accounts: () => FileAttachment("../data/accounting/accounts.parquet").arrayBuffer(),
+  spans: () => FileAttachment("../data/accounting/spans.parquet").arrayBuffer(),
 };
 
 export type Row = Record<string, unknown>;

@@ -113,7 +113,7 @@ export function lastSnapshotCard(rows: SnapshotJobs[]): HTMLElement {
         ${rows.map(
           (row) =>
             html`<tr>
-              <td>${row.namespace}</td>
+              <td>${row.account}</td>
               <td class="number">${whole.format(row.running)}</td>
               <td class="number">${whole.format(row.queued)}</td>
             </tr>`,

@@ -8,7 +8,8 @@ import { GAP_FILL, gapTitle, timeDomain, timelineBackground, type TimelineContex
 
 export interface Problem {
   file: string;
-  namespace: string | null;
+  line: number | null;
+  account: string | null;
   job: string | null;
   reason: string;
 }
@@ -96,7 +97,8 @@ export function problemsTable(problems: Problem[]): HTMLElement {
     ${dataTable(problems, {
       columns: [
         { name: "file", label: "File" },
-        { name: "namespace", label: "Namespace" },
+        { name: "line", label: "Line", number: true },
+        { name: "account", label: "Namespace" },
         { name: "job", label: "Job" },
         { name: "reason", label: "Reason", format: wholeOnHover },
       ],
@@ -123,7 +125,7 @@ export function unseenEndsTable(rows: UnseenEnds[]): HTMLElement {
       ${rows.map(
         (row) =>
           html`<tr>
-            <td>${row.namespace}</td>
+            <td>${row.account}</td>
             <td class="number">${whole.format(row.runs)}</td>
             <td class="number">${bound("cpu_num_hours")(row.cpu_num_hours)}</td>
             <td class="number">${bound("gpu_num_hours")(row.gpu_num_hours)}</td>

@@ -36,7 +36,7 @@ export interface UsageView extends TimelineContext {
 }
 
 interface Point {
-  namespace: string;
+  account: string;
   time: Date;
   value: number;
 }
@@ -99,11 +99,11 @@ function stepChart(
   when: (time: Date) => string,
   view: UsageView,
 ) {
-  const shown = points.filter((point) => view.selected.includes(point.namespace));
+  const shown = points.filter((point) => view.selected.includes(point.account));
   const moments = momentsOf(shown, end, view.layout);
   const last = moments.at(-1);
   const steps = end && last ? [...shown, ...last.points.map((point) => ({ ...point, time: end }))] : shown;
-  const options = { x: "time", y: "value", z: "namespace", curve: "step-after" } as const;
+  const options = { x: "time", y: "value", z: "account", curve: "step-after" } as const;
   const ticks = axis.integer ? integerTicks(Math.max(0, ...moments.map((moment) => moment.top))) : undefined;
   return Plot.plot({
     width: Math.max(200, view.width - CARD_INSET),
@@ -115,8 +115,8 @@ function stepChart(
     marks: [
       ...timelineBackground(view, Math.max(200, view.width - CARD_INSET)),
       view.layout === "stacked"
-        ? Plot.areaY(steps, { ...options, fill: "namespace", order: view.namespaces })
-        : Plot.lineY(steps, { ...options, stroke: "namespace" }),
+        ? Plot.areaY(steps, { ...options, fill: "account", order: view.namespaces })
+        : Plot.lineY(steps, { ...options, stroke: "account" }),
       Plot.ruleY([0]),
       Plot.tip(
         moments,
@@ -126,7 +126,7 @@ function stepChart(
           title: (moment: Moment) =>
             [
               `${axis.label}, ${when(moment.time)}`,
-              ...moment.points.map((point) => `${point.namespace}: ${axis.tick(point.value)}`),
+              ...moment.points.map((point) => `${point.account}: ${axis.tick(point.value)}`),
               `total: ${axis.tick(moment.total)}`,
             ].join("\n"),
         }),
@@ -137,12 +137,12 @@ function stepChart(
 
 export function dailyUsageChart(rows: DailyUsage[], metric: DailyMetric, view: UsageView) {
   const { label, tick } = DAILY_METRICS.find((entry) => entry.metric === metric) as (typeof DAILY_METRICS)[number];
-  const points = rows.map((row) => ({ namespace: row.namespace, time: dayDate(row.day), value: row[metric] }));
+  const points = rows.map((row) => ({ account: row.account, time: dayDate(row.day), value: row[metric] }));
   return stepChart(points, nextDayDate(view.lastDay), { label: `${label}, daily mean`, tick }, (time) => time.toISOString().slice(0, 10), view);
 }
 
 export function snapshotJobsChart(rows: SnapshotJobs[], status: SnapshotCount, label: string, view: UsageView) {
-  const points = rows.map((row) => ({ namespace: row.namespace, time: new Date(row.time), value: row[status] }));
+  const points = rows.map((row) => ({ account: row.account, time: new Date(row.time), value: row[status] }));
   return stepChart(points, undefined, { label, tick: formatCount, integer: true }, (time) => formatSnapshotTime(time.toISOString()), view);
 }
 
@@ -150,7 +150,7 @@ export function snapshotJobsChart(rows: SnapshotJobs[], status: SnapshotCount, l
 export function dailyCsv(rows: DailyUsage[], metric: DailyMetric, namespaces: string[]): string {
   const wide = from(rows as object[])
     .groupby("day")
-    .pivot("namespace", metric)
+    .pivot("account", metric)
     .orderby("day");
   return rowsCsv(wide.objects(), ["day", ...namespaces]);
 }
@@ -181,7 +181,7 @@ export function usageCharts(daily: DailyUsage[], jobs: SnapshotJobs[], view: Usa
     ${SNAPSHOT_COUNTS.map(
       ({ status, label }) =>
         html`<div class="card">
-          <h2>${label}, per snapshot ${chartDownload(rowsCsv(jobs, ["time", "namespace", status]), `snapshot-${status}`)}</h2>
+          <h2>${label}, per snapshot ${chartDownload(rowsCsv(jobs, ["time", "account", status]), `snapshot-${status}`)}</h2>
           ${snapshotJobsChart(jobs, status, label, view)}
         </div>`,
     )}

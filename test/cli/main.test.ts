@@ -316,7 +316,7 @@ describe("accounting ingest", () => {
     });
     expect(code).toBe(0);
     expect(stdout).toMatch(
-      /^Read 161 snapshots from 2024-03-01T00:00:10.000000Z to 2024-04-14T18:00:26.000000Z in 3 namespaces: \d+ jobs, 570 intervals, \d+ users, 30 problems \(files or jobs skipped\)\. Wrote 5 Parquet files to .+\.\n$/,
+      /^Read 161 snapshots from 2024-03-01T00:00:10.000000Z to 2024-04-14T18:00:26.000000Z in 3 namespaces: \d+ jobs, 570 intervals, \d+ users, 30 problems \(files or jobs skipped\)\. Wrote 7 Parquet files to .+\.\n$/,
     );
     expect(stderr).toBe(
       [
@@ -343,7 +343,7 @@ describe("accounting ingest", () => {
       (await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code,
     ).toBe(0);
     for (const folder of [created, existing]) {
-      expect(readdirSync(folder).sort()).toEqual(["intervals", "jobs", "problems", "snapshots", "users"].map((table) => `${table}.parquet`));
+      expect(readdirSync(folder).sort()).toEqual(["accounts", "intervals", "jobs", "problems", "snapshots", "spans", "users"].map((table) => `${table}.parquet`));
       for (const name of readdirSync(folder)) expect([name, mode(join(folder, name))]).toEqual([name, 0o600]);
     }
     expect(readFileSync(join(existing, "intervals.parquet")).subarray(0, 4).toString()).toBe("PAR1");

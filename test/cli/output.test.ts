@@ -53,7 +53,7 @@ describe("ingest --out", () => {
     await ingest(REFERENCE_ARCHIVE, join(sets.next, "out"));
     const previous = contents(join(sets.previous, "out"));
     const next = contents(join(sets.next, "out"));
-    expect(previous?.size).toBe(5);
+    expect(previous?.size).toBe(7);
     expect(same(previous, next)).toBe(false);
 
     const kill = async (out: string, after: number): Promise<number> => {

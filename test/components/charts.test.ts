@@ -29,7 +29,7 @@ describe("integerTicks", () => {
 
 describe("dailyCsv", () => {
   it("is a row per day and a column per namespace, namespaces with no row included", () => {
-    const day = (d: string, namespace: string, cpu_num: number) => ({ day: d, namespace, cpu_num, gpu_num: 0, memory_MB: 0, disk_MB: 0, cpu_MHz: 0 });
+    const day = (d: string, account: string, cpu_num: number) => ({ day: d, account, cpu_num, gpu_num: 0, memory_MB: 0, disk_MB: 0, cpu_MHz: 0 });
     const rows = [day("2024-03-02", "b", 2), day("2024-03-01", "a", 1.5), day("2024-03-01", "b", 0), day("2024-03-02", "a", 3)];
     expect(dailyCsv(rows, "cpu_num", ["a", "b", "=c,d"])).toBe(`day,a,b,"'=c,d"\n2024-03-01,1.5,0,\n2024-03-02,3,2,\n`);
   });

@@ -487,7 +487,7 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     const again = join(work, "again");
     copyProject(again);
     const digests = dataDigests(dist);
-    expect(Object.keys(digests).filter((file) => file.endsWith(".parquet"))).toHaveLength(5);
+    expect(Object.keys(digests).filter((file) => file.endsWith(".parquet"))).toHaveLength(7);
     expect(dataDigests(await build(again, join(work, "cache-again")))).toEqual(digests);
   }, 240_000);
 
@@ -767,7 +767,7 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
       for (const hidden of ["form", ".csv-download", ".data-table .table-scroll"]) {
         expect(await page.$$eval(hidden, (elements) => elements.filter((element) => (element as HTMLElement).offsetParent !== null).length), hidden).toBe(0);
       }
-      const heading = (await page.textContent(".print-heading")) ?? "";
+      const heading = ((await page.textContent(".print-heading")) ?? "").replace(/\s+/g, " ");
       expect(heading).toMatch(/Data quality, 2024-05-01 to 2024-07-09\. Newest snapshot: 2024-07-09 20:00 UTC\./);
       expect(heading).toContain("Snapshots cover");
       expect(await page.isVisible(".build-info")).toBe(true);

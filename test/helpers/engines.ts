@@ -4,15 +4,15 @@ import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import type * as WasmModule from "@duckdb/duckdb-wasm/blocking";
 import { parquetToArrow } from "../../loaders/site/arrow.js";
-import { openDatabase, writeSiteParquet, type AccountingDatabase } from "../../loaders/ingest/database.js";
-import { ingestArchive } from "../../loaders/sources/nomad/fold.js";
+import { writeSiteParquet, type AccountingDatabase } from "../../loaders/ingest/database.js";
 import { temporaryFolder, writeArchive } from "./archive.js";
+import { loadedDatabase } from "./tables.js";
 
 export type Row = Record<string, unknown>;
 
 /** Native DuckDB holding an archive written from `files` (see writeArchive). */
 export async function databaseOf(files: Record<string, unknown>): Promise<AccountingDatabase> {
-  return openDatabase(await ingestArchive(writeArchive(files), { pseudonymKey: "k" }));
+  return loadedDatabase(writeArchive(files));
 }
 
 export async function rows<T = Row>(database: AccountingDatabase, sql: string): Promise<T[]> {

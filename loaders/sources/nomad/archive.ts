@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fileProblem, readSnapshot, type Problem, type Snapshot } from "./snapshot.js";
+import { fileProblem, type Problem } from "../../model/records.js";
+import { readSnapshot, type Snapshot } from "./snapshot.js";
 import { EARLIEST_TIME, MICROS_PER_DAY, parseTimeName, type Micros } from "../../model/time.js";
 
 export interface SnapshotFile {

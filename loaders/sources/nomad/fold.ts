@@ -1,28 +1,10 @@
-import { listSnapshotFiles, readSnapshots, type SnapshotFile } from "./archive.js";
+import { readSnapshots, type SnapshotFile } from "./archive.js";
 import { createIntervalBuilder, type Interval, type IntervalFoldState } from "./intervals.js";
 import { createJobCatalog, type JobSummary } from "./jobs.js";
-import type { Problem } from "./snapshot.js";
+import type { Problem } from "../../model/records.js";
 import { countStatuses, namespacesOf, statusRows, type NamespaceStatus, type SnapshotStatuses } from "./statuses.js";
-import { readUsers, type User } from "./users.js";
 
 export type Progress = (done: number, total: number) => void;
-
-interface IngestOptions {
-  /** Key of the owners' pseudonyms. */
-  pseudonymKey: string;
-  /** Names and emails from the user database, and jobs' titles: never for a public build. */
-  private?: boolean;
-  onProgress?: Progress;
-}
-
-/** Everything the reports and pages are computed from. */
-export interface ArchiveTables {
-  snapshots: NamespaceStatus[];
-  intervals: Interval[];
-  jobs: JobSummary[];
-  problems: Problem[];
-  users: User[];
-}
 
 /** Where a fold of the archive stands after its last snapshot file: what a fold of later files goes on from. */
 export interface FoldState extends IntervalFoldState {
@@ -78,18 +60,4 @@ export function foldSnapshots(archive: string, files: SnapshotFile[], from?: Fol
   }
   const state = { ...intervals.state(), namespaces: namespacesOf(statuses, from?.namespaces) };
   return { statuses, intervals: intervals.finish(), jobs: jobs.summaries(), problems, owners: [...owners].sort(), afterFirst, state };
-}
-
-/** Reads a whole snapshot archive into the tables of the accounting. */
-export async function ingestArchive(archive: string, options: IngestOptions): Promise<ArchiveTables> {
-  const listing = await listSnapshotFiles(archive);
-  const fold = foldSnapshots(archive, listing.files, undefined, options.onProgress);
-  const { users, problems } = await readUsers(archive, fold.owners, options.pseudonymKey, options.private ?? false);
-  return {
-    snapshots: snapshotRows(fold),
-    intervals: fold.intervals,
-    jobs: options.private ? fold.jobs : fold.jobs.map((job) => ({ ...job, title: null })),
-    problems: [...listing.problems, ...fold.problems, ...problems],
-    users,
-  };
 }

@@ -1,7 +1,8 @@
 import { RESOURCES, type Resources } from "../../model/resources.js";
 import type { Job } from "./job.js";
 import { jobKey } from "./jobs.js";
-import type { Problem, Snapshot } from "./snapshot.js";
+import type { Problem } from "../../model/records.js";
+import type { Snapshot } from "./snapshot.js";
 import type { Micros } from "../../model/time.js";
 
 /**
@@ -131,7 +132,7 @@ export function createIntervalBuilder(from: IntervalFoldState = { previous: null
         for (const job of jobs) {
           const segment = segmentOf(job, snapshot.time, previous);
           if (segment === null) continue;
-          if ("reason" in segment) problems.push({ file: snapshot.file, namespace, job: job.id, reason: segment.reason, detail: null });
+          if ("reason" in segment) problems.push({ file: snapshot.file, line: null, account: namespace, job: job.id, reason: segment.reason, detail: null });
           else fold(namespace, job, snapshot.time, segment);
         }
       }

@@ -1,13 +1,11 @@
 import { Buffer, isUtf8 } from "node:buffer";
-import type { ListingReason } from "./archive.js";
-import type { SegmentReason } from "./intervals.js";
-import { readJob, type Job, type JobReason } from "./job.js";
+import { fileProblem, type Problem } from "../../model/records.js";
+import { readJob, type Job } from "./job.js";
 import { pathologicalJson, type ShapeReason } from "../../model/json-shape.js";
 import type { Micros } from "../../model/time.js";
-import type { UserDatabaseReason } from "./users.js";
 
 /** Why a snapshot file, or a job in it, cannot be read. */
-type SnapshotReason =
+export type SnapshotReason =
   | ShapeReason
   | "empty file"
   | "binary file (NUL byte), not JSON"
@@ -16,27 +14,6 @@ type SnapshotReason =
   | "wrong shape: top level is not an object of namespaces"
   | "wrong shape: a namespace is not an array of jobs"
   | "job listed twice in the snapshot; the first is kept";
-
-/**
- * Why a file or job was skipped: one of a fixed set of texts, each naming a kind of fault. None holds anything read
- * from the archive (a value, a name, a path, a file's content): that goes in the problem's private detail.
- */
-export type ProblemReason = ListingReason | SnapshotReason | JobReason | SegmentReason | UserDatabaseReason;
-
-/** Something in the archive that was skipped, and why. */
-export interface Problem {
-  /** Path relative to the archive root, with `/` separators. */
-  file: string;
-  namespace: string | null;
-  job: string | null;
-  /** Public: the same text for every file or job skipped for the same kind of fault. */
-  reason: ProblemReason;
-  /**
-   * Private: what was found (a value, the JSON parser's message quoting the file, another file's path), for the
-   * archive's administrator; null when the reason says it all.
-   */
-  detail: string | null;
-}
 
 /** The jobs one snapshot file lists, validated; jobs that were skipped are in `problems`. */
 export interface Snapshot {
@@ -47,11 +24,6 @@ export interface Snapshot {
 }
 
 type SnapshotReading = { snapshot: Snapshot } | { problem: Problem };
-
-/** A whole file (or folder) skipped, why, and what was found. */
-export function fileProblem(file: string, reason: ProblemReason, detail: string | null = null): Problem {
-  return { file, namespace: null, job: null, reason, detail };
-}
 
 function parseJson(file: string, bytes: Uint8Array): { value: unknown } | { problem: Problem } {
   const fail = (reason: SnapshotReason, detail: string | null = null) => ({ problem: fileProblem(file, reason, detail) });
@@ -126,9 +98,9 @@ function readJobs(file: string, time: Micros, namespace: string, values: unknown
   for (const value of values) {
     const reading = readJob(value, time);
     if (!("job" in reading)) {
-      problems.push({ file, namespace, job: reading.jobId, reason: reading.reason, detail: reading.detail });
+      problems.push({ file, line: null, account: namespace, job: reading.jobId, reason: reading.reason, detail: reading.detail });
     } else if (seen.has(reading.job.id)) {
-      problems.push({ file, namespace, job: reading.job.id, reason: "job listed twice in the snapshot; the first is kept", detail: null });
+      problems.push({ file, line: null, account: namespace, job: reading.job.id, reason: "job listed twice in the snapshot; the first is kept", detail: null });
     } else {
       seen.add(reading.job.id);
       jobs.push(reading.job);

@@ -1,4 +1,5 @@
-import type { Problem, Snapshot } from "./snapshot.js";
+import type { Problem } from "../../model/records.js";
+import type { Snapshot } from "./snapshot.js";
 import type { Micros } from "../../model/time.js";
 
 const STATUSES = ["running", "dead", "queued", "starting", "down", "failed", "complete", "error"] as const;
@@ -41,7 +42,7 @@ export function countStatuses(snapshot: Snapshot, skipped: Problem[]): SnapshotS
     const row = countsOf(namespace);
     for (const job of jobs) row[statusCount(job.status)] += 1;
   }
-  for (const problem of skipped) if (problem.namespace !== null) countsOf(problem.namespace).skipped += 1;
+  for (const problem of skipped) if (problem.account !== null) countsOf(problem.account).skipped += 1;
   return { time: snapshot.time, file: snapshot.file, counts };
 }
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { formatMiB, USER_DB_FILE } from "./archive.js";
 import { pathologicalJson, type ShapeReason } from "../../model/json-shape.js";
 import { pseudonym } from "../../ingest/pseudonym.js";
-import { fileProblem, type Problem } from "./snapshot.js";
+import { fileProblem, type Problem } from "../../model/records.js";
 
 interface Person {
   name: string | null;

@@ -1,16 +1,16 @@
 import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
-import { openDatabase, writeParquet } from "../../../loaders/ingest/database.js";
-import { ingestArchive } from "../../../loaders/sources/nomad/fold.js";
+import { writeParquet } from "../../../loaders/ingest/database.js";
 import { TABLES } from "../../../loaders/model/schema.js";
 import { temporaryFolder } from "../../helpers/archive.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
+import { archiveTables, loadedDatabase } from "../../helpers/tables.js";
 
 describe("writeParquet", () => {
   it("writes every table as zstd Parquet with the documented columns, UTC microsecond times and stable bytes", async () => {
-    const tables = await ingestArchive(REFERENCE_ARCHIVE, { pseudonymKey: "k" });
+    const tables = await archiveTables(REFERENCE_ARCHIVE);
     const write = async () => {
-      const database = await openDatabase(tables);
+      const database = await loadedDatabase(REFERENCE_ARCHIVE);
       const folder = temporaryFolder();
       const paths = await writeParquet(database, folder);
       database.close();
@@ -28,7 +28,7 @@ describe("writeParquet", () => {
         table.columns.map((c) => [c.name, c.type === "TIMESTAMPTZ" ? "TIMESTAMP WITH TIME ZONE" : c.type]),
       );
       const count = (await reader.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM '${path}'`)).getRowObjectsJS()[0]!.n;
-      expect(count).toBe((tables[table.name] as unknown[]).length);
+      expect(count).toBe(tables[table.name].length);
       const codecs = (await reader.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`)).getRowObjectsJS();
       if (count) expect(codecs.map((c) => c.compression)).toEqual(["ZSTD"]);
     }

@@ -9,7 +9,7 @@ import { writeParquet, writeSiteParquet } from "../../../loaders/ingest/database
 import type { FoldState } from "../../../loaders/sources/nomad/fold.js";
 import { environmentFrom } from "../../../loaders/ingest/environment.js";
 import { CACHE_FILE, cacheFolderFor, planIngest, type StoredIngest } from "../../../loaders/ingest/ingest-cache.js";
-import { fileProblem } from "../../../loaders/sources/nomad/snapshot.js";
+import { fileProblem } from "../../../loaders/model/records.js";
 import { generateArchive } from "../../../scripts/archive-generator.js";
 import { jobJson, temporaryFolder } from "../../helpers/archive.js";
 

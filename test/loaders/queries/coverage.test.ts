@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { coverageSentences, PeriodError, periodCoverage, type Coverage } from "../../../loaders/queries/coverage.js";
 import type { AccountingDatabase } from "../../../loaders/ingest/database.js";
-import { ingestArchive } from "../../../loaders/sources/nomad/fold.js";
-import { openDatabase } from "../../../loaders/ingest/database.js";
 import type { KnownIssue } from "../../../loaders/ingest/known-issues.js";
 import { HOUR_METRICS, runReport, type ReportRequest } from "../../../loaders/queries/report.js";
 import { wasmCopyOf, type WasmDatabase } from "../../helpers/engines.js";
+import { loadedDatabase } from "../../helpers/tables.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
 
 /** The reference archive runs from 2024-03-01T00:00:10Z to 2024-04-14T18:00:26Z, with a 3-day takedown. */
@@ -19,7 +18,7 @@ let database: AccountingDatabase;
 let wasm: WasmDatabase;
 
 beforeAll(async () => {
-  database = await openDatabase(await ingestArchive(REFERENCE_ARCHIVE, { pseudonymKey: "k" }));
+  database = await loadedDatabase(REFERENCE_ARCHIVE);
   wasm = await wasmCopyOf(database);
 }, 60_000);
 

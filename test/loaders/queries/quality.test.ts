@@ -110,8 +110,8 @@ describe("runs whose end no snapshot saw", () => {
     const found = await rows<UnseenEnds>(database, unseenEndsSql());
     database.close();
     expect(found).toEqual([
-      { namespace: "other", runs: 1, cpu_num_hours: 48, cpu_MHz_hours: 0, gpu_num_hours: 24, memory_MB_hours: 0, disk_MB_hours: 0 },
-      { namespace: "vo", runs: 1, cpu_num_hours: 12, cpu_MHz_hours: 0, gpu_num_hours: 6, memory_MB_hours: 0, disk_MB_hours: 0 },
+      { account: "other", runs: 1, cpu_num_hours: 48, cpu_MHz_hours: 0, gpu_num_hours: 24, memory_MB_hours: 0, disk_MB_hours: 0 },
+      { account: "vo", runs: 1, cpu_num_hours: 12, cpu_MHz_hours: 0, gpu_num_hours: 6, memory_MB_hours: 0, disk_MB_hours: 0 },
     ]);
   });
 });
@@ -141,13 +141,13 @@ describe("problems", () => {
       "2024-03-01T12:00:00.json": { vo: [jobJson(), malformed], other: [malformed] },
     });
     const counts = await rows(database, problemCountsSql());
-    const problems = await rows<{ file: string; namespace: string | null; job: string | null; reason: string }>(database, problemsSql());
+    const problems = await rows<{ file: string; account: string | null; job: string | null; reason: string }>(database, problemsSql());
     database.close();
     expect(counts).toEqual([
       { reason: "running job with no alloc_start", problems: 3, files: 2, jobs: 3 },
       { reason: expect.stringMatching(/^not valid JSON/), problems: 1, files: 1, jobs: 0 },
     ]);
-    expect(problems.map(({ file, namespace, job }) => [file, namespace, job])).toEqual([
+    expect(problems.map(({ file, account, job }) => [file, account, job])).toEqual([
       ["snapshots/2024-03-01T00:00:00.json", "vo", "1a2b3c4d-0000-0000-0000-00000000000f"],
       ["snapshots/2024-03-01T06:00:00.json", null, null],
       ["snapshots/2024-03-01T12:00:00.json", "other", "1a2b3c4d-0000-0000-0000-00000000000f"],

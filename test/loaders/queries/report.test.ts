@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type AccountingDatabase } from "../../../loaders/ingest/database.js";
-import { ingestArchive } from "../../../loaders/sources/nomad/fold.js";
+import { createDatabase, createTable, type AccountingDatabase } from "../../../loaders/ingest/database.js";
+import type { IntervalRecord } from "../../../loaders/model/records.js";
+import { accountsTable, intervalsTable, snapshotsTable, spansTable } from "../../../loaders/model/schema.js";
 import { MODES, runReport } from "../../../loaders/queries/report.js";
 import { jobJson, writeArchive } from "../../helpers/archive.js";
 import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../../helpers/reference.js";
+import { loadedDatabase } from "../../helpers/tables.js";
 
 let database: AccountingDatabase;
 beforeAll(async () => {
-  database = await openDatabase(await ingestArchive(REFERENCE_ARCHIVE, { pseudonymKey: "test" }));
+  database = await loadedDatabase(REFERENCE_ARCHIVE);
 });
 afterAll(() => database.close());
 
@@ -36,7 +38,7 @@ describe("periods", () => {
       "2024-03-01T12:00:00.json": { vo: [jobJson()] },
       "2024-03-04T12:00:00.json": { vo: [jobJson()] },
     });
-    const gap = await openDatabase(await ingestArchive(archive, { pseudonymKey: "test" }));
+    const gap = await loadedDatabase(archive);
     const day = { from: "2024-03-02", to: "2024-03-02" };
     const exact = await runReport(gap, { ...day, mode: "exact" });
     const compat = await runReport(gap, { ...day, mode: "compat" });
@@ -68,8 +70,10 @@ describe("reports", () => {
   it("are the same to the last bit however often they run, on more intervals than a row group holds", async () => {
     const hour = 3_600_000_000;
     const t0 = Date.UTC(2024, 0, 1) * 1000;
-    const intervals = Array.from({ length: 300_000 }, (_, i) => ({
-      namespace: `vo${i % 3}`,
+    const intervals: IntervalRecord[] = Array.from({ length: 300_000 }, (_, i) => ({
+      source: "nomad",
+      cluster: "nomad",
+      account: `vo${i % 3}`,
       jobId: `job-${i}`,
       owner: `owner-${i % 97}`,
       allocId: null,
@@ -85,7 +89,15 @@ describe("reports", () => {
       namespace,
       counts: { running: 0, dead: 0, queued: 0, starting: 0, down: 0, failed: 0, complete: 0, error: 0, other: 0, skipped: 0 },
     }));
-    const big = await openDatabase({ intervals, snapshots, jobs: [], problems: [], users: [] });
+    const big = await createDatabase();
+    await createTable(big.connection, intervalsTable, intervals);
+    await createTable(big.connection, snapshotsTable, snapshots);
+    await createTable(
+      big.connection,
+      accountsTable,
+      ["vo0", "vo1", "vo2"].map((account) => ({ source: "nomad", cluster: "nomad", account }) as const),
+    );
+    await createTable(big.connection, spansTable, [{ source: "nomad", cluster: "nomad", first: t0, last: t0 + 5000 * hour }]);
     const results = new Set<string>();
     for (let run = 0; run < 8; run++) results.add(JSON.stringify(await runReport(big, { mode: "exact", from: "2024-01-01", to: "2024-06-30" })));
     big.close();

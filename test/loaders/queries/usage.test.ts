@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runReport } from "../../../loaders/queries/report.js";
-import { openDatabase, type AccountingDatabase } from "../../../loaders/ingest/database.js";
-import { ingestArchive } from "../../../loaders/sources/nomad/fold.js";
+import type { AccountingDatabase } from "../../../loaders/ingest/database.js";
 import { RESOURCES } from "../../../loaders/model/resources.js";
 import { problemCountsSql, problemsSql, snapshotCoverageSql, snapshotGapsSql, unseenEndsSql } from "../../../loaders/queries/quality.js";
 import { dailyUsageSql, lastSnapshotJobsSql, snapshotJobsSql, type DailyUsage } from "../../../loaders/queries/usage.js";
 import { jobJson } from "../../helpers/archive.js";
 import { databaseOf, plainRows, rows, wasmCopyOf } from "../../helpers/engines.js";
+import { loadedDatabase } from "../../helpers/tables.js";
 
 const job = (overrides: Record<string, unknown> = {}) => jobJson({ alloc_start: "2024-03-01T12:00:00Z", ...overrides });
 
@@ -20,8 +20,8 @@ describe("daily usage", () => {
     database.close();
     const half = { cpu_num: 1, cpu_MHz: 1500, gpu_num: 0.5, memory_MB: 4000, disk_MB: 5000 };
     expect(daily).toEqual([
-      { namespace: "vo", day: "2024-03-01", ...half },
-      { namespace: "vo", day: "2024-03-02", ...half },
+      { account: "vo", day: "2024-03-01", ...half },
+      { account: "vo", day: "2024-03-02", ...half },
     ]);
   });
 
@@ -39,7 +39,7 @@ describe("daily usage", () => {
     const daily = await rows<DailyUsage>(database, dailyUsageSql());
     const report = await runReport(database, { from: "2024-03-01", to: "2024-03-03", mode: "exact" });
     database.close();
-    expect(daily.map((row) => [row.day, row.namespace, row.cpu_num])).toEqual([
+    expect(daily.map((row) => [row.day, row.account, row.cpu_num])).toEqual([
       ["2024-03-01", "idle", 0],
       ["2024-03-01", "vo", 2 + (3 * 7) / 24],
       ["2024-03-02", "idle", 0],
@@ -56,7 +56,7 @@ describe("daily usage", () => {
     let database: AccountingDatabase;
     let daily: DailyUsage[];
     beforeAll(async () => {
-      database = await openDatabase(await ingestArchive("data/sample", { pseudonymKey: "k" }));
+      database = await loadedDatabase("data/sample");
       daily = await rows<DailyUsage>(database, dailyUsageSql());
     });
     afterAll(() => database.close());
@@ -64,14 +64,14 @@ describe("daily usage", () => {
     it("covers 2024-01-01 to 2024-03-15 for its three namespaces", () => {
       expect(daily).toHaveLength(75 * 3);
       expect([daily[0]?.day, daily.at(-1)?.day]).toEqual(["2024-01-01", "2024-03-15"]);
-      expect(new Set(daily.map((row) => row.namespace))).toEqual(new Set(["ai4eosc", "ai4life", "imagine"]));
+      expect(new Set(daily.map((row) => row.account))).toEqual(new Set(["ai4eosc", "ai4life", "imagine"]));
     });
 
     it("adds up, day by day, to the exact report of the same span, for every namespace and resource", async () => {
       const report = await runReport(database, { from: "2024-01-01", to: "2024-03-15", mode: "exact" });
       for (const [namespace, usage] of Object.entries(report.namespaces)) {
         for (const resource of RESOURCES) {
-          const hours = daily.filter((row) => row.namespace === namespace).reduce((sum, row) => sum + row[resource] * 24, 0);
+          const hours = daily.filter((row) => row.account === namespace).reduce((sum, row) => sum + row[resource] * 24, 0);
           const expected = usage[`${resource}_hours`];
           expect(Math.abs(hours - expected)).toBeLessThanOrEqual(1e-9 * Math.max(1, expected));
         }
@@ -91,10 +91,10 @@ describe("jobs per snapshot", () => {
     const last = await rows(database, lastSnapshotJobsSql());
     database.close();
     expect(all).toEqual([
-      { time: "2024-03-01T12:00:00Z", namespace: "other", running: 0, queued: 0 },
-      { time: "2024-03-01T12:00:00Z", namespace: "vo", running: 1, queued: 1 },
-      { time: "2024-03-01T18:00:00Z", namespace: "other", running: 0, queued: 1 },
-      { time: "2024-03-01T18:00:00Z", namespace: "vo", running: 1, queued: 0 },
+      { time: "2024-03-01T12:00:00Z", account: "other", running: 0, queued: 0 },
+      { time: "2024-03-01T12:00:00Z", account: "vo", running: 1, queued: 1 },
+      { time: "2024-03-01T18:00:00Z", account: "other", running: 0, queued: 1 },
+      { time: "2024-03-01T18:00:00Z", account: "vo", running: 1, queued: 0 },
     ]);
     expect(last).toEqual(all.slice(2));
   });
@@ -102,7 +102,7 @@ describe("jobs per snapshot", () => {
 
 describe("in the browser's DuckDB-WASM", () => {
   it("every query of the usage and quality pages gives what native DuckDB gives", async () => {
-    const native = await openDatabase(await ingestArchive("data/sample", { pseudonymKey: "k" }));
+    const native = await loadedDatabase("data/sample");
     const wasm = await wasmCopyOf(native);
     const queries = [
       dailyUsageSql(),

@@ -2,8 +2,7 @@ import { join } from "node:path";
 import { rm } from "node:fs/promises";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type AccountingDatabase } from "../../../loaders/ingest/database.js";
-import { ingestArchive } from "../../../loaders/sources/nomad/fold.js";
+import type { AccountingDatabase } from "../../../loaders/ingest/database.js";
 import {
   HOUR_METRICS,
   jobUsageSql,
@@ -21,6 +20,7 @@ import { SITE_TABLES } from "../../../loaders/site/site-tables.js";
 import { jobJson, temporaryFolder, writeArchive } from "../../helpers/archive.js";
 import { openWasm, rows, wasmCopyOf, type Row } from "../../helpers/engines.js";
 import { REFERENCE_ARCHIVE, referencePeriods } from "../../helpers/reference.js";
+import { loadedDatabase } from "../../helpers/tables.js";
 
 /*
  * The browser's data path without a browser: the site's copy of the tables (loaders/site-tables.ts) as a build
@@ -42,7 +42,7 @@ interface Engines {
 const siteSql = (name: string) => SITE_TABLES.find((table) => table.name === name)!.sql;
 
 async function loadArchive(archive: string): Promise<Engines> {
-  const native = await openDatabase(await ingestArchive(archive, { pseudonymKey: "arrow-test" }));
+  const native = await loadedDatabase(archive, { pseudonymKey: "arrow-test" });
   const wasm = await wasmCopyOf(native);
   return {
     native,
@@ -71,7 +71,7 @@ describe("the browser's data path (hyparquet -> Arrow IPC -> DuckDB-WASM)", () =
   });
 
   it("loads the site's tables, with the documented tables' rows, in their order, and microsecond timestamps", async () => {
-    expect([...reference.tables].sort()).toEqual(["intervals", "jobs", "problems", "snapshots", "users"]);
+    expect([...reference.tables].sort()).toEqual(["accounts", "intervals", "jobs", "problems", "snapshots", "spans", "users"]);
     for (const table of reference.tables) {
       const count = (from: string) => `SELECT count(*)::INTEGER AS n FROM ${from}`;
       expect(reference.wasm(count(`"${table}"`)), table).toEqual(await reference.nativeRows(count(`(${siteSql(table)})`)));
@@ -79,7 +79,7 @@ describe("the browser's data path (hyparquet -> Arrow IPC -> DuckDB-WASM)", () =
     }
     // Jobs never seen consuming are left out; every job and owner of intervals is there.
     const unknown =
-      "SELECT count(*)::INTEGER AS n FROM intervals i WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.namespace = i.namespace AND j.job_id = i.job_id) OR NOT EXISTS (SELECT 1 FROM users u WHERE u.owner = i.owner)";
+      "SELECT count(*)::INTEGER AS n FROM intervals i WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.source = i.source AND j.cluster = i.cluster AND j.account = i.account AND j.job_id = i.job_id) OR NOT EXISTS (SELECT 1 FROM users u WHERE u.owner = i.owner)";
     expect(reference.wasm(unknown)).toEqual([{ n: 0 }]);
     // Bigints as strings: Number() would hide a lost microsecond.
     const times = `SELECT
@@ -95,12 +95,12 @@ describe("the browser's data path (hyparquet -> Arrow IPC -> DuckDB-WASM)", () =
       "SELECT epoch_us(min(time))::VARCHAR AS first, epoch_us(max(time))::VARCHAR AS last, count(DISTINCT time)::INTEGER AS n, sum(running + queued)::INTEGER AS jobs FROM snapshots";
     expect(reference.wasm(snapshots)).toEqual(await reference.nativeRows(snapshots));
     // fsum adds in scan order: the same order gives the same bits.
-    const order = "SELECT namespace, epoch_us(start_time)::VARCHAR AS s, epoch_us(first_snapshot)::VARCHAR AS f, memory_MB FROM intervals";
+    const order = "SELECT account, epoch_us(start_time)::VARCHAR AS s, epoch_us(first_snapshot)::VARCHAR AS f, memory_MB FROM intervals";
     expect(reference.wasm(order)).toEqual(await reference.nativeRows(order));
   });
 
-  it("numbers jobs and owners: one number per job (namespace and id) and per owner, and back", async () => {
-    const ids = "SELECT namespace, job_id, owner FROM intervals";
+  it("numbers jobs and owners: one number per job (source, cluster, account and id) and per owner, and back", async () => {
+    const ids = "SELECT source, cluster, account, job_id, owner FROM intervals";
     const numbered = reference.wasm(ids);
     const original = await reference.nativeRows(ids);
     expect(numbered).toHaveLength(original.length);
@@ -108,9 +108,9 @@ describe("the browser's data path (hyparquet -> Arrow IPC -> DuckDB-WASM)", () =
     const owners = new Map<string, unknown>();
     original.forEach((row, i) => {
       const site = numbered[i]!;
-      expect(site.namespace).toBe(row.namespace);
+      expect([site.source, site.cluster, site.account]).toEqual([row.source, row.cluster, row.account]);
       expect(typeof site.job_id).toBe("number");
-      const job = `${String(row.namespace)}\u0000${String(row.job_id)}`;
+      const job = [row.source, row.cluster, row.account, row.job_id].map(String).join("\u0000");
       expect(jobs.get(job) ?? site.job_id, job).toBe(site.job_id);
       jobs.set(job, site.job_id);
       expect(owners.get(String(row.owner)) ?? site.owner).toBe(site.owner);

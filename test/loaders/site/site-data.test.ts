@@ -4,15 +4,15 @@ import { PassThrough } from "node:stream";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
-import { openDatabase, UnusableArchiveError } from "../../../loaders/ingest/database.js";
+import { UnusableArchiveError } from "../../../loaders/ingest/database.js";
 import { contentFingerprint, dropStaleLoaderOutputs } from "../../../loaders/site/fingerprint.js";
-import { ingestArchive } from "../../../loaders/sources/nomad/fold.js";
 import { pseudonym } from "../../../loaders/ingest/pseudonym.js";
 import { problemsSql } from "../../../loaders/queries/quality.js";
 import { MODES, reportOf, reportSql, runReport, type ReportRow } from "../../../loaders/queries/report.js";
 import { KEYED_SITE_DATA_OUTPUTS, SITE_DATA_OUTPUTS, siteBuildFrom, siteDataFingerprint, writeSiteData } from "../../../loaders/site/site-data.js";
 import { jobJson, temporaryFolder, writeArchive } from "../../helpers/archive.js";
 import { REFERENCE_ARCHIVE, referencePeriods } from "../../helpers/reference.js";
+import { loadedDatabase } from "../../helpers/tables.js";
 
 async function tarOf(archive: string, env: Record<string, string>): Promise<Buffer> {
   const output = new PassThrough();
@@ -65,7 +65,7 @@ describe("writeSiteData", () => {
 
   it("writes the site's copy of the tables into one tar, byte for byte the same for the same archive and key", async () => {
     const tar = await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
-    expect([...(await entries(tar)).keys()]).toEqual(["intervals.parquet", "snapshots.parquet", "problems.parquet", "users.parquet", "jobs.parquet"]);
+    expect([...(await entries(tar)).keys()]).toEqual(["intervals.parquet", "snapshots.parquet", "problems.parquet", "accounts.parquet", "spans.parquet", "users.parquet", "jobs.parquet"]);
     expect(tar.equals(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }))).toBe(true);
   });
 
@@ -73,21 +73,28 @@ describe("writeSiteData", () => {
     for (const key of ["0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"]) {
       const site = await siteTablesOf(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: key }));
       expect(await described(site, "intervals")).toEqual([
-        "namespace VARCHAR",
+        ...["source", "cluster", "account"].map((name) => `${name} VARCHAR`),
         "job_id INTEGER",
         "owner INTEGER",
         ...["start_time", "end_time", "first_snapshot", "last_snapshot"].map((name) => `${name} TIMESTAMP WITH TIME ZONE`),
         ...["cpu_num", "cpu_MHz", "gpu_num", "memory_MB", "disk_MB"].map((name) => `${name} DOUBLE`),
       ]);
-      expect(await described(site, "snapshots")).toEqual(["time TIMESTAMP WITH TIME ZONE", "namespace VARCHAR", "running INTEGER", "queued INTEGER"]);
-      expect(await described(site, "problems")).toEqual(["file VARCHAR", "namespace VARCHAR", "job VARCHAR", "reason VARCHAR"]);
-      const numbered = (await site.runAndReadAll("SELECT namespace, job_id, owner FROM intervals ORDER BY namespace, owner")).getRowObjectsJS();
+      expect(await described(site, "snapshots")).toEqual(["time TIMESTAMP WITH TIME ZONE", "account VARCHAR", "running INTEGER", "queued INTEGER"]);
+      expect(await described(site, "problems")).toEqual(["file VARCHAR", "line INTEGER", "account VARCHAR", "job VARCHAR", "reason VARCHAR"]);
+      expect(await described(site, "accounts")).toEqual(["source VARCHAR", "cluster VARCHAR", "account VARCHAR"]);
+      expect((await site.runAndReadAll("SELECT * FROM accounts")).getRowObjectsJS()).toEqual(
+        ["other", "vo"].map((account) => ({ source: "nomad", cluster: "nomad", account })),
+      );
+      expect((await site.runAndReadAll("SELECT source, cluster, epoch_us(first_time) AS f, epoch_us(last_time) AS l FROM spans")).getRowObjectsJS()).toEqual([
+        { source: "nomad", cluster: "nomad", f: BigInt(Date.UTC(2024, 2, 1)) * 1000n, l: BigInt(Date.UTC(2024, 2, 1, 6)) * 1000n },
+      ]);
+      const numbered = (await site.runAndReadAll("SELECT account, job_id, owner FROM intervals ORDER BY account, owner")).getRowObjectsJS();
       const byPseudonym = [...owners].sort((a, b) => (pseudonym(key, a) < pseudonym(key, b) ? -1 : 1));
       // other's job is alice's job-0: another namespace, so another job, and the same owner.
       const alice = byPseudonym.indexOf("alice@egi.eu") + 1;
       expect(numbered).toEqual([
-        { namespace: "other", job_id: 1, owner: alice },
-        ...byPseudonym.map((owner, i) => ({ namespace: "vo", job_id: 2 + owners.indexOf(owner), owner: i + 1 })),
+        { account: "other", job_id: 1, owner: alice },
+        ...byPseudonym.map((owner, i) => ({ account: "vo", job_id: 2 + owners.indexOf(owner), owner: i + 1 })),
       ]);
     }
   });
@@ -120,19 +127,19 @@ describe("writeSiteData", () => {
           email: privateBuild && owner === "alice@egi.eu" ? "alice@example.org" : null,
         })),
       );
-      expect(await described(site, "jobs")).toEqual(["job_id INTEGER", "namespace VARCHAR", "kind VARCHAR", "title VARCHAR"]);
+      expect(await described(site, "jobs")).toEqual(["job_id INTEGER", "source VARCHAR", "cluster VARCHAR", "account VARCHAR", "kind VARCHAR", "title VARCHAR"]);
       expect((await site.runAndReadAll("SELECT * FROM jobs")).getRowObjectsJS()).toEqual(
-        jobs.map((_, i) => ({ job_id: i + 1, namespace: "vo", kind: "module", title: privateBuild ? "demo" : null })),
+        jobs.map((_, i) => ({ job_id: i + 1, source: "nomad", cluster: "nomad", account: "vo", kind: "module", title: privateBuild ? "demo" : null })),
       );
       expect((await site.runAndReadAll("SELECT * FROM problems")).getRowObjectsJS()).toEqual([
-        { file: "snapshots/2024-03-01T03:00:00.json", namespace: null, job: null, reason: "not valid JSON" },
+        { file: "snapshots/2024-03-01T03:00:00.json", line: null, account: null, job: null, reason: "not valid JSON" },
       ]);
     }
   });
 
   it("gives the same reports and problems as the documented tables, for every reference period in both modes, to the last bit", async () => {
     const build = siteBuildFrom({ ACCOUNTING_ARCHIVE: REFERENCE_ARCHIVE, ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }, () => {});
-    const documented = await openDatabase(await ingestArchive(REFERENCE_ARCHIVE, build.users));
+    const documented = await loadedDatabase(REFERENCE_ARCHIVE, build.users);
     const site = await siteTablesOf(await tarOf(REFERENCE_ARCHIVE, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }));
     try {
       for (const mode of MODES) {

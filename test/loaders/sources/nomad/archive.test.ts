@@ -6,11 +6,11 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createFileHasher, listSnapshotFiles, MAX_SNAPSHOT_BYTES, readSnapshots } from "../../../../loaders/sources/nomad/archive.js";
 import { runReport } from "../../../../loaders/queries/report.js";
-import { openDatabase } from "../../../../loaders/ingest/database.js";
-import { ingestArchive, type ArchiveTables } from "../../../../loaders/sources/nomad/fold.js";
-import type { Problem, ProblemReason } from "../../../../loaders/sources/nomad/snapshot.js";
+import type { AccountingDatabase } from "../../../../loaders/ingest/database.js";
+import type { Problem, ProblemReason } from "../../../../loaders/model/records.js";
 import { copyArchive, jobJson, writeArchive } from "../../../helpers/archive.js";
 import { REFERENCE_ARCHIVE } from "../../../helpers/reference.js";
+import { loadedDatabase, tablesOf, type Tables } from "../../../helpers/tables.js";
 
 /*
  * Files in the snapshots folder that are not snapshots at all: each is named in the problems with its reason,
@@ -20,22 +20,26 @@ import { REFERENCE_ARCHIVE } from "../../../helpers/reference.js";
 const EXISTING = "2024-03-05T00:00:13.json";
 const TWO_DAYS_AHEAD = `${new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 19)}.json`;
 
-async function reports(tables: ArchiveTables): Promise<unknown[]> {
-  const database = await openDatabase(tables);
+function reportsOf(database: AccountingDatabase): Promise<unknown[]> {
+  return Promise.all([runReport(database, { mode: "exact" }), runReport(database, { mode: "compat", from: "2024-03-04", to: "2024-03-06" })]);
+}
+
+/** An archive's tables and reports, loaded as the CLI loads them. */
+async function loaded(archive: string): Promise<{ tables: Tables; reports: unknown[] }> {
+  const database = await loadedDatabase(archive, { pseudonymKey: "test" });
   try {
-    return await Promise.all([runReport(database, { mode: "exact" }), runReport(database, { mode: "compat", from: "2024-03-04", to: "2024-03-06" })]);
+    return { tables: await tablesOf(database), reports: await reportsOf(database) };
   } finally {
     database.close();
   }
 }
 
-const addedProblems = (tables: ArchiveTables, clean: ArchiveTables): Problem[] =>
+const addedProblems = (tables: Tables, clean: Tables): Problem[] =>
   tables.problems.filter((p) => !clean.problems.some((q) => q.file === p.file && q.job === p.job && q.reason === p.reason));
 
-let clean: { tables: ArchiveTables; reports: unknown[] };
+let clean: { tables: Tables; reports: unknown[] };
 beforeAll(async () => {
-  const tables = await ingestArchive(REFERENCE_ARCHIVE, { pseudonymKey: "test" });
-  clean = { tables, reports: await reports(tables) };
+  clean = await loaded(REFERENCE_ARCHIVE);
 });
 
 /** Plants something in `snapshots/` of an archive, under `name` (a time of no snapshot) if it has no name of its own; returns its path there. */
@@ -145,11 +149,11 @@ describe("files that are not snapshots", () => {
   it.each(planted)("%s: skipped, named with its reason and what was found, every number unchanged", async (_, plant, reason, detail) => {
     const archive = copyArchive(REFERENCE_ARCHIVE);
     const path = plant(join(archive, "snapshots"), plantName(0));
-    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    const { tables, reports } = await loaded(archive);
     const added = addedProblems(tables, clean.tables);
     expect(added.map((p) => p.file)).toEqual([`snapshots/${path}`]);
     expect([added[0]!.reason, added[0]!.detail]).toEqual([reason, detail && expect.stringMatching(detail)]);
-    expect(await reports(tables)).toEqual(clean.reports);
+    expect(reports).toEqual(clean.reports);
     expect(tables.intervals).toEqual(clean.tables.intervals);
   });
 
@@ -177,19 +181,19 @@ describe("files that are not snapshots", () => {
         .replace('"@DEEP@"', `${"[".repeat(1e5)}${"]".repeat(1e5)}`),
     );
 
-    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    const { tables, reports } = await loaded(archive);
     const added = addedProblems(tables, clean.tables);
     expect(
       added
-        .filter((p) => p.namespace === null)
+        .filter((p) => p.account === null)
         .map((p) => p.file)
         .sort(),
     ).toEqual([...paths].sort());
-    expect(added.filter((p) => p.namespace !== null).map((p) => [p.file, p.namespace, p.job])).toEqual([
+    expect(added.filter((p) => p.account !== null).map((p) => [p.file, p.account, p.job])).toEqual([
       [`snapshots/${EXISTING}`, "imagine", String((existing.imagine![0] as { job_ID: string }).job_ID)],
       ...["string", "negative", "absurd", "nan", "future", "ancient", "backwards", null].map((id) => [`snapshots/${EXISTING}`, "imagine", id]),
     ]);
-    expect(await reports(tables)).toEqual(clean.reports);
+    expect(reports).toEqual(clean.reports);
     expect(tables.intervals).toEqual(clean.tables.intervals);
   });
 
@@ -204,8 +208,8 @@ describe("files that are not snapshots", () => {
       writeFileSync(join(odd, name), readFileSync(join(snapshots, name)));
       execFileSync("rm", [join(snapshots, name)]);
     }
-    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
-    expect(await reports(tables)).toEqual(clean.reports);
+    const { tables, reports } = await loaded(archive);
+    expect(reports).toEqual(clean.reports);
     expect(tables.intervals).toEqual(clean.tables.intervals);
   });
 
@@ -217,7 +221,8 @@ describe("files that are not snapshots", () => {
       {
         problem: {
           file: "snapshots/2024-03-05T03:00:00.json",
-          namespace: null,
+          line: null,
+          account: null,
           job: null,
           reason: "more than the 16 MiB a snapshot can take (the file grew while read)",
           detail: null,

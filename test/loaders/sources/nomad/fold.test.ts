@@ -2,34 +2,38 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runReport } from "../../../../loaders/queries/report.js";
-import { openDatabase } from "../../../../loaders/ingest/database.js";
-import { ingestArchive, type ArchiveTables } from "../../../../loaders/sources/nomad/fold.js";
+import type { AccountingDatabase } from "../../../../loaders/ingest/database.js";
 import type { Report } from "../../../../loaders/queries/report.js";
-import type { Problem, ProblemReason } from "../../../../loaders/sources/nomad/snapshot.js";
+import type { Problem, ProblemReason } from "../../../../loaders/model/records.js";
 import { copyArchive, jobJson, writeArchive } from "../../../helpers/archive.js";
 import { REFERENCE_ARCHIVE } from "../../../helpers/reference.js";
+import { loadedDatabase, tablesOf, type LoadChoices, type Tables } from "../../../helpers/tables.js";
 
 const EXISTING = "2024-03-05T00:00:13.json";
 const real = () => readFileSync(join(REFERENCE_ARCHIVE, "snapshots", EXISTING));
 
-async function reports(tables: ArchiveTables): Promise<Report[]> {
-  const database = await openDatabase(tables);
+function reportsOf(database: AccountingDatabase): Promise<Report[]> {
+  return Promise.all([
+    runReport(database, { mode: "exact" }),
+    runReport(database, { mode: "compat" }),
+    runReport(database, { mode: "exact", from: "2024-03-05", to: "2024-03-05" }),
+    runReport(database, { mode: "compat", from: "2024-03-04", to: "2024-03-06" }),
+  ]);
+}
+
+/** An archive's tables and reports, loaded as the CLI loads them. */
+async function loaded(archive: string, choices: LoadChoices = { pseudonymKey: "test" }): Promise<{ tables: Tables; reports: Report[] }> {
+  const database = await loadedDatabase(archive, choices);
   try {
-    return await Promise.all([
-      runReport(database, { mode: "exact" }),
-      runReport(database, { mode: "compat" }),
-      runReport(database, { mode: "exact", from: "2024-03-05", to: "2024-03-05" }),
-      runReport(database, { mode: "compat", from: "2024-03-04", to: "2024-03-06" }),
-    ]);
+    return { tables: await tablesOf(database), reports: await reportsOf(database) };
   } finally {
     database.close();
   }
 }
 
-let clean: { tables: ArchiveTables; reports: Report[] };
+let clean: { tables: Tables; reports: Report[] };
 beforeAll(async () => {
-  const tables = await ingestArchive(REFERENCE_ARCHIVE, { pseudonymKey: "test" });
-  clean = { tables, reports: await reports(tables) };
+  clean = await loaded(REFERENCE_ARCHIVE);
 });
 
 /** Stands for raw JSON text in a job: what JSON.stringify cannot write (Python's NaN, nesting deeper than its stack). */
@@ -73,7 +77,7 @@ const planted: [kind: string, files: Record<string, unknown>, reason: ProblemRea
 ];
 
 /** The one problem `tables` has beyond the clean archive's. */
-function addedProblem(tables: ArchiveTables): Problem {
+function addedProblem(tables: Tables): Problem {
   const added = tables.problems.filter((p) => !clean.tables.problems.some((q) => q.file === p.file && q.job === p.job && q.reason === p.reason));
   expect(added).toHaveLength(1);
   return added[0]!;
@@ -82,15 +86,16 @@ function addedProblem(tables: ArchiveTables): Problem {
 describe("broken files", () => {
   it.each(planted)("%s: skipped, named with its reason and what was found, every number unchanged", async (_, files, reason, detail) => {
     const archive = writeArchive(files, copyArchive(REFERENCE_ARCHIVE));
-    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    const { tables, reports } = await loaded(archive);
     expect(addedProblem(tables)).toEqual({
       file: `snapshots/${Object.keys(files)[0]}`,
-      namespace: null,
+      line: null,
+      account: null,
       job: null,
       reason,
       detail: detail && expect.stringMatching(detail),
     });
-    expect(await reports(tables)).toEqual(clean.reports);
+    expect(reports).toEqual(clean.reports);
     expect(tables.intervals).toEqual(clean.tables.intervals);
   });
 
@@ -99,10 +104,10 @@ describe("broken files", () => {
     for (const job of doubled.ai4eosc!) job.resources.gpu_num = (job.resources.gpu_num ?? 0) + 100;
     const archive = copyArchive(REFERENCE_ARCHIVE);
     writeArchive({ [`0-first/${EXISTING}`]: JSON.stringify(doubled), [`1-broken/${EXISTING}`]: "{" }, archive);
-    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
-    const [exact] = await reports(tables);
+    const { tables, reports } = await loaded(archive);
+    const [exact] = reports;
     expect(exact!.namespaces.ai4eosc!.gpu_num_hours).toBeGreaterThan(clean.reports[0]!.namespaces.ai4eosc!.gpu_num_hours + 100);
-    expect(tables.problems.filter((p) => p.file.endsWith(EXISTING) && p.namespace === null).map((p) => [p.file, p.reason, p.detail])).toEqual([
+    expect(tables.problems.filter((p) => p.file.endsWith(EXISTING) && p.account === null).map((p) => [p.file, p.reason, p.detail])).toEqual([
       [`snapshots/1-broken/${EXISTING}`, "not valid JSON", expect.stringMatching(/JSON/)],
       [
         `snapshots/${EXISTING}`,
@@ -159,18 +164,18 @@ describe("broken jobs", () => {
 
   it.each(jobs)("%s: the job is skipped and named with its reason and what was found, the rest of its snapshot kept", async (_, job, reason, detail) => {
     const archive = writeArchive({ [EXISTING]: withJobs(job) }, copyArchive(REFERENCE_ARCHIVE));
-    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
-    expect(addedProblem(tables)).toMatchObject({ file: `snapshots/${EXISTING}`, namespace: "ai4eosc", reason, detail: expect.stringMatching(detail) });
-    expect(await reports(tables)).toEqual(clean.reports);
+    const { tables, reports } = await loaded(archive);
+    expect(addedProblem(tables)).toMatchObject({ file: `snapshots/${EXISTING}`, account: "ai4eosc", reason, detail: expect.stringMatching(detail) });
+    expect(reports).toEqual(clean.reports);
   });
 
   it("a job listed twice in one snapshot counts once", async () => {
     const twice = JSON.parse(real().toString("utf8")) as Record<string, unknown[]>;
     twice.imagine = [...twice.imagine!, twice.imagine![0]];
     const archive = writeArchive({ [EXISTING]: twice }, copyArchive(REFERENCE_ARCHIVE));
-    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
+    const { tables, reports } = await loaded(archive);
     expect(tables.problems.filter((p) => p.reason.includes("twice"))).toHaveLength(1);
-    expect(await reports(tables)).toEqual(clean.reports);
+    expect(reports).toEqual(clean.reports);
   });
 });
 
@@ -183,7 +188,7 @@ describe("the tables", () => {
     expect(clean.tables.problems.map((p) => p.reason).sort()).toEqual(
       [...Array(29).fill("running job with no alloc_start"), "dead job with no alloc_end"].sort(),
     );
-    const skipped = clean.tables.snapshots.reduce((sum, s) => sum + s.counts.skipped, 0);
+    const skipped = clean.tables.snapshots.reduce((sum, s) => sum + s.skipped, 0);
     expect(skipped).toBe(30);
   });
 
@@ -194,8 +199,8 @@ describe("the tables", () => {
       "2024-03-01T18:00:00.json": { vo: [jobJson()], empty: [] },
       "notes.txt": "not a snapshot",
     });
-    const tables = await ingestArchive(archive, { pseudonymKey: "test" });
-    expect(tables.snapshots.map((s) => [s.file, s.namespace, s.counts.running])).toEqual([
+    const { tables } = await loaded(archive);
+    expect(tables.snapshots.map((s) => [s.file, s.account, s.running])).toEqual([
       ["snapshots/a/b/c/2024-03-01T06:00:00.json", "empty", 0],
       ["snapshots/a/b/c/2024-03-01T06:00:00.json", "vo", 1],
       ["snapshots/2024/03/2024-03-01T12:00:00.json", "empty", 0],
@@ -211,10 +216,10 @@ describe("the tables", () => {
     const archive = writeArchive({ "2024-03-01T12:00:00.json": { vo: [jobJson()] } });
     mkdirSync(join(archive, "users"));
     writeFileSync(join(archive, "users/user-db.json"), JSON.stringify({ "alice@egi.eu": { name: "Alice", email: "alice@example.org" } }));
-    const publicTables = await ingestArchive(archive, { pseudonymKey: "k1" });
-    const again = await ingestArchive(archive, { pseudonymKey: "k1" });
-    const otherKey = await ingestArchive(archive, { pseudonymKey: "k2" });
-    const privateTables = await ingestArchive(archive, { pseudonymKey: "k1", private: true });
+    const publicTables = (await loaded(archive, { pseudonymKey: "k1" })).tables;
+    const again = (await loaded(archive, { pseudonymKey: "k1" })).tables;
+    const otherKey = (await loaded(archive, { pseudonymKey: "k2" })).tables;
+    const privateTables = (await loaded(archive, { pseudonymKey: "k1", private: true })).tables;
     expect(publicTables.users).toEqual([{ owner: "alice@egi.eu", pseudonym: again.users[0]!.pseudonym, name: null, email: null }]);
     expect(publicTables.users[0]!.pseudonym).toMatch(/^user-[0-9a-f]{12}$/);
     expect(otherKey.users[0]!.pseudonym).not.toBe(publicTables.users[0]!.pseudonym);
@@ -242,7 +247,7 @@ describe("problems of hostile content", () => {
     symlinkSync(hostile.markup, join(archive, "snapshots", "zz-again"));
     mkdirSync(join(archive, "users"));
     writeFileSync(join(archive, "users", "user-db.json"), `{"${hostile.email}": <b>}`);
-    const { problems } = await ingestArchive(archive, { pseudonymKey: "test", private: true });
+    const { problems } = (await loaded(archive, { pseudonymKey: "test", private: true })).tables;
 
     expect(problems.map((p) => p.reason).sort()).toEqual([
       "alloc_start is not a valid time",

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateArchive } from "../../../../scripts/archive-generator.js";
-import { openDatabase, type AccountingDatabase } from "../../../../loaders/ingest/database.js";
-import { ingestArchive } from "../../../../loaders/sources/nomad/fold.js";
+import type { AccountingDatabase } from "../../../../loaders/ingest/database.js";
 import { HOUR_METRICS, MODES, runReport, type Report, type Usage } from "../../../../loaders/queries/report.js";
 import { temporaryFolder } from "../../../helpers/archive.js";
 import { runCli } from "../../../helpers/cli.js";
 import { oracleReport } from "../../../helpers/upstream.js";
+import { loadedDatabase } from "../../../helpers/tables.js";
 
 /** Archives unlike the reference: other namespaces, a 4-hour cron, nested and mixed folders, other seeds. */
 const ARCHIVES = [
@@ -78,7 +78,7 @@ describe("exact mode", () => {
   beforeAll(async () => {
     const archive = temporaryFolder();
     await generateArchive(archive, { seed: 3, start: "2024-01-01", days: 60, snapshotHours: 4 });
-    database = await openDatabase(await ingestArchive(archive, { pseudonymKey: "k" }));
+    database = await loadedDatabase(archive);
   });
   afterAll(() => database.close());
 

@@ -91,8 +91,8 @@ describe("createIntervalBuilder", () => {
     const { intervals, problems } = build(snapshot(0, { a: [job({ allocStart: null })] }), snapshot(6, { a: [job({ status: "dead", allocEnd: null })] }));
     expect(intervals).toEqual([]);
     expect(problems).toEqual([
-      { file: "snapshots/0.json", namespace: "a", job: "j1", reason: "running job with no alloc_start", detail: null },
-      { file: "snapshots/6.json", namespace: "a", job: "j1", reason: "dead job with no alloc_end", detail: null },
+      { file: "snapshots/0.json", line: null, account: "a", job: "j1", reason: "running job with no alloc_start", detail: null },
+      { file: "snapshots/6.json", line: null, account: "a", job: "j1", reason: "dead job with no alloc_end", detail: null },
     ]);
   });
 

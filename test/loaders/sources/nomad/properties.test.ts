@@ -2,12 +2,12 @@ import { mkdirSync, readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../../../../loaders/ingest/database.js";
-import { ingestArchive, type ArchiveTables } from "../../../../loaders/sources/nomad/fold.js";
+import type { AccountingDatabase } from "../../../../loaders/ingest/database.js";
 import { HOUR_METRICS, runReport, type Mode, type Report, type Usage } from "../../../../loaders/queries/report.js";
 import { formatDay, MICROS_PER_DAY, parseDay } from "../../../../loaders/model/time.js";
 import { generateArchive } from "../../../../scripts/archive-generator.js";
 import { copyArchive, temporaryFolder } from "../../../helpers/archive.js";
+import { loadedDatabase, tablesOf, type Tables } from "../../../helpers/tables.js";
 
 /*
  * Properties of the accounting rule over archives the generator makes from a random seed, quirks included
@@ -20,7 +20,9 @@ const RUNS = 25;
 
 interface Archive {
   folder: string;
-  tables: ArchiveTables;
+  /** Loaded once, as the CLI loads it, and kept for every property. */
+  database: AccountingDatabase;
+  tables: Tables;
 }
 
 const archives = new Map<number, Promise<Archive>>();
@@ -32,7 +34,8 @@ function archiveOf(seed: number): Promise<Archive> {
     archive = (async () => {
       const folder = temporaryFolder();
       await generateArchive(folder, { seed, start: START, days: DAYS, jobsPerNamespace: 6, users: 8, quirks: true, layout: "mixed", gaps: [] });
-      return { folder, tables: await ingestArchive(folder, { pseudonymKey: "test" }) };
+      const database = await loadedDatabase(folder, { pseudonymKey: "test" });
+      return { folder, database, tables: await tablesOf(database) };
     })();
     archives.set(seed, archive);
   }
@@ -45,13 +48,8 @@ const day = fc.integer({ min: -2, max: DAYS + 2 }).map((offset) => formatDay(par
 const period = fc.tuple(day, day).map(([a, b]) => (a <= b ? { from: a, to: b } : { from: b, to: a }));
 const nextDay = (day: string) => formatDay(parseDay(day)! + MICROS_PER_DAY);
 
-async function reportsOf(tables: ArchiveTables, requests: { mode: Mode; from?: string; to?: string }[]): Promise<Report[]> {
-  const database = await openDatabase(tables);
-  try {
-    return await Promise.all(requests.map((request) => runReport(database, request)));
-  } finally {
-    database.close();
-  }
+function reportsOf(database: AccountingDatabase, requests: { mode: Mode; from?: string; to?: string }[]): Promise<Report[]> {
+  return Promise.all(requests.map((request) => runReport(database, request)));
 }
 
 const usages = (report: Report): Usage[] => [report.total, ...Object.values(report.namespaces)];
@@ -61,9 +59,9 @@ describe("the accounting rule, on random archives and periods", { timeout: 120_0
   it("never counts negative usage: no interval ends before it starts, no report holds a negative number", async () => {
     await fc.assert(
       fc.asyncProperty(seeds, period, fc.constantFrom<Mode>("exact", "compat"), async (seed, { from, to }, mode) => {
-        const { tables } = await archiveOf(seed);
-        for (const interval of tables.intervals) expect(interval.end).toBeGreaterThanOrEqual(interval.start);
-        const [report] = await reportsOf(tables, [{ mode, from, to }]);
+        const { tables, database } = await archiveOf(seed);
+        for (const interval of tables.intervals) expect(interval.end_time as number).toBeGreaterThanOrEqual(interval.start_time as number);
+        const [report] = await reportsOf(database, [{ mode, from, to }]);
         for (const usage of usages(report!)) for (const value of Object.values(usage)) expect(value).toBeGreaterThanOrEqual(0);
       }),
       { numRuns: RUNS },
@@ -76,8 +74,8 @@ describe("the accounting rule, on random archives and periods", { timeout: 120_0
         fc.pre(from < to);
         const days = Math.round((parseDay(to)! - parseDay(from)!) / MICROS_PER_DAY);
         const split = formatDay(parseDay(from)! + Math.floor(where * days) * MICROS_PER_DAY);
-        const { tables } = await archiveOf(seed);
-        const [whole, first, second] = await reportsOf(tables, [
+        const { database } = await archiveOf(seed);
+        const [whole, first, second] = await reportsOf(database, [
           { mode: "exact", from, to },
           { mode: "exact", from, to: split },
           { mode: "exact", from: nextDay(split), to },
@@ -97,8 +95,8 @@ describe("the accounting rule, on random archives and periods", { timeout: 120_0
   it("never counts more in compat mode than in exact mode for the same period", async () => {
     await fc.assert(
       fc.asyncProperty(seeds, period, async (seed, { from, to }) => {
-        const { tables } = await archiveOf(seed);
-        const [exact, compat] = await reportsOf(tables, [
+        const { database } = await archiveOf(seed);
+        const [exact, compat] = await reportsOf(database, [
           { mode: "exact", from, to },
           { mode: "compat", from, to },
         ]);
@@ -128,11 +126,16 @@ describe("the accounting rule, on random archives and periods", { timeout: 120_0
           mkdirSync(folder, { recursive: true });
           renameSync(join(snapshots, path), join(folder, path.split("/").pop()!));
         });
-        const tables = await ingestArchive(moved, { pseudonymKey: "test" });
-        expect(tables.intervals).toEqual(original.tables.intervals);
-        expect(tables.jobs).toEqual(original.tables.jobs);
-        const requests = [{ mode: "exact" as const }, { mode: "compat" as const }];
-        expect(await reportsOf(tables, requests)).toEqual(await reportsOf(original.tables, requests));
+        const database = await loadedDatabase(moved, { pseudonymKey: "test" });
+        try {
+          const tables = await tablesOf(database);
+          expect(tables.intervals).toEqual(original.tables.intervals);
+          expect(tables.jobs).toEqual(original.tables.jobs);
+          const requests = [{ mode: "exact" as const }, { mode: "compat" as const }];
+          expect(await reportsOf(database, requests)).toEqual(await reportsOf(original.database, requests));
+        } finally {
+          database.close();
+        }
       }),
       { numRuns: 10 },
     );

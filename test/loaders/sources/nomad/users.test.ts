@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ProblemReason } from "../../../../loaders/sources/nomad/snapshot.js";
+import type { ProblemReason } from "../../../../loaders/model/records.js";
 import { readUsers } from "../../../../loaders/sources/nomad/users.js";
 import { temporaryFolder } from "../../../helpers/archive.js";
 
@@ -57,7 +57,7 @@ describe("the user database of a private build", () => {
   it.each(broken)("%s: a problem, pseudonyms for everyone, no hang", async (_, plant, reason, detail) => {
     const { users, problems } = await readUsers(archiveWithUsers(plant), ["a@egi.eu"], "k", true);
     expect(users).toEqual([{ owner: "a@egi.eu", pseudonym: expect.stringMatching(/^user-/), name: null, email: null }]);
-    expect(problems).toEqual([{ file: "users/user-db.json", namespace: null, job: null, reason, detail: detail && expect.stringMatching(detail) }]);
+    expect(problems).toEqual([{ file: "users/user-db.json", line: null, account: null, job: null, reason, detail: detail && expect.stringMatching(detail) }]);
   });
 
   it("is not read at all by a public build", async () => {

@@ -1,0 +1,70 @@
+import type { IntervalRecord, JobRecord, Problem, Source } from "../../model/records.js";
+import type { Micros } from "../../model/time.js";
+import type { FluxReason } from "../flux/reasons.js";
+import type { SgeReason } from "../sge/reasons.js";
+import type { SlurmReason } from "../slurm/reasons.js";
+
+/**
+ * What every batch scheduler's adapter (Slurm, Grid Engine, Flux) gives the ingest: a parser per file that reads it
+ * line by line, so that a file larger than memory streams, and turns each line into a record of the common model,
+ * a problem, or nothing. The ingest (loaders/ingest/batch.ts) lists the files, reads them, and keeps one record per
+ * run across files: the one of the latest file.
+ */
+
+/** Why a batch file or line is skipped, whatever its scheduler: fixed texts, holding nothing read from the archive. */
+export type BatchReason =
+  "unreadable file" | "a job still running in a file whose name gives no time (YYYY-MM-DDTHH:MM:SS.<ext>)" | SlurmReason | SgeReason | FluxReason;
+
+/** A file of batch records, as the ingest hands it to its adapter. */
+export interface BatchFile {
+  /** Path relative to the archive, with `/` separators: `slurm/2024-05-01T00:00:00.txt`, `sge/cluster-a/accounting`. */
+  path: string;
+  /**
+   * The cluster its records belong to unless they name one (Slurm's `Cluster`): the first folder below the source's
+   * own (`sge/<cluster>/accounting`), else the source's name.
+   */
+  cluster: string;
+  /**
+   * When the file was written, if its name says so (`<YYYY-MM-DDTHH:MM:SS>.<ext>`, UTC): a job still running in it
+   * runs until then. Null otherwise: such a job is reported and skipped.
+   */
+  time: Micros | null;
+}
+
+/** One run of a job (or one part of a run written on several lines) read from a line of a batch file. */
+export interface BatchRecord {
+  job: JobRecord;
+  /** What the run consumed over its time; null when it consumed nothing (it never started). */
+  interval: IntervalRecord | null;
+  /**
+   * The run's identity across files: records with the same source, cluster and run in several files (overlapping
+   * dumps, a rotated copy and the live file) are one run, described by the latest file (then the latest line).
+   */
+  run: string;
+  /**
+   * A part of the run written on a line of its own (Grid Engine's one line per host of a parallel job), "" when the
+   * line holds the whole run. Parts of a run are one interval: from the first start to the last end, with the sum of
+   * their resources; and one job.
+   */
+  part: string;
+}
+
+/** What a parser makes of one line: a record, a problem (the line skipped and why), or null for a line that holds no job (a header, a comment, a job step, a blank line). */
+export type LineResult = BatchRecord | Problem | null;
+
+export interface LineParser {
+  /** Reads a line, without its end of line; `number` counts from 1. */
+  line(text: string, number: number): LineResult;
+}
+
+export interface BatchSource {
+  source: Exclude<Source, "nomad">;
+  /** The folder of the archive its files are under: `slurm`, `sge`, `flux`. */
+  folder: string;
+  /** Whether a file under that folder (its name, without folders) holds records: Grid Engine's `accounting*`… */
+  matches(name: string): boolean;
+  /** A parser for one file, holding what earlier lines told (a header's field order). */
+  parser(file: BatchFile): LineParser;
+}
+
+export const isProblem = (result: LineResult): result is Problem => result !== null && "reason" in result;
