@@ -343,7 +343,9 @@ describe("accounting ingest", () => {
       (await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code,
     ).toBe(0);
     for (const folder of [created, existing]) {
-      expect(readdirSync(folder).sort()).toEqual(["accounts", "intervals", "jobs", "problems", "snapshots", "spans", "users"].map((table) => `${table}.parquet`));
+      expect(readdirSync(folder).sort()).toEqual(
+        ["accounts", "intervals", "jobs", "problems", "snapshots", "spans", "users"].map((table) => `${table}.parquet`),
+      );
       for (const name of readdirSync(folder)) expect([name, mode(join(folder, name))]).toEqual([name, 0o600]);
     }
     expect(readFileSync(join(existing, "intervals.parquet")).subarray(0, 4).toString()).toBe("PAR1");

@@ -65,7 +65,15 @@ describe("writeSiteData", () => {
 
   it("writes the site's copy of the tables into one tar, byte for byte the same for the same archive and key", async () => {
     const tar = await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
-    expect([...(await entries(tar)).keys()]).toEqual(["intervals.parquet", "snapshots.parquet", "problems.parquet", "accounts.parquet", "spans.parquet", "users.parquet", "jobs.parquet"]);
+    expect([...(await entries(tar)).keys()]).toEqual([
+      "intervals.parquet",
+      "snapshots.parquet",
+      "problems.parquet",
+      "accounts.parquet",
+      "spans.parquet",
+      "users.parquet",
+      "jobs.parquet",
+    ]);
     expect(tar.equals(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }))).toBe(true);
   });
 
@@ -127,7 +135,14 @@ describe("writeSiteData", () => {
           email: privateBuild && owner === "alice@egi.eu" ? "alice@example.org" : null,
         })),
       );
-      expect(await described(site, "jobs")).toEqual(["job_id INTEGER", "source VARCHAR", "cluster VARCHAR", "account VARCHAR", "kind VARCHAR", "title VARCHAR"]);
+      expect(await described(site, "jobs")).toEqual([
+        "job_id INTEGER",
+        "source VARCHAR",
+        "cluster VARCHAR",
+        "account VARCHAR",
+        "kind VARCHAR",
+        "title VARCHAR",
+      ]);
       expect((await site.runAndReadAll("SELECT * FROM jobs")).getRowObjectsJS()).toEqual(
         jobs.map((_, i) => ({ job_id: i + 1, source: "nomad", cluster: "nomad", account: "vo", kind: "module", title: privateBuild ? "demo" : null })),
       );
