@@ -23,5 +23,5 @@ export default {
     build.users.private ? '<div class="private-banner">PRIVATE BUILD, for administrators: do not publish it.</div>' : "",
     `<p class="print-only build-info">Cluster accounting, built ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC.</p>`,
   ].join(""),
-  footer: "Computed in your browser from the snapshot archive; nothing is sent anywhere.",
+  footer: "Computed in your browser from the archive of scheduler records; nothing is sent anywhere.",
 };

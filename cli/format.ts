@@ -1,6 +1,6 @@
 import Table from "cli-table3";
 import { HOUR_METRICS, METRICS, MODE_DESCRIPTIONS, type Metric, type Report, type Usage } from "../loaders/queries/report.js";
-import { coverageSentences, type Coverage } from "../loaders/queries/coverage.js";
+import { coverageSentences, type Coverage, type CoverageRecords } from "../loaders/queries/coverage.js";
 import { reportCsv } from "../loaders/model/csv.js";
 import { inertJson, inertText } from "../loaders/model/inert-text.js";
 import { counted, problemsOf, type ProblemCount } from "../loaders/queries/quality.js";
@@ -22,24 +22,27 @@ function upstreamTables(report: Report): { title: string; usage: Usage }[] {
   const period = `${report.from}:${report.to}`;
   const tables = Object.entries(report.namespaces).map(([namespace, usage]) => ({
     title: `${inertText(namespace.toUpperCase())} accounting for the period ${period}`,
-    usage: { ...usage, ...Object.fromEntries(HOUR_METRICS.map((metric) => [metric, Math.trunc(usage[metric])])) },
+    usage: { ...usage, ...Object.fromEntries(HOUR_METRICS.map((metric) => [metric, usage[metric] === null ? null : Math.trunc(usage[metric])])) },
   }));
   const aggregated = { ...report.total };
-  for (const metric of HOUR_METRICS) aggregated[metric] = tables.reduce((sum, table) => sum + table.usage[metric], 0);
+  for (const metric of HOUR_METRICS) {
+    if (aggregated[metric] !== null) aggregated[metric] = tables.reduce((sum, table) => sum + (table.usage[metric] ?? 0), 0);
+  }
   return [...tables, { title: `Aggregated accounting for the period ${period}`, usage: aggregated }];
 }
 
-function formatTable(report: Report, coverage: Coverage): string {
+function formatTable(report: Report, coverage: Coverage, records: CoverageRecords): string {
   const blocks = upstreamTables(report).map(({ title, usage }) => {
     const table = new Table({
       style: { head: [], border: [] },
       colAligns: ["right", "right"],
       chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
     });
-    for (const metric of METRICS) table.push([LABELS[metric], String(usage[metric])]);
+    // A resource the records do not hold: "—", never 0.
+    for (const metric of METRICS) table.push([LABELS[metric], usage[metric] === null ? "—" : String(usage[metric])]);
     return `${title}\n${table.toString()}`;
   });
-  const notes = [`Mode ${report.mode}: ${MODE_DESCRIPTIONS[report.mode]}`, ...coverageSentences(coverage).map(inertText)];
+  const notes = [`Mode ${report.mode}: ${MODE_DESCRIPTIONS[report.mode]}`, ...coverageSentences(coverage, records).map(inertText)];
   return `${blocks.join("\n\n")}\n\n${notes.join("\n")}\n`;
 }
 
@@ -47,10 +50,10 @@ function formatTable(report: Report, coverage: Coverage): string {
  * The report in a format; table and JSON carry its coverage too (CSV has no place for it: the CLI prints it on
  * stderr). Whatever the archive's names hold, each is inert in a terminal: control characters escaped.
  */
-export function formatReport(report: Report, coverage: Coverage, format: Format): string {
+export function formatReport(report: Report, coverage: Coverage, format: Format, records: CoverageRecords = "snapshots"): string {
   if (format === "json") return `${inertJson({ ...report, coverage }, 2)}\n`;
   if (format === "csv") return reportCsv(report);
-  return formatTable(report, coverage);
+  return formatTable(report, coverage, records);
 }
 
 const filesOrJobs = (count: number) => counted(count, "file or job", "files or jobs");

@@ -33,6 +33,8 @@ import {
   type ReportOptions,
 } from "./options.js";
 import { createProgress } from "./progress.js";
+import { collect } from "./collect.js";
+import { DumpWriteError, SacctError } from "../loaders/sources/slurm/collect.js";
 
 export interface Io {
   stdout: { write(text: string): unknown };
@@ -42,7 +44,8 @@ export interface Io {
   now?(): number;
 }
 
-const HELP = `accounting: resource accounting of a Nomad cluster from its snapshot archive
+const HELP = `accounting: resource accounting of compute clusters from their records: Nomad snapshots,
+Slurm sacct dumps, Grid Engine accounting files, Flux job records (README: the archive layout)
 
 Usage:
   accounting report [--archive DIR] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
@@ -53,25 +56,29 @@ Usage:
                     [--verify-content] [--quiet | --problems summary|all|none]
   accounting check  [--archive DIR] [--max-age HOURS] [--cache DIR | --no-cache]
                     [--verify-content] [--quiet | --problems summary|all|none]
+  accounting collect slurm [--archive DIR] [--since TIME] [--quiet]
   accounting key
   accounting --help
   accounting --version
 
-report   CPU-, GPU-, memory- and disk-hours, jobs and active users per namespace
-         and in total, for the days FROM to TO (both included, UTC).
-  --archive DIR      archive with snapshots/**/<YYYY-MM-DDTHH:MM:SS>.json (default ${DEFAULT_ARCHIVE})
-  --from DAY         first day; default: the first snapshot
-  --to DAY           last day; default: the last snapshot's day
+report   CPU-, GPU-, memory- and disk-hours, jobs and active users per account (a Nomad
+         namespace, a Slurm account, a Grid Engine project, a Flux bank) and in total, for
+         the days FROM to TO (both included, UTC).
+  --archive DIR      archive with snapshots/, slurm/, sge/ and flux/ folders, any of them
+                     (default ${DEFAULT_ARCHIVE})
+  --from DAY         first day; default: the first snapshot or job start
+  --to DAY           last day; default: the day of the last snapshot or dump
   --mode exact       usage clipped to [FROM 00:00, TO+1 00:00): adjacent periods add up (default)
   --mode compat      upstream usage_stats.py's numbers, which stop at the period's last snapshot
-  --namespaces a,b   these namespaces, in this order; default: every namespace of the archive
+                     (Nomad snapshots only)
+  --namespaces a,b   these accounts, in this order; default: every account of the archive
   --format FORMAT    ${FORMATS.join(", ")} (default table: whole hours, as upstream; json and csv: exact hours)
-  Beside the numbers: how much of the period the snapshots cover, what was counted before the
+  Beside the numbers: how much of the period the records cover, what was counted before the
   first snapshot, the gaps and known issues inside it (under the tables; "coverage" in JSON;
   on stderr with CSV). A period that starts after it ends is refused (exit 2).
 
 ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snapshots,
-         problems, jobs, users; then print a summary. DIR is replaced whole, in one step:
+         problems, jobs, accounts, spans, users; then print a summary. DIR is replaced whole, in one step:
          the previous tables or the new ones, never a mix. The files are readable by their
          owner only (0600), and DIR, if created, by its owner only (0700).
   --out DIR          output folder (created if missing)
@@ -81,17 +88,24 @@ ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snaps
   Owners get pseudonyms keyed by $${VARIABLES.pseudonymKey} (random when unset): at least
   ${MIN_KEY_DIGITS} hexadecimal digits of randomness, shorter keys are refused.
 
+collect  add a dump of the scheduler's accounting to the archive, for cron. slurm: the jobs
+         sacct lists from TIME to now (every user, requeued runs too), into
+         DIR/slurm/<now, UTC>.txt, hidden until sacct has succeeded; prints what it wrote.
+         A job still running in the newest dump counts until that dump's time.
+  --since TIME       YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC); default: the newest dump's time
+                     (jobs running then come again: the latest dump wins), else all history
+
 key      print a new pseudonym key: 64 hexadecimal digits from the system's random source.
          Keep it secret, as the value of $${VARIABLES.pseudonymKey}.
 
-check    alert for cron: fail when the archive's newest usable snapshot is too old.
+check    alert for cron: fail when the archive's newest usable snapshot is too old (Nomad).
          Prints "ok: newest snapshot …" otherwise (nothing with --quiet).
   --max-age HOURS    the oldest it may be; default: twice the median time between
                      snapshots (an archive of one snapshot needs --max-age)
 
 Every command that reads the archive keeps what it read in an ingest cache and, when the
 archive has only gained newer snapshot files since, reads just those; any other change to
-the archive means reading all of it again. Files are told apart by name, size and
+the snapshots means reading all of them again. Batch records are read whole at every run. Files are told apart by name, size and
 modification time: a snapshot rewritten with the same size and time goes unseen, unless
 --verify-content. The cache holds owner ids and job titles: keep it private.
   --cache DIR        the cache's folder (default $${VARIABLES.cache}, else
@@ -100,7 +114,7 @@ modification time: a snapshot rewritten with the same size and time goes unseen,
   --verify-content   tell files apart by the SHA-256 of their bytes too, so that a snapshot
                      corrected in place is read again; costs reading the archive once more
 
-Files and jobs that cannot be read are skipped; every number is what it would be without them.
+Files, lines and jobs that cannot be read are skipped; every number is what it would be without them.
   --problems summary count them per reason on stderr, ${SUMMARY_REASONS} reasons at most (default)
   --problems all     list each one on stderr, with what was found (a value, a parser's message)
   --problems none    say nothing of them
@@ -109,10 +123,11 @@ Files and jobs that cannot be read are skipped; every number is what it would be
 Messages go to stderr, one line each, after "accounting: ": "warning: …" when the command goes
 on, "skipped …" and their count for problems, anything else for the error that stops it.
 Exit status: 0 done (check: the newest snapshot is recent enough); 1 no usable data: an archive
-with no usable snapshot, or check's newest snapshot too old; 2 bad arguments, an empty period, no
-archive, an --out folder holding other files, or check without --max-age on an archive of a
-single snapshot; 3 a file that cannot be written: a full disk, a folder it may not write. A cache
-that cannot be used or written only warns: the run reads the whole archive instead.
+with no usable snapshot nor job that ran, check's newest snapshot too old, or collect's sacct
+missing or failing; 2 bad arguments, compat mode on batch records, an empty period, no archive,
+an --out folder holding other files, or check without --max-age on an archive of a single
+snapshot; 3 a file that cannot be written: a full disk, a folder it may not write. A cache that
+cannot be used or written only warns: the run reads the whole archive instead.
 
   --help, -h         print this help
   --version          print the version
@@ -152,7 +167,7 @@ interface Loaded {
 
 async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"]): Promise<Loaded> {
   const { archive, cache } = options;
-  const progress = options.quiet ? undefined : createProgress(io.stderr, "snapshots");
+  const progress = options.quiet ? undefined : createProgress(io.stderr, "files");
   const database = await loadArchive(archive, {
     cache: cache === "none" ? undefined : cache === "default" ? cacheFolderFor(archive, environmentFrom(io.env)) : cache.folder,
     verifyContent: options.verifyContent,
@@ -187,7 +202,7 @@ async function tellProblems({ database, summary }: Loaded, options: ReadingOptio
 
 function checkAccounts({ accounts }: ArchiveSummary, requested: string[] | undefined): void {
   const unknown = (requested ?? []).filter((name) => !accounts.includes(name));
-  if (unknown.length) throw new UsageError(`unknown namespace ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the archive has ${accounts.join(", ")}`);
+  if (unknown.length) throw new UsageError(`unknown account ${unknown.map((n) => JSON.stringify(n)).join(", ")}; the archive has ${accounts.join(", ")}`);
 }
 
 /** The archive's known issues; none, with a warning, when its file is broken: they qualify numbers, never change them. */
@@ -209,9 +224,11 @@ async function report(options: ReportOptions, io: Io): Promise<void> {
     const request = { from: options.from, to: options.to, mode: options.mode, namespaces: options.namespaces };
     const coverage = await periodCoverage(database, request, await knownIssuesOf(options, io));
     const result = await runReport(database, request);
-    io.stdout.write(formatReport(result, coverage, options.format));
+    // Sentences about snapshots for Nomad's archive alone; about records where batch schedulers' are.
+    const records = summary.sources.every((source) => source === "nomad") ? "snapshots" : "records";
+    io.stdout.write(formatReport(result, coverage, options.format, records));
     // CSV has no place for the coverage: it goes beside, on stderr.
-    if (options.format === "csv" && !options.quiet) for (const sentence of coverageSentences(coverage)) say(io, `coverage: ${sentence}`);
+    if (options.format === "csv" && !options.quiet) for (const sentence of coverageSentences(coverage, records)) say(io, `coverage: ${sentence}`);
   } finally {
     database.close();
   }
@@ -230,10 +247,12 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
       if (error instanceof ForeignFiles) throw new UsageError(error.message);
       throw new WriteFailure(`cannot write the tables into ${resolve(options.out)}: ${error.message.split("\n")[0]}`);
     });
+    const read = summary.sources.map((source) => (source === "nomad" ? `${summary.snapshots} snapshots` : `${source} records`)).join(", ");
+    const accounts = summary.sources.length === 1 && summary.sources[0] === "nomad" ? "namespaces" : "accounts";
     io.stdout.write(
-      `Read ${summary.snapshots} snapshots from ${formatInstant(summary.first as number)} to ${formatInstant(summary.last as number)} ` +
-        `in ${summary.accounts.length} namespaces: ${summary.jobs} jobs, ${summary.intervals} intervals, ` +
-        `${summary.users} users, ${summary.problems.length} problems (files or jobs skipped). ` +
+      `Read ${read} from ${formatInstant(summary.first as number)} to ${formatInstant(summary.last as number)} ` +
+        `in ${summary.accounts.length} ${accounts}: ${summary.jobs} jobs, ${summary.intervals} intervals, ` +
+        `${summary.users} users, ${summary.problems.length} problems (files, lines or jobs skipped). ` +
         `Wrote ${paths.length} Parquet files to ${resolve(options.out)}${options.private ? " (PRIVATE: names, emails, job titles and problem details included, do not publish)" : ""}.\n`,
     );
   } finally {
@@ -249,6 +268,7 @@ async function check(options: CheckOptions, io: Io): Promise<void> {
   const loaded = await load(options, io);
   try {
     await tellProblems(loaded, options, io);
+    if (!loaded.summary.sources.includes("nomad")) throw new UsageError("check watches the snapshot cron, and the archive has no usable snapshot");
     const [{ last, median_hours }] = (await loaded.database.query<SnapshotCoverage>(snapshotCoverageSql())) as [SnapshotCoverage];
     const newest = last as string;
     if (options.maxAge === undefined && median_hours === null) {
@@ -272,11 +292,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     else if (options.command === "key") io.stdout.write(`${newPseudonymKey()}\n`);
     else if (options.command === "report") await report(options, io);
     else if (options.command === "ingest") await ingest(options, io);
+    else if (options.command === "collect") await collect(options, io);
     else await check(options, io);
     return EXIT.done;
   } catch (error) {
-    if (error instanceof WriteFailure) return (say(io, error.message), EXIT.write);
-    if (error instanceof Failure || error instanceof UnusableArchiveError) return (say(io, error.message), EXIT.failure);
+    if (error instanceof WriteFailure || error instanceof DumpWriteError) return (say(io, error.message), EXIT.write);
+    if (error instanceof Failure || error instanceof UnusableArchiveError || error instanceof SacctError) return (say(io, error.message), EXIT.failure);
     if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof WeakPseudonymKey)
       return (say(io, error.message), EXIT.usage);
     throw error;

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { MODES, type Mode } from "../loaders/queries/report.js";
-import { parseDay } from "../loaders/model/time.js";
+import { parseDay, parseRfc3339 } from "../loaders/model/time.js";
 
 export const DEFAULT_ARCHIVE = "data/sample";
 export const FORMATS = ["table", "json", "csv"] as const;
@@ -47,9 +47,20 @@ export interface CheckOptions extends ReadingOptions {
   maxAge?: number;
 }
 
-type Options = ReportOptions | IngestOptions | CheckOptions | { command: "help" } | { command: "version" } | { command: "key" };
+/** `collect slurm`: a dump of the scheduler's accounting, added to the archive. */
+export interface CollectOptions {
+  command: "collect";
+  scheduler: "slurm";
+  archive: string;
+  /** `YYYY-MM-DDTHH:MM:SS`, UTC; by default the newest dump's time. */
+  since?: string;
+  /** Nothing on stdout: only errors. */
+  quiet: boolean;
+}
 
-const COMMANDS = ["report", "ingest", "check", "key"];
+type Options = ReportOptions | IngestOptions | CheckOptions | CollectOptions | { command: "help" } | { command: "version" } | { command: "key" };
+
+const COMMANDS = ["report", "ingest", "check", "collect", "key"];
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionTypes = Record<string, { type: "string" | "boolean" }>;
@@ -176,6 +187,31 @@ function checkOptions(args: string[]): Options {
   }));
 }
 
+/** A time `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS` (UTC), as `YYYY-MM-DDTHH:MM:SS`. */
+function instant(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const time = /^\d{4}-\d\d-\d\d$/.test(value) ? `${value}T00:00:00` : value;
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(time) || parseRfc3339(`${time}Z`) === undefined)
+    throw new UsageError(`${flag} ${JSON.stringify(value)} is not a time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC)`);
+  return time;
+}
+
+function collectOptions(args: string[]): Options {
+  const [scheduler, ...rest] = args;
+  if (scheduler === "--help" || scheduler === "-h") return { command: "help" };
+  if (scheduler !== "slurm") throw new UsageError(`collect takes a scheduler, slurm${scheduler === undefined ? "" : `, not ${JSON.stringify(scheduler)}`}`);
+  const values = parse(rest, { archive: READING_OPTIONS.archive, since: { type: "string" }, quiet: READING_OPTIONS.quiet });
+  if (values.help) return { command: "help" };
+  if (values.version) return { command: "version" };
+  return {
+    command: "collect",
+    scheduler,
+    archive: text(values, "archive") ?? DEFAULT_ARCHIVE,
+    since: instant("--since", text(values, "since")),
+    quiet: values.quiet === true,
+  };
+}
+
 export function parseOptions(argv: string[]): Options {
   const [command, ...args] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" };
@@ -183,6 +219,7 @@ export function parseOptions(argv: string[]): Options {
   if (command === "report") return reportOptions(args);
   if (command === "ingest") return ingestOptions(args);
   if (command === "check") return checkOptions(args);
+  if (command === "collect") return collectOptions(args);
   if (command === "key") {
     if (args.length) throw new UsageError(`key takes no argument, not ${JSON.stringify(args[0])}`);
     return { command: "key" };

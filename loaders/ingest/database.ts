@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import {
@@ -13,6 +14,7 @@ import {
   type DuckDBValue,
 } from "@duckdb/node-api";
 import { SNAPSHOTS_FOLDER } from "../sources/nomad/archive.js";
+import { BATCH_SOURCES } from "../sources/batch/sources.js";
 import { formatUnusable, problemCountsSql, type ProblemCount } from "../queries/quality.js";
 import { replaceFolder } from "./replace-folder.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "../model/schema.js";
@@ -135,6 +137,8 @@ export interface ArchiveSummary {
   last: Micros | null;
   /** Distinct Nomad snapshot times used. */
   snapshots: number;
+  /** The sources with a record of use (`nomad`, `slurm`…), sorted. */
+  sources: string[];
   /** Every account of every source, sorted. */
   accounts: string[];
   jobs: number;
@@ -152,11 +156,13 @@ export async function describeArchive(database: AccountingDatabase): Promise<Arc
   );
   const counts = await one("SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM intervals) AS intervals, (SELECT count(*) FROM owners) AS users");
   const accounts = (await connection.runAndReadAll("SELECT DISTINCT account FROM accounts ORDER BY account")).getRowObjectsJS();
+  const sources = (await connection.runAndReadAll("SELECT DISTINCT source FROM spans ORDER BY source")).getRowObjectsJS();
   const problems = (await connection.runAndReadAll("SELECT file, line, account, job, reason, detail FROM problems ORDER BY rowid")).getRowObjectsJS();
   return {
     first: times.first as number | null,
     last: times.last as number | null,
     snapshots: Number(times.n),
+    sources: sources.map((row) => row.source as string),
     accounts: accounts.map((row) => row.account as string),
     jobs: Number(counts.jobs),
     intervals: Number(counts.intervals),
@@ -165,16 +171,20 @@ export async function describeArchive(database: AccountingDatabase): Promise<Arc
   };
 }
 
-/** An archive with no usable snapshot: there is no number to give, nor any page to show. */
+/** An archive with no usable record: there is no number to give, nor any page to show. */
 export class UnusableArchiveError extends Error {}
 
 /**
- * Refuses an archive whose tables hold no snapshot, saying why in one line, the files skipped counted per reason:
- * `no snapshot with jobs in /srv/accounting/snapshots: 3 files skipped, 2: empty file; 1: not valid JSON (…)`.
+ * Refuses an archive whose tables hold no record of use (no snapshot, no job that ran), saying why in one line, the
+ * files or lines skipped counted per reason: `no snapshot with jobs in /srv/accounting/snapshots: 3 files skipped,
+ * 2: empty file; 1: not valid JSON (…)`.
  */
 export async function assertUsableArchive(database: AccountingDatabase, archive: string): Promise<void> {
-  const [row] = await database.query<{ snapshots: number }>("SELECT count(*)::INTEGER AS snapshots FROM snapshots");
-  if (row && row.snapshots > 0) return;
-  const why = formatUnusable(await database.query<ProblemCount>(problemCountsSql()));
-  throw new UnusableArchiveError(`no snapshot with jobs in ${resolve(archive, SNAPSHOTS_FOLDER)}: ${why}`);
+  const [row] = await database.query<{ spans: number }>("SELECT count(*)::INTEGER AS spans FROM spans");
+  if (row && row.spans > 0) return;
+  const counts = await database.query<ProblemCount>(problemCountsSql());
+  const folders = BATCH_SOURCES.map((source) => source.folder).filter((folder) => existsSync(join(archive, folder)));
+  if (folders.length === 0) throw new UnusableArchiveError(`no snapshot with jobs in ${resolve(archive, SNAPSHOTS_FOLDER)}: ${formatUnusable(counts)}`);
+  const where = (existsSync(join(archive, SNAPSHOTS_FOLDER)) ? [SNAPSHOTS_FOLDER, ...folders] : folders).map((folder) => `${folder}/`).join(", ");
+  throw new UnusableArchiveError(`no snapshot with jobs nor job that ran in ${resolve(archive)} (${where}): ${formatUnusable(counts, "lines")}`);
 }

@@ -31,7 +31,8 @@ const ownersTable: TableSchema<string, "owners"> = {
   orderBy: ["owner"],
 };
 
-const CACHED_TABLES = [intervalsTable, snapshotsTable, problemsTable, jobsTable, ownersTable] as const;
+/** The tables the cache holds, made of the snapshots. */
+export const CACHED_TABLES = [intervalsTable, snapshotsTable, problemsTable, jobsTable, ownersTable] as const;
 
 export interface StoredIngest {
   /** The code that wrote it: another version of the pipeline starts over. */

@@ -1,4 +1,7 @@
-import { listSnapshotFiles, type SnapshotListing } from "../sources/nomad/archive.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ArchiveError, listSnapshotFiles, SNAPSHOTS_FOLDER, type SnapshotListing } from "../sources/nomad/archive.js";
+import { batchAccountsAndSpansSql, ingestBatchFiles, listBatchFiles, type BatchListing } from "./batch.js";
 import { appendRows, createDatabase, createTable, type AccountingDatabase } from "./database.js";
 import { foldSnapshots, type Progress } from "../sources/nomad/fold.js";
 import {
@@ -6,6 +9,7 @@ import {
   attachCache,
   attachMemoryCache,
   CACHE_CATALOG,
+  CACHED_TABLES,
   CacheUnusable,
   cacheStep,
   ingestVersion,
@@ -17,7 +21,8 @@ import {
   type IngestPlan,
 } from "./ingest-cache.js";
 import { foldArchive } from "../sources/nomad/parallel-fold.js";
-import { accountsTable, problemsTable, spansTable, usersTable } from "../model/schema.js";
+import { accountsTable, problemsTable, spansTable, usersTable, type TableSchema } from "../model/schema.js";
+import { BATCH_SOURCES } from "../sources/batch/sources.js";
 import { nomadAccountsAndSpansSql } from "../sources/nomad/records.js";
 import { readUsers } from "../sources/nomad/users.js";
 
@@ -41,32 +46,55 @@ export interface LoadOptions {
 }
 
 /**
- * The archive's tables in an in-memory database, read from the archive as far as the ingest cache cannot tell them.
- * A cache that cannot serve (CacheUnusable: held by another process, unwritable, damaged) costs a warning and a
- * whole read of the archive, never the run; a damaged one is replaced by a fresh one when its folder takes it.
+ * The archive's tables in an in-memory database: its Nomad snapshots (`snapshots/`) read as far as the ingest cache
+ * cannot tell them, and its batch records (`slurm/`, `sge/`, `flux/`) read whole.
  */
 export async function loadArchive(archive: string, options: LoadOptions = {}): Promise<AccountingDatabase> {
-  const listing = await listSnapshotFiles(archive, { verifyContent: options.verifyContent });
+  const batch = await listBatchFiles(archive);
+  const nomad = existsSync(join(archive, SNAPSHOTS_FOLDER));
+  if (!nomad && batch.folders.length === 0 && existsSync(archive)) {
+    const folders = [SNAPSHOTS_FOLDER, ...BATCH_SOURCES.map((source) => source.folder)].map((folder) => `${folder}/`);
+    throw new ArchiveError(`no records in ${archive}: it has no ${folders.slice(0, -1).join(", ")} or ${folders.at(-1)} folder`);
+  }
+  const listing = nomad || batch.folders.length === 0 ? await listSnapshotFiles(archive, { verifyContent: options.verifyContent }) : undefined;
   // The cache and its write-ahead log hold owner ids: whatever DuckDB creates now is its owner's only.
   const umask = process.umask(0o077);
   try {
-    let database: AccountingDatabase;
-    if (options.cache === undefined) database = await loadWithoutCache(archive, listing, options);
-    else {
-      try {
-        database = await loadThroughCache(archive, listing, options.cache, options);
-      } catch (error) {
-        if (!(error instanceof CacheUnusable)) throw error;
-        options.onWarning?.(error.message);
-        if (error.kind === "damaged") removeCache(options.cache);
-        database = await loadWithoutCache(archive, listing, options, error.kind === "damaged" ? options.cache : undefined);
-      }
+    const database = listing ? await loadSnapshots(archive, listing, options) : await emptyDatabase();
+    try {
+      if (batch.folders.length > 0) await ingestBatchFiles(database.connection, archive, batch, options.onProgress);
+      await finish(database, archive, batch, options);
+    } catch (error) {
+      database.close();
+      throw error;
     }
-    await finish(database, archive, options);
     return database;
   } finally {
     process.umask(umask);
   }
+}
+
+/**
+ * The archive's snapshots folder folded into tables, through the cache when there is one. A cache that cannot serve
+ * (CacheUnusable: held by another process, unwritable, damaged) costs a warning and a whole read, never the run.
+ */
+async function loadSnapshots(archive: string, listing: SnapshotListing, options: LoadOptions): Promise<AccountingDatabase> {
+  if (options.cache === undefined) return loadWithoutCache(archive, listing, options);
+  try {
+    return await loadThroughCache(archive, listing, options.cache, options);
+  } catch (error) {
+    if (!(error instanceof CacheUnusable)) throw error;
+    options.onWarning?.(error.message);
+    if (error.kind === "damaged") removeCache(options.cache);
+    return loadWithoutCache(archive, listing, options, error.kind === "damaged" ? options.cache : undefined);
+  }
+}
+
+/** The tables of an archive with no snapshots folder, empty, for its batch records to fill. */
+async function emptyDatabase(): Promise<AccountingDatabase> {
+  const database = await createDatabase();
+  for (const table of CACHED_TABLES) await createTable(database.connection, table as TableSchema<unknown>, []);
+  return database;
 }
 
 /** Reads through the cache of `folder`: only what it cannot tell. Throws CacheUnusable when it cannot serve. */
@@ -131,11 +159,12 @@ async function loadWithoutCache(archive: string, listing: SnapshotListing, optio
 }
 
 /** What every load ends with: the accounts and spans of every source, no job title unless private, and the users table when asked. */
-async function finish(database: AccountingDatabase, archive: string, options: LoadOptions): Promise<void> {
+async function finish(database: AccountingDatabase, archive: string, batch: BatchListing, options: LoadOptions): Promise<void> {
   const { connection } = database;
   await createTable(connection, accountsTable, []);
   await createTable(connection, spansTable, []);
   for (const sql of nomadAccountsAndSpansSql()) await connection.run(sql);
+  if (batch.folders.length > 0) for (const sql of batchAccountsAndSpansSql()) await connection.run(sql);
   if (!options.users?.private) await connection.run("UPDATE jobs SET title = NULL");
   if (options.users) await addUsers(database, archive, options.users.pseudonymKey, options.users.private);
 }

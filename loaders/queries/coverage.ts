@@ -31,7 +31,7 @@ export interface Coverage {
   known_issues: KnownIssue[];
 }
 
-/** A period that holds no time: reported as a usage error, with no number. */
+/** A period that holds no time, or a mode the archive's sources have not: reported as a usage error, with no number. */
 export class PeriodError extends Error {}
 
 interface PeriodRow {
@@ -70,6 +70,15 @@ const NO_HOURS = Object.fromEntries(HOUR_METRICS.map((metric) => [metric, 0])) a
  * given), before any report is run.
  */
 export async function periodCoverage(db: Connector, request: ReportRequest, knownIssues: readonly KnownIssue[]): Promise<Coverage> {
+  if (request.mode === "compat") {
+    const others = await db.query<{ source: string }>("SELECT DISTINCT source FROM spans WHERE source <> 'nomad' ORDER BY source");
+    if (others.length > 0) {
+      const sources = others.map((row) => row.source).join(" and ");
+      throw new PeriodError(
+        `compat mode reproduces upstream usage_stats.py, on Nomad snapshots only; this archive holds ${sources} records: use the exact mode`,
+      );
+    }
+  }
   const [row] = await db.query<PeriodRow>(periodRowSql(request));
   if (!row || row.first_us === null || row.last_us === null) throw new PeriodError("the archive has no snapshot");
   const empty = emptyPeriod(request, row);
@@ -106,19 +115,27 @@ function snapshotLabel(instant: string): string {
 }
 
 /**
- * The coverage in sentences for people, the same in the terminal and on the site: how much of the period the
- * snapshots span, whether it is provisional, what was counted before the first snapshot, gaps and known issues.
+ * What the archive's records are called in the coverage: Nomad's `snapshots` (an archive of snapshots alone), or
+ * `records` (batch dumps and accounting files, with or without snapshots).
  */
-export function coverageSentences(coverage: Coverage): string[] {
+export type CoverageRecords = "snapshots" | "records";
+
+/**
+ * The coverage in sentences for people, the same in the terminal and on the site: how much of the period the
+ * snapshots (or records) span, whether it is provisional, what was counted before the first of them, gaps and known
+ * issues.
+ */
+export function coverageSentences(coverage: Coverage, records: CoverageRecords = "snapshots"): string[] {
+  const one = records === "snapshots" ? "snapshot" : "record";
   const sentences = [
-    `Snapshots cover ${dayCount(coverage.covered_days)} of the period's ${dayCount(coverage.days)}: the archive runs from ${snapshotLabel(coverage.first_snapshot)} to ${snapshotLabel(coverage.last_snapshot)}.`,
+    `${records === "snapshots" ? "Snapshots" : "Records"} cover ${dayCount(coverage.covered_days)} of the period's ${dayCount(coverage.days)}: the archive runs from ${snapshotLabel(coverage.first_snapshot)} to ${snapshotLabel(coverage.last_snapshot)}.`,
   ];
-  if (coverage.provisional) sentences.push("Provisional: the period ends after the newest snapshot, so its numbers will grow as snapshots arrive.");
+  if (coverage.provisional) sentences.push(`Provisional: the period ends after the newest ${one}, so its numbers will grow as ${records} arrive.`);
   const before = coverage.before_first_snapshot;
   if (before.cpu_num_hours > 0 || before.gpu_num_hours > 0) {
     const parts = [`${whole.format(before.cpu_num_hours)} CPU core-hours`];
     if (before.gpu_num_hours > 0) parts.push(`${whole.format(before.gpu_num_hours)} GPU-hours`);
-    sentences.push(`Of these numbers, ${parts.join(" and ")} were used before the first snapshot, by jobs already running when the archive starts.`);
+    sentences.push(`Of these numbers, ${parts.join(" and ")} were used before the first ${one}, by jobs already running when the archive starts.`);
   }
   if (coverage.gaps.length) {
     const hours = coverage.gaps.reduce((sum, gap) => sum + gap.hours, 0);

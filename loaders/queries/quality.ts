@@ -48,6 +48,28 @@ SELECT ${isoInstantSql("(SELECT min(t) FROM times)")} AS first,
   (SELECT median(us) FROM pairs) / ${MICROS_PER_HOUR} AS median_hours`;
 }
 
+/** What the records of one source and cluster cover (a row of `spans`); times are `YYYY-MM-DDTHH:MM:SSZ`. */
+export interface RecordSpan {
+  /** nomad, slurm, sge or flux. */
+  source: string;
+  cluster: string;
+  /** Nomad: the first snapshot; batch records: their first start. */
+  first: string;
+  /** Nomad: the last snapshot; batch records: the time of their last dump, else their last end. */
+  last: string;
+}
+
+/** Every source and cluster of the archive and what its records cover: Nomad first, then by source and cluster. */
+export function recordSpansSql(): string {
+  return `SELECT source, cluster, ${isoInstantSql("epoch_us(first_time)")} AS first, ${isoInstantSql("epoch_us(last_time)")} AS last
+FROM spans ORDER BY source <> 'nomad', source, cluster`;
+}
+
+/** Every account of the archive with the source and cluster of its records, a row for each (an account may be on several). */
+export function accountOriginsSql(): string {
+  return "SELECT DISTINCT account, source, cluster FROM accounts ORDER BY account, source <> 'nomad', source, cluster";
+}
+
 /** Skipped files and jobs per reason, the most frequent first. */
 export interface ProblemCount {
   reason: string;
@@ -73,15 +95,17 @@ export const problemsOf = (counts: ProblemCount[]) => counts.reduce((total, coun
 const UNUSABLE_REASONS = 3;
 
 /**
- * Why an archive has no usable snapshot, in a few words: `3 files skipped, 2: empty file; 1: not valid JSON (…)`.
- * Only whole files are skipped there: a snapshot with a namespace is used, whatever its jobs.
+ * Why an archive has no usable record, in a few words: `3 files skipped, 2: empty file; 1: not valid JSON (…)`. In
+ * a snapshots folder only whole files are skipped: a snapshot with a namespace is used, whatever its jobs; in batch
+ * records (`lines`), the lines of jobs that could not be read.
  */
-export function formatUnusable(counts: ProblemCount[]): string {
-  if (counts.length === 0) return "no .json file there lists a namespace";
+export function formatUnusable(counts: ProblemCount[], records: "files" | "lines" = "files"): string {
+  if (counts.length === 0) return records === "files" ? "no .json file there lists a namespace" : "no file there holds a job that ran";
   const reasons = counts.slice(0, UNUSABLE_REASONS).map(({ reason, problems }) => `${whole.format(problems)}: ${reason}`);
   const others = counts.length - UNUSABLE_REASONS;
   if (others > 0) reasons.push(`and ${counted(others, "more reason")}`);
-  return `${counted(problemsOf(counts), "file")} skipped, ${reasons.join("; ")}`;
+  const skipped = records === "files" ? counted(problemsOf(counts), "file") : counted(problemsOf(counts), "file or line", "files or lines");
+  return `${skipped} skipped, ${reasons.join("; ")}`;
 }
 
 export function problemCountsSql(): string {

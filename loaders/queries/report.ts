@@ -18,7 +18,8 @@ export const MODE_DESCRIPTIONS: Record<Mode, string> = {
 export const HOUR_METRICS = RESOURCES.map((name) => `${name}_hours` as const);
 export const METRICS = [...HOUR_METRICS, "jobs", "users"] as const;
 export type Metric = (typeof METRICS)[number];
-export type Usage = Record<Metric, number>;
+/** Resource-hours are null where the account's records do not hold the resource (disk outside Nomad…): never 0 for unknown. */
+export type Usage = Record<(typeof HOUR_METRICS)[number], number | null> & { jobs: number; users: number };
 
 export interface ReportRequest {
   /** First day, `YYYY-MM-DD`; the first snapshot's time when absent. */
@@ -106,11 +107,15 @@ counted AS (SELECT * FROM clipped WHERE us > 0 OR seen)`;
 }
 
 /**
- * The accounting of a period, from the `intervals` and `snapshots` tables alone: a row per namespace
- * requested, then the total. The same SQL runs in DuckDB at build time and in DuckDB-WASM in the browser.
+ * The accounting of a period, from the `intervals`, `accounts` and `spans` tables alone: a row per account
+ * requested, then the total. The same SQL runs in DuckDB at build time and in DuckDB-WASM in the browser. A
+ * resource's hours are null for an account none of whose runs holds it (an account with no run at all: none of its
+ * cluster's runs), 0 for one that holds it but used none in the period.
  */
 export function reportSql(request: ReportRequest): string {
-  const zeroHours = HOUR_METRICS.map((name) => `coalesce(p."${name}", 0) AS "${name}"`).join(", ");
+  const zeroHours = HOUR_METRICS.map((name) => `CASE WHEN r."${name}" THEN coalesce(p."${name}", 0) END AS "${name}"`).join(", ");
+  const recorded = (alias: string) => RESOURCES.map((name) => `bool_or(${alias}."${name}" IS NOT NULL) AS "${name}_hours"`).join(", ");
+  const eitherRecorded = HOUR_METRICS.map((name) => `coalesce(o."${name}", c."${name}") AS "${name}"`).join(", ");
   const totalHours = HOUR_METRICS.map((name) => `fsum("${name}") AS "${name}"`).join(", ");
   return `WITH ${countedSql(request)},
 per_account AS (
@@ -120,9 +125,16 @@ per_account AS (
     count(DISTINCT owner)::INTEGER AS users
   FROM counted GROUP BY account
 ),
+recorded_own AS (SELECT account, ${recorded("i")} FROM intervals i GROUP BY account),
+recorded_cluster AS (
+  SELECT a.account, ${recorded("i")}
+  FROM accounts a JOIN intervals i ON i.source = a.source AND i.cluster = a.cluster
+  GROUP BY a.account
+),
+recorded AS (SELECT c.account, ${eitherRecorded} FROM recorded_cluster c LEFT JOIN recorded_own o ON o.account = c.account),
 rows AS (
   SELECT s.position, s.account, ${zeroHours}, coalesce(p.jobs, 0) AS jobs, coalesce(p.users, 0) AS users
-  FROM selected s LEFT JOIN per_account p ON p.account = s.account
+  FROM selected s LEFT JOIN per_account p ON p.account = s.account LEFT JOIN recorded r ON r.account = s.account
 )
 SELECT account, ${HOUR_METRICS.map((name) => `"${name}"`).join(", ")}, jobs, users, lo AS period_start, hi AS period_end
 FROM (
@@ -179,7 +191,7 @@ ORDER BY cpu_num_hours DESC, u.pseudonym`;
 }
 
 function usageOf(row: ReportRow): Usage {
-  return Object.fromEntries(METRICS.map((metric) => [metric, Number(row[metric])])) as Usage;
+  return Object.fromEntries(METRICS.map((metric) => [metric, row[metric] === null ? null : Number(row[metric])])) as Usage;
 }
 
 /** The report of the rows `reportSql` returned. */

@@ -6,6 +6,7 @@ import { HOUR_METRICS, METRICS, runReport, type JobUsage, type OwnerUsage, type 
 import type { Connector } from "../loaders/queries/sql.js";
 import { formatMetric, METRIC_LABELS } from "./format.js";
 import type { PeriodChoice } from "./period.js";
+import type { ArchiveSources, Words } from "./sources.js";
 import { dataTable, wholeOnHover, type Column } from "./table.js";
 
 /** What the page shows for a choice of period: why it has no number, or the report and its coverage. */
@@ -23,10 +24,14 @@ export async function periodOutcome(db: Connector, choice: PeriodChoice, knownIs
   }
 }
 
-/** One namespace's table (the aggregate has an empty namespace): every number cell says what it holds. */
-function usageTable(title: string, namespace: string, usage: Usage): HTMLElement {
+/**
+ * One account's table (the aggregate has an empty account): every number cell says what it holds (`data-namespace`:
+ * the account, whatever the source). Under its title, where its records come from, when the archive has several.
+ */
+function usageTable(title: string, namespace: string, usage: Usage, origins: string[] = []): HTMLElement {
   return html`<div class="card accounting-table">
     <h2>${title}</h2>
+    ${origins.length ? html`<p class="origins">${origins.join(", ")}</p>` : ""}
     <table>
       <tbody>
         ${METRICS.map(
@@ -43,15 +48,17 @@ function usageTable(title: string, namespace: string, usage: Usage): HTMLElement
   </div>`;
 }
 
-export function accountingTables(report: Report): HTMLElement {
+/** A table per account of the report, then one for all; a resource no record of an account holds reads "—". */
+export function accountingTables(report: Report, sources: ArchiveSources): HTMLElement {
   return html`<div class="grid grid-cols-4 accounting-tables">
-    ${Object.entries(report.namespaces).map(([namespace, usage]) => usageTable(namespace, namespace, usage))} ${usageTable("All namespaces", "", report.total)}
+    ${Object.entries(report.namespaces).map(([account, usage]) => usageTable(account, account, usage, sources.origins.get(account)))}
+    ${usageTable(`All ${sources.words.accounts}`, "", report.total)}
   </div>`;
 }
 
-/** The coverage beside a period's numbers: what the snapshots span, what was counted before them, gaps, known issues. */
-export function coverageNotes(coverage: Coverage): HTMLElement {
-  const [first, ...rest] = coverageSentences(coverage);
+/** The coverage beside a period's numbers: what the records span, what was counted before them, gaps, known issues. */
+export function coverageNotes(coverage: Coverage, words: Words): HTMLElement {
+  const [first, ...rest] = coverageSentences(coverage, words.records);
   const partial = coverage.covered_days < coverage.days || coverage.provisional;
   return html`<div class=${`coverage-notes${partial ? " partial" : ""}`} data-covered-days=${String(coverage.covered_days)} data-days=${String(coverage.days)}>
     <p><strong>${first}</strong></p>
@@ -72,12 +79,12 @@ export function csvDownload(report: Report): HTMLElement {
 }
 
 /** The period's numbers, or why there are none. */
-export function outcomeView(outcome: Outcome): HTMLElement {
+export function outcomeView(outcome: Outcome, sources: ArchiveSources): HTMLElement {
   if (outcome.problem !== undefined) return html`<p class="period-problem" role="alert">No numbers: ${outcome.problem}.</p>`;
   const { report, coverage } = outcome;
   return html`<div class="report" data-from=${report.from} data-to=${report.to} data-mode=${report.mode}>
     <p class="period">${report.from} to ${report.to}, ${report.mode} mode. ${csvDownload(report)}</p>
-    ${coverageNotes(coverage)} ${accountingTables(report)}
+    ${coverageNotes(coverage, sources.words)} ${accountingTables(report, sources)}
   </div>`;
 }
 
@@ -105,19 +112,19 @@ const hourColumns = <Row>() =>
     name: metric as keyof Row & string,
     label: METRIC_LABELS[metric],
     number: true,
-    format: (value: number) => formatMetric(metric, value),
+    format: (value: number | null) => formatMetric(metric, value),
   }));
 
 /**
  * A row per owner who counts in the period, most CPU-hours first: their pseudonym, and in a private build the name
  * and email of the user database.
  */
-export function ownerTable(owners: OwnerUsage[], file: string): HTMLElement {
+export function ownerTable(owners: OwnerUsage[], file: string, words: Words): HTMLElement {
   const named = owners.some((owner) => owner.name !== null || owner.email !== null);
   const columns: Column<OwnerUsage>[] = [
     { name: "pseudonym", label: "User" },
     ...(named ? [{ name: "name", label: "Name" } as const, { name: "email", label: "Email" } as const] : []),
-    { name: "accounts", label: "Namespaces" },
+    { name: "accounts", label: words.Accounts },
     ...hourColumns<OwnerUsage>(),
     { name: "jobs", label: METRIC_LABELS.jobs, number: true, format: (value: number) => formatMetric("jobs", value) },
   ];
@@ -125,16 +132,18 @@ export function ownerTable(owners: OwnerUsage[], file: string): HTMLElement {
 }
 
 /**
- * A row per job that counts in the period, most CPU-hours first: its namespace, kind and user; in a private build
- * its title and the user's name too. `counted` jobs count in the period: the table may hold only the first of them.
+ * A row per job that counts in the period, most CPU-hours first: its account, kind (Nomad's jobs have one) and user;
+ * in a private build its title and the user's name too. `counted` jobs count in the period: the table may hold only
+ * the first of them.
  */
-export function jobTable(jobs: JobUsage[], counted: number, file: string): HTMLElement {
+export function jobTable(jobs: JobUsage[], counted: number, file: string, words: Words): HTMLElement {
   const named = jobs.some((job) => job.title !== null || job.name !== null);
+  const kinds = jobs.some((job) => job.kind !== null);
   const columns: Column<JobUsage>[] = [
     ...(named ? [{ name: "title", label: "Title", format: wholeOnHover } as const, { name: "name", label: "Name", format: wholeOnHover } as const] : []),
     { name: "pseudonym", label: "User" },
-    { name: "account", label: "Namespace" },
-    { name: "kind", label: "Kind" },
+    { name: "account", label: words.Account },
+    ...(kinds ? [{ name: "kind", label: "Kind" } as const] : []),
     ...hourColumns<JobUsage>(),
   ];
   const count = (n: number) => n.toLocaleString("en-US");
@@ -143,7 +152,7 @@ export function jobTable(jobs: JobUsage[], counted: number, file: string): HTMLE
       ? `The ${count(jobs.length)} jobs that used most CPU-hours, of the ${count(counted)} that count in the period`
       : "A row per job that counts in the period, most CPU-hours first";
   return html`<div class="job-usage">
-    <p>${caption} (titles only in a private build).</p>
+    <p>${caption}${kinds ? " (titles only in a private build)" : ""}.</p>
     ${dataTable(jobs, { columns, file, noun: "job" })}
   </div>`;
 }

@@ -26,7 +26,8 @@ export function mega(unit: string): (value: number) => string {
 }
 
 /** A metric's value for people: core- and GPU-hours counted, byte- and hertz-hours scaled (`328.2 TB-hours`). */
-export function formatMetric(metric: Metric, value: number): string {
+export function formatMetric(metric: Metric, value: number | null): string {
+  if (value === null) return "—";
   switch (metric) {
     case "memory_MB_hours":
     case "disk_MB_hours":

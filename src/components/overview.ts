@@ -7,6 +7,7 @@ import type { SnapshotJobs } from "../loaders/queries/usage.js";
 import { coverageNotes } from "./accounting.js";
 import { formatAge, formatHours, formatMetric, formatSnapshotTime, METRIC_LABELS } from "./format.js";
 import { searchFromState } from "./period.js";
+import type { Words } from "./sources.js";
 
 const whole = new Intl.NumberFormat("en-US");
 
@@ -48,8 +49,11 @@ export function freshnessCard(coverage: SnapshotCoverage, now: number): HTMLElem
   </div>`;
 }
 
-/** What the archive covers and how regularly; `gaps` are those over `gapHours`, the archive's cadence allowing. */
-export function coverageCard(coverage: SnapshotCoverage, gaps: SnapshotGap[], gapHours: number, unseen: UnseenEnds[]): HTMLElement {
+/**
+ * What the archive's snapshots cover and how regularly; `gaps` are those over `gapHours`, the archive's cadence
+ * allowing. `title` names the card: the archive, or its Nomad snapshots beside batch records.
+ */
+export function coverageCard(coverage: SnapshotCoverage, gaps: SnapshotGap[], gapHours: number, unseen: UnseenEnds[], title = "Archive"): HTMLElement {
   if (coverage.first === null || coverage.last === null)
     return html`<div class="card">
       <h2>Archive</h2>
@@ -58,7 +62,7 @@ export function coverageCard(coverage: SnapshotCoverage, gaps: SnapshotGap[], ga
   const worst = longest(gaps);
   const runs = unseen.reduce((sum, row) => sum + row.runs, 0);
   return html`<div class="card coverage">
-    <h2>Archive</h2>
+    <h2>${title}</h2>
     <table>
       <tbody>
         <tr>
@@ -95,8 +99,8 @@ export function coverageCard(coverage: SnapshotCoverage, gaps: SnapshotGap[], ga
   </div>`;
 }
 
-/** Running and queued jobs per namespace in the last snapshot, and their total. */
-export function lastSnapshotCard(rows: SnapshotJobs[]): HTMLElement {
+/** Running and queued jobs per namespace (an account) in the last Nomad snapshot, and their total. */
+export function lastSnapshotCard(rows: SnapshotJobs[], words: Words): HTMLElement {
   const total = rows.reduce((sum, row) => ({ running: sum.running + row.running, queued: sum.queued + row.queued }), { running: 0, queued: 0 });
   return html`<div class="card now">
     <h2>Now</h2>
@@ -104,7 +108,7 @@ export function lastSnapshotCard(rows: SnapshotJobs[]): HTMLElement {
     <table>
       <thead>
         <tr>
-          <th>Namespace</th>
+          <th>${words.Account}</th>
           <th class="number">Running</th>
           <th class="number">Queued</th>
         </tr>
@@ -119,7 +123,7 @@ export function lastSnapshotCard(rows: SnapshotJobs[]): HTMLElement {
             </tr>`,
         )}
         <tr class="total">
-          <td>All namespaces</td>
+          <td>All ${words.accounts}</td>
           <td class="number">${whole.format(total.running)}</td>
           <td class="number">${whole.format(total.queued)}</td>
         </tr>
@@ -132,11 +136,11 @@ export function lastSnapshotCard(rows: SnapshotJobs[]): HTMLElement {
 const HEADLINE_METRICS: Metric[] = ["cpu_num_hours", "gpu_num_hours", "memory_MB_hours", "disk_MB_hours", "jobs", "users"];
 
 /** A period's totals, exact mode, with what the archive covers of it, linking to its full report on the accounting page. */
-export function headlineCard(title: string, report: Report, coverage: Coverage): HTMLElement {
+export function headlineCard(title: string, report: Report, coverage: Coverage, words: Words): HTMLElement {
   const href = `./accounting${searchFromState({ from: report.from, to: report.to, mode: "exact" })}`;
   return html`<div class="card headline">
     <h2>${title}</h2>
-    <p>${report.from} to ${report.to}, all namespaces</p>
+    <p>${report.from} to ${report.to}, all ${words.accounts}</p>
     <table>
       <tbody>
         ${HEADLINE_METRICS.map(
@@ -148,7 +152,7 @@ export function headlineCard(title: string, report: Report, coverage: Coverage):
         )}
       </tbody>
     </table>
-    ${coverageNotes(coverage)}
-    <p><a href=${href}>Per namespace</a></p>
+    ${coverageNotes(coverage, words)}
+    <p><a href=${href}>Per ${words.account}</a></p>
   </div>`;
 }

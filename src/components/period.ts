@@ -100,13 +100,19 @@ export function searchFromState(state: AccountingState): string {
   return `?${params}`;
 }
 
+/** What the mode control says where only the exact mode is offered: compat is upstream's, for Nomad snapshots alone. */
+const EXACT_ONLY_HELP = `Exact mode: ${MODE_DESCRIPTIONS.exact} Compat mode (${MODE_DESCRIPTIONS.compat.replace(/\.$/, "")}) exists only for archives of Nomad snapshots alone.`;
+
 /**
  * Period presets, custom days and the mode, as one input whose value is a PeriodChoice, kept in the page's URL:
  * each deliberate change is a new history entry, so Back undoes it, and going Back or Forward sets the form from
- * the URL. "This" month, quarter or year is that of `today`, the archive's last snapshot day. A date typed but not
- * complete makes the choice unusable rather than silently meaning the archive's bound.
+ * the URL. "This" month, quarter or year is that of `today`, the archive's last day. A date typed but not complete
+ * makes the choice unusable rather than silently meaning the archive's bound. `modes` are those offered: with the
+ * exact mode alone (an archive with batch records) there is no choice, and a URL asking for compat gets the
+ * report's refusal.
  */
-export function periodInput(today: string, invalidation?: Promise<unknown>): HTMLFormElement & { value: PeriodChoice } {
+export function periodInput(today: string, invalidation?: Promise<unknown>, modes: readonly Mode[] = MODES): HTMLFormElement & { value: PeriodChoice } {
+  const choosable = modes.length > 1;
   const presets = ["whole", ...PRESETS, "custom"] as const;
   const form = html`<form class="period-input">
     <label
@@ -117,10 +123,14 @@ export function periodInput(today: string, invalidation?: Promise<unknown>): HTM
     >
     <label>From <input type="date" name="from" /></label>
     <label>To <input type="date" name="to" /></label>
-    <fieldset>
-      <legend>Mode</legend>
-      ${MODES.map((mode) => html`<label><input type="radio" name="mode" value=${mode} /> ${mode}</label>`)}
-    </fieldset>
+    ${
+      choosable
+        ? html`<fieldset>
+            <legend>Mode</legend>
+            ${modes.map((mode) => html`<label><input type="radio" name="mode" value=${mode} /> ${mode}</label>`)}
+          </fieldset>`
+        : ""
+    }
     <p class="mode-help"></p>
   </form>` as unknown as HTMLFormElement & { value: PeriodChoice };
   const field = <T extends Element>(name: string) => form.elements.namedItem(name) as unknown as T;
@@ -135,9 +145,9 @@ export function periodInput(today: string, invalidation?: Promise<unknown>): HTM
     from.value = choice.from !== undefined && parseDay(choice.from) !== undefined ? choice.from : "";
     to.value = choice.to !== undefined && parseDay(choice.to) !== undefined ? choice.to : "";
     for (const radio of form.querySelectorAll<HTMLInputElement>('input[name="mode"]')) radio.checked = radio.value === choice.mode;
-    help.textContent = `${choice.mode === "exact" ? "Exact" : "Compat"}: ${MODE_DESCRIPTIONS[choice.mode]}`;
+    help.textContent = choosable ? `${choice.mode === "exact" ? "Exact" : "Compat"}: ${MODE_DESCRIPTIONS[choice.mode]}` : EXACT_ONLY_HELP;
   };
-  const mode = () => (form.querySelector<HTMLInputElement>('input[name="mode"]:checked')?.value ?? "exact") as Mode;
+  const mode = () => (form.querySelector<HTMLInputElement>('input[name="mode"]:checked')?.value ?? modes[0] ?? "exact") as Mode;
   const typed = (input: HTMLInputElement, name: string, problems: string[]) => {
     if (input.validity.badInput) problems.push(`${name} is not a complete date`);
     return input.value === "" ? undefined : input.value;

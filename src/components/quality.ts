@@ -3,7 +3,8 @@ import { html } from "htl";
 import type { KnownIssue } from "../loaders/ingest/known-issues.js";
 import { GC_DELAY_HOURS, type ProblemCount, type SnapshotGap, type UnseenEnds } from "../loaders/queries/quality.js";
 import { formatHours, formatMetric, formatSnapshotTime, METRIC_LABELS } from "./format.js";
-import { dataTable, wholeOnHover } from "./table.js";
+import type { ArchiveSources, Words } from "./sources.js";
+import { dataTable, wholeOnHover, type Column } from "./table.js";
 import { GAP_FILL, gapTitle, timeDomain, timelineBackground, type TimelineContext } from "./timeline.js";
 
 export interface Problem {
@@ -68,8 +69,8 @@ export function gapsTable(gaps: SnapshotGap[]): HTMLElement {
   </div>`;
 }
 
-export function problemCountsTable(counts: ProblemCount[]): HTMLElement {
-  if (counts.length === 0) return html`<p>No file or job was skipped.</p>`;
+export function problemCountsTable(counts: ProblemCount[], sources: ArchiveSources): HTMLElement {
+  if (counts.length === 0) return html`<p>No file${sources.nomadOnly ? "" : ", line"} or job was skipped.</p>`;
   return html`<table class="problem-counts">
     <thead>
       <tr>
@@ -91,31 +92,34 @@ export function problemCountsTable(counts: ProblemCount[]): HTMLElement {
   </table>`;
 }
 
-export function problemsTable(problems: Problem[]): HTMLElement {
+/** Every skipped file, line and job, with its reason; the line of a dump or accounting file where there is one. */
+export function problemsTable(problems: Problem[], words: Words): HTMLElement {
   if (problems.length === 0) return html`<span></span>`;
+  const lines = problems.some((problem) => problem.line !== null);
+  const columns: Column<Problem>[] = [
+    { name: "file", label: "File" },
+    ...(lines ? [{ name: "line", label: "Line", number: true } as const] : []),
+    { name: "account", label: words.Account },
+    { name: "job", label: "Job" },
+    { name: "reason", label: "Reason", format: wholeOnHover },
+  ];
   return html`<div class="problems">
     ${dataTable(problems, {
-      columns: [
-        { name: "file", label: "File" },
-        { name: "line", label: "Line", number: true },
-        { name: "account", label: "Namespace" },
-        { name: "job", label: "Job" },
-        { name: "reason", label: "Reason", format: wholeOnHover },
-      ],
+      columns,
       file: "skipped",
       noun: "problem",
     })}
   </div>`;
 }
 
-/** Runs whose end no snapshot saw across an interval over the GC delay, per namespace, with the hours they may lack. */
-export function unseenEndsTable(rows: UnseenEnds[]): HTMLElement {
+/** Runs whose end no snapshot saw across an interval over the GC delay, per namespace (an account), with the hours they may lack. */
+export function unseenEndsTable(rows: UnseenEnds[], words: Words): HTMLElement {
   if (rows.length === 0) return html`<p>None: every run seen running was seen again, or seen dead, by the next snapshot.</p>`;
   const bound = (metric: "cpu_num_hours" | "gpu_num_hours") => (value: number) => `≤ ${formatMetric(metric, value)}`;
   return html`<table class="unseen-ends">
     <thead>
       <tr>
-        <th>Namespace</th>
+        <th>${words.Account}</th>
         <th class="number">Runs</th>
         <th class="number">${METRIC_LABELS.cpu_num_hours} missing</th>
         <th class="number">${METRIC_LABELS.gpu_num_hours} missing</th>

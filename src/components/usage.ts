@@ -6,6 +6,7 @@ import { rowsCsv } from "../loaders/model/csv.js";
 import type { DailyUsage, SnapshotJobs } from "../loaders/queries/usage.js";
 import { formatCount, formatHours, formatSnapshotTime, mega } from "./format.js";
 import { checkboxInput, hoursInput, radioInput } from "./inputs.js";
+import type { Words } from "./sources.js";
 import { dayDate, nextDayDate, timeDomain, timelineBackground, type TimelineContext } from "./timeline.js";
 
 export const LAYOUTS = ["stacked", "lines"] as const;
@@ -26,13 +27,15 @@ export const SNAPSHOT_COUNTS = [
 ] as const;
 export type SnapshotCount = (typeof SNAPSHOT_COUNTS)[number]["status"];
 
-/** What the charts show: the namespaces ticked, how, and over which background. */
+/** What the charts show: the accounts ticked, how, and over which background. */
 export interface UsageView extends TimelineContext {
-  /** Every namespace, for colours that stay put when some are unticked. */
+  /** Every account (Nomad: namespace), for colours that stay put when some are unticked. */
   namespaces: string[];
   selected: string[];
   layout: Layout;
   width: number;
+  /** The resources charted: those some record holds (no disk without Nomad, no memory from Flux alone…). */
+  metrics: readonly DailyMetric[];
 }
 
 interface Point {
@@ -44,8 +47,9 @@ interface Point {
 /** A card's padding and border, on both sides: what a chart in a card leaves of the page width. */
 const CARD_INSET = 34;
 
-export function namespaceInput(namespaces: string[]) {
-  return checkboxInput("Namespaces", namespaces, "namespaces");
+/** The accounts to chart, in the URL as `namespaces=` in an archive of Nomad snapshots alone, `accounts=` otherwise. */
+export function namespaceInput(namespaces: string[], words: Words) {
+  return checkboxInput(words.Accounts, namespaces, words.accounts);
 }
 
 export function layoutInput() {
@@ -161,29 +165,39 @@ function chartDownload(csv: string, file: string): HTMLElement {
   return html`<a class="csv-download" href=${url} download=${`${file}.csv`}>Download CSV</a>`;
 }
 
-/** The explanation under the charts: what the shading means. */
-export function shadingLegend(view: UsageView, gapHours: number): HTMLElement {
+/** The explanation under the charts: what the shading means; gaps between snapshots only where there are snapshots (`gapHours`). */
+export function shadingLegend(view: UsageView, gapHours: number | null): HTMLElement {
   return html`<p class="timeline-legend">
-    <span class="swatch gap"></span> no snapshot for more than ${formatHours(gapHours)} (${view.gaps.length} ${view.gaps.length === 1 ? "gap" : "gaps"})
+    ${
+      gapHours === null
+        ? ""
+        : html`<span class="swatch gap"></span> no snapshot for more than ${formatHours(gapHours)} (${view.gaps.length}
+            ${view.gaps.length === 1 ? "gap" : "gaps"})`
+    }
     <span class="swatch issue"></span> known issue (${view.knownIssues.length}); hover a shaded period for details.
   </p>`;
 }
 
-export function usageCharts(daily: DailyUsage[], jobs: SnapshotJobs[], view: UsageView): HTMLElement {
+/** The daily means of the resources charted, then, given Nomad's snapshots (`jobs`), the jobs each listed running and queued. */
+export function usageCharts(daily: DailyUsage[], jobs: SnapshotJobs[] | null, view: UsageView): HTMLElement {
   return html`<div class="usage-charts">
-    ${DAILY_METRICS.map(
+    ${DAILY_METRICS.filter(({ metric }) => view.metrics.includes(metric)).map(
       ({ metric, label }) =>
         html`<div class="card">
           <h2>${label}, daily mean ${chartDownload(dailyCsv(daily, metric, view.namespaces), `daily-${metric}`)}</h2>
           ${dailyUsageChart(daily, metric, view)}
         </div>`,
     )}
-    ${SNAPSHOT_COUNTS.map(
-      ({ status, label }) =>
-        html`<div class="card">
-          <h2>${label}, per snapshot ${chartDownload(rowsCsv(jobs, ["time", "account", status]), `snapshot-${status}`)}</h2>
-          ${snapshotJobsChart(jobs, status, label, view)}
-        </div>`,
-    )}
+    ${
+      jobs === null
+        ? ""
+        : SNAPSHOT_COUNTS.map(
+            ({ status, label }) =>
+              html`<div class="card">
+                <h2>${label}, per snapshot ${chartDownload(rowsCsv(jobs, ["time", "account", status]), `snapshot-${status}`)}</h2>
+                ${snapshotJobsChart(jobs, status, label, view)}
+              </div>`,
+          )
+    }
   </div>`;
 }

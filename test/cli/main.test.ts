@@ -167,7 +167,7 @@ describe("accounting report", () => {
     writeFileSync(file, "");
     const args = ["report", "--archive", archive, "--format", "json", "--cache", join(file, "cache")];
     const loud = await runCli(args, {}, { isTTY: true });
-    expect(loud.stderr).toContain("\rsnapshots [");
+    expect(loud.stderr).toContain("\rfiles [");
     expect(loud.stderr).toContain("accounting: warning: ingest cache ");
     expect(loud.stderr).toContain("accounting: skipped 1 job in 1 file: ");
     const quiet = await runCli([...args, "--quiet"], {}, { isTTY: true });
@@ -186,7 +186,7 @@ describe("accounting report", () => {
     [["check", "--archive", "/no/such/archive"], "accounting: archive not found: /no/such/archive"],
     [
       ["report", "--archive", REFERENCE_ARCHIVE, "--namespaces", "ai4eosc,nope"],
-      'accounting: unknown namespace "nope"; the archive has ai4eosc, ai4life, imagine',
+      'accounting: unknown account "nope"; the archive has ai4eosc, ai4life, imagine',
     ],
     [["report", "extra"], "accounting: unexpected argument 'extra'"],
     [["report", "--from"], "accounting: option '--from <value>' argument missing"],
@@ -197,7 +197,7 @@ describe("accounting report", () => {
     [["report", "--cache", "c", "--no-cache"], "accounting: --cache and --no-cache cannot go together"],
     [["ingest", "--out", "o", "--cache", ""], "accounting: --cache needs a folder"],
     [["check", "--no-cache", "--verify-content"], "accounting: --verify-content checks the ingest cache: it cannot go with --no-cache"],
-    [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest, check, key (see accounting --help)'],
+    [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest, check, collect, key (see accounting --help)'],
   ])("%j: one line naming the problem, exit 2", async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
     expect([code, stdout, stderr]).toEqual([2, "", `${message}\n`]);
@@ -316,7 +316,7 @@ describe("accounting ingest", () => {
     });
     expect(code).toBe(0);
     expect(stdout).toMatch(
-      /^Read 161 snapshots from 2024-03-01T00:00:10.000000Z to 2024-04-14T18:00:26.000000Z in 3 namespaces: \d+ jobs, 570 intervals, \d+ users, 30 problems \(files or jobs skipped\)\. Wrote 7 Parquet files to .+\.\n$/,
+      /^Read 161 snapshots from 2024-03-01T00:00:10.000000Z to 2024-04-14T18:00:26.000000Z in 3 namespaces: \d+ jobs, 570 intervals, \d+ users, 30 problems \(files, lines or jobs skipped\)\. Wrote 7 Parquet files to .+\.\n$/,
     );
     expect(stderr).toBe(
       [

@@ -12,6 +12,7 @@ import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
 import { runCli } from "../helpers/cli.js";
 import { copyProject, run } from "../helpers/project.js";
 import { serveStatic, type StaticSite } from "../../scripts/static-server.js";
+import { known } from "../helpers/hours.js";
 
 /*
  * The built site in Chromium: an archive the unit tests never saw, built with `npm run build` in a copy of
@@ -192,7 +193,7 @@ function differences(cells: Cell[], expected: Report): string[] {
     for (const metric of METRICS) {
       const text = metrics.get(metric);
       if (text === undefined) found.push(`${name} ${metric}: no cell`);
-      else if (text.trim() === "" || !close(metric, Number(text), usage[metric])) found.push(`${name} ${metric}: page ${text}, CLI ${usage[metric]}`);
+      else if (text.trim() === "" || !close(metric, Number(text), known(usage[metric]))) found.push(`${name} ${metric}: page ${text}, CLI ${usage[metric]}`);
     }
   }
   return found;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Mode, Report } from "../../loaders/queries/report.js";
+import { known } from "./hours.js";
 
 export const REFERENCE = fileURLToPath(new URL("../fixtures/reference/", import.meta.url));
 export const REFERENCE_ARCHIVE = `${REFERENCE}archive-a`;
@@ -48,8 +49,8 @@ export function upstreamView(report: Report): Record<string, Record<string, numb
     const table: Record<string, number> = { jobs: usage.jobs, users: usage.users };
     for (const [metric, value] of Object.entries(usage)) {
       if (!metric.endsWith("_hours")) continue;
-      table[metric] = Math.trunc(value);
-      aggregated[metric] = (aggregated[metric] ?? 0) + Math.trunc(value);
+      table[metric] = Math.trunc(known(value));
+      aggregated[metric] = (aggregated[metric] ?? 0) + Math.trunc(known(value));
     }
     view[namespace.toUpperCase()] = table;
   }

@@ -13,7 +13,12 @@ import type { SlurmReason } from "../slurm/reasons.js";
 
 /** Why a batch file or line is skipped, whatever its scheduler: fixed texts, holding nothing read from the archive. */
 export type BatchReason =
-  "unreadable file" | "a job still running in a file whose name gives no time (YYYY-MM-DDTHH:MM:SS.<ext>)" | SlurmReason | SgeReason | FluxReason;
+  | "unreadable file"
+  | "compressed in a format the ingest does not read (only gzip): decompress it, or gzip it"
+  | "a job still running in a file whose name gives no time (YYYY-MM-DDTHH:MM:SS.<ext>)"
+  | SlurmReason
+  | SgeReason
+  | FluxReason;
 
 /** A file of batch records, as the ingest hands it to its adapter. */
 export interface BatchFile {
@@ -31,7 +36,7 @@ export interface BatchFile {
   time: Micros | null;
 }
 
-/** One run of a job (or one part of a run written on several lines) read from a line of a batch file. */
+/** One run of a job read from a line of a batch file. */
 export interface BatchRecord {
   job: JobRecord;
   /** What the run consumed over its time; null when it consumed nothing (it never started). */
@@ -41,27 +46,27 @@ export interface BatchRecord {
    * dumps, a rotated copy and the live file) are one run, described by the latest file (then the latest line).
    */
   run: string;
-  /**
-   * A part of the run written on a line of its own (Grid Engine's one line per host of a parallel job), "" when the
-   * line holds the whole run. Parts of a run are one interval: from the first start to the last end, with the sum of
-   * their resources; and one job.
-   */
-  part: string;
 }
 
 /** What a parser makes of one line: a record, a problem (the line skipped and why), or null for a line that holds no job (a header, a comment, a job step, a blank line). */
 export type LineResult = BatchRecord | Problem | null;
 
 export interface LineParser {
-  /** Reads a line, without its end of line; `number` counts from 1. */
-  line(text: string, number: number): LineResult;
+  /**
+   * Reads a line, without its end of line; `number` counts from 1. A line may hold several jobs (Flux's
+   * `flux jobs --json` document): a result for each.
+   */
+  line(text: string, number: number): LineResult | readonly LineResult[];
 }
 
 export interface BatchSource {
   source: Exclude<Source, "nomad">;
   /** The folder of the archive its files are under: `slurm`, `sge`, `flux`. */
   folder: string;
-  /** Whether a file under that folder (its name, without folders) holds records: Grid Engine's `accounting*`… */
+  /**
+   * Whether a file under that folder (its name, without folders, and without `.gz`: the ingest decompresses gzipped
+   * files) holds records: Grid Engine's `accounting*`…
+   */
   matches(name: string): boolean;
   /** A parser for one file, holding what earlier lines told (a header's field order). */
   parser(file: BatchFile): LineParser;

@@ -1,0 +1,406 @@
+import { renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { METRICS, type Report, type Usage } from "../../loaders/queries/report.js";
+import { serveStatic, type StaticSite } from "../../scripts/static-server.js";
+import { temporaryFolder } from "../helpers/archive.js";
+import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
+import { runCli } from "../helpers/cli.js";
+import { copyProject, ROOT, run } from "../helpers/project.js";
+
+/*
+ * The built site in Chromium on archives of batch schedulers: one of Slurm dumps alone, and one mixing Nomad
+ * snapshots with Slurm, Grid Engine and Flux records (test/fixtures/archives/). Both are built with `npm run build`
+ * in one copy of the working tree, one after the other (the second build reuses the first's DuckDB assets), and
+ * served under a sub-path. The accounting page must show what `npx accounting report --format json` reports, and
+ * that must be what the schedulers' own tools give; the words are accounts, the Nomad-only parts show only where
+ * there are snapshots, and no page may log an error or reach any host but the local server.
+ */
+
+const BASE = "/accounting-batch/";
+
+interface Period {
+  from?: string;
+  to?: string;
+}
+
+/** An archive, and what its pages must show besides the CLI's numbers. */
+interface Spec {
+  name: string;
+  archive: string;
+  /** Periods compared with the CLI: the whole archive and a day whose jobs the records cut at midnight. */
+  periods: Period[];
+  /** The archive holds Nomad snapshots. */
+  nomad: boolean;
+  /** The newest dump or record, as the overview shows it, and the source and cluster of each span, in order. */
+  newest: string;
+  sources: string[];
+  /** Where the records of some accounts come from, under their tables (null: not said). */
+  origins: Record<string, string | null>;
+  /** The one skipped line: file, line, account, job, reason. */
+  problem: string[];
+}
+
+const SPECS: Spec[] = [
+  {
+    name: "Slurm-only",
+    archive: join(ROOT, "test/fixtures/archives/slurm-only"),
+    periods: [{}, { from: "2024-04-30", to: "2024-04-30" }],
+    nomad: false,
+    newest: "2024-05-02 00:00 UTC",
+    sources: ["slurm alpha"],
+    // A single source and cluster: nothing to tell apart.
+    origins: { physics: null, chemistry: null, bio: null, "All accounts": null },
+    problem: ["slurm/2024-05-02T00:00:00.txt", "10", "bio", "1008", "a time that is not YYYY-MM-DDTHH:MM:SS"],
+  },
+  {
+    name: "mixed",
+    archive: join(ROOT, "test/fixtures/archives/mixed"),
+    periods: [{}, { from: "2024-03-01", to: "2024-03-01" }],
+    nomad: true,
+    newest: "2024-03-02 00:00 UTC",
+    sources: ["nomad nomad", "flux tioga", "sge cell1", "slurm beta"],
+    origins: { physics: "Flux tioga, Grid Engine cell1, Slurm beta", ml: "Flux tioga", bio: "Slurm beta", ai4eosc: "Nomad", "All accounts": null },
+    problem: ["sge/cell1/accounting", "9", "", "", "a line with fewer fields than any Grid Engine accounting layout"],
+  },
+];
+
+/** A spec's archive, built and served. */
+interface Site extends Spec {
+  site: StaticSite;
+}
+
+const MIB_PER_GIB = 1024;
+/** A usage as the report gives it, for the expectations below. */
+const usage = (cpu: number, gpu: number, memory: number | null, jobs: number, users: number): Usage => ({
+  cpu_num_hours: cpu,
+  cpu_MHz_hours: null,
+  gpu_num_hours: gpu,
+  memory_MB_hours: memory,
+  disk_MB_hours: null,
+  jobs,
+  users,
+});
+
+/**
+ * The Slurm archive's whole usage per account as sacct gives it: `sacct -X -o Account,NCPUS,Elapsed,AllocTRES`
+ * (CPUTimeRAW is NCPUS × Elapsed, sreport's CPU minutes per account are the same sums), GPUs and memory from AllocTRES
+ * times Elapsed; the job still running when the dump was taken counts until the dump's time (00:00 on May 2), the job
+ * that never started counts nothing, the line whose Start is not a time is skipped.
+ */
+const SLURM_ACCOUNTS: Record<string, Usage> = {
+  // 1007: 32 cores, gres/gpu:a100=4, mem=128G, 22:00 to 02:00.
+  bio: usage(32 * 4, 4 * 4, 128 * MIB_PER_GIB * 4, 1, 1),
+  // 1003: 4 cores, no memory, 2 h 30; 1004_1 (1005): 2 cores, mem=2000M, 18:00 to the dump at 00:00; 1006 pending.
+  chemistry: usage(4 * 2.5 + 2 * 6, 0, 2000 * 6, 2, 2),
+  // 1001: 16 cores, mem=64G, 12 h; 1002: 8 cores, gres/gpu=2, mem=32G, 6 h.
+  physics: usage(16 * 12 + 8 * 6, 2 * 6, 64 * MIB_PER_GIB * 12 + 32 * MIB_PER_GIB * 6, 2, 2),
+};
+
+/**
+ * The mixed archive's batch accounts over the whole archive, as each scheduler's tools give them: Slurm as above;
+ * Grid Engine as `qacct -P <project> -j` lists its runs, slots × (end_time − start_time), GPUs from `-l gpu=N`,
+ * memory from `-l h_vmem` per slot; Flux as `flux jobs -a -o '{bank} {ncores} {ngpus} {runtime}'`, the job still
+ * running counted to the file's time (00:00 on March 2). Nomad's namespaces are compared with the CLI only: the
+ * reference archive's own tests check those numbers against upstream's.
+ */
+const MIXED_BATCH_ACCOUNTS: Record<string, Partial<Usage>> = {
+  // Slurm 2002: 8 cores, 1 GPU, 16G, 6 h; 2003: 2 cores, 4000Mc, 22:00 to 00:00.
+  bio: { cpu_num_hours: 8 * 6 + 2 * 2, gpu_num_hours: 6, memory_MB_hours: 16 * MIB_PER_GIB * 6 + 4000 * 2 * 2, disk_MB_hours: null, jobs: 2, users: 1 },
+  // Grid Engine 102: 1 slot, -l gpu=1, 1 h 30.
+  chemistry: { cpu_num_hours: 1.5, gpu_num_hours: 1.5, disk_MB_hours: null, jobs: 1, users: 1 },
+  // Flux 1000001: 2 ranks × 8 cores and 2 GPUs, 4 h; 1000002: 4 cores, 20:00 to 00:00. Flux records no memory.
+  ml: { cpu_num_hours: 16 * 4 + 4 * 4, gpu_num_hours: 4 * 4, memory_MB_hours: null, disk_MB_hours: null, jobs: 2, users: 2 },
+  // Slurm 2001: 16 cores, 64G, 8 h; Grid Engine 101: 4 slots × 2G, 8 h; 103.1 and 103.2: 1 slot, 4 h each. The Flux
+  // job of the bank never ran.
+  physics: {
+    cpu_num_hours: 16 * 8 + 4 * 8 + 2 * 4,
+    gpu_num_hours: 0,
+    memory_MB_hours: 64 * MIB_PER_GIB * 8 + 2 * MIB_PER_GIB * 4 * 8,
+    disk_MB_hours: null,
+    jobs: 4,
+    users: 3,
+  },
+};
+
+let work: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const sites: Site[] = [];
+/** The site built for a spec. */
+const served = (spec: Spec) => sites.find((site) => site.name === spec.name) as Site;
+const servedOrigins = new Set<string>();
+/** Everything wrong seen in the browser, over all tests. */
+const issues: string[] = [];
+let reported = 0;
+
+function isLocal(url: string): boolean {
+  if (url.startsWith("data:") || url.startsWith("blob:")) return true;
+  return servedOrigins.has(new URL(url).origin);
+}
+
+function watch(page: Page): Page {
+  const where = () => page.url();
+  page.on("console", (message) => {
+    if (message.type() === "error") issues.push(`console error on ${where()}: ${message.text()} (${message.location().url})`);
+  });
+  page.on("pageerror", (error) => issues.push(`page error on ${where()}: ${error.message}`));
+  page.on("dialog", (dialog) => {
+    issues.push(`${dialog.type()} dialog on ${where()}: ${dialog.message()}`);
+    void dialog.dismiss().catch(() => {});
+  });
+  page.on("response", (response) => {
+    if (response.status() >= 400) issues.push(`HTTP ${response.status()} for ${response.url()} on ${where()}`);
+  });
+  page.on("requestfailed", (request) => {
+    if (isLocal(request.url())) issues.push(`request failed on ${where()}: ${request.url()} (${request.failure()?.errorText})`);
+  });
+  return page;
+}
+
+/** Builds the project at `project` on `archive` and moves its site to `dist`; the project's caches stay for the next build. */
+async function build(project: string, archive: string, dist: string): Promise<string> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ACCOUNTING_ARCHIVE: archive,
+    ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
+    ACCOUNTING_CACHE: `${dist}-cache`,
+  };
+  delete env.ACCOUNTING_PRIVATE;
+  const { code, output } = await run("npm", ["run", "build"], project, env);
+  if (code !== 0) throw new Error(`npm run build on ${archive} exited with ${code}:\n${output}`);
+  renameSync(join(project, "dist"), dist);
+  return dist;
+}
+
+async function cliReport(archive: string, period: Period, mode = "exact"): Promise<Report> {
+  const args = ["report", "--archive", archive, "--format", "json", "--mode", mode, "--problems", "none"];
+  if (period.from) args.push("--from", period.from);
+  if (period.to) args.push("--to", period.to);
+  const result = await runCli(args);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Report;
+}
+
+function accountingUrl(site: Site, period: Period, mode = "exact"): string {
+  const query = new URLSearchParams();
+  if (period.from) query.set("from", period.from);
+  if (period.to) query.set("to", period.to);
+  query.set("mode", mode);
+  return `${site.site.url}accounting?${query}`;
+}
+
+interface Cell {
+  account: string;
+  metric: string;
+  value: string;
+  text: string;
+}
+
+function readCells(page: Page): Promise<Cell[]> {
+  return page.$$eval("[data-metric]", (cells) =>
+    cells.map((cell) => {
+      const data = (cell as HTMLElement).dataset;
+      return { account: data.namespace ?? "(missing)", metric: data.metric ?? "", value: data.value ?? "(missing)", text: cell.textContent?.trim() ?? "" };
+    }),
+  );
+}
+
+/** How the cells differ from the CLI's report; empty when they agree: a null is `data-value="null"` and reads "—". */
+function differences(cells: Cell[], expected: Report): string[] {
+  const found: string[] = [];
+  const shown = new Map(cells.map((cell) => [`${cell.account}\0${cell.metric}`, cell]));
+  if (shown.size !== cells.length) found.push("two cells for one account and metric");
+  const accounts = [...new Set(cells.map((cell) => cell.account))].filter((account) => account !== "").sort();
+  if (JSON.stringify(accounts) !== JSON.stringify(Object.keys(expected.namespaces).sort()))
+    found.push(`accounts ${JSON.stringify(accounts)}, CLI ${JSON.stringify(Object.keys(expected.namespaces))}`);
+  for (const [account, numbers] of [...Object.entries(expected.namespaces), ["", expected.total] as const]) {
+    for (const metric of METRICS) {
+      const cell = shown.get(`${account}\0${metric}`);
+      const name = `${account || "total"} ${metric}`;
+      const value = numbers[metric];
+      if (!cell) found.push(`${name}: no cell`);
+      else if (value === null) {
+        if (cell.value !== "null" || cell.text !== "—") found.push(`${name}: page ${cell.value} "${cell.text}", CLI null`);
+      } else {
+        const number = Number(cell.value);
+        const close = number === value || (metric.endsWith("_hours") && Math.abs(number - value) <= 1e-9 * Math.abs(value));
+        if (cell.value.trim() === "" || !close || cell.text === "—") found.push(`${name}: page ${cell.value} "${cell.text}", CLI ${value}`);
+      }
+    }
+  }
+  return found;
+}
+
+/** Waits until the page's cells show `expected` (the page computes asynchronously), else fails with the differences. */
+async function expectShown(page: Page, expected: Report, label: string, timeout = 30_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  let found: string[] = [];
+  do {
+    const cells = await readCells(page).catch(() => []);
+    found = cells.length ? differences(cells, expected) : ["no [data-metric] cell"];
+    if (!found.length) return;
+    await page.waitForTimeout(100);
+  } while (Date.now() < deadline);
+  expect(found, `${label}: the page differs from the CLI`).toEqual([]);
+}
+
+/** Opens a page of a site and waits until every cell has run. */
+async function open(site: Site, path: string): Promise<void> {
+  const response = await page.goto(`${site.site.url}${path}`, { waitUntil: "networkidle" });
+  expect(response?.status(), path).toBe(200);
+  await page.waitForFunction(() => !document.querySelector("observablehq-loading"), undefined, { timeout: 30_000 });
+  if (path.startsWith("accounting")) await page.waitForSelector("[data-metric], .period-problem", { timeout: 30_000 });
+  expect(await page.locator(".observablehq--error").count(), `${site.name} ${path || "index"}: cells in error`).toBe(0);
+}
+
+const PAGES = ["", "accounting", "usage", "quality"];
+/** What only an archive with Nomad snapshots shows: the snapshot freshness, jobs now, snapshot coverage, gaps, unseen ends. */
+const NOMAD_ONLY: Record<string, string[]> = {
+  "": [".freshness", ".card.now", ".card.coverage"],
+  usage: [".swatch.gap", ".usage-controls input[type=number]"],
+  quality: [".snapshot-gaps", ".choice-input input[type=number]", ".unseen-runs"],
+};
+
+const missing = chromiumMissing();
+if (missing && !process.env.CI) console.warn(missing);
+
+describe.skipIf(missing !== undefined && !process.env.CI)("the static site on archives of batch schedulers, in Chromium", { timeout: 120_000 }, () => {
+  beforeAll(async () => {
+    if (missing) throw new Error(`${missing} (CI must run the browser tests)`);
+    work = temporaryFolder("accounting-batch-e2e-");
+    const project = join(work, "project");
+    copyProject(project);
+    for (const [index, spec] of SPECS.entries()) {
+      const site = await serveStatic(await build(project, spec.archive, join(work, `dist-${index}`)), BASE);
+      servedOrigins.add(new URL(site.url).origin);
+      sites.push({ ...spec, site });
+    }
+    browser = await launchChromium();
+    context = await browser.newContext();
+    context.on("request", (request) => {
+      if (!isLocal(request.url())) issues.push(`request to another host: ${request.url()}`);
+    });
+    await context.route(
+      (url) => !isLocal(url.href),
+      (route) => route.abort("blockedbyclient"),
+    );
+    page = watch(await context.newPage());
+  }, 400_000);
+
+  afterEach(() => {
+    const found = issues.slice(reported);
+    reported = issues.length;
+    expect(found, "console errors, page errors, dialogs, failed or external requests").toEqual([]);
+  });
+
+  afterAll(async () => {
+    await context?.close().catch(() => {});
+    await browser?.close();
+    for (const { site } of sites) await site.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+    expect(issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
+  }, 30_000);
+
+  it("reports through the CLI the usage per account that the schedulers' own tools give", async () => {
+    const [slurmArchive, mixedArchive] = SPECS.map((spec) => spec.archive) as [string, string];
+    const slurm = await cliReport(slurmArchive, {});
+    expect(slurm.namespaces).toEqual(SLURM_ACCOUNTS);
+    expect(slurm.total.disk_MB_hours).toBeNull();
+    const mixed = await cliReport(mixedArchive, {});
+    expect(Object.keys(mixed.namespaces)).toEqual(["ai4eosc", "ai4life", "bio", "chemistry", "imagine", "ml", "physics"]);
+    for (const [account, expected] of Object.entries(MIXED_BATCH_ACCOUNTS)) expect(mixed.namespaces[account], account).toMatchObject(expected);
+    // Nomad's namespaces hold every resource, and so does the total of a mixed archive.
+    for (const metric of ["cpu_MHz_hours", "disk_MB_hours"] as const) {
+      expect(mixed.namespaces.ai4eosc?.[metric], metric).toBeGreaterThan(0);
+      expect(mixed.total[metric], metric).toBeGreaterThan(0);
+    }
+  });
+
+  it("shows on the accounting page the CLI's numbers per account, — where the CLI has null", async () => {
+    for (const site of sites) {
+      for (const period of site.periods) {
+        const expected = await cliReport(site.archive, period);
+        await page.goto(accountingUrl(site, period));
+        await expectShown(page, expected, `${site.name} ${JSON.stringify(period)}`);
+        expect(Object.values(expected.namespaces).some((numbers) => numbers.disk_MB_hours === null)).toBe(true);
+      }
+    }
+  });
+
+  for (const spec of SPECS) {
+    it(`shows every page of the ${spec.name} archive: accounts, never namespaces; Nomad's parts ${spec.nomad ? "beside" : "nowhere, only"} the newest batch records; each skipped line`, async () => {
+      const site = served(spec);
+      const where = (path: string) => `${spec.name} ${path || "index"}`;
+      const texts = (selector: string) => page.$$eval(selector, (cells) => cells.map((cell) => cell.textContent?.trim() ?? ""));
+      // As on a phone: no page may need horizontal scrolling, whatever its sources.
+      await page.setViewportSize({ width: 390, height: 844 });
+      for (const path of PAGES) {
+        await open(site, path);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), where(path)).toBeLessThanOrEqual(390);
+        const text = await page.innerText("body");
+        expect(text, where(path)).not.toMatch(/namespace/i);
+        expect(text, where(path)).toMatch(/\baccounts?\b/i);
+        for (const selector of NOMAD_ONLY[path] ?? []) expect(await page.locator(selector).count(), `${where(path)} ${selector}`).toBe(spec.nomad ? 1 : 0);
+        if (path === "") {
+          expect(await page.textContent(".records-freshness strong")).toBe(spec.newest);
+          const sources = await page.$$eval(".records-freshness tbody tr", (rows) =>
+            rows.map((row) => `${row.getAttribute("data-source")} ${row.getAttribute("data-cluster")}`),
+          );
+          expect(sources).toEqual(spec.sources);
+        } else if (path === "accounting") {
+          await page.waitForSelector(".job-usage tbody tr");
+          expect(await texts(".job-usage thead th")).toEqual(expect.arrayContaining(["User", "Account", "CPU core-hours"]));
+          // Batch jobs have no kind: the column shows only beside Nomad's.
+          expect((await texts(".job-usage thead th")).includes("Kind")).toBe(spec.nomad);
+          expect(await texts(".owner-usage thead th")).toContain("Accounts");
+          expect(await page.textContent(".accounting-table:last-child h2")).toBe("All accounts");
+          expect(await page.textContent(".report .coverage-notes")).toMatch(/^\s*Records cover [\d.]+ days? of the period's/);
+          const origins = await page.$$eval(".accounting-table", (tables) =>
+            Object.fromEntries(tables.map((table) => [table.querySelector("h2")?.textContent ?? "", table.querySelector(".origins")?.textContent ?? null])),
+          );
+          expect(origins).toMatchObject(spec.origins);
+        } else if (path === "usage") {
+          const charts = await page.$$eval(".usage-charts h2", (titles) => titles.map((title) => title.firstChild?.textContent?.trim()));
+          expect(charts).toEqual([
+            "CPU cores, daily mean",
+            "GPUs, daily mean",
+            "Memory, daily mean",
+            ...(spec.nomad ? ["Disk, daily mean", "Running jobs, per snapshot", "Queued jobs, per snapshot"] : []),
+          ]);
+        } else {
+          await page.waitForSelector(".problems tbody tr");
+          expect(await texts(".problems thead th")).toEqual(["", "File", "Line", "Account", "Job", "Reason"]);
+          const rows = await page.$$eval(".problems tbody tr", (trs) =>
+            trs.map((tr) => [...tr.querySelectorAll("td")].slice(1).map((td) => td.textContent ?? "")),
+          );
+          expect(rows).toEqual([spec.problem]);
+        }
+      }
+      await page.setViewportSize({ width: 1280, height: 720 });
+    });
+  }
+
+  it("offers no compat mode, and refuses one asked in the URL with the CLI's message and no number", async () => {
+    for (const site of sites) {
+      const cli = await runCli(["report", "--archive", site.archive, "--mode", "compat", "--problems", "none"]);
+      expect(cli.code).toBe(2);
+      const message = cli.stderr.trim().replace(/^accounting: /, "");
+      expect(message).toMatch(/^compat mode reproduces upstream usage_stats\.py, on Nomad snapshots only; this archive holds .* records: use the exact mode$/);
+      await open(site, "accounting?mode=compat");
+      await page.waitForSelector(".period-problem");
+      expect(await page.textContent(".period-problem")).toBe(`No numbers: ${message}.`);
+      expect(await page.locator("[data-metric], .owner-usage, .job-usage").count()).toBe(0);
+      expect(await page.locator("input[name=mode]").count()).toBe(0);
+      expect(await page.textContent(".mode-help")).toContain(
+        "Compat mode (upstream usage_stats.py's numbers, which stop at the period's last snapshot) exists only for archives of Nomad snapshots alone.",
+      );
+      // Choosing a period from there reports it in exact mode.
+      await page.selectOption("select[name=preset]", "whole");
+      await expectShown(page, await cliReport(site.archive, {}), `${site.name}, whole archive after compat`);
+      expect(new URL(page.url()).search).toBe("?mode=exact");
+    }
+  });
+});

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# A one-node Slurm 22.05 with its accounting database, for the live tests (test/helpers/slurm.ts runs this; it can be
+# run by hand too). Idempotent: daemons already answering are kept. Everything it writes is under $SLURM_HOME
+# (default /tmp/accounting-slurm), except MariaDB's database (Debian's /var/lib/mysql) and the `munge` key Debian
+# installs. Clients need SLURM_CONF=$SLURM_HOME/etc/slurm.conf. Ports: slurmctld 6817, slurmd 6818, slurmdbd 6819
+# (Slurm's defaults); MariaDB through its socket only.
+#
+# Needs root and Debian's packages: apt-get install -y slurm-wlm slurmdbd mariadb-server munge
+# On failure: one line on stderr saying why (with the last lines of a daemon's log), exit status 1.
+set -euo pipefail
+
+SLURM_HOME=${SLURM_HOME:-/tmp/accounting-slurm}
+CLUSTER=accounting
+NODE=$(hostname -s)
+export SLURM_CONF=$SLURM_HOME/etc/slurm.conf
+
+fail() {
+  echo "$*" >&2
+  exit 1
+}
+# The last lines of a log, on one line.
+tail_of() { if [ -f "$1" ]; then tail -n 5 "$1" | tr '\n' ' '; else echo "(no log at $1)"; fi; }
+# Waits up to $1 seconds for the command after it to succeed.
+wait_for() {
+  local seconds=$1
+  shift
+  for _ in $(seq $((seconds * 4))); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.25
+  done
+  return 1
+}
+# The pid in a pid file, if that process runs.
+pid_of() { local pid; pid=$(cat "$1" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo "$pid"; }
+running() { pid_of "$1" >/dev/null; }
+
+[ "$(id -u)" = 0 ] || fail "the live Slurm needs root (it starts munged, MariaDB and Slurm's daemons as root), not $(id -un)"
+for command in munged mysqld_safe mysql slurmdbd slurmctld slurmd sacctmgr sacct sbatch; do
+  command -v "$command" >/dev/null ||
+    fail "$command is missing: apt-get install -y slurm-wlm slurmdbd mariadb-server munge"
+done
+
+mkdir -p "$SLURM_HOME"/{etc,log,run,state,spool}
+chmod 755 "$SLURM_HOME"
+# One start at a time: test runs in parallel share the daemons (which must not inherit the lock: `9>&-`).
+exec 9>"$SLURM_HOME/run/start.lock"
+flock -w 120 9 || fail "another start of the live Slurm holds $SLURM_HOME/run/start.lock"
+
+# The configuration, rewritten only when it changes; a change restarts the daemons this script started.
+changed=false
+write() {
+  local file=$SLURM_HOME/etc/$1 mode=$2 text
+  text=$(cat)
+  if [ ! -f "$file" ] || [ "$(cat "$file")" != "$text" ]; then
+    (umask 077 && printf '%s\n' "$text" >"$file.new")
+    chmod "$mode" "$file.new"
+    mv "$file.new" "$file"
+    changed=true
+  fi
+}
+
+write slurm.conf 644 <<EOF
+# Written by test/helpers/slurm-up.sh: a one-node cluster for the live tests.
+ClusterName=$CLUSTER
+SlurmctldHost=$NODE(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort=6817
+SlurmdPort=6818
+AuthType=auth/munge
+StateSaveLocation=$SLURM_HOME/state
+SlurmdSpoolDir=$SLURM_HOME/spool
+SlurmctldPidFile=$SLURM_HOME/run/slurmctld.pid
+SlurmdPidFile=$SLURM_HOME/run/slurmd.pid
+SlurmctldLogFile=$SLURM_HOME/log/slurmctld.log
+SlurmdLogFile=$SLURM_HOME/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=100
+GresTypes=gpu
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost
+AccountingStoragePort=6819
+AccountingStorageEnforce=associations
+AccountingStorageTRES=gres/gpu
+JobAcctGatherType=jobacct_gather/none
+JobCompType=jobcomp/none
+MpiDefault=none
+ReturnToService=2
+SlurmdParameters=config_overrides
+KillWait=2
+MinJobAge=600
+NodeName=$NODE NodeAddr=127.0.0.1 CPUs=8 RealMemory=8000 Gres=gpu:2 State=UNKNOWN
+PartitionName=batch Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
+PartitionName=gpu Nodes=$NODE MaxTime=INFINITE State=UP
+EOF
+
+write gres.conf 644 <<EOF
+# GPUs without hardware: any two device files stand for them.
+Name=gpu File=/dev/zero
+Name=gpu File=/dev/full
+EOF
+
+PASSWORD=accounting-slurm-tests
+write slurmdbd.conf 600 <<EOF
+AuthType=auth/munge
+DbdHost=localhost
+DbdPort=6819
+SlurmUser=root
+LogFile=$SLURM_HOME/log/slurmdbd.log
+PidFile=$SLURM_HOME/run/slurmdbd.pid
+StorageType=accounting_storage/mysql
+StorageHost=localhost
+StorageLoc=accounting_slurm
+StorageUser=accounting_slurm
+StoragePass=$PASSWORD
+EOF
+
+if $changed; then
+  for daemon in slurmd slurmctld slurmdbd; do
+    if pid=$(pid_of "$SLURM_HOME/run/$daemon.pid"); then
+      kill "$pid"
+      wait_for 20 sh -c "! kill -0 $pid" || fail "$daemon (pid $pid) does not stop"
+    fi
+  done
+fi
+
+# munge: Debian's key, the daemon as its own user.
+if ! munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then
+  [ -f /etc/munge/munge.key ] || runuser -u munge -- mungekey --create >/dev/null
+  install -d -o munge -g munge -m 755 /run/munge
+  runuser -u munge -- munged 2>/dev/null 9>&- || true
+  wait_for 10 sh -c 'munge -n </dev/null | unmunge' || fail "munged does not come up: $(tail_of /var/log/munge/munged.log)"
+fi
+
+# MariaDB, through its socket: a database and a user for slurmdbd.
+if ! mysqladmin ping >/dev/null 2>&1; then
+  install -d -o mysql -g root -m 755 /run/mysqld
+  setsid mysqld_safe --skip-networking >"$SLURM_HOME/log/mysqld_safe.log" 2>&1 </dev/null 9>&- &
+  wait_for 60 mysqladmin ping || fail "MariaDB does not come up: $(tail_of "$SLURM_HOME/log/mysqld_safe.log")"
+fi
+mysql <<EOF || fail "cannot create slurmdbd's database in MariaDB"
+CREATE DATABASE IF NOT EXISTS accounting_slurm;
+CREATE USER IF NOT EXISTS 'accounting_slurm'@'localhost' IDENTIFIED BY '$PASSWORD';
+GRANT ALL ON accounting_slurm.* TO 'accounting_slurm'@'localhost';
+EOF
+
+if ! running "$SLURM_HOME/run/slurmdbd.pid"; then
+  slurmdbd 9>&- || fail "slurmdbd does not start: $(tail_of "$SLURM_HOME/log/slurmdbd.log")"
+fi
+wait_for 30 sacctmgr -n list cluster || fail "slurmdbd does not answer: $(tail_of "$SLURM_HOME/log/slurmdbd.log")"
+if [ -z "$(sacctmgr -n list cluster "$CLUSTER" format=cluster)" ]; then
+  sacctmgr -i add cluster "$CLUSTER" >/dev/null || fail "sacctmgr cannot add the cluster $CLUSTER"
+fi
+
+if ! running "$SLURM_HOME/run/slurmctld.pid"; then
+  slurmctld 9>&- || fail "slurmctld does not start: $(tail_of "$SLURM_HOME/log/slurmctld.log")"
+fi
+wait_for 30 scontrol ping || fail "slurmctld does not answer: $(tail_of "$SLURM_HOME/log/slurmctld.log")"
+
+if ! running "$SLURM_HOME/run/slurmd.pid"; then
+  slurmd 9>&- || fail "slurmd does not start: $(tail_of "$SLURM_HOME/log/slurmd.log")"
+fi
+node_up() { sinfo -h -n "$NODE" -o %T | grep -qE '^(idle|mixed|allocated)'; }
+if ! wait_for 30 node_up; then
+  scontrol update nodename="$NODE" state=resume >/dev/null 2>&1 || true
+  wait_for 15 node_up || fail "the node $NODE is not up ($(sinfo -h -n "$NODE" -o '%T %E')): $(tail_of "$SLURM_HOME/log/slurmd.log")"
+fi
+echo "Slurm is up: SLURM_CONF=$SLURM_CONF"

@@ -1,0 +1,73 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/**
+ * A real Slurm 22.05 on this machine, for the live tests: one node with 8 CPUs and 2 GPUs (device files standing for
+ * them), slurmdbd over MariaDB, started by test/helpers/slurm-up.sh as root and kept running between test runs.
+ */
+
+/** The live Slurm's configuration file, under the folder slurm-up.sh keeps everything in. */
+const SLURM_CONF = "/tmp/accounting-slurm/etc/slurm.conf";
+/** What Slurm's commands need to find the live cluster. */
+export const SLURM_ENV: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF };
+/** The name slurm.conf gives the live cluster: the `Cluster` field of its records. */
+export const SLURM_CLUSTER = "accounting";
+
+const UP_SCRIPT = fileURLToPath(new URL("./slurm-up.sh", import.meta.url));
+/** Starting from nothing takes a few seconds; a daemon that does not come up is waited for at most a minute. */
+const START_TIMEOUT_MS = 150_000;
+
+interface Output {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function execute(command: string, args: string[], timeout: number): Promise<Output> {
+  return new Promise((resolve) => {
+    execFile(command, args, { env: SLURM_ENV, cwd: "/tmp", timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+      resolve({ code, stdout, stderr: error && code === null ? `${stderr}${error.message}` : stderr });
+    });
+  });
+}
+
+/**
+ * Starts the live Slurm, or finds it running: undefined when it is up, else why it is not (not root, packages
+ * missing, a daemon that does not come up and the last lines of its log).
+ */
+export async function startSlurm(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return "not root: the live Slurm tests start munged, MariaDB and Slurm's daemons; they are skipped";
+  if (!existsSync("/usr/sbin/slurmctld"))
+    return "Slurm is not installed (apt-get install -y slurm-wlm slurmdbd mariadb-server munge); the live Slurm tests are skipped";
+  const { code, stderr } = await execute("bash", [UP_SCRIPT], START_TIMEOUT_MS);
+  if (code === 0) return undefined;
+  const why = stderr.trim().split("\n").at(-1) || `test/helpers/slurm-up.sh failed (exit status ${code ?? "none: timed out"})`;
+  return `the live Slurm does not start: ${why}; the live Slurm tests are skipped`;
+}
+
+/** Runs a Slurm command (as `user` when given, through runuser) and gives its stdout; throws with its stderr when it fails. */
+export async function slurm(command: string, args: string[], user?: string): Promise<string> {
+  const [program, all] = user === undefined ? [command, args] : ["runuser", ["-u", user, "--", command, ...args]];
+  const { code, stdout, stderr } = await execute(program, all, 60_000);
+  if (code !== 0) throw new Error(`${[command, ...args].join(" ")}${user ? ` (as ${user})` : ""} failed: ${stderr.trim()}`);
+  return stdout;
+}
+
+/** A Unix user (created when missing) with an association in each account (created when missing), the first one its default. */
+export async function addSlurmUser(user: string, accounts: string[]): Promise<void> {
+  const exists = async () => (await execute("id", [user], 10_000)).code === 0;
+  // Another run may create the user at the same time.
+  if (!(await exists()))
+    await slurm("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", user]).catch(async (error: Error) => {
+      if (!(await exists())) throw error;
+    });
+  for (const account of accounts) {
+    if (!(await slurm("sacctmgr", ["-n", "-P", "list", "account", account, "format=account"])).trim())
+      await slurm("sacctmgr", ["-i", "add", "account", account, `cluster=${SLURM_CLUSTER}`]);
+  }
+  const existing = new Set((await slurm("sacctmgr", ["-n", "-P", "list", "assoc", `user=${user}`, "format=account"])).split("\n").filter(Boolean));
+  for (const account of accounts.filter((name) => !existing.has(name)))
+    await slurm("sacctmgr", ["-i", "add", "user", user, `account=${account}`, ...(account === accounts[0] ? [`defaultaccount=${account}`] : [])]);
+}
