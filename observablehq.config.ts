@@ -14,7 +14,14 @@ export default {
     { name: "Accounting", path: "/accounting" },
     { name: "Usage over time", path: "/usage" },
     { name: "Data quality", path: "/quality" },
+    { name: "Job distributions", path: "/distributions" },
+    { name: "Period reports", path: "/reports/" },
   ],
+  // A page per month, quarter and year the archive reaches, every one written at once (src/reports/pages.ts).
+  async *dynamicPaths() {
+    const { periodPagePaths } = await import("./src/reports/pages.js");
+    yield* await periodPagePaths();
+  },
   globalStylesheets: [],
   head: '<link rel="icon" href="data:,">',
   style: "style.css",

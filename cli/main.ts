@@ -20,6 +20,8 @@ import { coverageSentences, PeriodError, periodCoverage } from "../loaders/queri
 import { knownIssuesPath, readKnownIssues, type KnownIssue } from "../loaders/ingest/known-issues.js";
 import { problemCountsSql, snapshotCoverageSql, staleAfterHours, type ProblemCount, type SnapshotCoverage } from "../loaders/queries/quality.js";
 import { runReport } from "../loaders/queries/report.js";
+import { runBreakdown } from "../loaders/queries/breakdown.js";
+import { formatBreakdowns } from "./breakdown-format.js";
 import { formatInstant } from "../loaders/model/time.js";
 import { formatProblems, formatProblemSummary, formatReport, SUMMARY_REASONS } from "./format.js";
 import {
@@ -29,11 +31,13 @@ import {
   UsageError,
   type CheckOptions,
   type IngestOptions,
+  type SummarizeOptions,
   type ReadingOptions,
   type ReportOptions,
 } from "./options.js";
 import { createProgress } from "./progress.js";
 import { collect } from "./collect.js";
+import { summarizeArchive, writeSummaries } from "./summarize.js";
 import { DumpWriteError, SacctError } from "../loaders/sources/slurm/collect.js";
 
 export interface Io {
@@ -50,9 +54,13 @@ Slurm sacct dumps, Grid Engine accounting files, Flux job records (README: the a
 Usage:
   accounting report [--archive DIR] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
                     [--mode exact|compat] [--namespaces a,b] [--format table|json|csv]
+                    [--by DIMENSION [--top N | --least N] [--bin day|week|month|quarter|year]]
                     [--cache DIR | --no-cache] [--verify-content]
                     [--quiet | --problems summary|all|none]
   accounting ingest [--archive DIR] --out DIR [--private] [--cache DIR | --no-cache]
+                    [--verify-content] [--quiet | --problems summary|all|none]
+  accounting summarize [--archive DIR] [--namespaces a,b] [--from YYYY-MM-DD]
+                    [--to YYYY-MM-DD] --out DIR [--private] [--cache DIR | --no-cache]
                     [--verify-content] [--quiet | --problems summary|all|none]
   accounting check  [--archive DIR] [--max-age HOURS] [--cache DIR | --no-cache]
                     [--verify-content] [--quiet | --problems summary|all|none]
@@ -73,6 +81,14 @@ report   CPU-, GPU-, memory- and disk-hours, jobs and active users per account (
                      (Nomad snapshots only)
   --namespaces a,b   these accounts, in this order; default: every account of the archive
   --format FORMAT    ${FORMATS.join(", ")} (default table: whole hours, as upstream; json and csv: exact hours)
+  --by DIMENSION     the usage per value of account, user (owner ids), cluster, source, kind,
+                     image, datacenter, queue, qos, cores or gpus (a run's cores or GPUs: 0, 1,
+                     2, 3-4, 5-8…) instead of per account; the groups' hours add up to the total
+  --top N            only the N groups with the most CPU-hours over the period; the rest in "other"
+  --least N          only the N groups with the fewest CPU-hours; the rest in "other"
+  --bin UNIT         one breakdown per UTC day, week (ISO, from Monday), month, quarter or year of
+                     the period, clipped to it: the bins add up to the period (exact mode only);
+                     JSON: an array of one object per bin, the coverage on stderr
   Beside the numbers: how much of the period the records cover, what was counted before the
   first snapshot, the gaps and known issues inside it (under the tables; "coverage" in JSON;
   on stderr with CSV). A period that starts after it ends is refused (exit 2).
@@ -87,6 +103,16 @@ ingest   write the archive's tables as Parquet (zstd) into DIR: intervals, snaps
                      the problems table: never publish such output
   Owners get pseudonyms keyed by $${VARIABLES.pseudonymKey} (random when unset): at least
   ${MIN_KEY_DIGITS} hexadecimal digits of randomness, shorter keys are refused.
+
+summarize  upstream summarize.py's files for each Nomad namespace, cell for cell, into DIR
+         (replaced whole; files 0600): <ns>-timeseries.csv (daily means over the snapshots),
+         <ns>-users-agg.csv (each owner's resource-days), <ns>-full-agg.csv (their sum).
+         Batch accounts have no snapshots: they are refused, and left out by default.
+  --out DIR          output folder (created if missing)
+  --from, --to DAY   the days summarized (default: every snapshot)
+  --namespaces a,b   these namespaces; default: every Nomad namespace
+  --private          also <ns>-users-agg-merged.csv, users/user-db.json's users with their
+                     names and emails (upstream's merge-userdb-stats.py): never publish it
 
 collect  add a dump of the scheduler's accounting to the archive, for cron. slurm: the jobs
          sacct lists from TIME to now (every user, requeued runs too), into
@@ -123,8 +149,9 @@ Files, lines and jobs that cannot be read are skipped; every number is what it w
 Messages go to stderr, one line each, after "accounting: ": "warning: …" when the command goes
 on, "skipped …" and their count for problems, anything else for the error that stops it.
 Exit status: 0 done (check: the newest snapshot is recent enough); 1 no usable data: an archive
-with no usable snapshot nor job that ran, check's newest snapshot too old, or collect's sacct
-missing or failing; 2 bad arguments, compat mode on batch records, an empty period, no archive,
+with no usable snapshot nor job that ran, check's newest snapshot too old, collect's sacct
+missing or failing, or summarize with no snapshot in the period or, with --private, no user
+database; 2 bad arguments, compat mode on batch records, an empty period, no archive,
 an --out folder holding other files, or check without --max-age on an archive of a single
 snapshot; 3 a file that cannot be written: a full disk, a folder it may not write. A cache that
 cannot be used or written only warns: the run reads the whole archive instead.
@@ -223,12 +250,14 @@ async function report(options: ReportOptions, io: Io): Promise<void> {
     await tellProblems(loaded, options, io);
     const request = { from: options.from, to: options.to, mode: options.mode, namespaces: options.namespaces };
     const coverage = await periodCoverage(database, request, await knownIssuesOf(options, io));
-    const result = await runReport(database, request);
     // Sentences about snapshots for Nomad's archive alone; about records where batch schedulers' are.
     const records = summary.sources.every((source) => source === "nomad") ? "snapshots" : "records";
-    io.stdout.write(formatReport(result, coverage, options.format, records));
-    // CSV has no place for the coverage: it goes beside, on stderr.
-    if (options.format === "csv" && !options.quiet) for (const sentence of coverageSentences(coverage, records)) say(io, `coverage: ${sentence}`);
+    const { by, top, least, bin } = options;
+    if (by) io.stdout.write(formatBreakdowns(await runBreakdown(database, { ...request, by, top, least, bin }), coverage, options.format, records));
+    else io.stdout.write(formatReport(await runReport(database, request), coverage, options.format, records));
+    // CSV, and JSON of bins (an array), have no place for the coverage: it goes beside, on stderr.
+    const aside = options.format === "csv" || (options.format === "json" && bin !== undefined);
+    if (aside && !options.quiet) for (const sentence of coverageSentences(coverage, records)) say(io, `coverage: ${sentence}`);
   } finally {
     database.close();
   }
@@ -257,6 +286,22 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
     );
   } finally {
     database.close();
+  }
+}
+
+async function summarize(options: SummarizeOptions, io: Io): Promise<void> {
+  // A private load's users table has the names and emails; its pseudonyms are not written.
+  const loaded = await load(options, io, options.private ? { pseudonymKey: newPseudonymKey(), private: true } : undefined);
+  try {
+    await tellProblems(loaded, options, io);
+    const summaries = await summarizeArchive(loaded.database, options, warner(io, options));
+    await writeSummaries(options.out, summaries.files).catch((error: Error) => {
+      if (error instanceof ForeignFiles) throw new UsageError(error.message);
+      throw new WriteFailure(`cannot write the summaries into ${resolve(options.out)}: ${error.message.split("\n")[0]}`);
+    });
+    io.stdout.write(summaries.describe(resolve(options.out)));
+  } finally {
+    loaded.database.close();
   }
 }
 
@@ -292,6 +337,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     else if (options.command === "key") io.stdout.write(`${newPseudonymKey()}\n`);
     else if (options.command === "report") await report(options, io);
     else if (options.command === "ingest") await ingest(options, io);
+    else if (options.command === "summarize") await summarize(options, io);
     else if (options.command === "collect") await collect(options, io);
     else await check(options, io);
     return EXIT.done;

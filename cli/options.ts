@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { MODES, type Mode } from "../loaders/queries/report.js";
+import { BINS, DIMENSIONS, type Bin, type Dimension } from "../loaders/queries/breakdown.js";
 import { parseDay, parseRfc3339 } from "../loaders/model/time.js";
 
 export const DEFAULT_ARCHIVE = "data/sample";
@@ -33,11 +34,27 @@ export interface ReportOptions extends ReadingOptions {
   mode: Mode;
   namespaces?: string[];
   format: Format;
+  /** `--by`: the usage per value of a dimension instead of per account, with `--top` or `--least` groups, per `--bin`. */
+  by?: Dimension;
+  top?: number;
+  least?: number;
+  bin?: Bin;
 }
 
 export interface IngestOptions extends ReadingOptions {
   command: "ingest";
   out: string;
+  private: boolean;
+}
+
+/** `summarize`: upstream's summary files of the Nomad namespaces into `out`. */
+export interface SummarizeOptions extends ReadingOptions {
+  command: "summarize";
+  out: string;
+  from?: string;
+  to?: string;
+  namespaces?: string[];
+  /** Also the users' rows joined with the user database, names and emails. */
   private: boolean;
 }
 
@@ -58,9 +75,10 @@ export interface CollectOptions {
   quiet: boolean;
 }
 
-type Options = ReportOptions | IngestOptions | CheckOptions | CollectOptions | { command: "help" } | { command: "version" } | { command: "key" };
+type Options =
+  ReportOptions | IngestOptions | SummarizeOptions | CheckOptions | CollectOptions | { command: "help" } | { command: "version" } | { command: "key" };
 
-const COMMANDS = ["report", "ingest", "check", "collect", "key"];
+const COMMANDS = ["report", "ingest", "summarize", "check", "collect", "key"];
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionTypes = Record<string, { type: "string" | "boolean" }>;
@@ -147,6 +165,28 @@ function commandOptions(args: string[], options: OptionTypes, command: (values: 
   return command(values);
 }
 
+/** A number of groups for `--top` and `--least`: a whole number, 1 or more. */
+function groupCount(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1)
+    throw new UsageError(`${flag} must be a whole number of groups, 1 or more, not ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** `--by`, `--top`, `--least` and `--bin`: a breakdown, or none. */
+function breakdownOptions(values: Values, mode: Mode): Pick<ReportOptions, "by" | "top" | "least" | "bin"> {
+  const byText = text(values, "by");
+  const by = byText === undefined ? undefined : oneOf("--by", byText, DIMENSIONS, "account");
+  const given = (["top", "least", "bin"] as const).find((flag) => values[flag] !== undefined);
+  if (by === undefined && given) throw new UsageError(`--${given} needs --by DIMENSION`);
+  if (values.top !== undefined && values.least !== undefined) throw new UsageError("--top and --least cannot go together");
+  const binText = text(values, "bin");
+  const bin = binText === undefined ? undefined : oneOf("--bin", binText, BINS, "month");
+  if (bin !== undefined && mode !== "exact")
+    throw new UsageError("--bin needs the exact mode: compat stops each bin at its last snapshot, so the bins would not add up to the period");
+  return { by, top: groupCount("--top", text(values, "top")), least: groupCount("--least", text(values, "least")), bin };
+}
+
 function reportOptions(args: string[]): Options {
   const options = {
     from: { type: "string" },
@@ -154,19 +194,25 @@ function reportOptions(args: string[]): Options {
     mode: { type: "string" },
     namespaces: { type: "string" },
     format: { type: "string" },
+    by: { type: "string" },
+    top: { type: "string" },
+    least: { type: "string" },
+    bin: { type: "string" },
   } as const;
   return commandOptions(args, options, (values) => {
     const from = day("--from", text(values, "from"));
     const to = day("--to", text(values, "to"));
     if (from !== undefined && to !== undefined && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+    const mode = oneOf("--mode", text(values, "mode"), MODES, "exact");
     return {
       command: "report",
       ...readingOptions(values),
       from,
       to,
-      mode: oneOf("--mode", text(values, "mode"), MODES, "exact"),
+      mode,
       namespaces: namespaceList(text(values, "namespaces")),
       format: oneOf("--format", text(values, "format"), FORMATS, "table"),
+      ...breakdownOptions(values, mode),
     };
   });
 }
@@ -176,6 +222,32 @@ function ingestOptions(args: string[]): Options {
     const out = text(values, "out");
     if (!out) throw new UsageError("ingest needs --out DIR");
     return { command: "ingest", ...readingOptions(values), out, private: values.private === true };
+  });
+}
+
+function summarizeOptions(args: string[]): Options {
+  const options = {
+    out: { type: "string" },
+    from: { type: "string" },
+    to: { type: "string" },
+    namespaces: { type: "string" },
+    private: { type: "boolean" },
+  } as const;
+  return commandOptions(args, options, (values) => {
+    const out = text(values, "out");
+    if (!out) throw new UsageError("summarize needs --out DIR");
+    const from = day("--from", text(values, "from"));
+    const to = day("--to", text(values, "to"));
+    if (from !== undefined && to !== undefined && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+    return {
+      command: "summarize",
+      ...readingOptions(values),
+      out,
+      from,
+      to,
+      namespaces: namespaceList(text(values, "namespaces")),
+      private: values.private === true,
+    };
   });
 }
 
@@ -218,6 +290,7 @@ export function parseOptions(argv: string[]): Options {
   if (command === "--version") return { command: "version" };
   if (command === "report") return reportOptions(args);
   if (command === "ingest") return ingestOptions(args);
+  if (command === "summarize") return summarizeOptions(args);
   if (command === "check") return checkOptions(args);
   if (command === "collect") return collectOptions(args);
   if (command === "key") {

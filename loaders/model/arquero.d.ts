@@ -10,3 +10,11 @@ declare module "arquero/src/table/index.js" {
 declare module "arquero/src/op/op-api.js" {
   export { op as opApi } from "arquero";
 }
+
+declare module "arquero/src/helpers/escape.js" {
+  export { escape } from "arquero";
+}
+
+declare module "arquero/src/helpers/collate.js" {
+  export { collate } from "arquero";
+}

@@ -13,19 +13,20 @@ function csvCell(value: unknown): unknown {
   return typeof defused === "string" ? inertText(defused) : defused;
 }
 
-function quoted(text: string): string {
-  return /[",]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+function quoted(text: string, delimiter: string): string {
+  return text.includes('"') || text.includes(delimiter) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /**
  * Rows as CSV (arquero): a header of the column names, then a line per row; cells quoted where needed, text defused
  * and its control characters escaped (column names too: they may be namespaces), numbers unrounded, null as empty.
+ * Cells are separated by commas, or by `delimiter` (upstream's summaries use `;`).
  */
-export function rowsCsv(rows: readonly object[], columns: readonly string[]): string {
-  const header = `${columns.map((name) => quoted(String(csvCell(name)))).join(",")}\n`;
+export function rowsCsv(rows: readonly object[], columns: readonly string[], delimiter = ","): string {
+  const header = `${columns.map((name) => quoted(String(csvCell(name)), delimiter)).join(delimiter)}\n`;
   if (rows.length === 0) return header;
   const format = Object.fromEntries(columns.map((name) => [name, csvCell]));
-  return header + from(rows as object[], columns as string[]).toCSV({ columns: [...columns], format, header: false });
+  return header + from(rows as object[], columns as string[]).toCSV({ columns: [...columns], format, header: false, delimiter });
 }
 
 /**

@@ -60,10 +60,10 @@ function selectedAccounts(accounts: string[] | undefined): string {
 }
 
 /** A job, told apart from the jobs of other clusters and sources, whose ids may be the same. */
-const JOB = "source || chr(0) || cluster || chr(0) || job_id";
+export const JOB = "source || chr(0) || cluster || chr(0) || job_id";
 
 /** Each resource × the microseconds in `time`, summed, as resource-hours. */
-function hoursSql(time = "us"): string {
+export function hoursSql(time = "us"): string {
   return RESOURCES.map((name) => `fsum("${name}"::DOUBLE * ${time}) / ${MICROS_PER_HOUR} AS "${name}_hours"`).join(",\n    ");
 }
 
@@ -83,27 +83,63 @@ period AS (
 }
 
 /**
- * The period's bounds, the namespaces requested, and `counted`: the intervals that count in the period, each with
- * the microseconds `us` it consumed inside it, of which `before_us` before the archive's first snapshot.
+ * How a breakdown cuts its period into bins (breakdown.ts): SQL expressions of the number of the bin holding an
+ * instant (µs), and of the first instant of a bin (by its number).
  */
-function countedSql(request: ReportRequest): string {
+export interface Binning {
+  of(micros: string): string;
+  start(bin: string): string;
+}
+
+/**
+ * The period's bounds, the namespaces requested, and `counted`: the intervals that count in the period, each with
+ * the microseconds `us` it consumed inside it, of which `before_us` before the archive's first snapshot. With a
+ * binning, `bounds` holds a row per bin `b` of the period (clipped to it) and `counted` a row per interval and bin
+ * it counts in, each bin counting as a period of its own; without, bin 0 is the whole period.
+ */
+export function countedSql(request: ReportRequest, binning?: Binning): string {
   const upTo = request.mode === "exact" ? "hi" : "coalesce(sl, lo)";
+  const bins = binning
+    ? `SELECT b, greatest(lo, ${binning.start("b")}) AS lo, least(hi, ${binning.start("b + 1")}) AS hi, first_us
+  FROM (SELECT *, unnest(range(${binning.of("lo")}, ${binning.of("hi - 1")} + 1)) AS b FROM period WHERE lo < hi)`
+    : "SELECT 0 AS b, lo, hi, first_us FROM period";
+  // A run counts in the bins its time or its snapshots overlap, no other.
+  const inBins = binning
+    ? `JOIN bounds ON bounds.b BETWEEN ${binning.of("least(epoch_us(i.start_time), epoch_us(i.first_snapshot))")} AND ${binning.of("greatest(epoch_us(i.end_time), epoch_us(i.last_snapshot))")}`
+    : ", bounds";
   return `${periodSql(request)},
+bins AS (${bins}),
 bounds AS (
-  SELECT lo, hi, first_us, min(t) AS sf, max(t) AS sl
-  FROM period LEFT JOIN times ON t >= lo AND t < hi
-  GROUP BY lo, hi, first_us
+  SELECT b, lo, hi, first_us, min(t) AS sf, max(t) AS sl
+  FROM bins LEFT JOIN times ON t >= lo AND t < hi
+  GROUP BY b, lo, hi, first_us
 ),
 selected AS (${selectedAccounts(request.namespaces)}),
 clipped AS (
-  SELECT i.*,
+  SELECT i.*, bounds.b,
     greatest(0, least(epoch_us(end_time), ${upTo}) - greatest(epoch_us(start_time), lo)) AS us,
     greatest(0, least(epoch_us(end_time), ${upTo}, first_us) - greatest(epoch_us(start_time), lo)) AS before_us,
     sf IS NOT NULL AND epoch_us(first_snapshot) <= sl AND epoch_us(last_snapshot) >= sf AS seen
-  FROM intervals i, bounds
+  FROM intervals i ${inBins}
   WHERE i.account IN (SELECT account FROM selected)
 ),
 counted AS (SELECT * FROM clipped WHERE us > 0 OR seen)`;
+}
+
+/**
+ * CTEs `recorded(account, <resource>_hours…)`: whether each account's runs hold each resource; for an account with
+ * no run, whether its cluster's runs do.
+ */
+export function recordedSql(): string {
+  const recorded = (alias: string) => RESOURCES.map((name) => `bool_or(${alias}."${name}" IS NOT NULL) AS "${name}_hours"`).join(", ");
+  const eitherRecorded = HOUR_METRICS.map((name) => `coalesce(o."${name}", c."${name}") AS "${name}"`).join(", ");
+  return `recorded_own AS (SELECT account, ${recorded("i")} FROM intervals i GROUP BY account),
+recorded_cluster AS (
+  SELECT a.account, ${recorded("i")}
+  FROM accounts a JOIN intervals i ON i.source = a.source AND i.cluster = a.cluster
+  GROUP BY a.account
+),
+recorded AS (SELECT c.account, ${eitherRecorded} FROM recorded_cluster c LEFT JOIN recorded_own o ON o.account = c.account)`;
 }
 
 /**
@@ -114,8 +150,6 @@ counted AS (SELECT * FROM clipped WHERE us > 0 OR seen)`;
  */
 export function reportSql(request: ReportRequest): string {
   const zeroHours = HOUR_METRICS.map((name) => `CASE WHEN r."${name}" THEN coalesce(p."${name}", 0) END AS "${name}"`).join(", ");
-  const recorded = (alias: string) => RESOURCES.map((name) => `bool_or(${alias}."${name}" IS NOT NULL) AS "${name}_hours"`).join(", ");
-  const eitherRecorded = HOUR_METRICS.map((name) => `coalesce(o."${name}", c."${name}") AS "${name}"`).join(", ");
   const totalHours = HOUR_METRICS.map((name) => `fsum("${name}") AS "${name}"`).join(", ");
   return `WITH ${countedSql(request)},
 per_account AS (
@@ -125,13 +159,7 @@ per_account AS (
     count(DISTINCT owner)::INTEGER AS users
   FROM counted GROUP BY account
 ),
-recorded_own AS (SELECT account, ${recorded("i")} FROM intervals i GROUP BY account),
-recorded_cluster AS (
-  SELECT a.account, ${recorded("i")}
-  FROM accounts a JOIN intervals i ON i.source = a.source AND i.cluster = a.cluster
-  GROUP BY a.account
-),
-recorded AS (SELECT c.account, ${eitherRecorded} FROM recorded_cluster c LEFT JOIN recorded_own o ON o.account = c.account),
+${recordedSql()},
 rows AS (
   SELECT s.position, s.account, ${zeroHours}, coalesce(p.jobs, 0) AS jobs, coalesce(p.users, 0) AS users
   FROM selected s LEFT JOIN per_account p ON p.account = s.account LEFT JOIN recorded r ON r.account = s.account

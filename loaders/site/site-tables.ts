@@ -12,7 +12,8 @@
  *   nothing read from the archive; a detail may quote a file or a field's value (an owner id, an email).
  * - `users` of the owners in `intervals`, numbered as there: keyed pseudonyms, and names and emails only in a
  *   private build.
- * - `jobs` of `intervals`, numbered as there: kind, and title only in a private build.
+ * - `jobs` of `intervals`, numbered as there: what breakdowns group by (kind, docker image, datacenter, queue, QOS),
+ *   the submit time (for wait times), and title only in a private build.
  *
  * Rows keep the order of the tables the CLI queries: `fsum` adds in scan order, and the same order gives the same
  * bits.
@@ -46,7 +47,8 @@ ORDER BY owner`,
   },
   {
     name: "jobs",
-    sql: `SELECT dense_rank() OVER (ORDER BY source, cluster, account, job_id)::INTEGER AS job_id, source, cluster, account, kind, title
+    sql: `SELECT dense_rank() OVER (ORDER BY source, cluster, account, job_id)::INTEGER AS job_id, source, cluster, account, kind, title,
+  docker_image, datacenter, queue, qos, submit_time
 FROM jobs j
 WHERE EXISTS (SELECT 1 FROM intervals i WHERE i.source = j.source AND i.cluster = j.cluster AND i.account = j.account AND i.job_id = j.job_id)
 ORDER BY job_id`,

@@ -109,7 +109,7 @@ const EXACT_ONLY_HELP = `Exact mode: ${MODE_DESCRIPTIONS.exact} Compat mode (${M
  * the URL. "This" month, quarter or year is that of `today`, the archive's last day. A date typed but not complete
  * makes the choice unusable rather than silently meaning the archive's bound. `modes` are those offered: with the
  * exact mode alone (an archive with batch records) there is no choice, and a URL asking for compat gets the
- * report's refusal.
+ * report's refusal; with none, the page has no use for a mode (the exact period is meant) and says nothing of it.
  */
 export function periodInput(today: string, invalidation?: Promise<unknown>, modes: readonly Mode[] = MODES): HTMLFormElement & { value: PeriodChoice } {
   const choosable = modes.length > 1;
@@ -145,7 +145,7 @@ export function periodInput(today: string, invalidation?: Promise<unknown>, mode
     from.value = choice.from !== undefined && parseDay(choice.from) !== undefined ? choice.from : "";
     to.value = choice.to !== undefined && parseDay(choice.to) !== undefined ? choice.to : "";
     for (const radio of form.querySelectorAll<HTMLInputElement>('input[name="mode"]')) radio.checked = radio.value === choice.mode;
-    help.textContent = choosable ? `${choice.mode === "exact" ? "Exact" : "Compat"}: ${MODE_DESCRIPTIONS[choice.mode]}` : EXACT_ONLY_HELP;
+    help.textContent = choosable ? `${choice.mode === "exact" ? "Exact" : "Compat"}: ${MODE_DESCRIPTIONS[choice.mode]}` : modes.length ? EXACT_ONLY_HELP : "";
   };
   const mode = () => (form.querySelector<HTMLInputElement>('input[name="mode"]:checked')?.value ?? modes[0] ?? "exact") as Mode;
   const typed = (input: HTMLInputElement, name: string, problems: string[]) => {

@@ -865,6 +865,7 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
       expect(response?.status(), path).toBe(200);
       await page.waitForFunction(() => !document.querySelector("observablehq-loading"), undefined, { timeout: 30_000 });
       if (path === "accounting") await page.waitForSelector("[data-metric]");
+      if (path === "distributions") expect(await page.waitForSelector(".distribution-summary [data-statistic=count]")).toBeTruthy();
       await page.waitForTimeout(200);
       expect(await page.locator(".observablehq--error").count(), `${path || "index"}: cells in error`).toBe(0);
       for (const href of await page.$$eval("a[href]", (anchors) => anchors.map((a) => (a as HTMLAnchorElement).href))) {

@@ -142,9 +142,23 @@ describe("writeSiteData", () => {
         "account VARCHAR",
         "kind VARCHAR",
         "title VARCHAR",
+        ...["docker_image", "datacenter", "queue", "qos"].map((name) => `${name} VARCHAR`),
+        "submit_time TIMESTAMP WITH TIME ZONE",
       ]);
       expect((await site.runAndReadAll("SELECT * FROM jobs")).getRowObjectsJS()).toEqual(
-        jobs.map((_, i) => ({ job_id: i + 1, source: "nomad", cluster: "nomad", account: "vo", kind: "module", title: privateBuild ? "demo" : null })),
+        jobs.map((_, i) => ({
+          job_id: i + 1,
+          source: "nomad",
+          cluster: "nomad",
+          account: "vo",
+          kind: "module",
+          title: privateBuild ? "demo" : null,
+          docker_image: "ai4oshub/demo",
+          datacenter: "dc1",
+          queue: null,
+          qos: null,
+          submit_time: expect.anything(),
+        })),
       );
       expect((await site.runAndReadAll("SELECT * FROM problems")).getRowObjectsJS()).toEqual([
         { file: "snapshots/2024-03-01T03:00:00.json", line: null, account: null, job: null, reason: "not valid JSON" },

@@ -1,0 +1,90 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { assertUsableArchive, UnusableArchiveError } from "../loaders/ingest/database.js";
+import { readKnownIssues } from "../loaders/ingest/known-issues.js";
+import { loadArchive } from "../loaders/ingest/load.js";
+import { WeakPseudonymKey } from "../loaders/ingest/pseudonym.js";
+import { inertText } from "../loaders/model/inert-text.js";
+import { periodReports } from "../loaders/site/period-reports.js";
+import { siteBuildFrom } from "../loaders/site/site-data.js";
+import { ArchiveError } from "../loaders/sources/nomad/archive.js";
+import { escapeHtml, missingPeriodMarkdown, periodIndexMarkdown, periodPageMarkdown } from "../components/period-report.js";
+import { archiveSources } from "../components/sources.js";
+
+/**
+ * Every period page at once (`/reports/2024-11`, `/reports/2024-Q4`, `/reports/2024` and the list of them): the
+ * archive is loaded once, every period's numbers computed by the CLI's queries in native DuckDB, and each page written
+ * as Markdown into Framework's cache, where the page loader (`[period].md.js`) of each page reads its own. The folder
+ * is dropped at every build with the pages made from it (KEYED_SITE_DATA_OUTPUTS: they hold pseudonyms).
+ */
+const PAGES = fileURLToPath(new URL("../.observablehq/cache/reports/.pages/", import.meta.url));
+/** The names of the pages written, newest first: months, quarters, years. */
+const LIST = join(PAGES, "periods.json");
+
+/** An archive the site cannot be built from: its data loader (src/data/accounting.tar.ts) fails the build, saying why. */
+const unusable = (error: unknown) => error instanceof ArchiveError || error instanceof UnusableArchiveError || error instanceof WeakPseudonymKey;
+
+/** What the pages say instead of numbers when the archive cannot be read: the build fails at the site's tables anyway. */
+const NO_PAGES = (message: string) => `---
+title: Period reports
+---
+
+# Period reports
+
+<p class="period-problem">No report: ${escapeHtml(message)}.</p>
+`;
+
+/**
+ * Loads the build's archive once and writes every period page, their list and the page of a period with no report
+ * into PAGES, as one folder. An archive that cannot be read gives no period, and pages saying why.
+ */
+async function writePages(): Promise<void> {
+  const pages = new Map<string, string>();
+  try {
+    const build = siteBuildFrom(process.env, () => {});
+    const knownIssues = await readKnownIssues(build.knownIssues);
+    const warn = (message: string) => process.stderr.write(`accounting: warning: ${inertText(message)}\n`);
+    const database = await loadArchive(build.archive, { cache: build.cache, users: build.users, verifyContent: build.verifyContent, onWarning: warn });
+    try {
+      await assertUsableArchive(database, build.archive);
+      const sources = await archiveSources(database);
+      const reports = await periodReports(database, knownIssues);
+      for (const report of reports.periods) pages.set(report.period.name, periodPageMarkdown(report, reports, sources));
+      pages.set("index", periodIndexMarkdown(reports, sources));
+      // Asked for a period the archive does not reach (in preview): why there is no report.
+      pages.set("missing", missingPeriodMarkdown(reports));
+    } finally {
+      database.close();
+    }
+  } catch (error) {
+    if (!unusable(error)) throw error;
+    pages.clear();
+    pages.set("index", NO_PAGES((error as Error).message)).set("missing", NO_PAGES((error as Error).message));
+  }
+  await mkdir(dirname(PAGES.replace(/\/$/, "")), { recursive: true });
+  const folder = await mkdtemp(PAGES.replace(/\/$/, "-"));
+  for (const [name, markdown] of pages) await writeFile(join(folder, `${name}.md`), markdown);
+  await writeFile(join(folder, "periods.json"), JSON.stringify([...pages.keys()].filter((name) => name !== "index" && name !== "missing")));
+  // Another page loader (in preview) may have written them meanwhile: the same pages, and the first stays.
+  await rename(folder, PAGES).catch(() => rm(folder, { recursive: true, force: true }));
+}
+
+/** The period pages' names, newest first, written first if they are not yet. */
+async function periodNames(): Promise<string[]> {
+  if (!existsSync(LIST)) await writePages();
+  return JSON.parse(await readFile(LIST, "utf8")) as string[];
+}
+
+/** The paths of every period page and of their list, for the site's `dynamicPaths`. */
+export async function periodPagePaths(): Promise<string[]> {
+  return ["/reports/", ...(await periodNames()).map((name) => `/reports/${name}`)];
+}
+
+/** Prints the Markdown of the page `name` (a period's, or `index`), writing every page first if they are not yet. */
+export async function printPeriodPage(name: string): Promise<void> {
+  const names = await periodNames();
+  const page = name === "index" || names.includes(name) ? name : "missing";
+  process.stdout.write(await readFile(join(PAGES, `${page}.md`), "utf8"));
+}
