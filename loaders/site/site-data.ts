@@ -99,6 +99,36 @@ export async function writeSiteData(build: SiteBuild, output: Output, warn: (mes
 }
 
 /** Writes one of the DuckDB-WASM files the browser needs, served from the site itself. */
+/**
+ * DuckDB-WASM's browser API, only what the pages use (`AsyncDuckDB`, `VoidLogger`), bundled by esbuild with Arrow
+ * into one module the site serves itself. Framework would bundle the package's whole entry, which holds a function
+ * building CDN URLs (`getJsDelivrBundles`): tree-shaken away here, so no file of the site names a CDN.
+ */
+export async function writeDuckdbModule(output: Output): Promise<void> {
+  const { build } = await import("esbuild");
+  const result = await build({
+    stdin: { contents: 'export { AsyncDuckDB, VoidLogger } from "@duckdb/duckdb-wasm";', resolveDir: fileURLToPath(new URL(".", import.meta.url)) },
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    minify: true,
+    legalComments: "none",
+    write: false,
+    logLevel: "silent",
+  });
+  const [file] = result.outputFiles;
+  if (!file) throw new Error("esbuild wrote no DuckDB-WASM module");
+  // The package embeds its package.json, whose `jsdelivr` and `unpkg` fields name its files on those CDNs: metadata
+  // nothing reads, dropped. A later version naming a CDN elsewhere fails the build rather than ship it.
+  const text = file.text.replace(/,(jsdelivr|unpkg):"[^"]*"/g, "");
+  const cdn = CDN_NAMES.exec(text);
+  if (cdn) throw new Error(`the DuckDB-WASM module names a CDN (${cdn[0]}): the site must not`);
+  output.write(text);
+}
+
+/** Hosts of public CDNs, which no file of the site may name. */
+export const CDN_NAMES = /jsdelivr|unpkg|esm\.sh|cdnjs|skypack|googleapis|jspm\.io/i;
+
 export async function writeDuckdbAsset(name: "duckdb-eh.wasm" | "duckdb-browser-eh.worker.js", output: Output): Promise<void> {
   const path = createRequire(import.meta.url).resolve(`@duckdb/duckdb-wasm/dist/${name}`);
   await pipeline(createReadStream(path), output);

@@ -1,4 +1,4 @@
-import * as duckdb from "@duckdb/duckdb-wasm";
+import type * as DuckDB from "@duckdb/duckdb-wasm";
 import { FileAttachment } from "observablehq:stdlib";
 import { parquetToArrow } from "../loaders/site/arrow.js";
 import { plainRow, type Connector } from "../loaders/queries/sql.js";
@@ -30,7 +30,16 @@ export interface AccountingDatabase extends Connector {
   jobUsage(request: ReportRequest, limit: number): Promise<JobUsage[]>;
 }
 
+/**
+ * DuckDB-WASM's API from the site's own bundle of it (loaders/site/site-data.ts, writeDuckdbModule), not from
+ * Framework's bundle of the whole package, which names a CDN.
+ */
+async function duckdbModule(): Promise<Pick<typeof DuckDB, "AsyncDuckDB" | "VoidLogger">> {
+  return (await import(FileAttachment("../data/duckdb-browser.js").href)) as Pick<typeof DuckDB, "AsyncDuckDB" | "VoidLogger">;
+}
+
 export async function openAccountingDatabase(): Promise<AccountingDatabase> {
+  const duckdb = await duckdbModule();
   const worker = new Worker(FileAttachment("../data/duckdb-browser-eh.worker.js").href);
   const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
   // The worker fetches and compiles the wasm while this thread fetches and decodes the tables.
@@ -38,6 +47,10 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
   const tables = Object.entries(TABLES).map(async ([name, read]) => ({ name, arrow: await parquetToArrow(await read()) }));
   await Promise.all([instantiated, ...tables]);
   const connection = await db.connect();
+  // DuckDB would fetch an extension a query needs from extensions.duckdb.org: the pages need none, and ask nothing of
+  // any host but the site's.
+  await connection.query("SET autoinstall_known_extensions = false");
+  await connection.query("SET autoload_known_extensions = false");
   for (const table of tables) {
     const { name, arrow } = await table;
     await connection.insertArrowFromIPCStream(arrow.ipc, { name, create: true });

@@ -13,6 +13,7 @@ import { runCli } from "../helpers/cli.js";
 import { copyProject, run } from "../helpers/project.js";
 import { serveStatic, type StaticSite } from "../../scripts/static-server.js";
 import { known } from "../helpers/hours.js";
+import { CDN_NAMES } from "../../loaders/site/site-data.js";
 
 /*
  * The built site in Chromium: an archive the unit tests never saw, built with `npm run build` in a copy of
@@ -442,6 +443,18 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     if (work) rmSync(work, { recursive: true, force: true });
     expect(issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
   }, 30_000);
+
+  it("names no CDN in any script, page or stylesheet it serves: DuckDB-WASM's API is the site's own bundle of it", async () => {
+    const named: string[] = [];
+    for (const [path, text] of await textsOf(dist)) {
+      // DuckDB's wasm holds its extension repository's address: the pages switch extension loading off.
+      if (path.endsWith(".wasm")) continue;
+      const cdn = CDN_NAMES.exec(text);
+      if (cdn) named.push(`${path}: ${cdn[0]}`);
+    }
+    expect(named).toEqual([]);
+    expect(readdirSync(join(dist, "_node"), { recursive: true }).filter((path) => String(path).includes("duckdb"))).toEqual([]);
+  });
 
   it("holds no owner id, name, email, job title or description of the archive in any file, nor what a skipped file or job held", async () => {
     const personal = personalData(archive);

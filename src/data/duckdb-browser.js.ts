@@ -1,0 +1,3 @@
+import { writeDuckdbModule } from "../loaders/site/site-data.js";
+
+await writeDuckdbModule(process.stdout);
