@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A one-node Slurm 22.05 with its accounting database, for the live tests (test/helpers/slurm.ts runs this; it can be
 # run by hand too). Idempotent: daemons already answering are kept. Everything it writes is under $SLURM_HOME
-# (default /tmp/accounting-slurm), except MariaDB's database (Debian's /var/lib/mysql) and the `munge` key Debian
-# installs. Clients need SLURM_CONF=$SLURM_HOME/etc/slurm.conf. Ports: slurmctld 6817, slurmd 6818, slurmdbd 6819
-# (Slurm's defaults); MariaDB through its socket only.
+# (default /tmp/accounting-slurm), except the `munge` key Debian installs: MariaDB runs on its own data folder, socket
+# and port, whatever Debian's own instance does. Clients need SLURM_CONF=$SLURM_HOME/etc/slurm.conf. Ports: slurmctld
+# 6817, slurmd 6818, slurmdbd 6819 (Slurm's defaults), MariaDB 6820 on 127.0.0.1.
 #
 # Needs root and Debian's packages: apt-get install -y slurm-wlm slurmdbd mariadb-server munge
 # On failure: one line on stderr saying why (with the last lines of a daemon's log), exit status 1.
@@ -35,7 +35,7 @@ pid_of() { local pid; pid=$(cat "$1" 2>/dev/null) && kill -0 "$pid" 2>/dev/null 
 running() { pid_of "$1" >/dev/null; }
 
 [ "$(id -u)" = 0 ] || fail "the live Slurm needs root (it starts munged, MariaDB and Slurm's daemons as root), not $(id -un)"
-for command in munged mysqld_safe mysql slurmdbd slurmctld slurmd sacctmgr sacct sbatch; do
+for command in munged mariadbd mariadb-install-db mysql mysqladmin slurmdbd slurmctld slurmd sacctmgr sacct sbatch; do
   command -v "$command" >/dev/null ||
     fail "$command is missing: apt-get install -y slurm-wlm slurmdbd mariadb-server munge"
 done
@@ -112,7 +112,8 @@ SlurmUser=root
 LogFile=$SLURM_HOME/log/slurmdbd.log
 PidFile=$SLURM_HOME/run/slurmdbd.pid
 StorageType=accounting_storage/mysql
-StorageHost=localhost
+StorageHost=127.0.0.1
+StoragePort=6820
 StorageLoc=accounting_slurm
 StorageUser=accounting_slurm
 StoragePass=$PASSWORD
@@ -135,16 +136,39 @@ if ! munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then
   wait_for 10 sh -c 'munge -n </dev/null | unmunge' || fail "munged does not come up: $(tail_of /var/log/munge/munged.log)"
 fi
 
-# MariaDB, through its socket: a database and a user for slurmdbd.
-if ! mysqladmin ping >/dev/null 2>&1; then
-  install -d -o mysql -g root -m 755 /run/mysqld
-  setsid mysqld_safe --skip-networking >"$SLURM_HOME/log/mysqld_safe.log" 2>&1 </dev/null 9>&- &
-  wait_for 60 mysqladmin ping || fail "MariaDB does not come up: $(tail_of "$SLURM_HOME/log/mysqld_safe.log")"
+# MariaDB on its own data folder (made on first use), none of Debian's configuration read: a database and a user for
+# slurmdbd, which reaches it over TCP on 127.0.0.1.
+MARIADB=(--no-defaults --socket="$SLURM_HOME/run/mariadb/mariadb.sock")
+if ! mysqladmin "${MARIADB[@]}" ping >/dev/null 2>&1; then
+  if [ ! -d "$SLURM_HOME/mariadb/mysql" ]; then
+    rm -rf "$SLURM_HOME/mariadb"
+    install -d -o mysql -g mysql -m 700 "$SLURM_HOME/mariadb"
+    mariadb-install-db --no-defaults --datadir="$SLURM_HOME/mariadb" --user=mysql --auth-root-authentication-method=socket \
+      --skip-test-db >"$SLURM_HOME/log/mariadb-install.log" 2>&1 ||
+      fail "MariaDB's data folder cannot be made: $(tail_of "$SLURM_HOME/log/mariadb-install.log")"
+  fi
+  # Its socket, pid file and log, where the server (user mysql) can write them.
+  install -d -o mysql -g mysql -m 755 "$SLURM_HOME/run/mariadb"
+  rm -f "$SLURM_HOME/run/mariadb/mariadb.sock"
+  touch "$SLURM_HOME/log/mariadb.log" && chown mysql:mysql "$SLURM_HOME/log/mariadb.log"
+  setsid mariadbd --no-defaults --user=mysql --datadir="$SLURM_HOME/mariadb" --socket="$SLURM_HOME/run/mariadb/mariadb.sock" \
+    --pid-file="$SLURM_HOME/run/mariadb/mariadb.pid" --bind-address=127.0.0.1 --port=6820 \
+    --log-error="$SLURM_HOME/log/mariadb.log" </dev/null >/dev/null 2>&1 9>&- &
+  mariadb_pid=$!
+  # Up to two minutes (a first start after a kill recovers its logs), and no longer than the server lives.
+  for _ in $(seq 480); do
+    mysqladmin "${MARIADB[@]}" ping >/dev/null 2>&1 && break
+    kill -0 "$mariadb_pid" 2>/dev/null || fail "MariaDB stops as it starts: $(tail_of "$SLURM_HOME/log/mariadb.log")"
+    sleep 0.25
+  done
+  mysqladmin "${MARIADB[@]}" ping >/dev/null 2>&1 || fail "MariaDB does not come up: $(tail_of "$SLURM_HOME/log/mariadb.log")"
 fi
-mysql <<EOF || fail "cannot create slurmdbd's database in MariaDB"
+mysql "${MARIADB[@]}" <<EOF || fail "cannot create slurmdbd's database in MariaDB"
 CREATE DATABASE IF NOT EXISTS accounting_slurm;
 CREATE USER IF NOT EXISTS 'accounting_slurm'@'localhost' IDENTIFIED BY '$PASSWORD';
+CREATE USER IF NOT EXISTS 'accounting_slurm'@'127.0.0.1' IDENTIFIED BY '$PASSWORD';
 GRANT ALL ON accounting_slurm.* TO 'accounting_slurm'@'localhost';
+GRANT ALL ON accounting_slurm.* TO 'accounting_slurm'@'127.0.0.1';
 EOF
 
 if ! running "$SLURM_HOME/run/slurmdbd.pid"; then
