@@ -82,8 +82,9 @@ report   CPU-, GPU-, memory- and disk-hours, jobs and active users per account (
   --namespaces a,b   these accounts, in this order; default: every account of the archive
   --format FORMAT    ${FORMATS.join(", ")} (default table: whole hours, as upstream; json and csv: exact hours)
   --by DIMENSION     the usage per value of account, user (owner ids), cluster, source, kind,
-                     image, datacenter, queue, qos, cores or gpus (a run's cores or GPUs: 0, 1,
-                     2, 3-4, 5-8…) instead of per account; the groups' hours add up to the total
+                     image, datacenter, queue, qos, node (a run's time shared evenly between
+                     its hosts), cores or gpus (a run's cores or GPUs: 0, 1, 2, 3-4, 5-8…)
+                     instead of per account; the groups' hours add up to the total
   --top N            only the N groups with the most CPU-hours over the period; the rest in "other"
   --least N          only the N groups with the fewest CPU-hours; the rest in "other"
   --bin UNIT         one breakdown per UTC day, week (ISO, from Monday), month, quarter or year of

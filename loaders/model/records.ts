@@ -55,7 +55,14 @@ export interface JobRecord {
   datacenter: string | null;
   queue: string | null;
   qos: string | null;
+  /** The Unix group it ran as (Slurm, Grid Engine). */
+  group: string | null;
   nodes: number | null;
+  /**
+   * The hosts it ran on, each once, in the scheduler's order (Slurm's NodeList and Flux's nodelist expanded); Grid
+   * Engine: its master host only. Null where the records do not name them (Nomad, a job that never ran).
+   */
+  nodeNames: string[] | null;
   submitTime: Micros | null;
   startTime: Micros | null;
   endTime: Micros | null;

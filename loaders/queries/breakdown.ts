@@ -13,9 +13,11 @@ import { countedSql, HOUR_METRICS, hoursSql, JOB, METRICS, recordedSql, type Bin
  * What usage can be grouped by, and where each comes from:
  * - `account`, `user` (the owner; a pseudonym on a public site), `cluster`, `source`: the intervals table;
  * - `kind`, `image` (docker image), `datacenter` (Nomad), `queue` (partition, queue), `qos` (Slurm): the jobs table;
+ * - `node`: the hosts of the job (jobs' `node_names`), a run's time shared evenly between them (the records do not say
+ *   how much of a job each host held), so that the hosts' hours add up to the job's;
  * - `cores`, `gpus`: the run's cores or GPUs, bucketed as JOB_SIZES says.
  */
-export const DIMENSIONS = ["account", "user", "cluster", "source", "kind", "image", "datacenter", "queue", "qos", "cores", "gpus"] as const;
+export const DIMENSIONS = ["account", "user", "cluster", "source", "kind", "image", "datacenter", "queue", "qos", "node", "cores", "gpus"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 /**
@@ -90,7 +92,7 @@ const monthStart = (year: string, month: string) =>
  * Each bin numbered: days since 1970-01-01; ISO weeks since the one of 1969-12-29, a Monday; months, quarters and
  * years since year 0. Instants after 1970 only (every archive's): `//` truncates.
  */
-const BINNINGS: Record<Bin, Binning> = {
+export const BINNINGS: Record<Bin, Binning> = {
   day: { of: (x) => `((${x}) // ${MICROS_PER_DAY})`, start: (b) => `((${b}) * ${MICROS_PER_DAY})` },
   week: { of: (x) => `(((${x}) // ${MICROS_PER_DAY} + 3) // 7)`, start: (b) => `(((${b}) * 7 - 3) * ${MICROS_PER_DAY})` },
   month: {
@@ -125,12 +127,25 @@ const VALUES: Record<Dimension, string> = {
   datacenter: "j.datacenter",
   queue: "j.queue",
   qos: "j.qos",
+  node: "c.host",
   cores: sizeSql("c.cpu_num"),
   gpus: sizeSql("c.gpu_num"),
 };
 
 const JOB_DIMENSIONS: readonly Dimension[] = ["kind", "image", "datacenter", "queue", "qos"];
 const SIZES: Partial<Record<Dimension, string>> = { cores: "c.cpu_num", gpus: "c.gpu_num" };
+
+/**
+ * The counted runs once per host of their job (once with host null where the job names none), each with its share of
+ * the run's time: `us` divided by the hosts.
+ */
+const HOSTS = `(
+  SELECT c.* REPLACE (c.us / coalesce(len(c.hosts), 1) AS us), unnest(coalesce(c.hosts, [NULL::VARCHAR])) AS host
+  FROM (
+    SELECT c.*, string_split(j.node_names, ',') AS hosts
+    FROM counted c LEFT JOIN jobs j ON j.source = c.source AND j.cluster = c.cluster AND j.account = c.account AND j.job_id = c.job_id
+  ) c
+) c`;
 
 function limitOf(request: BreakdownRequest): number | undefined {
   if (request.top !== undefined && request.least !== undefined) throw new RangeError("a breakdown keeps the top or the least groups, not both");
@@ -168,7 +183,7 @@ export function breakdownSql(request: BreakdownRequest): string {
   return `WITH ${countedSql(request, request.bin && BINNINGS[request.bin])},
 ${recordedSql()},
 total_recorded AS (SELECT ${recordedTotal} FROM selected s LEFT JOIN recorded r ON r.account = s.account),
-keyed AS (SELECT c.*, nullif(${value}, '') AS value${size ? `, ${size} AS size` : ""} FROM counted c ${joins}),
+keyed AS (SELECT c.*, nullif(${value}, '') AS value${size ? `, ${size} AS size` : ""} FROM ${by === "node" ? HOSTS : "counted c"} ${joins}),
 ranked AS (
   SELECT value, row_number() OVER (ORDER BY cpu ${direction}, gpu ${direction}, value NULLS LAST) AS ranking,
     row_number() OVER (ORDER BY ${placeOrder}) AS place

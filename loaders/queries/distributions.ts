@@ -36,6 +36,7 @@ runs AS (
 ),
 measured AS (
   SELECT r.source, r.cluster, r.account, r.job_id, r.owner, (SELECT u.pseudonym FROM users u WHERE u.owner = r.owner) AS pseudonym, j.queue,
+    j.unix_group, j.node_names,
     CASE WHEN j.submit_time IS NOT NULL AND epoch_us(j.submit_time) <= r.first_start
       THEN (r.first_start - epoch_us(j.submit_time)) / ${MICROS_PER_HOUR} END AS wait_hours,
     r.run_us / ${MICROS_PER_HOUR} AS run_hours, r.cores, r.gpus, r.memory_MB
@@ -76,8 +77,11 @@ export function measureSummariesSql(request: DistributionRequest): string {
 ${JOB_MEASURES.map(summary).join("\nUNION ALL\n")}`;
 }
 
-/** What the mean wait and run times are grouped by: a user is named by their keyed pseudonym (the users table's). */
-const TIME_GROUPS = { user: "pseudonym", account: "account", queue: "queue" } as const;
+/**
+ * What the mean wait and run times are grouped by: a user is named by their keyed pseudonym (the users table's), a
+ * group is the Unix group; a job counts for each host it ran on.
+ */
+const TIME_GROUPS = { user: "pseudonym", account: "account", queue: "queue", group: "unix_group", node: "host" } as const;
 type TimeGroup = keyof typeof TIME_GROUPS;
 
 export interface GroupTimes {
@@ -92,7 +96,8 @@ export function groupTimesSql(request: DistributionRequest, by: TimeGroup): stri
   const column = TIME_GROUPS[by];
   return `WITH ${measuredSql(request)}
 SELECT ${column} AS "group", count(*)::INTEGER AS jobs, (fsum(wait_hours) / count(wait_hours))::DOUBLE AS mean_wait_hours, (fsum(run_hours) / count(*))::DOUBLE AS mean_run_hours
-FROM measured GROUP BY ${column} ORDER BY jobs DESC, "group" NULLS LAST`;
+FROM ${by === "node" ? "(SELECT *, unnest(coalesce(string_split(node_names, ','), [NULL::VARCHAR])) AS host FROM measured)" : "measured"}
+GROUP BY ${column} ORDER BY jobs DESC, "group" NULLS LAST`;
 }
 
 export interface DailyPeak {

@@ -48,7 +48,7 @@ ORDER BY owner`,
   {
     name: "jobs",
     sql: `SELECT dense_rank() OVER (ORDER BY source, cluster, account, job_id)::INTEGER AS job_id, source, cluster, account, kind, title,
-  docker_image, datacenter, queue, qos, submit_time
+  docker_image, datacenter, queue, qos, unix_group, node_names, submit_time
 FROM jobs j
 WHERE EXISTS (SELECT 1 FROM intervals i WHERE i.source = j.source AND i.cluster = j.cluster AND i.account = j.account AND i.job_id = j.job_id)
 ORDER BY job_id`,

@@ -383,6 +383,24 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site on ar
     });
   }
 
+  it("shows each Unix group's and node's mean wait and run time, on hosts the CLI's breakdown by node names", async () => {
+    for (const site of sites) {
+      const period = site.periods[1]!;
+      const cli = await runCli(["report", "--archive", site.archive, "--from", period.from!, "--to", period.to!, "--by", "node", "--format", "json"]);
+      const hosts = Object.keys((JSON.parse(cli.stdout) as { groups: Record<string, unknown> }).groups).filter((host) => host !== "");
+      await open(site, `distributions?from=${period.from}&to=${period.to}`);
+      await page.waitForSelector(".group-times[data-by=node] tbody tr");
+      const titles = await page.$$eval(".group-times h2", (h2s) => h2s.map((h2) => h2.textContent?.trim()));
+      expect(titles).toEqual(["user", "unix group", "queue", "node"].map((by) => `Mean wait and run time per ${by}`));
+      const shown = await page.$$eval(".group-times[data-by=node] tbody tr", (trs) =>
+        trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent?.trim() ?? "")),
+      );
+      const named = shown.map((cells) => cells.find((cell) => hosts.includes(cell))).filter((host) => host !== undefined);
+      expect(named.length, `${site.name}: ${JSON.stringify(shown)} vs ${hosts}`).toBeGreaterThan(0);
+      expect(await page.locator(".group-times[data-by=group] tbody tr").count(), site.name).toBeGreaterThan(0);
+    }
+  });
+
   it("offers no compat mode, and refuses one asked in the URL with the CLI's message and no number", async () => {
     for (const site of sites) {
       const cli = await runCli(["report", "--archive", site.archive, "--mode", "compat", "--problems", "none"]);

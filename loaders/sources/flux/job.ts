@@ -1,6 +1,7 @@
 import type { ShapeReason } from "../../model/json-shape.js";
 import type { IntervalRecord, JobRecord, Problem } from "../../model/records.js";
 import { EARLIEST_TIME, formatInstant, type Micros } from "../../model/time.js";
+import { expandHostlist } from "../batch/hostlist.js";
 import type { BatchFile, BatchReason, BatchRecord } from "../batch/records.js";
 import { decimalJobId } from "./job-id.js";
 import { isRecord, parseJson, shown } from "./json-text.js";
@@ -95,6 +96,18 @@ function embedded(record: Record<string, unknown>, name: string): Record<string,
   return isRecord(value) ? value : wrongType(name, value);
 }
 
+/**
+ * The hosts the job ran on: `flux jobs`' nodelist (a host list, a host once per broker rank), else its R's
+ * `execution.nodelist`; null when neither names them or a list cannot be read (the job counts all the same).
+ */
+function nodeNames(record: Record<string, unknown>): string[] | null {
+  const listed = text(record, "nodelist");
+  const execution = listed === null ? embedded(record, "R")?.execution : undefined;
+  const lists = listed !== null ? [listed] : isRecord(execution) && Array.isArray(execution.nodelist) ? execution.nodelist : [];
+  const hosts = expandHostlist(lists.filter((list): list is string => typeof list === "string").join(","));
+  return hosts === undefined || hosts.length === 0 ? null : hosts;
+}
+
 /** The bank of the job: job-list's `bank`, else the jobspec's `attributes.system.bank` (flux-accounting's records). */
 function bankOf(record: Record<string, unknown>): string {
   const jobspec = embedded(record, "jobspec");
@@ -155,7 +168,9 @@ export function fluxJob(record: Record<string, unknown>, file: BatchFile, line: 
       datacenter: null,
       queue: text(record, "queue"),
       qos: null,
+      group: null,
       nodes,
+      nodeNames: started === null ? null : nodeNames(record),
       submitTime: submitted,
       startTime: started,
       endTime: inactive,

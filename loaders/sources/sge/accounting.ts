@@ -10,6 +10,8 @@ import type { SgeReason } from "./reasons.js";
  */
 export interface AccountingLine {
   qname: string;
+  /** The host the job (a parallel job's master task) ran on. */
+  hostname: string;
   group: string;
   owner: string;
   jobName: string;
@@ -74,6 +76,7 @@ export function splitAccountingLine(text: string): AccountingLine | LayoutFault 
   const at = (index: number) => fields[index]!;
   return {
     qname: at(0),
+    hostname: at(1),
     group: at(2),
     owner: at(3),
     jobName: at(4),

@@ -94,8 +94,10 @@ function accountingLineResult(file: BatchFile, text: string, number: number): Li
     datacenter: null,
     queue: fields.qname,
     qos: null,
+    group: fields.group,
     // The line names one host; a parallel job's other hosts are not in it.
     nodes: startTime !== null && (isNone(fields.grantedPe) || slots === 1) ? 1 : null,
+    nodeNames: startTime === null || isNone(fields.hostname) ? null : [fields.hostname],
     submitTime,
     startTime,
     endTime,

@@ -1,3 +1,4 @@
+import { expandHostlist } from "../batch/hostlist.js";
 import type { BatchFile, BatchReason, LineParser, LineResult } from "../batch/records.js";
 import { headerLayout, XDMOD_LAYOUT, type Layout } from "./fields.js";
 import { allocatedGpus, allocatedMemory, parseTres, requestedMemory } from "./tres.js";
@@ -30,6 +31,12 @@ type Field = (name: string) => string | undefined;
 
 /** A field's value, null when empty or absent: a job may be named `None`, so only times take `Unknown` and `None` for none. */
 const present = (text: string | undefined) => (text === undefined || text === "" ? null : text);
+
+/** The hosts of a NodeList; null when it names none or cannot be read (the job counts all the same). */
+function hostsOf(nodeList: string | null): string[] | null {
+  const hosts = nodeList === null ? undefined : expandHostlist(nodeList);
+  return hosts === undefined || hosts.length === 0 ? null : hosts;
+}
 
 /** What a layout lacks of the fields a record needs, or null when it has them all. */
 function missingFields(layout: Layout): string | null {
@@ -164,7 +171,9 @@ function allocation(file: BatchFile, field: Field, problem: ProblemOf): LineResu
     datacenter: null,
     queue: present(field("partition")),
     qos: present(field("qos")),
+    group: present(field("group")) ?? present(field("gid")),
     nodes,
+    nodeNames: neverStarted ? null : hostsOf(present(field("nodelist"))),
     submitTime: times.Submit,
     startTime: neverStarted ? null : times.Start,
     endTime: times.End,

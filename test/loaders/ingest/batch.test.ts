@@ -47,7 +47,19 @@ const toySource: BatchSource = {
         run,
         job: {
           ...common,
-          ...{ name: null, kind: null, title: null, dockerImage: null, datacenter: null, queue: null, qos: null, nodes: null, exitCode: null },
+          ...{
+            name: null,
+            kind: null,
+            title: null,
+            dockerImage: null,
+            datacenter: null,
+            queue: null,
+            qos: null,
+            group: null,
+            nodes: null,
+            nodeNames: null,
+            exitCode: null,
+          },
           ...{ submitTime: T0, startTime, endTime: startTime === null ? null : T0 + Number(end) * HOUR, firstSeen: null, lastSeen: null, state: "x" },
         },
         interval:

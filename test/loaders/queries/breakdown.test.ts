@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AccountingDatabase } from "../../../loaders/ingest/database.js";
@@ -18,7 +20,7 @@ import {
 } from "../../../loaders/queries/breakdown.js";
 import { HOUR_METRICS, METRICS, runReport, type Usage } from "../../../loaders/queries/report.js";
 import { MICROS_PER_DAY, MICROS_PER_HOUR, parseDay } from "../../../loaders/model/time.js";
-import { jobJson } from "../../helpers/archive.js";
+import { jobJson, temporaryFolder } from "../../helpers/archive.js";
 import { databaseOf, plainRows, rows, wasmCopyOf, type WasmDatabase } from "../../helpers/engines.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
 import { loadedDatabase } from "../../helpers/tables.js";
@@ -353,5 +355,29 @@ describe("in the browser's DuckDB-WASM", () => {
     const found = wasm.query(sql);
     expect(found).toEqual(expected);
     expect(breakdownsOf(request, found as unknown as BreakdownRow[])).toEqual(await runBreakdown(databases.mixed, request));
+  });
+});
+
+describe("nodes", () => {
+  it("share each run's hours evenly between its job's hosts, and add up to the total", async () => {
+    const archive = temporaryFolder("nodes-");
+    const header = "JobIDRaw|Cluster|Partition|Account|User|Submit|Start|End|State|NNodes|NCPUS|AllocTRES|NodeList|JobName";
+    const dump = [
+      header,
+      "11|c|cpu|physics|alice|2024-03-01T00:00:00|2024-03-01T00:00:00|2024-03-01T01:00:00|COMPLETED|2|8|cpu=8,gres/gpu=2,node=2|node[01-02]|wide",
+      "12|c|cpu|physics|bob|2024-03-01T00:00:00|2024-03-01T00:30:00|2024-03-01T01:30:00|COMPLETED|1|2|cpu=2,node=1|node02|narrow",
+      "13|c|cpu|physics|bob|2024-03-01T00:00:00|Unknown|Unknown|PENDING|1|2||None assigned|waiting",
+    ];
+    mkdirSync(join(archive, "slurm"));
+    writeFileSync(join(archive, "slurm", "2024-03-02T00:00:00.txt"), `${dump.join("\n")}\n`);
+    const database = await loadedDatabase(archive);
+    const [breakdown] = await runBreakdown(database, { from: "2024-03-01", to: "2024-03-01", mode: "exact", by: "node" });
+    database.close();
+    expect(breakdown!.groups.map(({ value, cpu_num_hours, gpu_num_hours, jobs, users }) => [value, cpu_num_hours, gpu_num_hours, jobs, users])).toEqual([
+      ["node02", 6, 1, 2, 2],
+      ["node01", 4, 1, 1, 1],
+    ]);
+    expect(breakdown!.total.cpu_num_hours).toBe(10);
+    expectAddsUp(breakdown!, "nodes");
   });
 });

@@ -60,6 +60,8 @@ function directMeasures(tables: Tables, lo: number, hi: number, account?: string
       return {
         ...run,
         queue: (job?.queue as string | null) ?? null,
+        group: (job?.unix_group as string | null) ?? null,
+        nodes: (job?.node_names as string | null)?.split(",") ?? ([null] as (string | null)[]),
         wait_hours: submit === null || submit === undefined || submit > run.first ? null : (run.first - submit) / HOUR,
         run_hours: run.run / HOUR,
         memory_MB: run.memory,
@@ -103,18 +105,28 @@ describe.each([
     }
   });
 
-  it("gives each user's and queue's jobs and mean wait and run times", async () => {
+  it("gives each user's, group's, queue's and node's jobs and mean wait and run times", async () => {
     const direct = directMeasures(tables, lo, hi);
     for (const [by, key] of [
       ["user", "owner"],
       ["queue", "queue"],
       ["account", "account"],
+      ["group", "group"],
+      ["node", "nodes"],
     ] as const) {
       const groups = (await rows(database, groupTimesSql(period, by))) as unknown as GroupTimes[];
-      expect(groups.reduce((sum, group) => sum + group.jobs, 0)).toBe(direct.length);
+      // A job counts once per node it ran on.
+      const counted = key === "nodes" ? direct.reduce((sum, run) => sum + run.nodes.length, 0) : direct.length;
+      expect(
+        groups.reduce((sum, group) => sum + group.jobs, 0),
+        by,
+      ).toBe(counted);
+      // Slurm and Grid Engine name groups and hosts; Nomad snapshots neither.
+      if (archive === MIXED && (key === "group" || key === "nodes")) expect(groups.filter((group) => group.group !== null).length, by).toBeGreaterThan(1);
       for (const group of groups) {
         const mine = direct.filter((run) => {
           const owner = tables.intervals.find((row) => row.job_id === run.job && row.account === run.account)?.owner;
+          if (key === "nodes") return run.nodes.includes(group.group);
           const value = key === "owner" ? tables.users.find((user) => user.owner === owner)?.pseudonym : run[key];
           return (value ?? null) === group.group;
         });
@@ -150,7 +162,14 @@ describe.each([
       found.map(({ job_id: _job, group: _group, ...rest }) =>
         Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, typeof value === "number" ? Number(value.toPrecision(12)) : value])),
       );
-    for (const sql of [jobMeasuresSql(period), measureSummariesSql(period), groupTimesSql(period, "queue"), dailyPeaksSql(period)]) {
+    for (const sql of [
+      jobMeasuresSql(period),
+      measureSummariesSql(period),
+      groupTimesSql(period, "queue"),
+      groupTimesSql(period, "node"),
+      groupTimesSql(period, "group"),
+      dailyPeaksSql(period),
+    ]) {
       expect(rounded(wasm.query(sql)), sql).toEqual(rounded(plainRows(await rows(database, sql))));
     }
     wasm.close();

@@ -20,7 +20,9 @@ function job(jobId: string, fields: Partial<JobRecord>): JobRecord {
     datacenter: null,
     queue: "cpu",
     qos: "normal",
+    group: "phys",
     nodes: 1,
+    nodeNames: ["node01"],
     submitTime: utc("2024-03-01T08:00:00"),
     startTime: utc("2024-03-01T09:00:00"),
     endTime: utc("2024-03-01T10:00:00"),
@@ -74,7 +76,7 @@ describe("slurmSource", () => {
 describe("a dump without a header (Open XDMoD's 26 fields)", () => {
   const parsed = parseLines(linesOf(fixture("golden.log")), GOLDEN_FILE);
   const at = (line: number) => parsed[line - 1]!.result;
-  const chemistry = { account: "chemistry", owner: "bob" };
+  const chemistry = { account: "chemistry", owner: "bob", group: "chem" };
 
   it("gives exactly these records, and nothing for the comment, the blank line and the job steps", () => {
     const nulls = parsed.filter(({ result }) => result === null).map(({ line }) => line);
@@ -91,6 +93,7 @@ describe("a dump without a header (Open XDMoD's 26 fields)", () => {
       ...chemistry,
       name: "sim",
       nodes: 2,
+      nodeNames: ["node02", "node03"],
       submitTime: utc("2024-03-01T07:00:00"),
       startTime: utc("2024-03-01T07:10:00"),
       endTime: utc("2024-03-01T08:10:00"),
@@ -109,20 +112,25 @@ describe("a dump without a header (Open XDMoD's 26 fields)", () => {
     });
     // No memory in AllocTRES: ReqMem's 4000 MiB per CPU (`c`), times 4 cores.
     expect(at(8)).toEqual(ran(task, { cores: 4, gpus: 0, memory: 16000 }));
-    expect(at(10)).toEqual(neverRan(job("2000", { name: "sweep", submitTime: utc("2024-03-01T06:00:00"), startTime: null, endTime: null, state: "PENDING" })));
+    expect(at(10)).toEqual(
+      neverRan(job("2000", { name: "sweep", nodeNames: null, submitTime: utc("2024-03-01T06:00:00"), startTime: null, endTime: null, state: "PENDING" })),
+    );
   });
 
   it("counts each component of a heterogeneous job", () => {
     const times = { submitTime: utc("2024-03-01T10:00:00"), startTime: utc("2024-03-01T10:05:00"), endTime: utc("2024-03-01T10:35:00") };
     // ReqMem 16 GiB per node (`n`), times the nodes.
-    expect(at(11)).toEqual(ran(job("3000", { ...chemistry, ...times, name: "coupled" }), { cores: 2, gpus: 0, memory: 16384 }));
-    expect(at(12)).toEqual(ran(job("3001", { ...chemistry, ...times, name: "coupled", nodes: 2 }), { cores: 8, gpus: 0, memory: 32768 }));
+    expect(at(11)).toEqual(ran(job("3000", { ...chemistry, ...times, name: "coupled", nodeNames: ["node04"] }), { cores: 2, gpus: 0, memory: 16384 }));
+    expect(at(12)).toEqual(
+      ran(job("3001", { ...chemistry, ...times, name: "coupled", nodes: 2, nodeNames: ["node05", "node06"] }), { cores: 8, gpus: 0, memory: 32768 }),
+    );
   });
 
   it("runs a job still running until the time the dump is named after", () => {
     const long = job("4000", {
       queue: "gpu",
       name: "long",
+      nodeNames: ["node07"],
       submitTime: utc("2024-03-01T11:00:00"),
       startTime: utc("2024-03-01T11:00:00"),
       endTime: null,
@@ -134,21 +142,38 @@ describe("a dump without a header (Open XDMoD's 26 fields)", () => {
 
   it("keeps jobs that never started (NodeList `None assigned`, Start Unknown) without consumption", () => {
     // Cancelled while pending: Slurm sets Start to the cancel time, but no node was assigned.
-    const never = job("5000", { ...chemistry, name: "never", submitTime: utc("2024-03-01T04:00:00"), startTime: null, endTime: utc("2024-03-01T05:00:00") });
+    const never = job("5000", {
+      ...chemistry,
+      name: "never",
+      nodeNames: null,
+      submitTime: utc("2024-03-01T04:00:00"),
+      startTime: null,
+      endTime: utc("2024-03-01T05:00:00"),
+    });
     expect(at(15)).toEqual(neverRan({ ...never, state: "CANCELLED" }));
-    const waiting = job("9000", { ...chemistry, name: "waiting", submitTime: utc("2024-03-01T11:59:00"), startTime: null, endTime: null, state: "PENDING" });
+    const waiting = job("9000", {
+      ...chemistry,
+      name: "waiting",
+      nodeNames: null,
+      submitTime: utc("2024-03-01T11:59:00"),
+      startTime: null,
+      endTime: null,
+      state: "PENDING",
+    });
     expect(at(20)).toEqual(neverRan(waiting));
   });
 
   it("counts each run of a requeued job: same JobIDRaw, a new submit time", () => {
     const first = job("6000", {
       name: "retry",
+      nodeNames: ["node08"],
       submitTime: utc("2024-03-01T01:00:00"),
       startTime: utc("2024-03-01T01:00:00"),
       endTime: utc("2024-03-01T02:00:00"),
     });
     const second = job("6000", {
       name: "retry",
+      nodeNames: ["node08"],
       submitTime: utc("2024-03-01T02:00:05"),
       startTime: utc("2024-03-01T02:05:00"),
       endTime: utc("2024-03-01T03:00:00"),
@@ -159,11 +184,11 @@ describe("a dump without a header (Open XDMoD's 26 fields)", () => {
   });
 
   it("gives the job name, the last field, the `|` it holds", () => {
-    expect(at(18)).toEqual(ran(job("7000", { name: "a|b|c" }), { cores: 1, gpus: 0, memory: 1000 }));
+    expect(at(18)).toEqual(ran(job("7000", { name: "a|b|c", nodeNames: ["node09"] }), { cores: 1, gpus: 0, memory: 1000 }));
   });
 
   it("takes the file's cluster without Cluster, the UID without User, an unknown state word as it is", () => {
-    const bare = job("8000", { cluster: "files", owner: "10001", name: null, queue: null, qos: null, state: "FOO", exitCode: null });
+    const bare = job("8000", { cluster: "files", owner: "10001", nodeNames: ["node10"], name: null, queue: null, qos: null, state: "FOO", exitCode: null });
     // ReqMem 0 (`--mem=0`: all of a node's memory) says no amount: unknown.
     expect(at(19)).toEqual(ran(bare, { cores: 1, gpus: 0, memory: null }));
   });
@@ -177,8 +202,8 @@ describe("a dump without a header (Open XDMoD's 26 fields)", () => {
   });
 
   it("counts GPUs once when AllocTRES has both typed and untyped counts; an empty AllocTRES has none", () => {
-    expect(at(21)).toEqual(ran(job("9100", { queue: "gpu", name: "typed" }), { cores: 4, gpus: 2, memory: 8192 }));
-    expect(at(22)).toEqual(ran(job("9200", { name: "old-slurm" }), { cores: 2, gpus: 0, memory: 2000 }));
+    expect(at(21)).toEqual(ran(job("9100", { queue: "gpu", name: "typed", nodeNames: ["node11"] }), { cores: 4, gpus: 2, memory: 8192 }));
+    expect(at(22)).toEqual(ran(job("9200", { name: "old-slurm", nodeNames: ["node12"] }), { cores: 2, gpus: 0, memory: 2000 }));
   });
 
   it("reports a job still running when the file's name gives no time, and changes nothing else", () => {
@@ -266,7 +291,7 @@ describe("a dump with a header", () => {
     expect(parsed[0]!.result).toBeNull();
     expect(parsed[2]!.result).toBeNull();
     // Without Cluster, QOS, ExitCode: the file's cluster, and nulls.
-    const train = job("1001", { cluster: "files", queue: "gpu", qos: null, exitCode: null, name: "train", endTime: utc("2024-03-01T11:30:00") });
+    const train = job("1001", { cluster: "files", queue: "gpu", qos: null, group: null, exitCode: null, name: "train", endTime: utc("2024-03-01T11:30:00") });
     expect(parsed[1]!.result).toEqual(ran(train, { cores: 12, gpus: 2, memory: 31000 }));
     // The job name is not the last field: a `|` in it shifts the others, and the line is a problem.
     expect(problemsOf(parsed).map(({ line, reason, detail }) => [line, reason, detail])).toEqual([
@@ -300,7 +325,7 @@ describe("a dump with a header", () => {
 
   it("reads sacct --parsable, whose lines end with a `|` more", () => {
     const parsed = parseLines(linesOf(fixture("parsable.log")));
-    const train = job("1001", { queue: null, qos: null, exitCode: null, name: "a|b", endTime: utc("2024-03-01T11:30:00") });
+    const train = job("1001", { queue: null, qos: null, group: null, nodeNames: null, exitCode: null, name: "a|b", endTime: utc("2024-03-01T11:30:00") });
     expect(parsed.map(({ result }) => result)).toEqual([
       null,
       ran(train, { cores: 12, gpus: 2, memory: 31000 }),
