@@ -22,13 +22,14 @@ import { problemCountsSql, snapshotCoverageSql, staleAfterHours, type ProblemCou
 import { runReport } from "../loaders/queries/report.js";
 import { runBreakdown } from "../loaders/queries/breakdown.js";
 import { formatBreakdowns } from "./breakdown-format.js";
-import { formatInstant } from "../loaders/model/time.js";
+import { formatDay, formatInstant } from "../loaders/model/time.js";
 import { formatProblems, formatProblemSummary, formatReport, SUMMARY_REASONS } from "./format.js";
 import {
   DEFAULT_ARCHIVE,
   FORMATS,
   parseOptions,
   UsageError,
+  type BalanceOptions,
   type CheckOptions,
   type IngestOptions,
   type SummarizeOptions,
@@ -38,6 +39,10 @@ import {
 import { createProgress } from "./progress.js";
 import { collect } from "./collect.js";
 import { summarizeArchive, writeSummaries } from "./summarize.js";
+import { formatBalances } from "./balance-format.js";
+import { allocationsPath, readAllocations } from "../loaders/ingest/allocations.js";
+import { AllocationsError } from "../loaders/model/allocations.js";
+import { runBalances } from "../loaders/queries/balance.js";
 import { DumpWriteError, SacctError } from "../loaders/sources/slurm/collect.js";
 
 export interface Io {
@@ -62,6 +67,9 @@ Usage:
   accounting summarize [--archive DIR] [--namespaces a,b] [--from YYYY-MM-DD]
                     [--to YYYY-MM-DD] --out DIR [--private] [--cache DIR | --no-cache]
                     [--verify-content] [--quiet | --problems summary|all|none]
+  accounting balance [--archive DIR] [--at YYYY-MM-DD] [--format table|json|csv]
+                    [--cache DIR | --no-cache] [--verify-content]
+                    [--quiet | --problems summary|all|none]
   accounting check  [--archive DIR] [--max-age HOURS] [--cache DIR | --no-cache]
                     [--verify-content] [--quiet | --problems summary|all|none]
   accounting collect slurm [--archive DIR] [--since TIME] [--quiet]
@@ -115,6 +123,13 @@ summarize  upstream summarize.py's files for each Nomad namespace, cell for cell
   --private          also <ns>-users-agg-merged.csv, users/user-db.json's users with their
                      names and emails (upstream's merge-userdb-stats.py): never publish it
 
+balance  each bank of DIR/allocations.json (README: Allocations) on a day: the units of its
+         grants active then, what its members and sub-banks used since those grants began
+         (service units: billing × hours, weighed as Slurm's TRESBillingWeights), what remains,
+         the percentage used and the day it runs out at the last 30 days' rate.
+  --at DAY           the day (default: the archive's last day)
+  --format FORMAT    table, json or csv; exit status 1 when a bank is over its grant
+
 collect  add a dump of the scheduler's accounting to the archive, for cron. slurm: the jobs
          sacct lists from TIME to now (every user, requeued runs too), into
          DIR/slurm/<now, UTC>.txt, hidden until sacct has succeeded; prints what it wrote.
@@ -151,10 +166,11 @@ Messages go to stderr, one line each, after "accounting: ": "warning: …" when 
 on, "skipped …" and their count for problems, anything else for the error that stops it.
 Exit status: 0 done (check: the newest snapshot is recent enough); 1 no usable data: an archive
 with no usable snapshot nor job that ran, check's newest snapshot too old, collect's sacct
-missing or failing, or summarize with no snapshot in the period or, with --private, no user
-database; 2 bad arguments, compat mode on batch records, an empty period, no archive,
-an --out folder holding other files, or check without --max-age on an archive of a single
-snapshot; 3 a file that cannot be written: a full disk, a folder it may not write. A cache that
+missing or failing, summarize with no snapshot in the period or, with --private, no user
+database, or balance with a bank over its grant; 2 bad arguments, compat mode on batch
+records, an empty period, no archive, no allocations file or a bad one, an --out folder
+holding other files, or check without --max-age on an archive of a single snapshot; 3 a file
+that cannot be written: a full disk, a folder it may not write. A cache that
 cannot be used or written only warns: the run reads the whole archive instead.
 
   --help, -h         print this help
@@ -306,6 +322,24 @@ async function summarize(options: SummarizeOptions, io: Io): Promise<void> {
   }
 }
 
+/** Each bank's balance on `--at` (the archive's last day by default); fails (exit 1) when a bank is over its grant. */
+async function balance(options: BalanceOptions, io: Io): Promise<void> {
+  const allocations = await readAllocations(options.archive);
+  if (allocations === null) throw new UsageError(`no allocations file: ${allocationsPath(options.archive)} (README: Allocations)`);
+  const loaded = await load(options, io);
+  try {
+    await tellProblems(loaded, options, io);
+    const at = options.at ?? formatDay(loaded.summary.last as number);
+    const balances = await runBalances(loaded.database, allocations, at);
+    io.stdout.write(formatBalances(at, balances, options.format));
+    const over = balances.filter((balance) => balance.held);
+    if (over.length)
+      throw new Failure(`over their grant on ${at}: ${over.map((b) => `bank ${JSON.stringify(b.bank)} (${(b.percent ?? Infinity).toFixed(1)} %)`).join(", ")}`);
+  } finally {
+    loaded.database.close();
+  }
+}
+
 const MS_PER_HOUR = 3_600_000;
 const formatHours = (hours: number) => `${hours.toFixed(1)} h`;
 
@@ -340,12 +374,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
     else if (options.command === "ingest") await ingest(options, io);
     else if (options.command === "summarize") await summarize(options, io);
     else if (options.command === "collect") await collect(options, io);
+    else if (options.command === "balance") await balance(options, io);
     else await check(options, io);
     return EXIT.done;
   } catch (error) {
     if (error instanceof WriteFailure || error instanceof DumpWriteError) return (say(io, error.message), EXIT.write);
     if (error instanceof Failure || error instanceof UnusableArchiveError || error instanceof SacctError) return (say(io, error.message), EXIT.failure);
-    if (error instanceof UsageError || error instanceof PeriodError || error instanceof ArchiveError || error instanceof WeakPseudonymKey)
+    if (
+      error instanceof UsageError ||
+      error instanceof PeriodError ||
+      error instanceof ArchiveError ||
+      error instanceof WeakPseudonymKey ||
+      error instanceof AllocationsError
+    )
       return (say(io, error.message), EXIT.usage);
     throw error;
   }

@@ -58,6 +58,14 @@ export interface SummarizeOptions extends ReadingOptions {
   private: boolean;
 }
 
+/** `balance`: each bank's grant, use and remaining units on a day. */
+export interface BalanceOptions extends ReadingOptions {
+  command: "balance";
+  /** `YYYY-MM-DD`; by default the archive's last day. */
+  at?: string;
+  format: Format;
+}
+
 export interface CheckOptions extends ReadingOptions {
   command: "check";
   /** The oldest the newest snapshot may be, in hours; by default twice the time between snapshots. */
@@ -76,9 +84,17 @@ export interface CollectOptions {
 }
 
 type Options =
-  ReportOptions | IngestOptions | SummarizeOptions | CheckOptions | CollectOptions | { command: "help" } | { command: "version" } | { command: "key" };
+  | ReportOptions
+  | IngestOptions
+  | SummarizeOptions
+  | BalanceOptions
+  | CheckOptions
+  | CollectOptions
+  | { command: "help" }
+  | { command: "version" }
+  | { command: "key" };
 
-const COMMANDS = ["report", "ingest", "summarize", "check", "collect", "key"];
+const COMMANDS = ["report", "ingest", "summarize", "balance", "check", "collect", "key"];
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionTypes = Record<string, { type: "string" | "boolean" }>;
@@ -251,6 +267,15 @@ function summarizeOptions(args: string[]): Options {
   });
 }
 
+function balanceOptions(args: string[]): Options {
+  return commandOptions(args, { at: { type: "string" }, format: { type: "string" } }, (values) => ({
+    command: "balance",
+    ...readingOptions(values),
+    at: day("--at", text(values, "at")),
+    format: oneOf("--format", text(values, "format"), FORMATS, "table"),
+  }));
+}
+
 function checkOptions(args: string[]): Options {
   return commandOptions(args, { "max-age": { type: "string" } }, (values) => ({
     command: "check",
@@ -291,6 +316,7 @@ export function parseOptions(argv: string[]): Options {
   if (command === "report") return reportOptions(args);
   if (command === "ingest") return ingestOptions(args);
   if (command === "summarize") return summarizeOptions(args);
+  if (command === "balance") return balanceOptions(args);
   if (command === "check") return checkOptions(args);
   if (command === "collect") return collectOptions(args);
   if (command === "key") {

@@ -1,0 +1,41 @@
+import Table from "cli-table3";
+import { balancesCsv, balancesJson, type BankBalance } from "../loaders/queries/balance.js";
+import { inertJson, inertText } from "../loaders/model/inert-text.js";
+import type { Format } from "./options.js";
+
+const units = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+const LEVELS: Record<BankBalance["level"], string> = { ok: "", warning: "past the first threshold", critical: "past the last threshold", over: "OVER: held" };
+
+/** A line per bank (sub-banks indented under their parent), its grant, use, what remains and when it runs out. */
+function formatTable(at: string, balances: readonly BankBalance[]): string {
+  const head = ["bank", "unit", "granted", "charged", "remaining", "used", "runs out", ""];
+  const table = new Table({
+    head,
+    style: { head: [], border: [] },
+    colAligns: head.map((_, i) => (i < 2 || i > 5 ? "left" : "right")),
+    chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
+  });
+  const depth = (balance: BankBalance): number => {
+    const parent = balances.find((other) => other.bank === balance.parent);
+    return parent ? depth(parent) + 1 : 0;
+  };
+  for (const balance of balances) {
+    table.push([
+      `${"  ".repeat(depth(balance))}${inertText(balance.bank)}`,
+      balance.unit,
+      units.format(balance.granted),
+      units.format(balance.charged),
+      units.format(balance.remaining),
+      balance.percent === null ? "—" : `${balance.percent.toFixed(1)} %`,
+      balance.runsOut ?? "—",
+      LEVELS[balance.level],
+    ]);
+  }
+  return `Balances on ${at} (each grant active that day, charged from its first day)\n${table.toString()}\n`;
+}
+
+export function formatBalances(at: string, balances: readonly BankBalance[], format: Format): string {
+  if (format === "csv") return balancesCsv(balances);
+  if (format === "json") return `${inertJson(balancesJson(at, balances), 2)}\n`;
+  return formatTable(at, balances);
+}

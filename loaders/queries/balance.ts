@@ -1,0 +1,231 @@
+import { BILLED_RESOURCES, DEFAULT_BILLING, type Allocations, type Bank, type BillingRule, type GrantUnit } from "../model/allocations.js";
+import { rowsCsv } from "../model/csv.js";
+import { formatDay, MICROS_PER_DAY, MICROS_PER_HOUR, parseDay } from "../model/time.js";
+import { BINNINGS } from "./breakdown.js";
+import { countedSql } from "./report.js";
+import { sqlString, type Connector } from "./sql.js";
+
+/**
+ * Balances: what each bank of the allocations file was granted, what its members used (the report's exact rule, the
+ * same intervals), what remains, and when it runs out at its recent rate. Units are service units: a run's billing
+ * (its resources weighed as Slurm's `TRESBillingWeights` weigh them, times its QOS's usage factor, unrounded, as
+ * Slurm's usage accrues) times its hours; or core- or GPU-hours, as a bank's grants say.
+ */
+
+/** A row of `chargesSql`: what an account's user was charged on a day (days since 1970-01-01, UTC). */
+export interface ChargeRow {
+  day: number;
+  account: string;
+  owner: string;
+  /** Billing × hours: service units. */
+  su: number;
+  cpu_hours: number;
+  gpu_hours: number;
+}
+
+/** The columns a run's resources are in, for a billing rule's SQL. */
+const HELD: Record<(typeof BILLED_RESOURCES)[number], string> = {
+  cpu: "coalesce(c.cpu_num, 0)",
+  mem: "coalesce(c.memory_MB, 0)",
+  // A run of a job whose records give no node count (Nomad's) holds one.
+  node: "coalesce(j.nodes, 1)",
+  gpu: "coalesce(c.gpu_num, 0)",
+};
+
+/** A run's billing per hour under one rule, as SQL: the weighed resources added up, or the largest (Slurm's MAX_TRES…). */
+function ruleSql(rule: BillingRule): string {
+  const weighed = (resource: (typeof BILLED_RESOURCES)[number]) => `${rule.weights[resource] ?? 0} * ${HELD[resource]}`;
+  if (rule.method === "sum") return BILLED_RESOURCES.map(weighed).join(" + ");
+  if (rule.method === "max_tres") return `greatest(${BILLED_RESOURCES.map(weighed).join(", ")})`;
+  return `greatest(${weighed("cpu")}, ${weighed("mem")}, ${weighed("node")}) + ${weighed("gpu")}`;
+}
+
+/**
+ * The billing per hour of a counted run `c` of job `j`, as SQL: the rule of its source's partition, else its source's,
+ * else its partition's for any source, else any source's, else its cores (Slurm's default).
+ */
+export function billingSql(allocations: Pick<Allocations, "billing" | "qos">): string {
+  const specificity = (rule: BillingRule) => (rule.source === null ? 2 : 0) + (rule.partition === null ? 1 : 0);
+  const rules = [...allocations.billing].sort((a, b) => specificity(a) - specificity(b));
+  const when = (rule: BillingRule) => {
+    const conditions = [
+      ...(rule.source === null ? [] : [`c.source = ${sqlString(rule.source)}`]),
+      ...(rule.partition === null ? [] : [`j.queue = ${sqlString(rule.partition)}`]),
+    ];
+    return `WHEN ${conditions.length ? conditions.join(" AND ") : "true"} THEN ${ruleSql(rule)}`;
+  };
+  const factors = Object.entries(allocations.qos);
+  const factor = factors.length ? `(CASE j.qos ${factors.map(([qos, f]) => `WHEN ${sqlString(qos)} THEN ${f}`).join(" ")} ELSE 1 END)` : "1";
+  return `((CASE ${rules.map(when).join(" ")} ELSE ${ruleSql(DEFAULT_BILLING)} END) * ${factor})`;
+}
+
+/** Each account's users' charges per day from `from` to `to` (days, both included), the report's exact rule. */
+export function chargesSql(allocations: Pick<Allocations, "billing" | "qos">, from: string, to: string): string {
+  return `WITH ${countedSql({ from, to, mode: "exact" }, BINNINGS.day)}
+SELECT c.b AS day, c.account, c.owner,
+  coalesce(fsum(${billingSql(allocations)} * c.us), 0) / ${MICROS_PER_HOUR} AS su,
+  coalesce(fsum(coalesce(c.cpu_num, 0) * c.us), 0) / ${MICROS_PER_HOUR} AS cpu_hours,
+  coalesce(fsum(coalesce(c.gpu_num, 0) * c.us), 0) / ${MICROS_PER_HOUR} AS gpu_hours
+FROM counted c LEFT JOIN jobs j ON j.source = c.source AND j.cluster = c.cluster AND j.account = c.account AND j.job_id = c.job_id
+GROUP BY c.b, c.account, c.owner
+ORDER BY c.b, c.account, c.owner`;
+}
+
+/** How far a bank is into its grant: under the first threshold, past one, or over its grant (held). */
+export type BalanceLevel = "ok" | "warning" | "critical" | "over";
+
+export interface BankBalance {
+  bank: string;
+  parent: string | null;
+  unit: GrantUnit;
+  /** The grants' days the balance covers: from the first active grant's start to `at`. */
+  from: string;
+  to: string;
+  /** Units of the grants active on `at`; 0 when none is. */
+  granted: number;
+  /** What the bank's members and its sub-banks' used over the days, in its unit. */
+  charged: number;
+  remaining: number;
+  /** Charged over granted, in percent; null with nothing granted. */
+  percent: number | null;
+  level: BalanceLevel;
+  /** Used more than granted: the service-unit bank's rule would hold its jobs. */
+  held: boolean;
+  /** Each user's charge, most first. */
+  users: Record<string, number>;
+  /** Units charged a day over the last 30 days of the balance (fewer when it is shorter). */
+  ratePerDay: number;
+  /** When the remaining units run out at that rate (`YYYY-MM-DD`); null when nothing is used or nothing remains. */
+  runsOut: string | null;
+  /** The remaining units at the end of each day of the balance, for a burn-down chart. */
+  burnDown: { day: string; remaining: number }[];
+}
+
+/** The days a balance on `at` covers, for the CLI's query: from the earliest start of a grant active then to `at`. */
+export function balanceWindow(allocations: Pick<Allocations, "banks">, at: string): { from: string; to: string } {
+  const starts = allocations.banks.map((bank) => windowOf(bank, at).from);
+  return { from: starts.reduce((a, b) => (b < a ? b : a), at), to: at };
+}
+
+/** A bank's days on `at`: from the first start of its active grants; with none, from the first day of `at`'s year. */
+function windowOf(bank: Bank, at: string): { from: string; granted: number } {
+  const active = bank.grants.filter((grant) => grant.from <= at && at <= grant.to);
+  if (active.length === 0) return { from: `${at.slice(0, 4)}-01-01`, granted: 0 };
+  return { from: active.map((grant) => grant.from).reduce((a, b) => (b < a ? b : a)), granted: active.reduce((sum, grant) => sum + grant.units, 0) };
+}
+
+const RECENT_DAYS = 30;
+const MEASURE: Record<GrantUnit, "su" | "cpu_hours" | "gpu_hours"> = { SU: "su", "CPU-hours": "cpu_hours", "GPU-hours": "gpu_hours" };
+
+/** The bank a run of `account` by `owner` is charged to: its account's, else its user's; undefined when neither is a member. */
+function memberBanks(allocations: Pick<Allocations, "banks">): (account: string, owner: string) => Bank | undefined {
+  const byAccount = new Map(allocations.banks.flatMap((bank) => bank.accounts.map((account) => [account, bank] as const)));
+  const byUser = new Map(allocations.banks.flatMap((bank) => bank.users.map((user) => [user, bank] as const)));
+  return (account, owner) => byAccount.get(account) ?? byUser.get(owner);
+}
+
+/**
+ * Every bank's balance on the day `at`, from the charges of `chargesSql` over `balanceWindow`'s days: a bank is
+ * charged what its members used and what its sub-banks' members used.
+ */
+export function bankBalances(allocations: Pick<Allocations, "banks" | "thresholds">, charges: readonly ChargeRow[], at: string): BankBalance[] {
+  const bankOf = memberBanks(allocations);
+  const parents = new Map(allocations.banks.map((bank) => [bank.name, bank.parent]));
+  const atDay = parseDay(at)! / MICROS_PER_DAY;
+  return allocations.banks.map((bank) => {
+    const { from, granted } = windowOf(bank, at);
+    const unit = bank.grants[0]?.unit ?? "SU";
+    const fromDay = parseDay(from)! / MICROS_PER_DAY;
+    const perDay = new Map<number, number>();
+    const users: Record<string, number> = {};
+    for (const row of charges) {
+      if (row.day < fromDay || row.day > atDay) continue;
+      // Its bank, or a bank under it.
+      let member = bankOf(row.account, row.owner)?.name ?? null;
+      while (member !== null && member !== bank.name) member = parents.get(member) ?? null;
+      if (member === null) continue;
+      const units = row[MEASURE[unit]];
+      perDay.set(row.day, (perDay.get(row.day) ?? 0) + units);
+      users[row.owner] = (users[row.owner] ?? 0) + units;
+    }
+    let remaining = granted;
+    const burnDown: BankBalance["burnDown"] = [];
+    for (let day = fromDay; day <= atDay; day++) {
+      remaining -= perDay.get(day) ?? 0;
+      burnDown.push({ day: formatDay(day * MICROS_PER_DAY), remaining });
+    }
+    const charged = granted - remaining;
+    const recentFrom = Math.max(fromDay, atDay - RECENT_DAYS + 1);
+    let recent = 0;
+    for (const [day, units] of perDay) if (day >= recentFrom) recent += units;
+    const ratePerDay = recent / (atDay - recentFrom + 1);
+    const percent = granted > 0 ? (100 * charged) / granted : null;
+    const held = charged > granted;
+    const passed = allocations.thresholds.filter((threshold) => percent !== null && percent >= threshold).length;
+    const level: BalanceLevel = held ? "over" : passed === 0 ? "ok" : passed === 1 ? "warning" : "critical";
+    const runsOut = ratePerDay > 0 && remaining > 0 ? formatDay((atDay + 1) * MICROS_PER_DAY + Math.floor((remaining / ratePerDay) * MICROS_PER_DAY)) : null;
+    const sortedUsers = Object.fromEntries(Object.entries(users).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)));
+    return {
+      bank: bank.name,
+      parent: bank.parent,
+      unit,
+      from,
+      to: at,
+      granted,
+      charged,
+      remaining,
+      percent,
+      level,
+      held,
+      users: sortedUsers,
+      ratePerDay,
+      runsOut,
+      burnDown,
+    };
+  });
+}
+
+/** Every bank's balance on `at` through any DuckDB holding the archive's tables (the CLI's, the browser's). */
+export async function runBalances(db: Connector, allocations: Allocations, at: string): Promise<BankBalance[]> {
+  const { from, to } = balanceWindow(allocations, at);
+  const rows = await db.query<ChargeRow>(chargesSql(allocations, from, to));
+  // Day numbers are BIGINT: a bigint from native DuckDB.
+  return bankBalances(
+    allocations,
+    rows.map((row) => ({ ...row, day: Number(row.day) })),
+    at,
+  );
+}
+
+/** Balances as `accounting balance --format json` writes them: banks keyed by name. */
+export function balancesJson(at: string, balances: readonly BankBalance[]) {
+  return {
+    at,
+    banks: Object.fromEntries(
+      balances.map(({ bank, parent, unit, from, granted, charged, remaining, percent, level, held, ratePerDay, runsOut, users }) => [
+        bank,
+        { parent, unit, from, granted, charged, remaining, percent, level, held, rate_per_day: ratePerDay, runs_out: runsOut, users },
+      ]),
+    ),
+  };
+}
+
+/** Balances as CSV: a row per bank, units unrounded. */
+export function balancesCsv(balances: readonly BankBalance[]): string {
+  const rows = balances.map(({ bank, parent, unit, from, to, granted, charged, remaining, percent, level, held, ratePerDay, runsOut }) => ({
+    bank,
+    parent,
+    unit,
+    from,
+    to,
+    granted,
+    charged,
+    remaining,
+    percent,
+    level,
+    held: String(held),
+    rate_per_day: ratePerDay,
+    runs_out: runsOut,
+  }));
+  return rowsCsv(rows, ["bank", "parent", "unit", "from", "to", "granted", "charged", "remaining", "percent", "level", "held", "rate_per_day", "runs_out"]);
+}
