@@ -10,28 +10,28 @@ import { parseDay } from "./time.js";
 
 /** The resources a billing weight may name, as Slurm writes them; GPUs whatever their type (`GRES/gpu:a100`). */
 export const BILLED_RESOURCES = ["cpu", "mem", "node", "gpu"] as const;
-export type BilledResource = (typeof BILLED_RESOURCES)[number];
+type BilledResource = (typeof BILLED_RESOURCES)[number];
 
 /**
  * How weighted resources add up to a job's billing, as Slurm's `PriorityFlags` say: `sum` (Slurm's default) of
  * them all; `max_tres`, the largest; `max_tres_gres`, the largest but GPUs', plus GPUs'.
  */
-export const BILLING_METHODS = ["sum", "max_tres", "max_tres_gres"] as const;
-export type BillingMethod = (typeof BILLING_METHODS)[number];
+const BILLING_METHODS = ["sum", "max_tres", "max_tres_gres"] as const;
+type BillingMethod = (typeof BILLING_METHODS)[number];
 
 /** The units a grant counts: service units (billing × hours, the default), or core- or GPU-hours. */
-export const GRANT_UNITS = ["SU", "CPU-hours", "GPU-hours"] as const;
+const GRANT_UNITS = ["SU", "CPU-hours", "GPU-hours"] as const;
 export type GrantUnit = (typeof GRANT_UNITS)[number];
 
 /** Slurm's `PriorityUsageResetPeriod`: when usage starts again from nothing. */
-export const RESET_PERIODS = ["none", "daily", "weekly", "monthly", "quarterly", "yearly"] as const;
-export type ResetPeriod = (typeof RESET_PERIODS)[number];
+const RESET_PERIODS = ["none", "daily", "weekly", "monthly", "quarterly", "yearly"] as const;
+type ResetPeriod = (typeof RESET_PERIODS)[number];
 
-export const FAIRSHARE_ALGORITHMS = ["fair-tree", "classic"] as const;
-export type FairshareAlgorithm = (typeof FAIRSHARE_ALGORITHMS)[number];
+const FAIRSHARE_ALGORITHMS = ["fair-tree", "classic"] as const;
+type FairshareAlgorithm = (typeof FAIRSHARE_ALGORITHMS)[number];
 
 /** Units granted to a bank for the days `from` to `to` (`YYYY-MM-DD`, both included, UTC). */
-export interface Grant {
+interface Grant {
   units: number;
   from: string;
   to: string;
@@ -62,7 +62,7 @@ export interface BillingRule {
   method: BillingMethod;
 }
 
-export interface Fairshare {
+interface Fairshare {
   /** Slurm's `PriorityDecayHalfLife`, in seconds; 0: no decay. */
   halfLifeSeconds: number;
   reset: ResetPeriod;

@@ -13,7 +13,7 @@ import { sqlString, type Connector } from "./sql.js";
  */
 
 /** A row of `chargesSql`: what an account's user was charged on a day (days since 1970-01-01, UTC). */
-export interface ChargeRow {
+interface ChargeRow {
   day: number;
   account: string;
   owner: string;
@@ -44,7 +44,7 @@ function ruleSql(rule: BillingRule): string {
  * The billing per hour of a counted run `c` of job `j`, as SQL: the rule of its source's partition, else its source's,
  * else its partition's for any source, else any source's, else its cores (Slurm's default).
  */
-export function billingSql(allocations: Pick<Allocations, "billing" | "qos">): string {
+function billingSql(allocations: Pick<Allocations, "billing" | "qos">): string {
   const specificity = (rule: BillingRule) => (rule.source === null ? 2 : 0) + (rule.partition === null ? 1 : 0);
   const rules = [...allocations.billing].sort((a, b) => specificity(a) - specificity(b));
   const when = (rule: BillingRule) => {
@@ -60,7 +60,7 @@ export function billingSql(allocations: Pick<Allocations, "billing" | "qos">): s
 }
 
 /** Each account's users' charges per day from `from` to `to` (days, both included), the report's exact rule. */
-export function chargesSql(allocations: Pick<Allocations, "billing" | "qos">, from: string, to: string): string {
+function chargesSql(allocations: Pick<Allocations, "billing" | "qos">, from: string, to: string): string {
   return `WITH ${countedSql({ from, to, mode: "exact" }, BINNINGS.day)}
 SELECT c.b AS day, c.account, c.owner,
   coalesce(fsum(${billingSql(allocations)} * c.us), 0) / ${MICROS_PER_HOUR} AS su,
@@ -72,7 +72,7 @@ ORDER BY c.b, c.account, c.owner`;
 }
 
 /** How far a bank is into its grant: under the first threshold, past one, or over its grant (held). */
-export type BalanceLevel = "ok" | "warning" | "critical" | "over";
+type BalanceLevel = "ok" | "warning" | "critical" | "over";
 
 export interface BankBalance {
   bank: string;
@@ -102,7 +102,7 @@ export interface BankBalance {
 }
 
 /** The days a balance on `at` covers, for the CLI's query: from the earliest start of a grant active then to `at`. */
-export function balanceWindow(allocations: Pick<Allocations, "banks">, at: string): { from: string; to: string } {
+function balanceWindow(allocations: Pick<Allocations, "banks">, at: string): { from: string; to: string } {
   const starts = allocations.banks.map((bank) => windowOf(bank, at).from);
   return { from: starts.reduce((a, b) => (b < a ? b : a), at), to: at };
 }
@@ -128,7 +128,7 @@ function memberBanks(allocations: Pick<Allocations, "banks">): (account: string,
  * Every bank's balance on the day `at`, from the charges of `chargesSql` over `balanceWindow`'s days: a bank is
  * charged what its members used and what its sub-banks' members used.
  */
-export function bankBalances(allocations: Pick<Allocations, "banks" | "thresholds">, charges: readonly ChargeRow[], at: string): BankBalance[] {
+function bankBalances(allocations: Pick<Allocations, "banks" | "thresholds">, charges: readonly ChargeRow[], at: string): BankBalance[] {
   const bankOf = memberBanks(allocations);
   const parents = new Map(allocations.banks.map((bank) => [bank.name, bank.parent]));
   const atDay = parseDay(at)! / MICROS_PER_DAY;
