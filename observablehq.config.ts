@@ -13,6 +13,7 @@ export default {
   pages: [
     { name: "Accounting", path: "/accounting" },
     { name: "Usage over time", path: "/usage" },
+    { name: "Breakdowns", path: "/breakdowns" },
     { name: "Data quality", path: "/quality" },
     { name: "Job distributions", path: "/distributions" },
     { name: "Period reports", path: "/reports/" },

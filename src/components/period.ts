@@ -92,8 +92,10 @@ export function stateFromSearch(search: string): PeriodChoice {
   return choice;
 }
 
-export function searchFromState(state: AccountingState): string {
-  const params = new URLSearchParams();
+/** The URL's query for a period: its own parameters set (or left out), the page's others (`current`) kept as they are. */
+export function searchFromState(state: AccountingState, current = ""): string {
+  const params = new URLSearchParams(current);
+  for (const name of ["from", "to", "mode"]) params.delete(name);
   if (state.from !== undefined) params.set("from", state.from);
   if (state.to !== undefined) params.set("to", state.to);
   params.set("mode", state.mode);
@@ -170,7 +172,7 @@ export function periodInput(today: string, invalidation?: Promise<unknown>, mode
       if (problems.length) choice.problem = problems.join("; ");
     }
     show(choice);
-    if (!choice.problem) history.pushState(null, "", searchFromState(choice) + location.hash);
+    if (!choice.problem) history.pushState(null, "", searchFromState(choice, location.search) + location.hash);
     announce();
   });
   form.addEventListener("submit", (event) => event.preventDefault());
@@ -183,6 +185,6 @@ export function periodInput(today: string, invalidation?: Promise<unknown>, mode
 
   const initial = stateFromSearch(location.search);
   show(initial);
-  if (!initial.problem) history.replaceState(null, "", searchFromState(initial) + location.hash);
+  if (!initial.problem) history.replaceState(null, "", searchFromState(initial, location.search) + location.hash);
   return form;
 }

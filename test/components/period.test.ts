@@ -36,6 +36,10 @@ describe("URL state", () => {
   it("defaults to the whole archive in exact mode, as the CLI", () => {
     expect(stateFromSearch("")).toEqual({ from: undefined, to: undefined, mode: "exact" });
     expect(searchFromState({ mode: "exact" })).toBe("?mode=exact");
+    // The page's other parameters (a breakdown's dimension, an account) stay as they are.
+    expect(searchFromState({ from: "2024-03-01", mode: "exact" }, "?by=queue&from=2023-01-01&to=2023-12-31&bin=month")).toBe(
+      "?by=queue&bin=month&from=2024-03-01&mode=exact",
+    );
   });
   it("names what is not a real day or a mode, never dropping it silently", () => {
     expect(stateFromSearch("?from=2024-02-30&to=tomorrow&mode=fast").problem).toBe(
