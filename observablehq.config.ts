@@ -17,6 +17,7 @@ export default {
     { name: "Data quality", path: "/quality" },
     { name: "Job distributions", path: "/distributions" },
     { name: "Period reports", path: "/reports/" },
+    { name: "Allocations", path: "/allocations" },
   ],
   // A page per month, quarter and year the archive reaches, every one written at once (src/reports/pages.ts).
   async *dynamicPaths() {

@@ -93,7 +93,7 @@ export interface BankBalance {
   held: boolean;
   /** Each user's charge, most first. */
   users: Record<string, number>;
-  /** Units charged a day over the last 30 days of the balance (fewer when it is shorter). */
+  /** Units charged a day over the last 30 days of the balance (fewer when it or the records are shorter). */
   ratePerDay: number;
   /** When the remaining units run out at that rate (`YYYY-MM-DD`); null when nothing is used or nothing remains. */
   runsOut: string | null;
@@ -126,9 +126,9 @@ function memberBanks(allocations: Pick<Allocations, "banks">): (account: string,
 
 /**
  * Every bank's balance on the day `at`, from the charges of `chargesSql` over `balanceWindow`'s days: a bank is
- * charged what its members used and what its sub-banks' members used.
+ * charged what its members used and what its sub-banks' members used. `recordsFrom`: the first day of the records.
  */
-function bankBalances(allocations: Pick<Allocations, "banks" | "thresholds">, charges: readonly ChargeRow[], at: string): BankBalance[] {
+function bankBalances(allocations: Pick<Allocations, "banks" | "thresholds">, charges: readonly ChargeRow[], at: string, recordsFrom: string): BankBalance[] {
   const bankOf = memberBanks(allocations);
   const parents = new Map(allocations.banks.map((bank) => [bank.name, bank.parent]));
   const atDay = parseDay(at)! / MICROS_PER_DAY;
@@ -155,7 +155,8 @@ function bankBalances(allocations: Pick<Allocations, "banks" | "thresholds">, ch
       burnDown.push({ day: formatDay(day * MICROS_PER_DAY), remaining });
     }
     const charged = granted - remaining;
-    const recentFrom = Math.max(fromDay, atDay - RECENT_DAYS + 1);
+    // Days before the records begin tell nothing of the rate.
+    const recentFrom = Math.max(fromDay, atDay - RECENT_DAYS + 1, Math.min(atDay, parseDay(recordsFrom)! / MICROS_PER_DAY));
     let recent = 0;
     for (const [day, units] of perDay) if (day >= recentFrom) recent += units;
     const ratePerDay = recent / (atDay - recentFrom + 1);
@@ -189,11 +190,13 @@ function bankBalances(allocations: Pick<Allocations, "banks" | "thresholds">, ch
 export async function runBalances(db: Connector, allocations: Allocations, at: string): Promise<BankBalance[]> {
   const { from, to } = balanceWindow(allocations, at);
   const rows = await db.query<ChargeRow>(chargesSql(allocations, from, to));
+  const [{ first }] = (await db.query<{ first: number }>("SELECT min(epoch_us(first_time)) AS first FROM spans")) as [{ first: number }];
   // Day numbers are BIGINT: a bigint from native DuckDB.
   return bankBalances(
     allocations,
     rows.map((row) => ({ ...row, day: Number(row.day) })),
     at,
+    formatDay(Number(first)),
   );
 }
 

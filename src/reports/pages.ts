@@ -12,6 +12,12 @@ import { siteBuildFrom } from "../loaders/site/site-data.js";
 import { ArchiveError } from "../loaders/sources/nomad/archive.js";
 import { escapeHtml, missingPeriodMarkdown, periodIndexMarkdown, periodPageMarkdown } from "../components/period-report.js";
 import { archiveSources } from "../components/sources.js";
+import { allocationsPageMarkdown, type AllocationsPage } from "../components/allocations.js";
+import { readAllocations } from "../loaders/ingest/allocations.js";
+import { AllocationsError } from "../loaders/model/allocations.js";
+import { formatDay } from "../loaders/model/time.js";
+import { runBalances } from "../loaders/queries/balance.js";
+import type { Connector } from "../loaders/queries/sql.js";
 
 /**
  * Every period page at once (`/reports/2024-11`, `/reports/2024-Q4`, `/reports/2024` and the list of them): the
@@ -37,6 +43,29 @@ title: Period reports
 `;
 
 /**
+ * The allocations page's balances, on the archive's last day; users by pseudonym, with their name in a private build
+ * (the users table has names only then).
+ */
+async function allocationsPage(database: Connector, archive: string): Promise<AllocationsPage> {
+  const [{ last }] = (await database.query<{ last: number }>("SELECT max(epoch_us(last_time)) AS last FROM spans")) as [{ last: number }];
+  const at = formatDay(Number(last));
+  try {
+    const allocations = await readAllocations(archive);
+    if (allocations === null) return { at, balances: null, problem: null, users: {} };
+    const users = await database.query<{ owner: string; pseudonym: string; name: string | null }>("SELECT owner, pseudonym, name FROM users");
+    return {
+      at,
+      balances: await runBalances(database, allocations, at),
+      problem: null,
+      users: Object.fromEntries(users.map(({ owner, pseudonym, name }) => [owner, name === null ? pseudonym : `${name} (${pseudonym})`])),
+    };
+  } catch (error) {
+    if (!(error instanceof AllocationsError)) throw error;
+    return { at, balances: null, problem: `No balances: ${error.message}.`, users: {} };
+  }
+}
+
+/**
  * Loads the build's archive once and writes every period page, their list and the page of a period with no report
  * into PAGES, as one folder. An archive that cannot be read gives no period, and pages saying why.
  */
@@ -55,6 +84,7 @@ async function writePages(): Promise<void> {
       pages.set("index", periodIndexMarkdown(reports, sources));
       // Asked for a period the archive does not reach (in preview): why there is no report.
       pages.set("missing", missingPeriodMarkdown(reports));
+      pages.set("allocations", allocationsPageMarkdown(await allocationsPage(database, build.archive)));
     } finally {
       database.close();
     }
@@ -62,11 +92,12 @@ async function writePages(): Promise<void> {
     if (!unusable(error)) throw error;
     pages.clear();
     pages.set("index", NO_PAGES((error as Error).message)).set("missing", NO_PAGES((error as Error).message));
+    pages.set("allocations", allocationsPageMarkdown({ at: "", balances: null, problem: `No balances: ${(error as Error).message}.`, users: {} }));
   }
   await mkdir(dirname(PAGES.replace(/\/$/, "")), { recursive: true });
   const folder = await mkdtemp(PAGES.replace(/\/$/, "-"));
   for (const [name, markdown] of pages) await writeFile(join(folder, `${name}.md`), markdown);
-  await writeFile(join(folder, "periods.json"), JSON.stringify([...pages.keys()].filter((name) => name !== "index" && name !== "missing")));
+  await writeFile(join(folder, "periods.json"), JSON.stringify([...pages.keys()].filter((name) => !["index", "missing", "allocations"].includes(name))));
   // Another page loader (in preview) may have written them meanwhile: the same pages, and the first stays.
   await rename(folder, PAGES).catch(() => rm(folder, { recursive: true, force: true }));
 }
@@ -82,9 +113,12 @@ export async function periodPagePaths(): Promise<string[]> {
   return ["/reports/", ...(await periodNames()).map((name) => `/reports/${name}`)];
 }
 
-/** Prints the Markdown of the page `name` (a period's, or `index`), writing every page first if they are not yet. */
+/**
+ * Prints the Markdown of the page `name` (a period's, `index`, or `allocations`), writing every page first if they
+ * are not yet.
+ */
 export async function printPeriodPage(name: string): Promise<void> {
   const names = await periodNames();
-  const page = name === "index" || names.includes(name) ? name : "missing";
+  const page = name === "index" || name === "allocations" || names.includes(name) ? name : "missing";
   process.stdout.write(await readFile(join(PAGES, `${page}.md`), "utf8"));
 }

@@ -247,6 +247,42 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the period report pag
     }
   });
 
+  it("shows, with JavaScript disabled, each bank's balance as accounting balance gives it, users by pseudonym; says why where there is none", async () => {
+    for (const site of sites) {
+      await openStatic(site, "allocations");
+      if (site.name === "generated") {
+        expect(await page.textContent(".period-problem")).toMatch(/no allocations file/);
+        continue;
+      }
+      const cli = await runCli(["balance", "--archive", site.path, "--format", "json", "--problems", "none"]);
+      // The science bank is over its grant.
+      expect(cli.code, cli.stderr).toBe(1);
+      const { banks } = JSON.parse(cli.stdout) as { banks: Record<string, Record<string, unknown> & { users: Record<string, number> }> };
+      const rows = await page.$$eval(".balances tbody tr", (trs) =>
+        trs.map((tr) => ({
+          bank: tr.getAttribute("data-bank") ?? "",
+          cells: Object.fromEntries(
+            [...tr.querySelectorAll("[data-field]")].map((td) => [td.getAttribute("data-field"), td.getAttribute("data-value") ?? td.textContent]),
+          ),
+        })),
+      );
+      expect(rows.map((row) => row.bank)).toEqual(Object.keys(banks));
+      for (const { bank, cells } of rows) {
+        const expected = banks[bank]!;
+        for (const field of ["granted", "charged", "remaining", "percent"]) expect(cells[field], `${bank} ${field}`).toBe(String(expected[field]));
+        expect(cells.runs_out, bank).toBe(expected.runs_out ?? "—");
+        // The same charges per user, named by pseudonym: never by the owner ids the CLI keys them with.
+        const users = await page.$$eval(`section.bank[data-bank="${bank}"] .bank-users tbody tr`, (trs) =>
+          trs.map((tr) => [tr.querySelector("th")?.textContent ?? "", Number(tr.querySelector("td")?.getAttribute("data-value"))] as const),
+        );
+        const charges = Object.entries(expected.users);
+        expect(users.map(([, value]) => value)).toEqual(charges.slice(0, 10).map(([, value]) => value));
+        for (const [name] of users) expect(Object.keys(expected.users), bank).not.toContain(name);
+      }
+      expect(await page.locator("tr.level-over").count()).toBe(1);
+    }
+  });
+
   it("lists every period, newest first, each linking to its page, provisional ones marked", async () => {
     for (const site of sites) {
       await openStatic(site, "reports/");
