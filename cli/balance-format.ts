@@ -8,11 +8,11 @@ const LEVELS: Record<BankBalance["level"], string> = { ok: "", warning: "past th
 
 /** A line per bank (sub-banks indented under their parent), its grant, use, what remains and when it runs out. */
 function formatTable(at: string, balances: readonly BankBalance[]): string {
-  const head = ["bank", "unit", "granted", "charged", "remaining", "used", "runs out", ""];
+  const head = ["bank", "unit", "granted", "charged", "remaining", "used", "runs out", "fair-share", ""];
   const table = new Table({
     head,
     style: { head: [], border: [] },
-    colAligns: head.map((_, i) => (i < 2 || i > 5 ? "left" : "right")),
+    colAligns: head.map((_, i) => (i < 2 || i === 6 || i === 8 ? "left" : "right")),
     chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
   });
   const depth = (balance: BankBalance): number => {
@@ -28,10 +28,12 @@ function formatTable(at: string, balances: readonly BankBalance[]): string {
       units.format(balance.remaining),
       balance.percent === null ? "—" : `${balance.percent.toFixed(1)} %`,
       balance.runsOut ?? "—",
+      balance.fairshare.factor === null ? "∞" : balance.fairshare.factor.toFixed(6),
       LEVELS[balance.level],
     ]);
   }
-  return `Balances on ${at} (each grant active that day, charged from its first day)\n${table.toString()}\n`;
+  const algorithm = balances[0]?.fairshare.algorithm === "classic" ? "classic fair-share factor" : "Fair Tree's Level FS";
+  return `Balances on ${at} (each grant active that day, charged from its first day); fair-share: ${algorithm}\n${table.toString()}\n`;
 }
 
 export function formatBalances(at: string, balances: readonly BankBalance[], format: Format): string {

@@ -151,6 +151,8 @@ export function parseAllocations(text: string, file = "allocations.json"): Alloc
   const banks = (banksValue as unknown[]).map((value, index): Bank => {
     if (!isObject(value)) return fail(`banks[${index}]`, "not an object");
     const where = typeof value.name === "string" && value.name !== "" ? `bank ${JSON.stringify(value.name)}` : fail(`banks[${index}]`, "no name");
+    // Fair-share's tree has a root above the banks, as Slurm's.
+    if (value.name === "root") fail(where, "root is the tree's own top: name the bank otherwise");
     for (const key of Object.keys(value))
       if (!["name", "parent", "shares", "accounts", "users", "grants"].includes(key)) fail(where, `${JSON.stringify(key)} is not a bank's entry`);
     const grantsValue = value.grants ?? [];

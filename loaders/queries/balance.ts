@@ -2,6 +2,7 @@ import { BILLED_RESOURCES, DEFAULT_BILLING, type Allocations, type Bank, type Bi
 import { rowsCsv } from "../model/csv.js";
 import { formatDay, MICROS_PER_DAY, MICROS_PER_HOUR, parseDay } from "../model/time.js";
 import { BINNINGS } from "./breakdown.js";
+import { classicFairShare, decayedUsage, fairTree, type Association, type Charge } from "./fairshare.js";
 import { countedSql } from "./report.js";
 import { sqlString, type Connector } from "./sql.js";
 
@@ -89,7 +90,7 @@ export interface BankBalance {
   /** Charged over granted, in percent; null with nothing granted. */
   percent: number | null;
   level: BalanceLevel;
-  /** Used more than granted: the service-unit bank's rule would hold its jobs. */
+  /** Used more than granted, for a bank with grants: the service-unit bank's rule would hold its jobs. */
   held: boolean;
   /** Each user's charge, most first. */
   users: Record<string, number>;
@@ -99,6 +100,25 @@ export interface BankBalance {
   runsOut: string | null;
   /** The remaining units at the end of each day of the balance, for a burn-down chart. */
   burnDown: { day: string; remaining: number }[];
+  fairshare: BankFairshare;
+}
+
+/**
+ * A bank's fair-share standing at the end of `at`, as Slurm's priority/multifactor computes it for an account (the
+ * bank) and its user associations (the users charged to it, not its sub-banks'), from usage in billing-seconds
+ * decayed by the allocations' half-life since the last reset (fairshare.ts).
+ */
+interface BankFairshare {
+  algorithm: Allocations["fairshare"]["algorithm"];
+  /** RawUsage: billing-seconds, decayed, of its users and sub-banks. */
+  rawUsage: number;
+  /** NormShares and EffectvUsage as the algorithm defines them (sshare's columns). */
+  normShares: number;
+  effectiveUsage: number;
+  /** Fair Tree: the bank's Level FS (S / U; null when infinite: no usage at its level). Classic: its factor 2^(−U/S). */
+  factor: number | null;
+  /** Each user charged to the bank: Fair Tree's FairShare (rank / users), or the classic factor of their association. */
+  users: Record<string, number>;
 }
 
 /** The days a balance on `at` covers, for the CLI's query: from the earliest start of a grant active then to `at`. */
@@ -128,7 +148,12 @@ function memberBanks(allocations: Pick<Allocations, "banks">): (account: string,
  * Every bank's balance on the day `at`, from the charges of `chargesSql` over `balanceWindow`'s days: a bank is
  * charged what its members used and what its sub-banks' members used. `recordsFrom`: the first day of the records.
  */
-function bankBalances(allocations: Pick<Allocations, "banks" | "thresholds">, charges: readonly ChargeRow[], at: string, recordsFrom: string): BankBalance[] {
+function bankBalances(
+  allocations: Pick<Allocations, "banks" | "thresholds">,
+  charges: readonly ChargeRow[],
+  at: string,
+  recordsFrom: string,
+): Omit<BankBalance, "fairshare">[] {
   const bankOf = memberBanks(allocations);
   const parents = new Map(allocations.banks.map((bank) => [bank.name, bank.parent]));
   const atDay = parseDay(at)! / MICROS_PER_DAY;
@@ -161,7 +186,8 @@ function bankBalances(allocations: Pick<Allocations, "banks" | "thresholds">, ch
     for (const [day, units] of perDay) if (day >= recentFrom) recent += units;
     const ratePerDay = recent / (atDay - recentFrom + 1);
     const percent = granted > 0 ? (100 * charged) / granted : null;
-    const held = charged > granted;
+    // A bank granted nothing ever only groups usage and shares: it is never held.
+    const held = bank.grants.length > 0 && charged > granted;
     const passed = allocations.thresholds.filter((threshold) => percent !== null && percent >= threshold).length;
     const level: BalanceLevel = held ? "over" : passed === 0 ? "ok" : passed === 1 ? "warning" : "critical";
     const runsOut = ratePerDay > 0 && remaining > 0 ? formatDay((atDay + 1) * MICROS_PER_DAY + Math.floor((remaining / ratePerDay) * MICROS_PER_DAY)) : null;
@@ -186,36 +212,136 @@ function bankBalances(allocations: Pick<Allocations, "banks" | "thresholds">, ch
   });
 }
 
+/** A row of `runChargesSql`: a run's part counted from the records' start to `at`, µs, and its billing (service units an hour, Slurm's usage a second). */
+interface RunCharge {
+  account: string;
+  owner: string;
+  start_us: number;
+  us: number;
+  billing: number;
+}
+
+/** Every run's time from the records' start to the end of `to`, cut at it, with its billing per hour: fair-share's usage. */
+function runChargesSql(allocations: Pick<Allocations, "billing" | "qos">, to: string): string {
+  return `WITH ${countedSql({ to, mode: "exact" })}
+SELECT c.account, c.owner, greatest(epoch_us(c.start_time), bounds.lo) AS start_us, c.us, ${billingSql(allocations)} AS billing
+FROM counted c CROSS JOIN bounds
+LEFT JOIN jobs j ON j.source = c.source AND j.cluster = c.cluster AND j.account = c.account AND j.job_id = c.job_id
+WHERE c.us > 0
+ORDER BY c.account, c.owner, start_us`;
+}
+
+/** The root of the banks' tree, as Slurm's: every bank without a parent is its child. */
+const ROOT = "root";
+const RESETS = { none: "NONE", daily: "DAILY", weekly: "WEEKLY", monthly: "MONTHLY", quarterly: "QUARTERLY", yearly: "YEARLY" } as const;
+
+/**
+ * Each bank's fair-share at the end of the day `at`: the banks as accounts under a root, each user charged to a bank
+ * as a user association of it (1 share, as sacctmgr gives by default), with the usage of their runs decayed.
+ */
+function bankFairshares(allocations: Allocations, runs: readonly RunCharge[], at: string): Map<string, BankFairshare> {
+  const bankOf = memberBanks(allocations);
+  const end = (parseDay(at)! + MICROS_PER_DAY) / 1e6;
+  const charges = new Map<string, Map<string, Charge[]>>();
+  for (const run of runs) {
+    const bank = bankOf(run.account, run.owner);
+    if (bank === undefined) continue;
+    const users = charges.get(bank.name) ?? new Map<string, Charge[]>();
+    charges.set(bank.name, users);
+    const start = Number(run.start_us) / 1e6;
+    users.set(run.owner, [...(users.get(run.owner) ?? []), { start, end: start + Number(run.us) / 1e6, units_per_second: run.billing }]);
+  }
+  const { halfLifeSeconds, reset, algorithm } = allocations.fairshare;
+  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  // Siblings as slurmctld orders them: user associations first, each kind by name.
+  const associations: Association[] = [{ name: ROOT, parent: null, shares: 1 }];
+  for (const bank of [...allocations.banks].sort(byName)) {
+    const users = [...(charges.get(bank.name) ?? new Map<string, Charge[]>())].map(([name, runs]) => ({ name, runs })).sort(byName);
+    for (const user of users)
+      associations.push({
+        name: user.name,
+        parent: bank.name,
+        shares: 1,
+        user: true,
+        usage: decayedUsage(user.runs, halfLifeSeconds, end, { period: RESETS[reset] }),
+      });
+    associations.push({ name: bank.name, parent: bank.parent ?? ROOT, shares: bank.shares });
+  }
+  const factors = algorithm === "classic" ? classicFairShare(associations) : fairTree(associations);
+  const standings = new Map<string, BankFairshare>();
+  for (const bank of allocations.banks) {
+    const own = factors.find((factor) => !factor.user && factor.name === bank.name)!;
+    const users = factors.filter((factor) => factor.user && factor.parent === bank.name);
+    const factorOf = (factor: (typeof factors)[number]) => ("levelFs" in factor && !factor.user ? factor.levelFs : factor.fairShare);
+    const factor = factorOf(own);
+    standings.set(bank.name, {
+      algorithm,
+      rawUsage: own.usage,
+      normShares: own.normShares,
+      effectiveUsage: own.effectiveUsage,
+      factor: factor === null || !Number.isFinite(factor) ? null : factor,
+      users: Object.fromEntries(users.map((user) => [user.name, factorOf(user) ?? 0])),
+    });
+  }
+  return standings;
+}
+
 /** Every bank's balance on `at` through any DuckDB holding the archive's tables (the CLI's, the browser's). */
 export async function runBalances(db: Connector, allocations: Allocations, at: string): Promise<BankBalance[]> {
   const { from, to } = balanceWindow(allocations, at);
   const rows = await db.query<ChargeRow>(chargesSql(allocations, from, to));
   const [{ first }] = (await db.query<{ first: number }>("SELECT min(epoch_us(first_time)) AS first FROM spans")) as [{ first: number }];
+  const fairshares = bankFairshares(allocations, await db.query<RunCharge>(runChargesSql(allocations, at)), at);
   // Day numbers are BIGINT: a bigint from native DuckDB.
-  return bankBalances(
+  const balances = bankBalances(
     allocations,
     rows.map((row) => ({ ...row, day: Number(row.day) })),
     at,
     formatDay(Number(first)),
   );
+  return balances.map((balance) => ({ ...balance, fairshare: fairshares.get(balance.bank)! }));
 }
+
+/** A bank's fair-share as JSON and CSV give it. */
+const fairshareJson = ({ algorithm, rawUsage, normShares, effectiveUsage, factor, users }: BankFairshare) => ({
+  algorithm,
+  raw_usage: rawUsage,
+  norm_shares: normShares,
+  effective_usage: effectiveUsage,
+  factor,
+  users,
+});
 
 /** Balances as `accounting balance --format json` writes them: banks keyed by name. */
 export function balancesJson(at: string, balances: readonly BankBalance[]) {
   return {
     at,
     banks: Object.fromEntries(
-      balances.map(({ bank, parent, unit, from, granted, charged, remaining, percent, level, held, ratePerDay, runsOut, users }) => [
+      balances.map(({ bank, parent, unit, from, granted, charged, remaining, percent, level, held, ratePerDay, runsOut, users, fairshare }) => [
         bank,
-        { parent, unit, from, granted, charged, remaining, percent, level, held, rate_per_day: ratePerDay, runs_out: runsOut, users },
+        {
+          parent,
+          unit,
+          from,
+          granted,
+          charged,
+          remaining,
+          percent,
+          level,
+          held,
+          rate_per_day: ratePerDay,
+          runs_out: runsOut,
+          users,
+          fairshare: fairshareJson(fairshare),
+        },
       ]),
     ),
   };
 }
 
-/** Balances as CSV: a row per bank, units unrounded. */
+/** Balances as CSV: a row per bank, units unrounded, its fair-share factor and raw usage. */
 export function balancesCsv(balances: readonly BankBalance[]): string {
-  const rows = balances.map(({ bank, parent, unit, from, to, granted, charged, remaining, percent, level, held, ratePerDay, runsOut }) => ({
+  const rows = balances.map(({ bank, parent, unit, from, to, granted, charged, remaining, percent, level, held, ratePerDay, runsOut, fairshare }) => ({
     bank,
     parent,
     unit,
@@ -229,6 +355,24 @@ export function balancesCsv(balances: readonly BankBalance[]): string {
     held: String(held),
     rate_per_day: ratePerDay,
     runs_out: runsOut,
+    fairshare: fairshare.factor,
+    raw_usage: fairshare.rawUsage,
   }));
-  return rowsCsv(rows, ["bank", "parent", "unit", "from", "to", "granted", "charged", "remaining", "percent", "level", "held", "rate_per_day", "runs_out"]);
+  return rowsCsv(rows, [
+    "bank",
+    "parent",
+    "unit",
+    "from",
+    "to",
+    "granted",
+    "charged",
+    "remaining",
+    "percent",
+    "level",
+    "held",
+    "rate_per_day",
+    "runs_out",
+    "fairshare",
+    "raw_usage",
+  ]);
 }

@@ -51,9 +51,9 @@ function depthOf(balance: BankBalance, balances: readonly BankBalance[]): number
 function balancesTable(balances: readonly BankBalance[]): string {
   const rows = balances.map((balance) => {
     const depth = depthOf(balance, balances);
-    return `<tr data-bank="${escapeHtml(balance.bank)}" class="level-${balance.level}"><th scope="row" style="padding-left: ${0.25 + depth * 1.25}em">${escapeHtml(balance.bank)}</th><td>${balance.unit}</td>${cell("granted", balance.granted, units.format(balance.granted))}${cell("charged", balance.charged, units.format(balance.charged))}${cell("remaining", balance.remaining, units.format(balance.remaining))}${cell("percent", balance.percent, balance.percent === null ? "—" : `${balance.percent.toFixed(1)} %`)}<td data-field="runs_out">${balance.runsOut ?? "—"}</td><td class="level">${LEVEL_LABELS[balance.level]}</td></tr>`;
+    return `<tr data-bank="${escapeHtml(balance.bank)}" class="level-${balance.level}"><th scope="row" style="padding-left: ${0.25 + depth * 1.25}em">${escapeHtml(balance.bank)}</th><td>${balance.unit}</td>${cell("granted", balance.granted, units.format(balance.granted))}${cell("charged", balance.charged, units.format(balance.charged))}${cell("remaining", balance.remaining, units.format(balance.remaining))}${cell("percent", balance.percent, balance.percent === null ? "—" : `${balance.percent.toFixed(1)} %`)}<td data-field="runs_out">${balance.runsOut ?? "—"}</td>${cell("fairshare", balance.fairshare.factor, balance.fairshare.factor === null ? "∞" : balance.fairshare.factor.toFixed(3))}<td class="level">${LEVEL_LABELS[balance.level]}</td></tr>`;
   });
-  return `<table class="balances"><thead><tr><th scope="col">Bank</th><th scope="col">Unit</th><th scope="col" class="number">Granted</th><th scope="col" class="number">Charged</th><th scope="col" class="number">Remaining</th><th scope="col" class="number">Used</th><th scope="col">Runs out</th><th scope="col"></th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table class="balances"><thead><tr><th scope="col">Bank</th><th scope="col">Unit</th><th scope="col" class="number">Granted</th><th scope="col" class="number">Charged</th><th scope="col" class="number">Remaining</th><th scope="col" class="number">Used</th><th scope="col">Runs out</th><th scope="col" class="number">Fair-share</th><th scope="col"></th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 /** A bank's users, most charged first, and its burn-down chart (drawn in the browser). */
@@ -83,7 +83,11 @@ export function allocationsPageMarkdown(page: AllocationsPage): string {
 `;
   const charts = page.balances.map(({ bank, unit, granted, burnDown, runsOut, ratePerDay }) => ({ bank, unit, granted, burnDown, runsOut, ratePerDay }));
   return `${HEADER}
-<p class="allocations-intro">What each bank was granted and what its members used, on ${page.at}, the archive's last day: the grants active that day, charged from their first day by the query of <code>npx accounting balance</code> (service units are billing × hours, resources weighed as Slurm's <code>TRESBillingWeights</code> weigh them). A bank is charged what its sub-banks used too.</p>
+<p class="allocations-intro">What each bank was granted and what its members used, on ${page.at}, the archive's last day: the grants active that day, charged from their first day by the query of <code>npx accounting balance</code> (service units are billing × hours, resources weighed as Slurm's <code>TRESBillingWeights</code> weigh them). A bank is charged what its sub-banks used too. Fair-share is ${
+    page.balances[0]?.fairshare.algorithm === "classic"
+      ? "Slurm's classic factor, 2<sup>−U/S</sup>"
+      : "Slurm's Fair Tree Level FS, S / U: a bank's shares over its siblings', over its usage over theirs (∞ without usage); above 1, it used less than its share"
+  }, from usage decayed by the allocations' half-life.</p>
 
 ${balancesTable(page.balances)}
 

@@ -271,6 +271,7 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the period report pag
         const expected = banks[bank]!;
         for (const field of ["granted", "charged", "remaining", "percent"]) expect(cells[field], `${bank} ${field}`).toBe(String(expected[field]));
         expect(cells.runs_out, bank).toBe(expected.runs_out ?? "—");
+        expect(cells.fairshare, bank).toBe(String((expected.fairshare as { factor: number | null }).factor));
         // The same charges per user, named by pseudonym: never by the owner ids the CLI keys them with.
         const users = await page.$$eval(`section.bank[data-bank="${bank}"] .bank-users tbody tr`, (trs) =>
           trs.map((tr) => [tr.querySelector("th")?.textContent ?? "", Number(tr.querySelector("td")?.getAttribute("data-value"))] as const),

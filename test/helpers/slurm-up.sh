@@ -83,7 +83,7 @@ GresTypes=gpu
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
 AccountingStoragePort=6819
-AccountingStorageEnforce=associations
+AccountingStorageEnforce=associations,limits
 AccountingStorageTRES=gres/gpu
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
@@ -95,6 +95,16 @@ MinJobAge=600
 NodeName=$NODE NodeAddr=127.0.0.1 CPUs=8 RealMemory=8000 Gres=gpu:2 State=UNKNOWN
 PartitionName=batch Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes=$NODE MaxTime=INFINITE State=UP
+# Fair-share (test/loaders/queries/fairshare.live.test.ts): usage never decays nor resets, and is folded into the
+# factors every minute (the shortest PriorityCalcPeriod). Partitions of its own bill memory and GPUs; batch and gpu
+# bill CPUs only, as the accounting tests expect. A job's usage since the last calculation is added when it ends only
+# with AccountingStorageEnforce=limits (above): without it, that last part of every job is never charged.
+PriorityType=priority/multifactor
+PriorityDecayHalfLife=0
+PriorityUsageResetPeriod=NONE
+PriorityCalcPeriod=1
+PartitionName=fsbatch Nodes=$NODE MaxTime=INFINITE State=UP TRESBillingWeights="CPU=1.0,Mem=0.25G"
+PartitionName=fsgpu Nodes=$NODE MaxTime=INFINITE State=UP TRESBillingWeights="CPU=1.0,Mem=0.25G,GRES/gpu=2.0"
 EOF
 
 write gres.conf 644 <<EOF

@@ -44,6 +44,8 @@ const ALLOCATIONS = {
     { source: "slurm", weights: "CPU=0.5,Mem=1G" },
   ],
   qos: { high: 2 },
+  // No decay: usage is billing-seconds, worked out by hand below.
+  fairshare: { half_life_days: 0 },
 };
 
 let archive: string;
@@ -72,6 +74,20 @@ describe("balances", () => {
     expect(banks["chem-hours"]).toMatchObject({ granted: 10, charged: 0, unit: "CPU-hours", held: false, runsOut: null });
     // Every member bank's usage; biology's is no bank's.
     expect(banks.top).toMatchObject({ granted: 100, charged: 40, remaining: 60, level: "ok", from: "2024-01-01" });
+  });
+
+  it("give each bank its Fair Tree standing from its users' usage in billing-seconds", async () => {
+    const banks = byBank(await runBalances(database, allocations, "2024-03-02"));
+    // phys: alice 6 SU-hours, bob 4: 36,000 billing-seconds; chem: carol 30 SU-hours, 108,000.
+    expect([banks.phys, banks.chem, banks.top].map((bank) => bank!.fairshare.rawUsage)).toEqual([36_000, 108_000, 144_000]);
+    // Level FS = S / U among siblings: phys ½ / ¼, chem ½ / ¾; top alone under the root; chem-hours no usage (∞).
+    expect(banks.phys!.fairshare.factor).toBeCloseTo(2, 12);
+    expect(banks.chem!.fairshare.factor).toBeCloseTo(2 / 3, 12);
+    expect(banks.top!.fairshare.factor).toBe(1);
+    expect(banks["chem-hours"]!.fairshare.factor).toBeNull();
+    // Depth first, the higher Level FS first: phys (bob ½ / 0.4 before alice ½ / 0.6), then chem (carol); rank / 3.
+    expect(banks.phys!.fairshare.users).toEqual({ alice: 2 / 3, bob: 1 });
+    expect(banks.chem!.fairshare.users).toEqual({ carol: 1 / 3 });
   });
 
   it("flag the thresholds, and burn down day by day, running out at the last 30 days' rate", async () => {
@@ -116,8 +132,11 @@ describe("accounting balance", () => {
     expect(table.stdout).toMatch(/^Balances on 2024-03-01/);
     expect(table.stdout).toMatch(/phys\s+│\s+SU\s+│\s+12\s+│\s+10\s+│\s+2\s+│\s+83\.3 %\s+│\s+2024-03-02/);
     const csv = await runCli(["balance", "--archive", archive, "--at", "2024-03-01", "--format", "csv", "--problems", "none"]);
-    expect(csv.stdout.split("\n")[0]).toBe("bank,parent,unit,from,to,granted,charged,remaining,percent,level,held,rate_per_day,runs_out");
-    expect(csv.stdout.split("\n")[2]).toBe("phys,top,SU,2024-03-01,2024-03-01,12,10,2,83.33333333333333,warning,false,10,2024-03-02");
+    expect(csv.stdout.split("\n")[0]).toBe("bank,parent,unit,from,to,granted,charged,remaining,percent,level,held,rate_per_day,runs_out,fairshare,raw_usage");
+    // On March 1 phys has used 10 SU (36,000 billing-seconds), chem 8 (28,800): Level FS ½ / (36 / 64.8).
+    expect(csv.stdout.split("\n")[2]).toBe(
+      `phys,top,SU,2024-03-01,2024-03-01,12,10,2,83.33333333333333,warning,false,10,2024-03-02,${0.5 / (36_000 / 64_800)},36000`,
+    );
   });
 
   it("refuses an archive without an allocations file, and a bad one naming its entry, with exit 2", async () => {

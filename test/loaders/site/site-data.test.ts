@@ -142,7 +142,7 @@ describe("writeSiteData", () => {
         "account VARCHAR",
         "kind VARCHAR",
         "title VARCHAR",
-        ...["docker_image", "datacenter", "queue", "qos"].map((name) => `${name} VARCHAR`),
+        ...["docker_image", "datacenter", "queue", "qos", "unix_group", "node_names"].map((name) => `${name} VARCHAR`),
         "submit_time TIMESTAMP WITH TIME ZONE",
       ]);
       expect((await site.runAndReadAll("SELECT * FROM jobs")).getRowObjectsJS()).toEqual(
@@ -157,6 +157,8 @@ describe("writeSiteData", () => {
           datacenter: "dc1",
           queue: null,
           qos: null,
+          unix_group: null,
+          node_names: null,
           submit_time: expect.anything(),
         })),
       );
