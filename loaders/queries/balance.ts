@@ -317,23 +317,10 @@ export function balancesJson(at: string, balances: readonly BankBalance[]) {
   return {
     at,
     banks: Object.fromEntries(
-      balances.map(({ bank, parent, unit, from, granted, charged, remaining, percent, level, held, ratePerDay, runsOut, users, fairshare }) => [
+      // Not the day (it is `at`) nor the burn-down (the page draws it).
+      balances.map(({ bank, to: _, burnDown: __, ratePerDay, runsOut, fairshare, ...rest }) => [
         bank,
-        {
-          parent,
-          unit,
-          from,
-          granted,
-          charged,
-          remaining,
-          percent,
-          level,
-          held,
-          rate_per_day: ratePerDay,
-          runs_out: runsOut,
-          users,
-          fairshare: fairshareJson(fairshare),
-        },
+        { ...rest, rate_per_day: ratePerDay, runs_out: runsOut, fairshare: fairshareJson(fairshare) },
       ]),
     ),
   };

@@ -197,7 +197,7 @@ describe("accounting report", () => {
     [["report", "--cache", "c", "--no-cache"], "accounting: --cache and --no-cache cannot go together"],
     [["ingest", "--out", "o", "--cache", ""], "accounting: --cache needs a folder"],
     [["check", "--no-cache", "--verify-content"], "accounting: --verify-content checks the ingest cache: it cannot go with --no-cache"],
-    [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest, summarize, check, collect, key (see accounting --help)'],
+    [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest, summarize, balance, check, collect, key (see accounting --help)'],
   ])("%j: one line naming the problem, exit 2", async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
     expect([code, stdout, stderr]).toEqual([2, "", `${message}\n`]);

@@ -71,3 +71,13 @@ export async function addSlurmUser(user: string, accounts: string[]): Promise<vo
   for (const account of accounts.filter((name) => !existing.has(name)))
     await slurm("sacctmgr", ["-i", "add", "user", user, `account=${account}`, ...(account === accounts[0] ? [`defaultaccount=${account}`] : [])]);
 }
+
+/** A line of a Slurm command's `|`-separated output (`--parsable2`), as field → value. */
+export type Fields = Record<string, string>;
+
+/** Lines of `|`-separated fields, as field → value. */
+export const parseLines = (text: string, fields: readonly string[]): Fields[] =>
+  text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => Object.fromEntries(line.split("|").map((value, i) => [fields[i] as string, value])));

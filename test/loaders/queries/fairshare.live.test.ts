@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { classicFairShare, decayedUsage, fairTree, type Association, type Charge } from "../../../loaders/queries/fairshare.js";
 import { temporaryFolder } from "../../helpers/archive.js";
 import { runCli } from "../../helpers/cli.js";
-import { addSlurmUser, SLURM_CLUSTER, SLURM_ENV, slurm, startSlurm } from "../../helpers/slurm.js";
+import { addSlurmUser, parseLines, SLURM_CLUSTER, SLURM_ENV, slurm, startSlurm, type Fields } from "../../helpers/slurm.js";
 
 /**
  * A real Slurm (test/helpers/slurm-up.sh: priority/multifactor, Fair Tree, PriorityDecayHalfLife=0, usage never reset)
@@ -73,15 +73,6 @@ const JOBS: [string, string, string, number, string, number, number][] = [
   ["fseve", P, "fsbatch", 1, "1G", 0, 10],
   ["fsfay", E, "fsbatch", 1, "512M", 0, 6],
 ];
-
-type Fields = Record<string, string>;
-
-/** Lines of `|`-separated fields, as field → value. */
-const parseLines = (text: string, fields: readonly string[]): Fields[] =>
-  text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => Object.fromEntries(line.split("|").map((value, i) => [fields[i] as string, value])));
 
 /** A Slurm command's output with its times as seconds since 1970 (SLURM_TIME_FORMAT). */
 const epochs = (command: string, args: string[]) => slurm("env", ["SLURM_TIME_FORMAT=%s", command, ...args]);

@@ -6,7 +6,7 @@ import { SACCT_FIELDS } from "../../../../loaders/sources/slurm/fields.js";
 import { temporaryFolder } from "../../../helpers/archive.js";
 import { runCli } from "../../../helpers/cli.js";
 import { ROOT } from "../../../helpers/project.js";
-import { addSlurmUser, SLURM_CLUSTER, SLURM_ENV, slurm, startSlurm } from "../../../helpers/slurm.js";
+import { addSlurmUser, parseLines, SLURM_CLUSTER, SLURM_ENV, slurm, startSlurm, type Fields } from "../../../helpers/slurm.js";
 
 /**
  * A real Slurm (test/helpers/slurm.ts) runs jobs of several sizes and endings as ordinary users in two accounts;
@@ -54,15 +54,6 @@ async function until(what: string, condition: () => Promise<boolean>, timeout: n
     await sleep(500);
   }
 }
-
-type Fields = Record<string, string>;
-
-/** Lines of `|`-separated fields, as field → value. */
-const parseLines = (text: string, fields: readonly string[]): Fields[] =>
-  text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => Object.fromEntries(line.split("|").map((value, i) => [fields[i] as string, value])));
 
 /** sacct's records of some jobs (one per allocation, requeued runs too). */
 async function records(jobs: string[], fields: string[]): Promise<Fields[]> {
