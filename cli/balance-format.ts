@@ -1,5 +1,5 @@
 import Table from "cli-table3";
-import { balancesCsv, balancesJson, type BankBalance } from "../loaders/queries/balance.js";
+import { balancesCsv, balancesJson, bankDepth, type BankBalance } from "../loaders/queries/balance.js";
 import { inertJson, inertText } from "../loaders/model/inert-text.js";
 import type { Format } from "./options.js";
 
@@ -15,13 +15,9 @@ function formatTable(at: string, balances: readonly BankBalance[]): string {
     colAligns: head.map((_, i) => (i < 2 || i === 6 || i === 8 ? "left" : "right")),
     chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
   });
-  const depth = (balance: BankBalance): number => {
-    const parent = balances.find((other) => other.bank === balance.parent);
-    return parent ? depth(parent) + 1 : 0;
-  };
   for (const balance of balances) {
     table.push([
-      `${"  ".repeat(depth(balance))}${inertText(balance.bank)}`,
+      `${"  ".repeat(bankDepth(balance, balances))}${inertText(balance.bank)}`,
       balance.unit,
       units.format(balance.granted),
       units.format(balance.charged),

@@ -155,43 +155,50 @@ function bankBalances(
   recordsFrom: string,
 ): Omit<BankBalance, "fairshare">[] {
   const bankOf = memberBanks(allocations);
-  const parents = new Map(allocations.banks.map((bank) => [bank.name, bank.parent]));
+  const byName = new Map(allocations.banks.map((bank) => [bank.name, bank]));
   const atDay = parseDay(at)! / MICROS_PER_DAY;
-  return allocations.banks.map((bank) => {
-    const { from, granted } = windowOf(bank, at);
-    const unit = bank.grants[0]?.unit ?? "SU";
-    const fromDay = parseDay(from)! / MICROS_PER_DAY;
-    const perDay = new Map<number, number>();
-    const users: Record<string, number> = {};
-    for (const row of charges) {
-      if (row.day < fromDay || row.day > atDay) continue;
-      // Its bank, or a bank under it.
-      let member = bankOf(row.account, row.owner)?.name ?? null;
-      while (member !== null && member !== bank.name) member = parents.get(member) ?? null;
-      if (member === null) continue;
-      const units = row[MEASURE[unit]];
-      perDay.set(row.day, (perDay.get(row.day) ?? 0) + units);
+  // What each bank was charged per day and per user, in its unit: each row once, for its bank and the banks above it.
+  const windows = new Map(
+    allocations.banks.map((bank) => {
+      const window = windowOf(bank, at);
+      return [bank.name, { ...window, fromDay: parseDay(window.from)! / MICROS_PER_DAY }];
+    }),
+  );
+  const perDay = new Map(allocations.banks.map((bank) => [bank.name, new Map<number, number>()]));
+  const perUser = new Map(allocations.banks.map((bank) => [bank.name, {} as Record<string, number>]));
+  for (const row of charges) {
+    for (let bank = bankOf(row.account, row.owner); bank !== undefined; bank = bank.parent === null ? undefined : byName.get(bank.parent)) {
+      if (row.day < windows.get(bank.name)!.fromDay || row.day > atDay) continue;
+      const units = row[MEASURE[bank.grants[0]?.unit ?? "SU"]];
+      const days = perDay.get(bank.name)!;
+      const users = perUser.get(bank.name)!;
+      days.set(row.day, (days.get(row.day) ?? 0) + units);
       users[row.owner] = (users[row.owner] ?? 0) + units;
     }
-    let remaining = granted;
+  }
+  return allocations.banks.map((bank) => {
+    const { from, granted, fromDay } = windows.get(bank.name)!;
+    const unit = bank.grants[0]?.unit ?? "SU";
+    const days = perDay.get(bank.name)!;
+    let charged = 0;
     const burnDown: BankBalance["burnDown"] = [];
     for (let day = fromDay; day <= atDay; day++) {
-      remaining -= perDay.get(day) ?? 0;
-      burnDown.push({ day: formatDay(day * MICROS_PER_DAY), remaining });
+      charged += days.get(day) ?? 0;
+      burnDown.push({ day: formatDay(day * MICROS_PER_DAY), remaining: granted - charged });
     }
-    const charged = granted - remaining;
+    const remaining = granted - charged;
     // Days before the records begin tell nothing of the rate.
     const recentFrom = Math.max(fromDay, atDay - RECENT_DAYS + 1, Math.min(atDay, parseDay(recordsFrom)! / MICROS_PER_DAY));
     let recent = 0;
-    for (const [day, units] of perDay) if (day >= recentFrom) recent += units;
+    for (const [day, units] of days) if (day >= recentFrom) recent += units;
     const ratePerDay = recent / (atDay - recentFrom + 1);
     const percent = granted > 0 ? (100 * charged) / granted : null;
     // A bank granted nothing ever only groups usage and shares: it is never held.
     const held = bank.grants.length > 0 && charged > granted;
     const passed = allocations.thresholds.filter((threshold) => percent !== null && percent >= threshold).length;
-    const level: BalanceLevel = held ? "over" : passed === 0 ? "ok" : passed === 1 ? "warning" : "critical";
+    const level: BalanceLevel = held ? "over" : passed === 0 ? "ok" : passed < allocations.thresholds.length ? "warning" : "critical";
     const runsOut = ratePerDay > 0 && remaining > 0 ? formatDay((atDay + 1) * MICROS_PER_DAY + Math.floor((remaining / ratePerDay) * MICROS_PER_DAY)) : null;
-    const sortedUsers = Object.fromEntries(Object.entries(users).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)));
+    const sortedUsers = Object.fromEntries(Object.entries(perUser.get(bank.name)!).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)));
     return {
       bank: bank.name,
       parent: bank.parent,
@@ -248,8 +255,10 @@ function bankFairshares(allocations: Allocations, runs: readonly RunCharge[], at
     if (bank === undefined) continue;
     const users = charges.get(bank.name) ?? new Map<string, Charge[]>();
     charges.set(bank.name, users);
+    const owned = users.get(run.owner) ?? [];
+    users.set(run.owner, owned);
     const start = Number(run.start_us) / 1e6;
-    users.set(run.owner, [...(users.get(run.owner) ?? []), { start, end: start + Number(run.us) / 1e6, units_per_second: run.billing }]);
+    owned.push({ start, end: start + Number(run.us) / 1e6, units_per_second: run.billing });
   }
   const { halfLifeSeconds, reset, algorithm } = allocations.fairshare;
   const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -300,6 +309,12 @@ export async function runBalances(db: Connector, allocations: Allocations, at: s
     formatDay(Number(first)),
   );
   return balances.map((balance) => ({ ...balance, fairshare: fairshares.get(balance.bank)! }));
+}
+
+/** How deep a bank is in the tree of the balances: 0 at the top; for indenting it under its parent. */
+export function bankDepth(balance: BankBalance, balances: readonly BankBalance[]): number {
+  const parent = balances.find((other) => other.bank === balance.parent);
+  return parent ? bankDepth(parent, balances) + 1 : 0;
 }
 
 /** A bank's fair-share as JSON and CSV give it. */

@@ -1,5 +1,5 @@
-import type { BankBalance } from "../loaders/queries/balance.js";
-import { escapeHtml } from "./period-report.js";
+import { bankDepth, type BankBalance } from "../loaders/queries/balance.js";
+import { escapeHtml, scriptLiteral } from "./period-report.js";
 
 /**
  * The allocations page (`/allocations`) as Markdown, written at build time with the period pages
@@ -42,15 +42,10 @@ footer: "Computed when the site was built, by the query of npx accounting balanc
 const cell = (field: string, value: number | null, text: string) =>
   `<td class="number" data-field="${field}" data-value="${escapeHtml(String(value))}">${escapeHtml(text)}</td>`;
 
-function depthOf(balance: BankBalance, balances: readonly BankBalance[]): number {
-  const parent = balances.find((other) => other.bank === balance.parent);
-  return parent ? depthOf(parent, balances) + 1 : 0;
-}
-
 /** A row per bank, sub-banks indented under their parent, as `accounting balance` prints them. */
 function balancesTable(balances: readonly BankBalance[]): string {
   const rows = balances.map((balance) => {
-    const depth = depthOf(balance, balances);
+    const depth = bankDepth(balance, balances);
     return `<tr data-bank="${escapeHtml(balance.bank)}" class="level-${balance.level}"><th scope="row" style="padding-left: ${0.25 + depth * 1.25}em">${escapeHtml(balance.bank)}</th><td>${balance.unit}</td>${cell("granted", balance.granted, units.format(balance.granted))}${cell("charged", balance.charged, units.format(balance.charged))}${cell("remaining", balance.remaining, units.format(balance.remaining))}${cell("percent", balance.percent, balance.percent === null ? "—" : `${balance.percent.toFixed(1)} %`)}<td data-field="runs_out">${balance.runsOut ?? "—"}</td>${cell("fairshare", balance.fairshare.factor, balance.fairshare.factor === null ? "∞" : balance.fairshare.factor.toFixed(3))}<td class="level">${LEVEL_LABELS[balance.level]}</td></tr>`;
   });
   return `<table class="balances"><thead><tr><th scope="col">Bank</th><th scope="col">Unit</th><th scope="col" class="number">Granted</th><th scope="col" class="number">Charged</th><th scope="col" class="number">Remaining</th><th scope="col" class="number">Used</th><th scope="col">Runs out</th><th scope="col" class="number">Fair-share</th><th scope="col"></th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
@@ -72,9 +67,6 @@ function bankSection(balance: BankBalance, index: number, users: Record<string, 
 ${rows.length ? `<table class="bank-users"><thead><tr><th scope="col">User</th><th scope="col" class="number">Charged (${balance.unit})</th></tr></thead><tbody>${rows.join("")}</tbody></table>${rest}` : "<p>No usage.</p>"}
 </section>`;
 }
-
-/** JSON as a JavaScript literal inside an inline script: no `</script>` nor `<!--` can end or change it. */
-const scriptLiteral = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
 
 export function allocationsPageMarkdown(page: AllocationsPage): string {
   if (page.balances === null)

@@ -125,8 +125,6 @@ export function breakdownInputs(
   metrics: readonly ChartMetric[],
   words: Words,
 ): { controls: Input<BreakdownChoice>; metric: Input<ChartMetric> } {
-  // Made before the period input, which writes the URL with its own parameters alone: they read theirs first, and
-  // going Back or Forward they take theirs from the URL before the period input announces its own.
   const by = labelled(radioInput("Break down by", dimensions, "account", "by"), (dimension) => dimensionLabel(dimension, words));
   const keep = labelled(radioInput("Keep", KEEPS, "top", "keep"), (choice) => KEEP_LABELS[choice]);
   const count = radioInput("How many", COUNTS, "10", "n");
@@ -150,8 +148,9 @@ export function breakdownInputs(
 
 /** The resource-hours some record of the archive holds: what a recorded resource is does not depend on the period. */
 export async function archiveMetrics(db: Connector): Promise<ChartMetric[]> {
-  const recorded: readonly HourMetric[] = recordedResources(await runBreakdown(db, { mode: "exact", by: "source" }));
-  return CHART_METRICS.filter((metric) => recorded.includes(metric));
+  const held = CHART_METRICS.map((metric) => `bool_or("${metric.replace(/_hours$/, "")}" IS NOT NULL) AS "${metric}"`);
+  const [recorded] = await db.query<Record<ChartMetric, boolean>>(`SELECT ${held.join(", ")} FROM intervals`);
+  return CHART_METRICS.filter((metric) => recorded?.[metric] === true);
 }
 
 /** The names of the users table by pseudonym: none in a public build, which holds pseudonyms alone. */

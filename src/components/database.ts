@@ -1,7 +1,7 @@
 import type * as DuckDB from "@duckdb/duckdb-wasm";
 import { FileAttachment } from "observablehq:stdlib";
 import { parquetToArrow } from "../loaders/site/arrow.js";
-import { plainRow, type Connector } from "../loaders/queries/sql.js";
+import { plainRow, sqlString, type Connector } from "../loaders/queries/sql.js";
 import { jobUsageSql, ownerUsageSql, runReport, type JobUsage, type OwnerUsage, type Report, type ReportRequest } from "../loaders/queries/report.js";
 
 /**
@@ -47,10 +47,14 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
   const tables = Object.entries(TABLES).map(async ([name, read]) => ({ name, arrow: await parquetToArrow(await read()) }));
   await Promise.all([instantiated, ...tables]);
   const connection = await db.connect();
-  // DuckDB would fetch an extension a query needs from extensions.duckdb.org: the pages need none, and ask nothing of
-  // any host but the site's.
-  await connection.query("SET autoinstall_known_extensions = false");
-  await connection.query("SET autoload_known_extensions = false");
+  // No extension is ever loaded, nor looked for beyond the site: DuckDB would otherwise download one a query needs from
+  // its repository on the internet. The pages need none.
+  for (const setting of [
+    "autoinstall_known_extensions = false",
+    "autoload_known_extensions = false",
+    `custom_extension_repository = ${sqlString(new URL("no-extensions", location.href).href)}`,
+  ])
+    await connection.query(`SET GLOBAL ${setting}`);
   for (const table of tables) {
     const { name, arrow } = await table;
     await connection.insertArrowFromIPCStream(arrow.ipc, { name, create: true });

@@ -196,7 +196,7 @@ ${coverage.known_issues.map((issue) => `<tr><td>${issue.from}</td><td>${issue.to
 }
 
 /** JSON as a JavaScript literal inside an inline script: no `</script>` nor `<!--` can end or change it. */
-function scriptLiteral(value: unknown): string {
+export function scriptLiteral(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c");
 }
 

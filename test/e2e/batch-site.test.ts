@@ -1,4 +1,4 @@
-import { renameSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +7,8 @@ import { serveStatic, type StaticSite } from "../../scripts/static-server.js";
 import { temporaryFolder } from "../helpers/archive.js";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
 import { runCli } from "../helpers/cli.js";
-import { copyProject, ROOT, run } from "../helpers/project.js";
+import { copyProject, ROOT } from "../helpers/project.js";
+import { BrowserWatch, buildSite } from "../helpers/site-build.js";
 
 /*
  * The built site in Chromium on archives of batch schedulers: one of Slurm dumps alone, and one mixing Nomad
@@ -131,49 +132,8 @@ let page: Page;
 const sites: Site[] = [];
 /** The site built for a spec. */
 const served = (spec: Spec) => sites.find((site) => site.name === spec.name) as Site;
-const servedOrigins = new Set<string>();
 /** Everything wrong seen in the browser, over all tests. */
-const issues: string[] = [];
-let reported = 0;
-
-function isLocal(url: string): boolean {
-  if (url.startsWith("data:") || url.startsWith("blob:")) return true;
-  return servedOrigins.has(new URL(url).origin);
-}
-
-function watch(page: Page): Page {
-  const where = () => page.url();
-  page.on("console", (message) => {
-    if (message.type() === "error") issues.push(`console error on ${where()}: ${message.text()} (${message.location().url})`);
-  });
-  page.on("pageerror", (error) => issues.push(`page error on ${where()}: ${error.message}`));
-  page.on("dialog", (dialog) => {
-    issues.push(`${dialog.type()} dialog on ${where()}: ${dialog.message()}`);
-    void dialog.dismiss().catch(() => {});
-  });
-  page.on("response", (response) => {
-    if (response.status() >= 400) issues.push(`HTTP ${response.status()} for ${response.url()} on ${where()}`);
-  });
-  page.on("requestfailed", (request) => {
-    if (isLocal(request.url())) issues.push(`request failed on ${where()}: ${request.url()} (${request.failure()?.errorText})`);
-  });
-  return page;
-}
-
-/** Builds the project at `project` on `archive` and moves its site to `dist`; the project's caches stay for the next build. */
-async function build(project: string, archive: string, dist: string): Promise<string> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ACCOUNTING_ARCHIVE: archive,
-    ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
-    ACCOUNTING_CACHE: `${dist}-cache`,
-  };
-  delete env.ACCOUNTING_PRIVATE;
-  const { code, output } = await run("npm", ["run", "build"], project, env);
-  if (code !== 0) throw new Error(`npm run build on ${archive} exited with ${code}:\n${output}`);
-  renameSync(join(project, "dist"), dist);
-  return dist;
-}
+const browserWatch = new BrowserWatch();
 
 async function cliReport(archive: string, period: Period, mode = "exact"): Promise<Report> {
   const args = ["report", "--archive", archive, "--format", "json", "--mode", mode, "--problems", "none"];
@@ -274,26 +234,17 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site on ar
     const project = join(work, "project");
     copyProject(project);
     for (const [index, spec] of SPECS.entries()) {
-      const site = await serveStatic(await build(project, spec.archive, join(work, `dist-${index}`)), BASE);
-      servedOrigins.add(new URL(site.url).origin);
+      const site = await serveStatic(await buildSite(project, spec.archive, join(work, `dist-${index}`)), BASE);
+      browserWatch.origins.add(new URL(site.url).origin);
       sites.push({ ...spec, site });
     }
     browser = await launchChromium();
-    context = await browser.newContext();
-    context.on("request", (request) => {
-      if (!isLocal(request.url())) issues.push(`request to another host: ${request.url()}`);
-    });
-    await context.route(
-      (url) => !isLocal(url.href),
-      (route) => route.abort("blockedbyclient"),
-    );
-    page = watch(await context.newPage());
+    context = await browserWatch.offline(await browser.newContext());
+    page = browserWatch.watch(await context.newPage());
   }, 400_000);
 
   afterEach(() => {
-    const found = issues.slice(reported);
-    reported = issues.length;
-    expect(found, "console errors, page errors, dialogs, failed or external requests").toEqual([]);
+    expect(browserWatch.news(), "console errors, page errors, dialogs, failed or external requests").toEqual([]);
   });
 
   afterAll(async () => {
@@ -301,7 +252,7 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site on ar
     await browser?.close();
     for (const { site } of sites) await site.close();
     if (work) rmSync(work, { recursive: true, force: true });
-    expect(issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
+    expect(browserWatch.issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
   }, 30_000);
 
   it("reports through the CLI the usage per account that the schedulers' own tools give", async () => {

@@ -1,4 +1,4 @@
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +8,8 @@ import { serveStatic, type StaticSite } from "../../scripts/static-server.js";
 import { temporaryFolder } from "../helpers/archive.js";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
 import { runCli } from "../helpers/cli.js";
-import { copyProject, ROOT, run } from "../helpers/project.js";
+import { copyProject, ROOT } from "../helpers/project.js";
+import { BrowserWatch, buildSite } from "../helpers/site-build.js";
 
 /*
  * The period pages (`/reports/<month>`, `/<quarter>`, `/<year>` and their list) of sites built with `npm run build`
@@ -79,56 +80,15 @@ let scripted: BrowserContext;
 let page: Page;
 let scriptedPage: Page;
 const sites: Site[] = [];
-const servedOrigins = new Set<string>();
-const issues: string[] = [];
-let reported = 0;
+/** Everything wrong seen in the browser, over all tests. */
+const browserWatch = new BrowserWatch();
 const timings: string[] = [];
 
-function isLocal(url: string): boolean {
-  if (url.startsWith("data:") || url.startsWith("blob:")) return true;
-  return servedOrigins.has(new URL(url).origin);
-}
-
-function watch(page: Page): Page {
-  page.on("console", (message) => {
-    if (message.type() === "error") issues.push(`console error on ${page.url()}: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => issues.push(`page error on ${page.url()}: ${error.message}`));
-  page.on("dialog", (dialog) => {
-    issues.push(`${dialog.type()} dialog on ${page.url()}: ${dialog.message()}`);
-    void dialog.dismiss().catch(() => {});
-  });
-  page.on("response", (response) => {
-    if (response.status() >= 400) issues.push(`HTTP ${response.status()} for ${response.url()} on ${page.url()}`);
-  });
-  return page;
-}
-
-async function offline(context: BrowserContext): Promise<BrowserContext> {
-  context.on("request", (request) => {
-    if (!isLocal(request.url())) issues.push(`request to another host: ${request.url()}`);
-  });
-  await context.route(
-    (url) => !isLocal(url.href),
-    (route) => route.abort("blockedbyclient"),
-  );
-  return context;
-}
-
-/** Builds the project at `project` on `archive` into `dist`; the project's caches stay for the next build. */
+/** Builds the project at `project` on `archive` into `dist`, timed; the project's caches stay for the next build. */
 async function build(project: string, archive: string, dist: string): Promise<string> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ACCOUNTING_ARCHIVE: archive,
-    ACCOUNTING_PSEUDONYM_KEY: "fedcba9876543210fedcba9876543210",
-    ACCOUNTING_CACHE: `${dist}-cache`,
-  };
-  delete env.ACCOUNTING_PRIVATE;
   const start = performance.now();
-  const { code, output } = await run("npm", ["run", "build"], project, env);
-  if (code !== 0) throw new Error(`npm run build on ${archive} exited with ${code}:\n${output}`);
+  await buildSite(project, archive, dist, { pseudonymKey: "fedcba9876543210fedcba9876543210" });
   timings.push(`build on ${archive}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
-  renameSync(join(project, "dist"), dist);
   return dist;
 }
 
@@ -208,20 +168,18 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the period report pag
     for (const [index, spec] of SPECS.entries()) {
       const path = await spec.archive(work);
       const site = await serveStatic(await build(project, path, join(work, `dist-${index}`)), BASE);
-      servedOrigins.add(new URL(site.url).origin);
+      browserWatch.origins.add(new URL(site.url).origin);
       sites.push({ ...spec, path, site });
     }
     browser = await launchChromium();
-    noScript = await offline(await browser.newContext({ javaScriptEnabled: false }));
-    scripted = await offline(await browser.newContext());
-    page = watch(await noScript.newPage());
-    scriptedPage = watch(await scripted.newPage());
+    noScript = await browserWatch.offline(await browser.newContext({ javaScriptEnabled: false }));
+    scripted = await browserWatch.offline(await browser.newContext());
+    page = browserWatch.watch(await noScript.newPage(), { javaScript: false });
+    scriptedPage = browserWatch.watch(await scripted.newPage());
   }, 600_000);
 
   afterEach(() => {
-    const found = issues.slice(reported);
-    reported = issues.length;
-    expect(found, "console errors, page errors, dialogs, failed or external requests").toEqual([]);
+    expect(browserWatch.news(), "console errors, page errors, dialogs, failed or external requests").toEqual([]);
   });
 
   afterAll(async () => {
@@ -231,7 +189,7 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the period report pag
     await browser?.close();
     for (const { site } of sites) await site.close();
     if (work) rmSync(work, { recursive: true, force: true });
-    expect(issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
+    expect(browserWatch.issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
   }, 30_000);
 
   it("shows, with JavaScript disabled, on every period's page the CLI's report of its days, — where the CLI has null", async () => {

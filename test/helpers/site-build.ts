@@ -43,8 +43,11 @@ export class BrowserWatch {
     return this.origins.has(new URL(url).origin);
   }
 
-  /** Notes what goes wrong on `page`. */
-  watch(page: Page): Page {
+  /**
+   * Notes what goes wrong on `page`. On a page of a context with JavaScript disabled, `javaScript: false`: Chromium
+   * refuses its script preloads (as `csp`), which is not a failure.
+   */
+  watch(page: Page, { javaScript = true }: { javaScript?: boolean } = {}): Page {
     const where = () => page.url();
     page.on("console", (message) => {
       if (message.type() === "error") this.issues.push(`console error on ${where()}: ${message.text()} (${message.location().url})`);
@@ -58,7 +61,8 @@ export class BrowserWatch {
       if (response.status() >= 400) this.issues.push(`HTTP ${response.status()} for ${response.url()} on ${where()}`);
     });
     page.on("requestfailed", (request) => {
-      if (this.isLocal(request.url())) this.issues.push(`request failed on ${where()}: ${request.url()} (${request.failure()?.errorText})`);
+      const refusedScript = !javaScript && request.failure()?.errorText === "csp";
+      if (this.isLocal(request.url()) && !refusedScript) this.issues.push(`request failed on ${where()}: ${request.url()} (${request.failure()?.errorText})`);
     });
     return page;
   }

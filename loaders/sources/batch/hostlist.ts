@@ -76,3 +76,9 @@ export function expandHostlist(text: string): string[] | undefined {
   }
   return [...hosts];
 }
+
+/** The hosts of a host list a record gives, for its job: null when it gives none, or none that can be read. */
+export function hostNames(text: string | null): string[] | null {
+  const hosts = text === null ? undefined : expandHostlist(text);
+  return hosts === undefined || hosts.length === 0 ? null : hosts;
+}

@@ -1,7 +1,7 @@
 import type { ShapeReason } from "../../model/json-shape.js";
 import type { IntervalRecord, JobRecord, Problem } from "../../model/records.js";
 import { EARLIEST_TIME, formatInstant, type Micros } from "../../model/time.js";
-import { expandHostlist } from "../batch/hostlist.js";
+import { hostNames } from "../batch/hostlist.js";
 import type { BatchFile, BatchReason, BatchRecord } from "../batch/records.js";
 import { decimalJobId } from "./job-id.js";
 import { isRecord, parseJson, shown } from "./json-text.js";
@@ -104,8 +104,7 @@ function nodeNames(record: Record<string, unknown>): string[] | null {
   const listed = text(record, "nodelist");
   const execution = listed === null ? embedded(record, "R")?.execution : undefined;
   const lists = listed !== null ? [listed] : isRecord(execution) && Array.isArray(execution.nodelist) ? execution.nodelist : [];
-  const hosts = expandHostlist(lists.filter((list): list is string => typeof list === "string").join(","));
-  return hosts === undefined || hosts.length === 0 ? null : hosts;
+  return hostNames(lists.filter((list): list is string => typeof list === "string").join(","));
 }
 
 /** The bank of the job: job-list's `bank`, else the jobspec's `attributes.system.bank` (flux-accounting's records). */

@@ -1,4 +1,4 @@
-import { expandHostlist } from "../batch/hostlist.js";
+import { hostNames } from "../batch/hostlist.js";
 import type { BatchFile, BatchReason, LineParser, LineResult } from "../batch/records.js";
 import { headerLayout, XDMOD_LAYOUT, type Layout } from "./fields.js";
 import { allocatedGpus, allocatedMemory, parseTres, requestedMemory } from "./tres.js";
@@ -31,12 +31,6 @@ type Field = (name: string) => string | undefined;
 
 /** A field's value, null when empty or absent: a job may be named `None`, so only times take `Unknown` and `None` for none. */
 const present = (text: string | undefined) => (text === undefined || text === "" ? null : text);
-
-/** The hosts of a NodeList; null when it names none or cannot be read (the job counts all the same). */
-function hostsOf(nodeList: string | null): string[] | null {
-  const hosts = nodeList === null ? undefined : expandHostlist(nodeList);
-  return hosts === undefined || hosts.length === 0 ? null : hosts;
-}
 
 /** What a layout lacks of the fields a record needs, or null when it has them all. */
 function missingFields(layout: Layout): string | null {
@@ -173,7 +167,7 @@ function allocation(file: BatchFile, field: Field, problem: ProblemOf): LineResu
     qos: present(field("qos")),
     group: present(field("group")) ?? present(field("gid")),
     nodes,
-    nodeNames: neverStarted ? null : hostsOf(present(field("nodelist"))),
+    nodeNames: neverStarted ? null : hostNames(present(field("nodelist"))),
     submitTime: times.Submit,
     startTime: neverStarted ? null : times.Start,
     endTime: times.End,
