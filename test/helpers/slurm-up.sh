@@ -33,6 +33,9 @@ wait_for() {
 # The pid in a pid file, if that process runs.
 pid_of() { local pid; pid=$(cat "$1" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo "$pid"; }
 running() { pid_of "$1" >/dev/null; }
+# A daemon outlives the tests that start it: it gets none of their environment (their TMPDIR is removed after them, and
+# is the tests' own: MariaDB, as user mysql, cannot write there), only SLURM_CONF; nor the start lock (fd 9).
+daemon=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SLURM_CONF="$SLURM_CONF")
 
 [ "$(id -u)" = 0 ] || fail "the live Slurm needs root (it starts munged, MariaDB and Slurm's daemons as root), not $(id -un)"
 for command in munged mariadbd mariadb-install-db mysql mysqladmin slurmdbd slurmctld slurmd sacctmgr sacct sbatch; do
@@ -142,7 +145,7 @@ fi
 if ! munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then
   [ -f /etc/munge/munge.key ] || runuser -u munge -- mungekey --create >/dev/null
   install -d -o munge -g munge -m 755 /run/munge
-  runuser -u munge -- munged 2>/dev/null 9>&- || true
+  "${daemon[@]}" runuser -u munge -- munged 2>/dev/null 9>&- || true
   wait_for 10 sh -c 'munge -n </dev/null | unmunge' || fail "munged does not come up: $(tail_of /var/log/munge/munged.log)"
 fi
 
@@ -161,14 +164,18 @@ if ! mysqladmin "${MARIADB[@]}" ping >/dev/null 2>&1; then
   install -d -o mysql -g mysql -m 755 "$SLURM_HOME/run/mariadb"
   rm -f "$SLURM_HOME/run/mariadb/mariadb.sock"
   touch "$SLURM_HOME/log/mariadb.log" && chown mysql:mysql "$SLURM_HOME/log/mariadb.log"
-  setsid mariadbd --no-defaults --user=mysql --datadir="$SLURM_HOME/mariadb" --socket="$SLURM_HOME/run/mariadb/mariadb.sock" \
-    --pid-file="$SLURM_HOME/run/mariadb/mariadb.pid" --bind-address=127.0.0.1 --port=6820 \
-    --log-error="$SLURM_HOME/log/mariadb.log" </dev/null >/dev/null 2>&1 9>&- &
+  log_start=$(($(wc -l <"$SLURM_HOME/log/mariadb.log") + 1))
+  # This start's first error: the cause, where the last lines only say it aborts.
+  first_error() { tail -n +"$log_start" "$SLURM_HOME/log/mariadb.log" | grep -m 1 '\[ERROR\]' || tail_of "$SLURM_HOME/log/mariadb.log"; }
+  "${daemon[@]}" setsid mariadbd --no-defaults --user=mysql --datadir="$SLURM_HOME/mariadb" \
+    --socket="$SLURM_HOME/run/mariadb/mariadb.sock" --pid-file="$SLURM_HOME/run/mariadb/mariadb.pid" \
+    --tmpdir="$SLURM_HOME/run/mariadb" --bind-address=127.0.0.1 --port=6820 --log-error="$SLURM_HOME/log/mariadb.log" \
+    </dev/null >/dev/null 2>&1 9>&- &
   mariadb_pid=$!
   # Up to two minutes (a first start after a kill recovers its logs), and no longer than the server lives.
   for _ in $(seq 480); do
     mysqladmin "${MARIADB[@]}" ping >/dev/null 2>&1 && break
-    kill -0 "$mariadb_pid" 2>/dev/null || fail "MariaDB stops as it starts: $(tail_of "$SLURM_HOME/log/mariadb.log")"
+    kill -0 "$mariadb_pid" 2>/dev/null || fail "MariaDB stops as it starts: $(first_error)"
     sleep 0.25
   done
   mysqladmin "${MARIADB[@]}" ping >/dev/null 2>&1 || fail "MariaDB does not come up: $(tail_of "$SLURM_HOME/log/mariadb.log")"
@@ -182,7 +189,7 @@ GRANT ALL ON accounting_slurm.* TO 'accounting_slurm'@'127.0.0.1';
 EOF
 
 if ! running "$SLURM_HOME/run/slurmdbd.pid"; then
-  slurmdbd 9>&- || fail "slurmdbd does not start: $(tail_of "$SLURM_HOME/log/slurmdbd.log")"
+  "${daemon[@]}" slurmdbd 9>&- || fail "slurmdbd does not start: $(tail_of "$SLURM_HOME/log/slurmdbd.log")"
 fi
 wait_for 30 sacctmgr -n list cluster || fail "slurmdbd does not answer: $(tail_of "$SLURM_HOME/log/slurmdbd.log")"
 if [ -z "$(sacctmgr -n list cluster "$CLUSTER" format=cluster)" ]; then
@@ -190,12 +197,12 @@ if [ -z "$(sacctmgr -n list cluster "$CLUSTER" format=cluster)" ]; then
 fi
 
 if ! running "$SLURM_HOME/run/slurmctld.pid"; then
-  slurmctld 9>&- || fail "slurmctld does not start: $(tail_of "$SLURM_HOME/log/slurmctld.log")"
+  "${daemon[@]}" slurmctld 9>&- || fail "slurmctld does not start: $(tail_of "$SLURM_HOME/log/slurmctld.log")"
 fi
 wait_for 30 scontrol ping || fail "slurmctld does not answer: $(tail_of "$SLURM_HOME/log/slurmctld.log")"
 
 if ! running "$SLURM_HOME/run/slurmd.pid"; then
-  slurmd 9>&- || fail "slurmd does not start: $(tail_of "$SLURM_HOME/log/slurmd.log")"
+  "${daemon[@]}" slurmd 9>&- || fail "slurmd does not start: $(tail_of "$SLURM_HOME/log/slurmd.log")"
 fi
 node_up() { sinfo -h -n "$NODE" -o %T | grep -qE '^(idle|mixed|allocated)'; }
 if ! wait_for 30 node_up; then
