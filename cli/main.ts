@@ -44,6 +44,10 @@ import { allocationsPath, readAllocations } from "../loaders/ingest/allocations.
 import { AllocationsError } from "../loaders/model/allocations.js";
 import { runBalances } from "../loaders/queries/balance.js";
 import { DumpWriteError, SacctError } from "../loaders/sources/slurm/collect.js";
+import { snapshot, usersUpdate, type Teller } from "./nomad.js";
+import { NomadError } from "../loaders/sources/nomad/nomad-api.js";
+import { ArchiveWriteError } from "../loaders/sources/nomad/take-snapshot.js";
+import { UserDatabaseError } from "../loaders/sources/nomad/users-update.js";
 
 export interface Io {
   stdout: { write(text: string): unknown };
@@ -73,6 +77,9 @@ Usage:
   accounting check  [--archive DIR] [--max-age HOURS] [--cache DIR | --no-cache]
                     [--verify-content] [--quiet | --problems summary|all|none]
   accounting collect slurm [--archive DIR] [--since TIME] [--quiet]
+  accounting snapshot [--archive DIR] [--nomad ADDR] [--token-file F] [--namespaces a,b] [--quiet]
+  accounting users update [--archive DIR] [--nomad ADDR] [--token-file F] [--namespaces a,b]
+                    [--quiet]
   accounting key
   accounting --help
   accounting --version
@@ -137,6 +144,29 @@ collect  add a dump of the scheduler's accounting to the archive, for cron. slur
   --since TIME       YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC); default: the newest dump's time
                      (jobs running then come again: the latest dump wins), else all history
 
+snapshot  add a snapshot of Nomad's deployments to the archive, for cron: every job named
+         module…, tool… or batch… of each namespace, with its chosen allocation, status,
+         resources and endpoints, into DIR/snapshots/<now, UTC>.json, the bytes upstream's
+         take_snapshot.py writes (submit_time in this process's time zone, as upstream: set TZ
+         as the old cron's host had it). Written under a hidden name, then renamed: never half a
+         file. A job whose records lack what a snapshot needs (no Meta.owner, no task "main",
+         an allocation not yet reported) is left out with a warning; Nomad unreachable,
+         refusing or failing after 3 more tries (1, 2, 4 s apart; 30 s per request) writes nothing.
+  --nomad ADDR       Nomad's address, http(s)://host:port (default $${VARIABLES.nomadAddress})
+  --token-file F     a file holding the ACL token (default $${VARIABLES.nomadToken}); never printed
+  --namespaces a,b   these namespaces, in this order; default: Nomad's, but default and tutorials
+  TLS as Nomad's own client takes it: $${VARIABLES.nomadCaCert} (the CA file to verify the server
+  with; the system's CAs otherwise), $${VARIABLES.nomadClientCert} and $${VARIABLES.nomadClientKey}
+  (mutual TLS), $${VARIABLES.nomadServerName} (the name the server's certificate bears).
+  The certificate is always verified.
+
+users update  add the owners of Nomad's jobs named module-… or tool-… to DIR/users/user-db.json,
+         as upstream's update-user-db.py: a job's Meta.owner_name and Meta.owner_email overwrite
+         the owner's name and email, nothing is deleted, new owners come last. The file keeps its
+         layout (one line or indented; new: indented), is written whole, readable by its owner
+         only (0600); one that is not a user database is left as it is (exit status 1). Same
+         options as snapshot.
+
 key      print a new pseudonym key: 64 hexadecimal digits from the system's random source.
          Keep it secret, as the value of $${VARIABLES.pseudonymKey}.
 
@@ -166,7 +196,8 @@ Messages go to stderr, one line each, after "accounting: ": "warning: …" when 
 on, "skipped …" and their count for problems, anything else for the error that stops it.
 Exit status: 0 done (check: the newest snapshot is recent enough); 1 no usable data: an archive
 with no usable snapshot nor job that ran, check's newest snapshot too old, collect's sacct
-missing or failing, summarize with no snapshot in the period or, with --private, no user
+missing or failing, Nomad unreadable for snapshot or users update, a user database that is
+not one, summarize with no snapshot in the period or, with --private, no user
 database, or balance with a bank over its grant; 2 bad arguments, compat mode on batch
 records, an empty period, no archive, no allocations file or a bad one, an --out folder
 holding other files, or check without --max-age on an archive of a single snapshot; 3 a file
@@ -196,6 +227,11 @@ function warner(io: Io, { quiet }: ReadingOptions): (text: string) => void {
   return (text) => {
     if (!quiet) say(io, `warning: ${text}`);
   };
+}
+
+/** Progress and warnings of the commands that read Nomad, each a line of stderr. */
+function teller(io: Io): Teller {
+  return { note: (text) => say(io, text), warn: (text) => say(io, `warning: ${text}`) };
 }
 
 /** The version in the package's package.json: one folder above `cli/`, two above the compiled `lib/cli/`. */
@@ -375,11 +411,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
     else if (options.command === "summarize") await summarize(options, io);
     else if (options.command === "collect") await collect(options, io);
     else if (options.command === "balance") await balance(options, io);
+    else if (options.command === "snapshot") await snapshot(options, io, teller(io));
+    else if (options.command === "users") await usersUpdate(options, io, teller(io));
     else await check(options, io);
     return EXIT.done;
   } catch (error) {
-    if (error instanceof WriteFailure || error instanceof DumpWriteError) return (say(io, error.message), EXIT.write);
-    if (error instanceof Failure || error instanceof UnusableArchiveError || error instanceof SacctError) return (say(io, error.message), EXIT.failure);
+    if (error instanceof WriteFailure || error instanceof DumpWriteError || error instanceof ArchiveWriteError) return (say(io, error.message), EXIT.write);
+    if (
+      error instanceof Failure ||
+      error instanceof UnusableArchiveError ||
+      error instanceof SacctError ||
+      error instanceof NomadError ||
+      error instanceof UserDatabaseError
+    )
+      return (say(io, error.message), EXIT.failure);
     if (
       error instanceof UsageError ||
       error instanceof PeriodError ||

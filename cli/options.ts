@@ -83,7 +83,32 @@ export interface CollectOptions {
   quiet: boolean;
 }
 
+/** What `snapshot` and `users update` need to read Nomad; the environment (Nomad's own variables) fills the rest. */
+interface NomadOptions {
+  archive: string;
+  /** `--nomad ADDR`; else `$NOMAD_ADDR`. */
+  nomad?: string;
+  /** `--token-file F`: the file holding the ACL token; else `$NOMAD_TOKEN`. */
+  tokenFile?: string;
+  namespaces?: string[];
+  /** Nothing on stdout and no progress: only warnings and errors. */
+  quiet: boolean;
+}
+
+/** `snapshot`: the state of Nomad's deployments, written into the archive as upstream's take_snapshot.py writes it. */
+export interface SnapshotOptions extends NomadOptions {
+  command: "snapshot";
+}
+
+/** `users update`: the owners of Nomad's jobs, with their names and emails, into the archive's user database. */
+export interface UsersOptions extends NomadOptions {
+  command: "users";
+  action: "update";
+}
+
 type Options =
+  | SnapshotOptions
+  | UsersOptions
   | ReportOptions
   | IngestOptions
   | SummarizeOptions
@@ -94,7 +119,7 @@ type Options =
   | { command: "version" }
   | { command: "key" };
 
-const COMMANDS = ["report", "ingest", "summarize", "balance", "check", "collect", "key"];
+const COMMANDS = ["report", "ingest", "summarize", "balance", "check", "collect", "snapshot", "users", "key"];
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionTypes = Record<string, { type: "string" | "boolean" }>;
@@ -309,6 +334,45 @@ function collectOptions(args: string[]): Options {
   };
 }
 
+const NOMAD_OPTIONS = {
+  archive: READING_OPTIONS.archive,
+  nomad: { type: "string" },
+  "token-file": { type: "string" },
+  namespaces: { type: "string" },
+  quiet: READING_OPTIONS.quiet,
+} as const;
+
+function nomadOptions(values: Values): NomadOptions {
+  const nomad = text(values, "nomad");
+  const tokenFile = text(values, "token-file");
+  if (nomad === "") throw new UsageError("--nomad needs Nomad's address, such as https://nomad.example.org:4646");
+  if (tokenFile === "") throw new UsageError("--token-file needs a file");
+  return {
+    archive: text(values, "archive") ?? DEFAULT_ARCHIVE,
+    nomad,
+    tokenFile,
+    namespaces: namespaceList(text(values, "namespaces")),
+    quiet: values.quiet === true,
+  };
+}
+
+function snapshotOptions(args: string[]): Options {
+  const values = parse(args, NOMAD_OPTIONS);
+  if (values.help) return { command: "help" };
+  if (values.version) return { command: "version" };
+  return { command: "snapshot", ...nomadOptions(values) };
+}
+
+function usersOptions(args: string[]): Options {
+  const [action, ...rest] = args;
+  if (action === "--help" || action === "-h") return { command: "help" };
+  if (action !== "update") throw new UsageError(`users takes an action, update${action === undefined ? "" : `, not ${JSON.stringify(action)}`}`);
+  const values = parse(rest, NOMAD_OPTIONS);
+  if (values.help) return { command: "help" };
+  if (values.version) return { command: "version" };
+  return { command: "users", action, ...nomadOptions(values) };
+}
+
 export function parseOptions(argv: string[]): Options {
   const [command, ...args] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" };
@@ -319,6 +383,8 @@ export function parseOptions(argv: string[]): Options {
   if (command === "balance") return balanceOptions(args);
   if (command === "check") return checkOptions(args);
   if (command === "collect") return collectOptions(args);
+  if (command === "snapshot") return snapshotOptions(args);
+  if (command === "users") return usersOptions(args);
   if (command === "key") {
     if (args.length) throw new UsageError(`key takes no argument, not ${JSON.stringify(args[0])}`);
     return { command: "key" };

@@ -8,6 +8,12 @@ export const VARIABLES = {
   pseudonymKey: "ACCOUNTING_PSEUDONYM_KEY",
   cache: "ACCOUNTING_CACHE",
   verifyContent: "ACCOUNTING_VERIFY_CONTENT",
+  nomadAddress: "NOMAD_ADDR",
+  nomadToken: "NOMAD_TOKEN",
+  nomadCaCert: "NOMAD_CACERT",
+  nomadClientCert: "NOMAD_CLIENT_CERT",
+  nomadClientKey: "NOMAD_CLIENT_KEY",
+  nomadServerName: "NOMAD_TLS_SERVER_NAME",
 } as const;
 
 /** What the environment of a run or a build says, read once. */
@@ -24,6 +30,16 @@ export interface Environment {
   verifyContent: boolean;
   /** Where caches go by default: `$XDG_CACHE_HOME`, else `$HOME/.cache`. */
   cacheHome: string;
+  /** Nomad's own client's variables, for `snapshot` and `users update`: its address, ACL token and TLS files. */
+  nomad: {
+    address: string | undefined;
+    /** A secret: never to be shown. */
+    token: string | undefined;
+    caCert: string | undefined;
+    clientCert: string | undefined;
+    clientKey: string | undefined;
+    serverName: string | undefined;
+  };
 }
 
 export function environmentFrom(env: Record<string, string | undefined>): Environment {
@@ -35,5 +51,13 @@ export function environmentFrom(env: Record<string, string | undefined>): Enviro
     cache: set(VARIABLES.cache),
     verifyContent: env[VARIABLES.verifyContent] === "1",
     cacheHome: env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"),
+    nomad: {
+      address: set(VARIABLES.nomadAddress),
+      token: set(VARIABLES.nomadToken)?.trim() || undefined,
+      caCert: set(VARIABLES.nomadCaCert),
+      clientCert: set(VARIABLES.nomadClientCert),
+      clientKey: set(VARIABLES.nomadClientKey),
+      serverName: set(VARIABLES.nomadServerName),
+    },
   };
 }
