@@ -154,3 +154,69 @@ export function quirksScenario(): Scenario {
     ],
   };
 }
+
+/** Snapshot times of the usage scenario (UTC): its three states. */
+export const USAGE_SNAPSHOTS = ["2024-03-01T06:00:00Z", "2024-03-01T12:00:00Z", "2024-03-01T18:00:00Z"];
+
+/**
+ * A cluster whose state advances over three snapshots (USAGE_SNAPSHOTS), all times with Go's 9 fraction digits (upstream's
+ * usage_stats.py reads no other): A runs from 01:00 (4 cores, 1 GPU, 8000 MB); B, old (its 2 cores in MHz, 4000 MB),
+ * runs from 03:00 and ends at 10:30, dead in the last two snapshots; C (1 core, 2000 MB) runs from 02:00 and restarts at
+ * 11:00; D (2 cores, 4000 MB) is queued, then runs from 07:00; E died without ever starting.
+ */
+export function usageScenario(step: number): Scenario {
+  const at = (time: string) => `2024-03-01T${time}.000000001Z`;
+  const spec = { services: [], diskMB: 10000 };
+  const B =
+    step === 0
+      ? allocation("alloc-b", { cores: null, cpuShares: 2, memoryMB: 4000, diskMB: 10000, TaskStates: running(at("03:00:00")) })
+      : allocation("alloc-b", {
+          cores: null,
+          cpuShares: 2,
+          memoryMB: 4000,
+          diskMB: 10000,
+          ClientStatus: "complete",
+          TaskStates: dead(at("03:00:00"), at("10:30:00")),
+        });
+  return {
+    namespaces: ["ai4eosc", "imagine", "default", "tutorials"],
+    nodes: [{ ID: "node-1", Datacenter: "ifca-ai4eosc", Meta: { domain: "ifca.ai4eosc.eu" } }],
+    jobs: [
+      job("ai4eosc", "a", {
+        ...spec,
+        gpus: 1,
+        allocations: [allocation("alloc-a", { cores: [0, 1, 2, 3], cpuShares: 10400, gpus: ["GPU-1"], diskMB: 10000, TaskStates: running(at("01:00:00")) })],
+      }),
+      job("ai4eosc", "b", {
+        ...spec,
+        Meta: { ...OWNER, owner: "b@egi.eu" },
+        cores: 0,
+        cpu: 2,
+        memoryMB: 4000,
+        Status: step === 0 ? "running" : "dead",
+        allocations: [B],
+      }),
+      job("imagine", "c", {
+        ...spec,
+        cores: 1,
+        memoryMB: 2000,
+        allocations: [
+          allocation("alloc-c", {
+            cores: [0],
+            cpuShares: 2600,
+            memoryMB: 2000,
+            diskMB: 10000,
+            TaskStates: running(at(step === 0 ? "02:00:00" : "11:00:00"), { Restarts: step === 0 ? 0 : 1 }),
+          }),
+        ],
+      }),
+      job("imagine", "d", {
+        ...spec,
+        Meta: { ...OWNER, owner: "d@egi.eu" },
+        memoryMB: 4000,
+        allocations: step === 0 ? [] : [allocation("alloc-d", { memoryMB: 4000, diskMB: 10000, TaskStates: running(at("07:00:00")) })],
+      }),
+      job("imagine", "e", { ...spec, Status: "dead", allocations: [] }),
+    ],
+  };
+}

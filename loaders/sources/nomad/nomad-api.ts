@@ -11,7 +11,7 @@ import { parseJsonExact } from "../../model/python-json.js";
  */
 
 /** Where and how to reach Nomad. */
-export interface NomadConnection {
+interface NomadConnection {
   /** `http://host:port` or `https://host:port` (Nomad's `NOMAD_ADDR`). */
   address: string;
   /** The ACL token, if any. */
@@ -41,6 +41,8 @@ export class NomadNotFound extends NomadError {}
 class Transient extends Error {}
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** OpenSSL's and Node's codes for a certificate that cannot be trusted or does not name the server. */
+const UNTRUSTED = /CERT|SIGNATURE|SELF_SIGNED|ISSUER|ERR_TLS|ERR_SSL/;
 const DEFAULT_RETRY_DELAYS_MS = [1000, 2000, 4000];
 /** What an error quotes of Nomad's answer at most. */
 const QUOTED_ANSWER = 200;
@@ -88,9 +90,12 @@ export function nomadApi(connection: NomadConnection): NomadApi {
         clearTimeout(timer);
         reject(error);
       };
-      request.on("error", (error: NodeJS.ErrnoException) =>
-        fail(error instanceof Transient ? error : new Transient(`cannot read ${what}: ${error.code ? `${error.code}, ` : ""}${error.message}`)),
-      );
+      request.on("error", (error: NodeJS.ErrnoException) => {
+        if (error instanceof Transient) return fail(error);
+        const message = `cannot read ${what}: ${error.code ? `${error.code}, ` : ""}${error.message}`;
+        // A certificate refused stays refused: trying again cannot help.
+        fail(UNTRUSTED.test(error.code ?? "") ? new NomadError(message) : new Transient(message));
+      });
       request.on("response", (response: IncomingMessage) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -112,7 +112,7 @@ export async function writeWhole(folder: string, name: string, bytes: string, mo
     }
     await rename(temporary, path);
   } catch (error) {
-    await rm(temporary, { force: true });
+    await rm(temporary, { force: true }).catch(() => undefined);
     throw new ArchiveWriteError(`cannot write ${path}: ${(error as Error).message}`);
   }
 }
