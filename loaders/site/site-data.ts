@@ -22,11 +22,20 @@ export const SITE_DATA_OUTPUTS = ["data/known-issues.json"];
 
 /**
  * The outputs that depend on the archive and the pseudonym key: made anew at every build, from the ingest cache, which
- * reads only what the archive gained (or, with ACCOUNTING_VERIFY_CONTENT=1, changed). `reports` and `allocations.md`:
- * the period pages and the allocations page (src/reports/pages.ts), which hold pseudonyms. A fingerprint telling whether
+ * reads only what the archive gained (or, with ACCOUNTING_VERIFY_CONTENT=1, changed). `reports`, `allocations.md`,
+ * `index.md`, `accounting.md` and `data/accounting-people.json`: the period pages, the allocations page, the overview and
+ * the accounting page with the users and jobs of its default period (src/reports/pages.ts), which hold pseudonyms. A fingerprint telling whether
  * the key changed would let anyone holding Framework's cache test guesses of the key.
  */
-export const KEYED_SITE_DATA_OUTPUTS = ["data/accounting.tar", "data/accounting", "reports", "allocations.md"];
+export const KEYED_SITE_DATA_OUTPUTS = [
+  "data/accounting.tar",
+  "data/accounting",
+  "reports",
+  "allocations.md",
+  "index.md",
+  "accounting.md",
+  "data/accounting-people.json",
+];
 
 interface SiteBuild {
   archive: string;

@@ -1,11 +1,13 @@
 import { html } from "htl";
-import { coverageSentences, PeriodError, periodCoverage, type Coverage } from "../loaders/queries/coverage.js";
+import { PeriodError, periodCoverage, type Coverage } from "../loaders/queries/coverage.js";
 import { reportCsv } from "../loaders/model/csv.js";
 import type { KnownIssue } from "../loaders/ingest/known-issues.js";
 import { HOUR_METRICS, METRICS, runReport, type JobUsage, type OwnerUsage, type Report, type Usage } from "../loaders/queries/report.js";
 import type { Connector } from "../loaders/queries/sql.js";
 import { formatMetric, METRIC_LABELS } from "./format.js";
+import { escapeHtml, fromHtml } from "./markup.js";
 import type { PeriodChoice } from "./period.js";
+import { coverageNotesHtml } from "./print.js";
 import type { ArchiveSources, Words } from "./sources.js";
 import { dataTable, wholeOnHover, type Column } from "./table.js";
 
@@ -28,77 +30,54 @@ export async function periodOutcome(db: Connector, choice: PeriodChoice, knownIs
  * One account's table (the aggregate has an empty account): every number cell says what it holds (`data-namespace`:
  * the account, whatever the source). Under its title, where its records come from, when the archive has several.
  */
-function usageTable(title: string, namespace: string, usage: Usage, origins: string[] = []): HTMLElement {
-  return html`<div class="card accounting-table">
-    <h2>${title}</h2>
-    ${origins.length ? html`<p class="origins">${origins.join(", ")}</p>` : ""}
-    <table>
-      <tbody>
-        ${METRICS.map(
-          (metric) =>
-            html`<tr>
-              <th scope="row">${METRIC_LABELS[metric]}</th>
-              <td class="number" data-namespace=${namespace} data-metric=${metric} data-value=${String(usage[metric])}>
-                ${formatMetric(metric, usage[metric])}
-              </td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-  </div>`;
+function usageTable(title: string, namespace: string, usage: Usage, origins: string[] = []): string {
+  const rows = METRICS.map(
+    (metric) =>
+      `<tr><th scope="row">${METRIC_LABELS[metric]}</th><td class="number" data-namespace="${escapeHtml(namespace)}" data-metric="${metric}" data-value="${escapeHtml(String(usage[metric]))}">${escapeHtml(formatMetric(metric, usage[metric]))}</td></tr>`,
+  );
+  return `<div class="card accounting-table"><h2>${escapeHtml(title)}</h2>${
+    origins.length ? `<p class="origins">${escapeHtml(origins.join(", "))}</p>` : ""
+  }<table><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 /** A table per account of the report, then one for all; a resource no record of an account holds reads "—". */
-export function accountingTables(report: Report, sources: ArchiveSources): HTMLElement {
-  return html`<div class="grid grid-cols-4 accounting-tables">
-    ${Object.entries(report.namespaces).map(([account, usage]) => usageTable(account, account, usage, sources.origins.get(account)))}
-    ${usageTable(`All ${sources.words.accounts}`, "", report.total)}
-  </div>`;
+function accountingTables(report: Report, sources: ArchiveSources): string {
+  return `<div class="grid grid-cols-4 accounting-tables">${Object.entries(report.namespaces)
+    .map(([account, usage]) => usageTable(account, account, usage, sources.origins.get(account)))
+    .join("")}${usageTable(`All ${sources.words.accounts}`, "", report.total)}</div>`;
 }
 
-/** The coverage beside a period's numbers: what the records span, what was counted before them, gaps, known issues. */
+/** The coverage beside a period's numbers, as an element. */
 export function coverageNotes(coverage: Coverage, words: Words): HTMLElement {
-  const [first, ...rest] = coverageSentences(coverage, words.records);
-  const partial = coverage.covered_days < coverage.days || coverage.provisional;
-  return html`<div class=${`coverage-notes${partial ? " partial" : ""}`} data-covered-days=${String(coverage.covered_days)} data-days=${String(coverage.days)}>
-    <p><strong>${first}</strong></p>
-    ${
-      rest.length
-        ? html`<ul>
-            ${rest.map((sentence) => html`<li>${sentence}</li>`)}
-          </ul>`
-        : ""
-    }
-  </div>`;
+  return fromHtml(coverageNotesHtml(coverage, words));
 }
 
-/** A link that saves the report as CSV, made in the browser. */
-export function csvDownload(report: Report): HTMLElement {
-  const url = URL.createObjectURL(new Blob([reportCsv(report)], { type: "text/csv" }));
-  return html`<a class="csv-download" href=${url} download=${`accounting_${report.from}_${report.to}_${report.mode}.csv`}>Download CSV</a>`;
+/** A link that saves the report as CSV: the file in the link itself, so that it works in a page written at build time. */
+function csvDownload(report: Report): string {
+  const href = `data:text/csv;charset=utf-8,${encodeURIComponent(reportCsv(report))}`;
+  return `<a class="csv-download" href="${escapeHtml(href)}" download="${escapeHtml(`accounting_${report.from}_${report.to}_${report.mode}.csv`)}">Download CSV</a>`;
 }
 
-/** The period's numbers, or why there are none. */
-export function outcomeView(outcome: Outcome, sources: ArchiveSources): HTMLElement {
-  if (outcome.problem !== undefined) return html`<p class="period-problem" role="alert">No numbers: ${outcome.problem}.</p>`;
+/** The period's numbers, or why there are none, as HTML: written into the page at build time, or in the browser. */
+export function outcomeHtml(outcome: Outcome, sources: ArchiveSources): string {
+  if (outcome.problem !== undefined) return `<p class="period-problem" role="alert">No numbers: ${escapeHtml(outcome.problem)}.</p>`;
   const { report, coverage } = outcome;
-  return html`<div class="report" data-from=${report.from} data-to=${report.to} data-mode=${report.mode}>
-    <p class="period">${report.from} to ${report.to}, ${report.mode} mode. ${csvDownload(report)}</p>
-    ${coverageNotes(coverage, sources.words)} ${accountingTables(report, sources)}
-  </div>`;
+  return `<div class="report" data-from="${escapeHtml(report.from)}" data-to="${escapeHtml(report.to)}" data-mode="${report.mode}"><p class="period">${escapeHtml(report.from)} to ${escapeHtml(report.to)}, ${report.mode} mode. ${csvDownload(report)}</p>${coverageNotesHtml(coverage, sources.words)}${accountingTables(report, sources)}</div>`;
 }
 
 /**
  * A part of the page that follows the period chosen in `input`: marked as updating the moment the choice changes
  * (in the same event, before the page recomputes anything), so what it still shows never passes for the new period's
- * numbers; replaced when they come.
+ * numbers; replaced when they come. `element`: one the page already holds (its numbers written at build time),
+ * which `pending()` marks the same way when the period asked for is not theirs.
  */
-export function followingView(input: EventTarget): HTMLElement & { show(content: Node): void } {
-  const view = html`<div class="following"></div>` as HTMLElement & { show(content: Node): void };
-  input.addEventListener("input", () => {
+export function followingView(input: EventTarget, element?: HTMLElement): HTMLElement & { show(content: Node): void; pending(): void } {
+  const view = (element ?? html`<div class="following"></div>`) as HTMLElement & { show(content: Node): void; pending(): void };
+  view.pending = () => {
     view.classList.add("stale");
     view.setAttribute("aria-busy", "true");
-  });
+  };
+  input.addEventListener("input", view.pending);
   view.show = (content) => {
     view.replaceChildren(content);
     view.classList.remove("stale");
@@ -114,6 +93,9 @@ const hourColumns = <Row>() =>
     number: true,
     format: (value: number | null) => formatMetric(metric, value),
   }));
+
+/** The jobs the jobs table lists: those of the period that used most CPU-hours. */
+export const JOB_ROWS = 1000;
 
 /**
  * A row per owner who counts in the period, most CPU-hours first: their pseudonym, and in a private build the name

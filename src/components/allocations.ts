@@ -1,5 +1,5 @@
 import { bankDepth, type BankBalance } from "../loaders/queries/balance.js";
-import { escapeHtml, scriptLiteral } from "./period-report.js";
+import { escapeHtml, scriptLiteral } from "./markup.js";
 
 /**
  * The allocations page (`/allocations`) as Markdown, written at build time with the period pages

@@ -70,3 +70,14 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
     jobUsage: (request, limit) => query<JobUsage>(jobUsageSql(request, limit)),
   };
 }
+
+let opened: Promise<AccountingDatabase> | undefined;
+
+/**
+ * The page's one database, opened (DuckDB-WASM's module, worker and wasm and the archive's tables fetched) the first
+ * time something asks for it: a page whose numbers were written at build time may never.
+ */
+export function accountingDatabase(): Promise<AccountingDatabase> {
+  opened ??= openAccountingDatabase();
+  return opened;
+}

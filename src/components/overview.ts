@@ -4,9 +4,10 @@ import { GC_DELAY_HOURS, staleAfterHours, type SnapshotCoverage, type SnapshotGa
 import type { Metric, Report } from "../loaders/queries/report.js";
 import { formatDay, MICROS_PER_DAY, parseDay } from "../loaders/model/time.js";
 import type { SnapshotJobs } from "../loaders/queries/usage.js";
-import { coverageNotes } from "./accounting.js";
 import { formatAge, formatHours, formatMetric, formatSnapshotTime, METRIC_LABELS } from "./format.js";
+import { escapeHtml } from "./markup.js";
 import { searchFromState } from "./period.js";
+import { coverageNotesHtml } from "./print.js";
 import type { Words } from "./sources.js";
 
 const whole = new Intl.NumberFormat("en-US");
@@ -135,24 +136,17 @@ export function lastSnapshotCard(rows: SnapshotJobs[], words: Words): HTMLElemen
 
 const HEADLINE_METRICS: Metric[] = ["cpu_num_hours", "gpu_num_hours", "memory_MB_hours", "disk_MB_hours", "jobs", "users"];
 
-/** A period's totals, exact mode, with what the archive covers of it, linking to its full report on the accounting page. */
-export function headlineCard(title: string, report: Report, coverage: Coverage, words: Words): HTMLElement {
+/**
+ * A period's totals, exact mode, with what the archive covers of it, linking to its full report on the accounting
+ * page: HTML, written into the overview at build time.
+ */
+export function headlineCard(title: string, report: Report, coverage: Coverage, words: Words): string {
   const href = `./accounting${searchFromState({ from: report.from, to: report.to, mode: "exact" })}`;
-  return html`<div class="card headline">
-    <h2>${title}</h2>
-    <p>${report.from} to ${report.to}, all ${words.accounts}</p>
-    <table>
-      <tbody>
-        ${HEADLINE_METRICS.map(
-          (metric) =>
-            html`<tr>
-              <th scope="row">${METRIC_LABELS[metric]}</th>
-              <td class="number" data-metric=${metric} data-value=${String(report.total[metric])}>${formatMetric(metric, report.total[metric])}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-    ${coverageNotes(coverage, words)}
-    <p><a href=${href}>Per ${words.account}</a></p>
-  </div>`;
+  const rows = HEADLINE_METRICS.map(
+    (metric) =>
+      `<tr><th scope="row">${METRIC_LABELS[metric]}</th><td class="number" data-metric="${metric}" data-value="${escapeHtml(String(report.total[metric]))}">${escapeHtml(formatMetric(metric, report.total[metric]))}</td></tr>`,
+  );
+  return `<div class="card headline"><h2>${escapeHtml(title)}</h2><p>${escapeHtml(report.from)} to ${escapeHtml(report.to)}, all ${words.accounts}</p><table><tbody>${rows.join(
+    "",
+  )}</tbody></table>${coverageNotesHtml(coverage, words)}<p><a href="${escapeHtml(href)}">Per ${words.account}</a></p></div>`;
 }

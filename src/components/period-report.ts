@@ -1,10 +1,12 @@
-import { coverageSentences, type Coverage } from "../loaders/queries/coverage.js";
+import type { Coverage } from "../loaders/queries/coverage.js";
 import type { Breakdown, BreakdownGroup, Dimension } from "../loaders/queries/breakdown.js";
 import { METRICS, type HOUR_METRICS, type Metric, type Report, type Usage } from "../loaders/queries/report.js";
 import { RESOURCES } from "../loaders/model/resources.js";
 import type { PeriodComparison, PeriodReport, PeriodReports } from "../loaders/site/period-reports.js";
 import { TOP_GROUPS, type ReportPeriod } from "../loaders/site/periods.js";
 import { formatMetric, formatSnapshotTime, METRIC_LABELS } from "./format.js";
+import { escapeHtml, scriptLiteral } from "./markup.js";
+import { coverageNotesHtml } from "./print.js";
 import type { ArchiveSources } from "./sources.js";
 
 /**
@@ -12,14 +14,6 @@ import type { ArchiveSources } from "./sources.js";
  * page reads with JavaScript disabled, and prints as it reads. Whatever comes from the archive (accounts, pseudonyms,
  * names, images, queues) is escaped: text, never HTML nor a Framework expression.
  */
-
-/**
- * `text` as HTML text or attribute value, on one line: `$` escaped too, or Framework would read `${…}` in it as
- * JavaScript, and line breaks, or a blank line would end the HTML block it is in and the rest be read as Markdown.
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'$\r\n]/g, (character) => `&#${character.charCodeAt(0)};`);
-}
 
 const oneDecimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
 const percent = new Intl.NumberFormat("en-US", { style: "percent", maximumFractionDigits: 1, signDisplay: "exceptZero" });
@@ -160,16 +154,6 @@ ${body}
 </table></div>`;
 }
 
-/** The coverage as /accounting shows it beside its numbers: the first sentence, then the others in a list. */
-function coverageNotes(coverage: Coverage, sources: ArchiveSources): string {
-  const [first, ...rest] = coverageSentences(coverage, sources.words.records).map(escapeHtml);
-  const partial = coverage.covered_days < coverage.days || coverage.provisional;
-  return `<div class="coverage-notes${partial ? " partial" : ""}" data-covered-days="${coverage.covered_days}" data-days="${coverage.days}">
-<p><strong>${first}</strong></p>
-${rest.length ? `<ul>${rest.map((sentence) => `<li>${sentence}</li>`).join("")}</ul>` : ""}
-</div>`;
-}
-
 /** The gaps between snapshots and the known issues inside the period, each in full. */
 function gapsAndIssues(coverage: Coverage, sources: ArchiveSources): string {
   const gaps = sources.nomad
@@ -193,11 +177,6 @@ ${coverage.known_issues.map((issue) => `<tr><td>${issue.from}</td><td>${issue.to
 </table></div>`
     : `<p class="known-issues">No known issue of the archive falls in the period.</p>`;
   return [gaps, issues].filter(Boolean).join("\n\n");
-}
-
-/** JSON as a JavaScript literal inside an inline script: no `</script>` nor `<!--` can end or change it. */
-export function scriptLiteral(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c");
 }
 
 /** The daily charts, drawn in the browser (the one part of the page that needs JavaScript) by /usage's charts. */
@@ -268,7 +247,7 @@ ${provisional}
 
 ${periodNavigation(period, reports)}
 
-${coverageNotes(coverage, sources)}
+${coverageNotesHtml(coverage, sources.words)}
 
 ## Usage per ${words.account}
 

@@ -64,6 +64,11 @@ export function presetOf(state: AccountingState, today: string): Preset | "whole
   );
 }
 
+/** Whether two choices ask for the same numbers: the same days, mode and problem. */
+export function sameChoice(a: PeriodChoice, b: PeriodChoice): boolean {
+  return a.from === b.from && a.to === b.to && a.mode === b.mode && a.problem === b.problem;
+}
+
 /** A value quoted for a message, cut short: it comes from a URL anyone can write. */
 function quoted(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);

@@ -3,6 +3,8 @@ import { html } from "htl";
 import type { KnownIssue } from "../loaders/ingest/known-issues.js";
 import { GC_DELAY_HOURS, type ProblemCount, type SnapshotGap, type UnseenEnds } from "../loaders/queries/quality.js";
 import { formatHours, formatMetric, formatSnapshotTime, METRIC_LABELS } from "./format.js";
+import { fromHtml } from "./markup.js";
+import { knownIssuesHtml } from "./print.js";
 import type { ArchiveSources, Words } from "./sources.js";
 import { dataTable, wholeOnHover, type Column } from "./table.js";
 import { GAP_FILL, gapTitle, timeDomain, timelineBackground, type TimelineContext } from "./timeline.js";
@@ -140,24 +142,5 @@ export function unseenEndsTable(rows: UnseenEnds[], words: Words): HTMLElement {
 }
 
 export function knownIssuesTable(issues: KnownIssue[]): HTMLElement {
-  if (issues.length === 0) return html`<p>None listed.</p>`;
-  return html`<table class="known-issues">
-    <thead>
-      <tr>
-        <th>From</th>
-        <th>To</th>
-        <th>Issue</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${issues.map(
-        (issue) =>
-          html`<tr>
-            <td>${issue.from}</td>
-            <td>${issue.to}</td>
-            <td><strong>${issue.title}</strong><br />${issue.description}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return fromHtml(knownIssuesHtml(issues));
 }

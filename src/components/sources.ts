@@ -33,6 +33,17 @@ export interface ArchiveSources {
   origins: Map<string, string[]>;
 }
 
+/** Sources as JSON, written into a page at build time: the origins as `[account, origins]` pairs. */
+export type ArchiveSourcesJson = Omit<ArchiveSources, "origins"> & { origins: [string, string[]][] };
+
+export function sourcesJson(sources: ArchiveSources): ArchiveSourcesJson {
+  return { ...sources, origins: [...sources.origins] };
+}
+
+export function sourcesFromJson(json: ArchiveSourcesJson): ArchiveSources {
+  return { ...json, origins: new Map(json.origins) };
+}
+
 const SOURCE_NAMES: Record<string, string> = { nomad: "Nomad", slurm: "Slurm", sge: "Grid Engine", flux: "Flux" };
 
 /** A source and cluster as people name it: `Slurm alpha`; Nomad's one cluster is just `Nomad`. */

@@ -10,7 +10,9 @@ import { inertText } from "../loaders/model/inert-text.js";
 import { periodReports } from "../loaders/site/period-reports.js";
 import { siteBuildFrom } from "../loaders/site/site-data.js";
 import { ArchiveError } from "../loaders/sources/nomad/archive.js";
-import { escapeHtml, missingPeriodMarkdown, periodIndexMarkdown, periodPageMarkdown } from "../components/period-report.js";
+import { escapeHtml } from "../components/markup.js";
+import { missingPeriodMarkdown, periodIndexMarkdown, periodPageMarkdown } from "../components/period-report.js";
+import { accountingDefault, accountingPageMarkdown, overviewNumbers, overviewPageMarkdown, type AccountingPeople } from "../components/default-pages.js";
 import { archiveSources } from "../components/sources.js";
 import { allocationsPageMarkdown, type AllocationsPage } from "../components/allocations.js";
 import { readAllocations } from "../loaders/ingest/allocations.js";
@@ -20,7 +22,8 @@ import { runBalances } from "../loaders/queries/balance.js";
 import type { Connector } from "../loaders/queries/sql.js";
 
 /**
- * Every period page at once (`/reports/2024-11`, `/reports/2024-Q4`, `/reports/2024` and the list of them): the
+ * Every period page at once (`/reports/2024-11`, `/reports/2024-Q4`, `/reports/2024` and the list of them), with the
+ * overview, the accounting page and the allocations page, whose numbers are written at build time too: the
  * archive is loaded once, every period's numbers computed by the CLI's queries in native DuckDB, and each page written
  * as Markdown into Framework's cache, where the page loader (`[period].md.js`) of each page reads its own. The folder
  * is dropped at every build with the pages made from it (KEYED_SITE_DATA_OUTPUTS: they hold pseudonyms).
@@ -28,6 +31,9 @@ import type { Connector } from "../loaders/queries/sql.js";
 const PAGES = fileURLToPath(new URL("../.observablehq/cache/reports/.pages/", import.meta.url));
 /** The names of the pages written, newest first: months, quarters, years. */
 const LIST = join(PAGES, "periods.json");
+
+/** The pages written with the period pages that are no period's. */
+const OTHER_PAGES = ["index", "missing", "allocations", "overview", "accounting"];
 
 /** An archive the site cannot be built from: its data loader (src/data/accounting.tar.ts) fails the build, saying why. */
 const unusable = (error: unknown) => error instanceof ArchiveError || error instanceof UnusableArchiveError || error instanceof WeakPseudonymKey;
@@ -71,6 +77,7 @@ async function allocationsPage(database: Connector, archive: string): Promise<Al
  */
 async function writePages(): Promise<void> {
   const pages = new Map<string, string>();
+  let people: AccountingPeople | null = null;
   try {
     const build = siteBuildFrom(process.env, () => {});
     const knownIssues = await readKnownIssues(build.knownIssues);
@@ -85,6 +92,10 @@ async function writePages(): Promise<void> {
       // Asked for a period the archive does not reach (in preview): why there is no report.
       pages.set("missing", missingPeriodMarkdown(reports));
       pages.set("allocations", allocationsPageMarkdown(await allocationsPage(database, build.archive)));
+      pages.set("overview", overviewPageMarkdown(await overviewNumbers(database, sources, knownIssues), sources, knownIssues));
+      const accounting = await accountingDefault(database, knownIssues);
+      pages.set("accounting", accountingPageMarkdown(accounting, sources));
+      people = accounting.people;
     } finally {
       database.close();
     }
@@ -93,11 +104,13 @@ async function writePages(): Promise<void> {
     pages.clear();
     pages.set("index", NO_PAGES((error as Error).message)).set("missing", NO_PAGES((error as Error).message));
     pages.set("allocations", allocationsPageMarkdown({ at: "", balances: null, problem: `No balances: ${(error as Error).message}.`, users: {} }));
+    pages.set("overview", NO_PAGES((error as Error).message)).set("accounting", NO_PAGES((error as Error).message));
   }
   await mkdir(dirname(PAGES.replace(/\/$/, "")), { recursive: true });
   const folder = await mkdtemp(PAGES.replace(/\/$/, "-"));
   for (const [name, markdown] of pages) await writeFile(join(folder, `${name}.md`), markdown);
-  await writeFile(join(folder, "periods.json"), JSON.stringify([...pages.keys()].filter((name) => !["index", "missing", "allocations"].includes(name))));
+  await writeFile(join(folder, "accounting-people.json"), JSON.stringify(people));
+  await writeFile(join(folder, "periods.json"), JSON.stringify([...pages.keys()].filter((name) => !OTHER_PAGES.includes(name))));
   // Another page loader (in preview) may have written them meanwhile: the same pages, and the first stays.
   await rename(folder, PAGES).catch(() => rm(folder, { recursive: true, force: true }));
 }
@@ -114,11 +127,11 @@ export async function periodPagePaths(): Promise<string[]> {
 }
 
 /**
- * Prints the Markdown of the page `name` (a period's, `index`, or `allocations`), writing every page first if they
- * are not yet.
+ * Prints the file `name` of the pages written (a period's page, `index`, `allocations`, `overview`, `accounting`, as
+ * Markdown; `accounting-people.json`), writing every page first if they are not yet.
  */
 export async function printPeriodPage(name: string): Promise<void> {
   const names = await periodNames();
-  const page = name === "index" || name === "allocations" || names.includes(name) ? name : "missing";
-  process.stdout.write(await readFile(join(PAGES, `${page}.md`), "utf8"));
+  const file = name === "accounting-people.json" ? name : `${OTHER_PAGES.includes(name) || names.includes(name) ? name : "missing"}.md`;
+  process.stdout.write(await readFile(join(PAGES, file), "utf8"));
 }

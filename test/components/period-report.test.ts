@@ -4,7 +4,8 @@ import type { Coverage } from "../../loaders/queries/coverage.js";
 import { METRICS, type Report, type Usage } from "../../loaders/queries/report.js";
 import type { PeriodReport, PeriodReports } from "../../loaders/site/period-reports.js";
 import { reportPeriod, type ReportPeriod } from "../../loaders/site/periods.js";
-import { escapeHtml, formatChange, periodIndexMarkdown, periodPageMarkdown } from "../../src/components/period-report.js";
+import { escapeHtml } from "../../src/components/markup.js";
+import { formatChange, periodIndexMarkdown, periodPageMarkdown } from "../../src/components/period-report.js";
 import type { ArchiveSources } from "../../src/components/sources.js";
 
 const HOSTILE = "</script><img src=x onerror=alert(1)>${alert(2)}\n\n# heading";
