@@ -15,7 +15,7 @@ const ESCAPED = /["\\]|[^ -~]/g;
 const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
 
 /** A string as Python's `json.dumps(text)` writes it (`ensure_ascii`). */
-export function pythonJsonString(text: string): string {
+function pythonJsonString(text: string): string {
   const escaped = text.replace(ESCAPED, (char) => SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
   return `"${escaped}"`;
 }

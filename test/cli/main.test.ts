@@ -197,7 +197,10 @@ describe("accounting report", () => {
     [["report", "--cache", "c", "--no-cache"], "accounting: --cache and --no-cache cannot go together"],
     [["ingest", "--out", "o", "--cache", ""], "accounting: --cache needs a folder"],
     [["check", "--no-cache", "--verify-content"], "accounting: --verify-content checks the ingest cache: it cannot go with --no-cache"],
-    [["frobnicate"], 'accounting: unknown command "frobnicate"; commands: report, ingest, summarize, balance, check, collect, key (see accounting --help)'],
+    [
+      ["frobnicate"],
+      'accounting: unknown command "frobnicate"; commands: report, ingest, summarize, balance, check, collect, snapshot, users, key (see accounting --help)',
+    ],
   ])("%j: one line naming the problem, exit 2", async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
     expect([code, stdout, stderr]).toEqual([2, "", `${message}\n`]);
@@ -294,10 +297,21 @@ describe("accounting report", () => {
       "--cache",
       "--no-cache",
       "--verify-content",
+      "snapshot",
+      "users update",
+      "--nomad",
+      "--token-file",
+      "NOMAD_ADDR",
+      "NOMAD_TOKEN",
+      "NOMAD_CACERT",
+      "NOMAD_CLIENT_CERT",
+      "NOMAD_CLIENT_KEY",
+      "NOMAD_TLS_SERVER_NAME",
     ];
     for (const word of [...words, "--quiet", "--problems", "--version", "ACCOUNTING_PSEUDONYM_KEY", "ACCOUNTING_CACHE", "Exit status"])
       expect(stdout).toContain(word);
     for (const command of ["report", "ingest", "check"]) expect((await runCli([command, "--help"])).stdout).toBe(stdout);
+    for (const command of [["snapshot"], ["users", "update"], ["users"]]) expect((await runCli([...command, "--help"])).stdout).toBe(stdout);
   });
 
   it("prints the version of package.json with --version", async () => {

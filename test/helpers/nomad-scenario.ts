@@ -220,3 +220,25 @@ export function usageScenario(step: number): Scenario {
     ],
   };
 }
+
+/**
+ * Owners for `users update`: names and emails in some jobs' Meta, neither in others, an owner id that looks like a
+ * number (a JavaScript object would put it first), a later job overwriting an earlier one's name, a batch job and a
+ * job with no owner (both left out).
+ */
+export function usersScenario(): Scenario {
+  const meta = (owner: string, extra: Record<string, string> = {}) => ({ owner, title: "t", description: "d", ...extra });
+  return {
+    namespaces: ["ai4eosc", "imagine", "default", "tutorials"],
+    nodes: [],
+    jobs: [
+      job("ai4eosc", "a1", { Meta: meta("known@egi.eu", { owner_name: "Zo\u00eb Nov\u00e1k", owner_email: "zoe@example.org" }), allocations: [] }),
+      job("ai4eosc", "a2", { Name: "tool-a2", Meta: meta("12345"), allocations: [] }),
+      job("ai4eosc", "a3", { Meta: meta("new@egi.eu", { owner_email: "new@example.org" }), allocations: [] }),
+      job("ai4eosc", "a4", { Name: "batch-a4", Meta: meta("batch@egi.eu", { owner_name: "Batch" }), allocations: [] }),
+      job("imagine", "b1", { Meta: meta("new@egi.eu", { owner_name: "\u5f20\u4f1f", owner_email: "zhang@example.org" }), allocations: [] }),
+      job("imagine", "b2", { Meta: null, allocations: [] }),
+      job("imagine", "b3", { Name: "toolbox", Meta: meta("toolbox@egi.eu"), allocations: [] }),
+    ],
+  };
+}

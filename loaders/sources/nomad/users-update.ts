@@ -25,7 +25,7 @@ const USER_DB_MODE = 0o600;
 export class UserDatabaseError extends Error {}
 
 /** A user database: owner id → their fields, in the file's order; and how the file is laid out. */
-export interface UserDatabase {
+interface UserDatabase {
   users: Map<string, Map<string, unknown>>;
   /** Spaces per level, or undefined for one line (upstream's layout before 2026-03). */
   indent: number | undefined;
@@ -53,7 +53,7 @@ export function formatUserDatabase({ users, indent }: UserDatabase): string {
 
 /** What one update did. */
 interface UsersUpdate {
-  /** Owners new to the database, and owners whose name or email changed. */
+  /** Owners new to the database, and owners it had whose name or email changed. */
   added: number;
   changed: number;
   /** Owners in the database. */
@@ -62,23 +62,15 @@ interface UsersUpdate {
   file: string;
 }
 
-/** Takes a job's owner, name and email into the database (upstream's rule); says whether it added or changed one. */
-export function takeOwner(users: UserDatabase["users"], meta: unknown): "added" | "changed" | "same" {
+/** Takes a job's owner, name and email into the database, as upstream: what the job carries overwrites, nothing goes. */
+export function takeOwner(users: UserDatabase["users"], meta: unknown): void {
   if (typeof meta !== "object" || meta === null || Array.isArray(meta) || !Object.prototype.hasOwnProperty.call(meta, "owner"))
     throw new MalformedJob("no Meta.owner");
   const fields = meta as Record<string, unknown>;
   if (typeof fields.owner !== "string") throw new MalformedJob("Meta.owner is not a string");
-  const known = users.get(fields.owner);
-  const user = known ?? new Map<string, unknown>();
-  let changed = false;
-  for (const field of FIELDS) {
-    const key = `owner_${field}`;
-    if (!Object.prototype.hasOwnProperty.call(fields, key)) continue;
-    changed ||= user.get(field) !== fields[key];
-    user.set(field, fields[key]);
-  }
+  const user = users.get(fields.owner) ?? new Map<string, unknown>();
+  for (const field of FIELDS) if (Object.prototype.hasOwnProperty.call(fields, `owner_${field}`)) user.set(field, fields[`owner_${field}`]);
   users.set(fields.owner, user);
-  return known === undefined ? "added" : changed ? "changed" : "same";
 }
 
 async function readUserDatabase(path: string): Promise<UserDatabase> {
@@ -102,7 +94,7 @@ export async function updateUsers(archive: string, api: NomadApi, settings: Noma
   const path = join(archive, USER_DB_FILE);
   const database = await readUserDatabase(path);
   const warn = settings.onWarning ?? (() => undefined);
-  const counts = { added: 0, changed: 0, same: 0 };
+  const before = new Map([...database.users].map(([owner, user]) => [owner, pythonJson(user)]));
   for (const namespace of await namespacesToRead(api, settings.namespaces)) {
     const stubs = (await jobsOf(api, namespace)).filter((stub) => typeof stub.Name === "string" && USER_JOB_NAME.test(stub.Name));
     settings.onProgress?.(`namespace ${JSON.stringify(namespace)}: ${stubs.length} modules and tools`);
@@ -111,7 +103,7 @@ export async function updateUsers(archive: string, api: NomadApi, settings: Noma
       try {
         if (typeof id !== "string") throw new MalformedJob("no ID");
         const job = await api.get(`job/${encodeURIComponent(id)}`, { namespace });
-        counts[takeOwner(database.users, (job as Record<string, unknown> | null)?.Meta)]++;
+        takeOwner(database.users, (job as Record<string, unknown> | null)?.Meta);
       } catch (error) {
         if (error instanceof NomadNotFound) warn(`${where} went away while it was read: left out`);
         else if (error instanceof MalformedJob) warn(`${where} left out: ${error.message}`);
@@ -121,5 +113,8 @@ export async function updateUsers(archive: string, api: NomadApi, settings: Noma
   }
   const [folder, name] = [join(archive, "users"), "user-db.json"];
   await writeWhole(folder, name, formatUserDatabase(database), USER_DB_MODE);
-  return { added: counts.added, changed: counts.changed, total: database.users.size, file: USER_DB_FILE };
+  const owners = [...database.users];
+  const added = owners.filter(([owner]) => !before.has(owner)).length;
+  const changed = owners.filter(([owner, user]) => before.has(owner) && before.get(owner) !== pythonJson(user)).length;
+  return { added, changed, total: database.users.size, file: USER_DB_FILE };
 }
