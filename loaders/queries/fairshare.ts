@@ -63,22 +63,43 @@ function lastReset(at: number, reset: UsageReset): number {
 }
 
 /**
- * An association's raw usage at `at` (s), in billing-seconds (sshare's RawUsage): the charges of its runs, each
- * second decayed as Slurm's `PriorityDecayHalfLife` decays it (`halfLifeSeconds`, 0 for no decay), nothing from
- * before the last reset. Slurm applies its decay factor d = 1 − 0.693 / half-life once per second: a second of a run
- * starting at t counts units_per_second × d^(at − t), and a run's seconds from s to e (cut to the last reset and to
- * `at`) add up to the geometric series units_per_second × d^(at − e + 1) × (1 − d^(e − s)) / (1 − d), or
- * units_per_second × (e − s) without decay. Slurm adds a running job's usage at each `PriorityCalcPeriod`, and the
- * rest when it ends, each part decayed from the start of its period or before: a little more decay than here (some
- * 1e-4 of the usage with 5-minute periods and a week's half-life); without decay, the same numbers. It adds that rest
- * only with `AccountingStorageEnforce=limits`: without it, the part of each job after the last calculation is never
- * charged, and a job between two calculations not at all. Its resets come at its first calculation after midnight,
- * and the usage of that period, from before midnight too, is added after the reset: here a reset drops all that came
- * before it.
+ * An association's raw usage at `at` (s), in billing-seconds (sshare's RawUsage): the charges of its runs decayed as
+ * Slurm's `PriorityDecayHalfLife` decays them (`halfLifeSeconds`, 0 for no decay), nothing from before the last reset.
+ *
+ * Slurm decays usage in passes, every `PriorityCalcPeriod` (a minute at least, 5 by default): each pass multiplies
+ * all usage by d^Δ, d = 1 − 0.693 / half-life its factor per second and Δ the seconds since the last pass, then adds
+ * each running job's seconds since that pass (or its start) at once, times d^(their number): all of them aged from
+ * the first one. A job's last part, from the last pass to its end, is added so when it ends, and decayed by the next
+ * pass from that last pass: twice. sshare shows the usage as the last pass left it, with the last parts of the jobs
+ * ended since.
+ *
+ * Given `passes`, the times of Slurm's passes (ascending, all since the runs began; the last one is slurmctld's
+ * StateSaveLocation/priority_last_decay_ran; a reset before the first is taken as before all), this is that usage, as
+ * sshare shows it at `at` (test/loaders/queries/fairshare-decay.live.test.ts checks it against a live Slurm): a run
+ * ending at the second of a pass counts as ended after it (the pass adds its last part). Slurm's resets come at its first pass at or after
+ * their time: the part of each running job added by that pass (from before the reset too) is kept, the last parts of
+ * the jobs ended between the reset's time and that pass are not.
+ *
+ * Without passes (their times are not in the records), the limit of passes every second: a second of a run starting
+ * at t counts units_per_second × d^(at − t), and a run's seconds from s to e (cut to the last reset and to `at`) add
+ * up to the geometric series units_per_second × d^(at − e + 1) × (1 − d^(e − s)) / (1 − d), or
+ * units_per_second × (e − s) without decay; a reset drops all that came before its time. At a pass, of runs ended
+ * before it, Slurm's usage is at most this and at least d^(2P − 2) of it, P the longest time between two passes
+ * (seconds of a job aged from the start of their pass's period, the last part twice): within 6.9e-4 of it with
+ * 5-minute periods and a week's half-life (about 1.7e-4 on average); without decay, the same numbers. Slurm adds a
+ * job's last part only with `AccountingStorageEnforce=limits`: without it, the part of each job after the last pass
+ * is never charged, and a job between two passes not at all.
  */
-export function decayedUsage(charges: readonly Charge[], halfLifeSeconds: number, at: number, reset: UsageReset = { period: "NONE" }): number {
+export function decayedUsage(
+  charges: readonly Charge[],
+  halfLifeSeconds: number,
+  at: number,
+  reset: UsageReset = { period: "NONE" },
+  passes?: readonly number[],
+): number {
   if (!(halfLifeSeconds >= 0)) throw new RangeError(`not a half-life in seconds: ${halfLifeSeconds}`);
   const d = decayPerSecond(halfLifeSeconds);
+  if (passes !== undefined) return usageByPasses(charges, d, at, reset, passes);
   const since = lastReset(at, reset);
   let usage = 0;
   for (const { start, end, units_per_second } of charges) {
@@ -86,6 +107,45 @@ export function decayedUsage(charges: readonly Charge[], halfLifeSeconds: number
     const to = Math.min(end ?? at, at);
     if (!(to > from)) continue;
     usage += d === 1 ? units_per_second * (to - from) : (units_per_second * d ** (at - to + 1) * -Math.expm1((to - from) * Math.log(d))) / (1 - d);
+  }
+  return usage;
+}
+
+/** decayedUsage's usage as Slurm's passes (at the times `passes`) leave it, with the decay factor per second `d`. */
+function usageByPasses(charges: readonly Charge[], d: number, at: number, reset: UsageReset, passes: readonly number[]): number {
+  passes.forEach((pass, i) => {
+    if (!Number.isFinite(pass) || (i > 0 && !(pass > (passes[i - 1] as number)))) throw new RangeError(`passes are not ascending times: ${passes.join(", ")}`);
+  });
+  const done = passes.filter((pass) => pass <= at);
+  const last = done.at(-1);
+  if (last === undefined) {
+    // No pass yet: the last parts of the runs ended, as they were added.
+    return charges.reduce((sum, { start, end, units_per_second }) => {
+      const seconds = end !== null && end <= at && end > start ? end - start : 0;
+      return sum + units_per_second * seconds * d ** seconds;
+    }, 0);
+  }
+  // The pass that reset the usage last: the first at or after the time of the last reset before the last pass; before
+  // them all when no pass is known before that time.
+  const resetAt = lastReset(last, reset);
+  const resetPass = resetAt <= (done[0] as number) ? -Infinity : (done.find((pass) => pass >= resetAt) as number);
+  let usage = 0;
+  for (const { start, end, units_per_second } of charges) {
+    const ended = end !== null && end <= at;
+    // The pass before the period of each part, −∞ before the first pass: a part from `from` to a pass, added by it.
+    let previous = -Infinity;
+    for (const pass of done) {
+      if (ended && pass > end) break;
+      const from = Math.max(start, previous);
+      if (pass > from && pass >= resetPass) usage += units_per_second * (pass - from) * d ** (last - from);
+      previous = pass;
+    }
+    if (!ended) continue;
+    // The last part, added at the end as it was, then decayed from the pass before it (the first after it when none).
+    const from = Math.max(start, previous);
+    if (!(end > from) || end < resetPass) continue;
+    const decayedFrom = previous === -Infinity ? (done.find((pass) => pass > end) ?? last) : previous;
+    usage += units_per_second * (end - from) * d ** (end - from) * (last > end ? d ** (last - decayedFrom) : 1);
   }
   return usage;
 }

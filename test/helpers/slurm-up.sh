@@ -5,19 +5,32 @@
 # and port, whatever Debian's own instance does. Clients need SLURM_CONF=$SLURM_HOME/etc/slurm.conf. Ports: slurmctld
 # 6817, slurmd 6818, slurmdbd 6819 (Slurm's defaults), MariaDB 6820 on 127.0.0.1.
 #
+# `slurm-up.sh --decay` starts instead a second cluster, `accounting-decay`, whose usage decays with a half-life of 2
+# minutes (test/loaders/queries/fairshare-decay.live.test.ts): the same node and hardware under another cluster name,
+# with its own slurmdbd (6829, its own database in the same MariaDB), slurmctld (6827) and slurmd (6828), everything
+# under $SLURM_HOME/decay (clients: SLURM_CONF=$SLURM_HOME/decay/etc/slurm.conf). Not a second cluster of the same
+# slurmdbd: sacctmgr adds a user's associations on every cluster of its slurmdbd when it is not told which, and fails
+# (exit status 1) for each one without the account. Each mode starts munged and MariaDB when they are not running.
+#
 # Needs root and Debian's packages: apt-get install -y slurm-wlm slurmdbd mariadb-server munge
 # On failure: one line on stderr saying why (with the last lines of a daemon's log), exit status 1.
 set -euo pipefail
-
-SLURM_HOME=${SLURM_HOME:-/tmp/accounting-slurm}
-CLUSTER=accounting
-NODE=$(hostname -s)
-export SLURM_CONF=$SLURM_HOME/etc/slurm.conf
 
 fail() {
   echo "$*" >&2
   exit 1
 }
+
+SLURM_HOME=${SLURM_HOME:-/tmp/accounting-slurm}
+NODE=$(hostname -s)
+case ${1:-} in
+  "") CLUSTER=accounting HOME_DIR=$SLURM_HOME CTLD_PORT=6817 SLURMD_PORT=6818 DBD_PORT=6819 DATABASE=accounting_slurm ;;
+  --decay) CLUSTER=accounting-decay HOME_DIR=$SLURM_HOME/decay CTLD_PORT=6827 SLURMD_PORT=6828 DBD_PORT=6829 DATABASE=accounting_slurm_decay ;;
+  *) fail "usage: $0 [--decay]" ;;
+esac
+# slurmdbd reads slurmdbd.conf from the same folder.
+export SLURM_CONF=$HOME_DIR/etc/slurm.conf
+
 # The last lines of a log, on one line.
 tail_of() { if [ -f "$1" ]; then tail -n 5 "$1" | tr '\n' ' '; else echo "(no log at $1)"; fi; }
 # Waits up to $1 seconds for the command after it to succeed.
@@ -43,40 +56,43 @@ for command in munged mariadbd mariadb-install-db mysql mysqladmin slurmdbd slur
     fail "$command is missing: apt-get install -y slurm-wlm slurmdbd mariadb-server munge"
 done
 
-mkdir -p "$SLURM_HOME"/{etc,log,run,state,spool}
-chmod 755 "$SLURM_HOME"
-# One start at a time: test runs in parallel share the daemons (which must not inherit the lock: `9>&-`).
+mkdir -p "$SLURM_HOME"/{log,run} "$HOME_DIR"/{etc,log,run,state,spool}
+chmod 755 "$SLURM_HOME" "$HOME_DIR"
+# One start at a time, of either cluster: test runs in parallel share the daemons (which must not inherit the lock:
+# `9>&-`), both clusters munged and MariaDB.
 exec 9>"$SLURM_HOME/run/start.lock"
 flock -w 120 9 || fail "another start of the live Slurm holds $SLURM_HOME/run/start.lock"
 
-# The configuration, rewritten only when it changes; a change restarts the daemons this script started.
-changed=false
+# The configuration, rewritten only when it changes; a change stops the daemons that read it, started again below.
+stop=()
 write() {
-  local file=$SLURM_HOME/etc/$1 mode=$2 text
+  local file=$1 mode=$2 text
+  shift 2
   text=$(cat)
   if [ ! -f "$file" ] || [ "$(cat "$file")" != "$text" ]; then
     (umask 077 && printf '%s\n' "$text" >"$file.new")
     chmod "$mode" "$file.new"
     mv "$file.new" "$file"
-    changed=true
+    stop+=("$@")
   fi
 }
 
-write slurm.conf 644 <<EOF
-# Written by test/helpers/slurm-up.sh: a one-node cluster for the live tests.
+# What both clusters' slurm.conf say, the daemons' files under $HOME_DIR.
+common_conf() {
+  cat <<EOF
 ClusterName=$CLUSTER
 SlurmctldHost=$NODE(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
-SlurmctldPort=6817
-SlurmdPort=6818
+SlurmctldPort=$CTLD_PORT
+SlurmdPort=$SLURMD_PORT
 AuthType=auth/munge
-StateSaveLocation=$SLURM_HOME/state
-SlurmdSpoolDir=$SLURM_HOME/spool
-SlurmctldPidFile=$SLURM_HOME/run/slurmctld.pid
-SlurmdPidFile=$SLURM_HOME/run/slurmd.pid
-SlurmctldLogFile=$SLURM_HOME/log/slurmctld.log
-SlurmdLogFile=$SLURM_HOME/log/slurmd.log
+StateSaveLocation=$HOME_DIR/state
+SlurmdSpoolDir=$HOME_DIR/spool
+SlurmctldPidFile=$HOME_DIR/run/slurmctld.pid
+SlurmdPidFile=$HOME_DIR/run/slurmd.pid
+SlurmctldLogFile=$HOME_DIR/log/slurmctld.log
+SlurmdLogFile=$HOME_DIR/log/slurmd.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
@@ -85,7 +101,7 @@ DefMemPerCPU=100
 GresTypes=gpu
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
-AccountingStoragePort=6819
+AccountingStoragePort=$DBD_PORT
 AccountingStorageEnforce=associations,limits
 AccountingStorageTRES=gres/gpu
 JobAcctGatherType=jobacct_gather/none
@@ -96,6 +112,13 @@ SlurmdParameters=config_overrides
 KillWait=2
 MinJobAge=600
 NodeName=$NODE NodeAddr=127.0.0.1 CPUs=8 RealMemory=8000 Gres=gpu:2 State=UNKNOWN
+EOF
+}
+
+if [ "$CLUSTER" = accounting ]; then
+  write "$SLURM_CONF" 644 "$HOME_DIR/run/slurmd.pid" "$HOME_DIR/run/slurmctld.pid" <<EOF
+# Written by test/helpers/slurm-up.sh: a one-node cluster for the live tests.
+$(common_conf)
 PartitionName=batch Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes=$NODE MaxTime=INFINITE State=UP
 # Fair-share (test/loaders/queries/fairshare.live.test.ts): usage never decays nor resets, and is folded into the
@@ -109,37 +132,51 @@ PriorityCalcPeriod=1
 PartitionName=fsbatch Nodes=$NODE MaxTime=INFINITE State=UP TRESBillingWeights="CPU=1.0,Mem=0.25G"
 PartitionName=fsgpu Nodes=$NODE MaxTime=INFINITE State=UP TRESBillingWeights="CPU=1.0,Mem=0.25G,GRES/gpu=2.0"
 EOF
+else
+  write "$SLURM_CONF" 644 "$HOME_DIR/run/slurmd.pid" "$HOME_DIR/run/slurmctld.pid" <<EOF
+# Written by test/helpers/slurm-up.sh --decay: a second one-node cluster, whose usage decays, for
+# test/loaders/queries/fairshare-decay.live.test.ts.
+$(common_conf)
+# Usage decays with a half-life of 2 minutes (Slurm's unit: minutes), never resets, and a decay pass runs every minute
+# (the shortest PriorityCalcPeriod), its time in StateSaveLocation's priority_last_decay_ran. Both partitions bill
+# memory, and gpu GPUs too.
+PriorityType=priority/multifactor
+PriorityDecayHalfLife=2
+PriorityUsageResetPeriod=NONE
+PriorityCalcPeriod=1
+PartitionName=batch Nodes=$NODE Default=YES MaxTime=INFINITE State=UP TRESBillingWeights="CPU=1.0,Mem=0.25G"
+PartitionName=gpu Nodes=$NODE MaxTime=INFINITE State=UP TRESBillingWeights="CPU=1.0,Mem=0.25G,GRES/gpu=2.0"
+EOF
+fi
 
-write gres.conf 644 <<EOF
+write "$HOME_DIR/etc/gres.conf" 644 "$HOME_DIR/run/slurmd.pid" "$HOME_DIR/run/slurmctld.pid" <<EOF
 # GPUs without hardware: any two device files stand for them.
 Name=gpu File=/dev/zero
 Name=gpu File=/dev/full
 EOF
 
 PASSWORD=accounting-slurm-tests
-write slurmdbd.conf 600 <<EOF
+write "$HOME_DIR/etc/slurmdbd.conf" 600 "$HOME_DIR/run/slurmdbd.pid" <<EOF
 AuthType=auth/munge
 DbdHost=localhost
-DbdPort=6819
+DbdPort=$DBD_PORT
 SlurmUser=root
-LogFile=$SLURM_HOME/log/slurmdbd.log
-PidFile=$SLURM_HOME/run/slurmdbd.pid
+LogFile=$HOME_DIR/log/slurmdbd.log
+PidFile=$HOME_DIR/run/slurmdbd.pid
 StorageType=accounting_storage/mysql
 StorageHost=127.0.0.1
 StoragePort=6820
-StorageLoc=accounting_slurm
+StorageLoc=$DATABASE
 StorageUser=accounting_slurm
 StoragePass=$PASSWORD
 EOF
 
-if $changed; then
-  for daemon in slurmd slurmctld slurmdbd; do
-    if pid=$(pid_of "$SLURM_HOME/run/$daemon.pid"); then
-      kill "$pid"
-      wait_for 20 sh -c "! kill -0 $pid" || fail "$daemon (pid $pid) does not stop"
-    fi
-  done
-fi
+for pid_file in "${stop[@]}"; do
+  if pid=$(pid_of "$pid_file"); then
+    kill "$pid"
+    wait_for 20 sh -c "! kill -0 $pid" || fail "$(basename "$pid_file" .pid) (pid $pid) does not stop"
+  fi
+done
 
 # munge: Debian's key, the daemon as its own user.
 if ! munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then
@@ -181,32 +218,32 @@ if ! mysqladmin "${MARIADB[@]}" ping >/dev/null 2>&1; then
   mysqladmin "${MARIADB[@]}" ping >/dev/null 2>&1 || fail "MariaDB does not come up: $(tail_of "$SLURM_HOME/log/mariadb.log")"
 fi
 mysql "${MARIADB[@]}" <<EOF || fail "cannot create slurmdbd's database in MariaDB"
-CREATE DATABASE IF NOT EXISTS accounting_slurm;
+CREATE DATABASE IF NOT EXISTS $DATABASE;
 CREATE USER IF NOT EXISTS 'accounting_slurm'@'localhost' IDENTIFIED BY '$PASSWORD';
 CREATE USER IF NOT EXISTS 'accounting_slurm'@'127.0.0.1' IDENTIFIED BY '$PASSWORD';
-GRANT ALL ON accounting_slurm.* TO 'accounting_slurm'@'localhost';
-GRANT ALL ON accounting_slurm.* TO 'accounting_slurm'@'127.0.0.1';
+GRANT ALL ON $DATABASE.* TO 'accounting_slurm'@'localhost';
+GRANT ALL ON $DATABASE.* TO 'accounting_slurm'@'127.0.0.1';
 EOF
 
-if ! running "$SLURM_HOME/run/slurmdbd.pid"; then
-  "${daemon[@]}" slurmdbd 9>&- || fail "slurmdbd does not start: $(tail_of "$SLURM_HOME/log/slurmdbd.log")"
+if ! running "$HOME_DIR/run/slurmdbd.pid"; then
+  "${daemon[@]}" slurmdbd 9>&- || fail "slurmdbd does not start: $(tail_of "$HOME_DIR/log/slurmdbd.log")"
 fi
-wait_for 30 sacctmgr -n list cluster || fail "slurmdbd does not answer: $(tail_of "$SLURM_HOME/log/slurmdbd.log")"
+wait_for 30 sacctmgr -n list cluster || fail "slurmdbd does not answer: $(tail_of "$HOME_DIR/log/slurmdbd.log")"
 if [ -z "$(sacctmgr -n list cluster "$CLUSTER" format=cluster)" ]; then
   sacctmgr -i add cluster "$CLUSTER" >/dev/null || fail "sacctmgr cannot add the cluster $CLUSTER"
 fi
 
-if ! running "$SLURM_HOME/run/slurmctld.pid"; then
-  "${daemon[@]}" slurmctld 9>&- || fail "slurmctld does not start: $(tail_of "$SLURM_HOME/log/slurmctld.log")"
+if ! running "$HOME_DIR/run/slurmctld.pid"; then
+  "${daemon[@]}" slurmctld 9>&- || fail "slurmctld does not start: $(tail_of "$HOME_DIR/log/slurmctld.log")"
 fi
-wait_for 30 scontrol ping || fail "slurmctld does not answer: $(tail_of "$SLURM_HOME/log/slurmctld.log")"
+wait_for 30 scontrol ping || fail "slurmctld does not answer: $(tail_of "$HOME_DIR/log/slurmctld.log")"
 
-if ! running "$SLURM_HOME/run/slurmd.pid"; then
-  "${daemon[@]}" slurmd 9>&- || fail "slurmd does not start: $(tail_of "$SLURM_HOME/log/slurmd.log")"
+if ! running "$HOME_DIR/run/slurmd.pid"; then
+  "${daemon[@]}" slurmd 9>&- || fail "slurmd does not start: $(tail_of "$HOME_DIR/log/slurmd.log")"
 fi
 node_up() { sinfo -h -n "$NODE" -o %T | grep -qE '^(idle|mixed|allocated)'; }
 if ! wait_for 30 node_up; then
   scontrol update nodename="$NODE" state=resume >/dev/null 2>&1 || true
-  wait_for 15 node_up || fail "the node $NODE is not up ($(sinfo -h -n "$NODE" -o '%T %E')): $(tail_of "$SLURM_HOME/log/slurmd.log")"
+  wait_for 15 node_up || fail "the node $NODE is not up ($(sinfo -h -n "$NODE" -o '%T %E')): $(tail_of "$HOME_DIR/log/slurmd.log")"
 fi
 echo "Slurm is up: SLURM_CONF=$SLURM_CONF"

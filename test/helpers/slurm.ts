@@ -4,7 +4,9 @@ import { fileURLToPath } from "node:url";
 
 /**
  * A real Slurm 22.05 on this machine, for the live tests: one node with 8 CPUs and 2 GPUs (device files standing for
- * them), slurmdbd over MariaDB, started by test/helpers/slurm-up.sh as root and kept running between test runs.
+ * them), slurmdbd over MariaDB, started by test/helpers/slurm-up.sh as root and kept running between test runs. A
+ * second cluster on the same node, whose usage decays (`slurm-up.sh --decay`: the decay check alone uses it), has
+ * its own daemons and accounting database: its commands need SLURM_DECAY_ENV.
  */
 
 /** The live Slurm's configuration file, under the folder slurm-up.sh keeps everything in. */
@@ -13,6 +15,10 @@ const SLURM_CONF = "/tmp/accounting-slurm/etc/slurm.conf";
 export const SLURM_ENV: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF };
 /** The name slurm.conf gives the live cluster: the `Cluster` field of its records. */
 export const SLURM_CLUSTER = "accounting";
+/** What Slurm's commands need to find the cluster whose usage decays (PriorityDecayHalfLife=2, in minutes). */
+export const SLURM_DECAY_ENV: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF: "/tmp/accounting-slurm/decay/etc/slurm.conf" };
+/** Its name. */
+export const SLURM_DECAY_CLUSTER = "accounting-decay";
 
 const UP_SCRIPT = fileURLToPath(new URL("./slurm-up.sh", import.meta.url));
 /** Starting from nothing takes a few seconds; a daemon that does not come up is waited for at most a minute. */
@@ -24,9 +30,9 @@ interface Output {
   stderr: string;
 }
 
-function execute(command: string, args: string[], timeout: number): Promise<Output> {
+function execute(command: string, args: string[], timeout: number, env = SLURM_ENV): Promise<Output> {
   return new Promise((resolve) => {
-    execFile(command, args, { env: SLURM_ENV, cwd: "/tmp", timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(command, args, { env, cwd: "/tmp", timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
       resolve({ code, stdout, stderr: error && code === null ? `${stderr}${error.message}` : stderr });
     });
@@ -34,35 +40,43 @@ function execute(command: string, args: string[], timeout: number): Promise<Outp
 }
 
 /**
- * Starts the live Slurm, or finds it running: undefined when it is up, else why it is not (not root, packages
- * missing, a daemon that does not come up and the last lines of its log).
+ * Starts the live Slurm (the cluster whose usage decays, with `decay`), or finds it running: undefined when it is up,
+ * else why it is not (not root, packages missing, a daemon that does not come up and the last lines of its log).
  */
-export async function startSlurm(): Promise<string | undefined> {
+export async function startSlurm({ decay = false } = {}): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return "not root: the live Slurm tests start munged, MariaDB and Slurm's daemons; they are skipped";
   if (!existsSync("/usr/sbin/slurmctld"))
     return "Slurm is not installed (apt-get install -y slurm-wlm slurmdbd mariadb-server munge); the live Slurm tests are skipped";
-  const { code, stderr } = await execute("bash", [UP_SCRIPT], START_TIMEOUT_MS);
+  const { code, stderr } = await execute("bash", [UP_SCRIPT, ...(decay ? ["--decay"] : [])], START_TIMEOUT_MS);
   if (code === 0) return undefined;
   const why = stderr.trim().split("\n").at(-1) || `test/helpers/slurm-up.sh failed (exit status ${code ?? "none: timed out"})`;
   return `the live Slurm does not start: ${why}; the live Slurm tests are skipped`;
 }
 
-/** Runs a Slurm command (as `user` when given, through runuser) and gives its stdout; throws with its stderr when it fails. */
-export async function slurm(command: string, args: string[], user?: string): Promise<string> {
+/**
+ * Runs a Slurm command (as `user` when given, through runuser; for the cluster SLURM_CONF names in `env`) and gives its
+ * stdout; throws with its stderr when it fails.
+ */
+export async function slurm(command: string, args: string[], user?: string, env = SLURM_ENV): Promise<string> {
   const [program, all] = user === undefined ? [command, args] : ["runuser", ["-u", user, "--", command, ...args]];
-  const { code, stdout, stderr } = await execute(program, all, 60_000);
+  const { code, stdout, stderr } = await execute(program, all, 60_000, env);
   if (code !== 0) throw new Error(`${[command, ...args].join(" ")}${user ? ` (as ${user})` : ""} failed: ${stderr.trim()}`);
   return stdout;
 }
 
-/** A Unix user (created when missing) with an association in each account (created when missing), the first one its default. */
-export async function addSlurmUser(user: string, accounts: string[]): Promise<void> {
+/** A Unix user, created when missing. */
+export async function addUnixUser(user: string): Promise<void> {
   const exists = async () => (await execute("id", [user], 10_000)).code === 0;
   // Another run may create the user at the same time.
   if (!(await exists()))
     await slurm("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", user]).catch(async (error: Error) => {
       if (!(await exists())) throw error;
     });
+}
+
+/** A Unix user (created when missing) with an association in each account (created when missing), the first one its default. */
+export async function addSlurmUser(user: string, accounts: string[]): Promise<void> {
+  await addUnixUser(user);
   for (const account of accounts) {
     if (!(await slurm("sacctmgr", ["-n", "-P", "list", "account", account, "format=account"])).trim())
       await slurm("sacctmgr", ["-i", "add", "account", account, `cluster=${SLURM_CLUSTER}`]);

@@ -425,3 +425,94 @@ describe("decayed usage", () => {
     expect(() => decayedUsage([], -1, at)).toThrow(RangeError);
   });
 });
+
+describe("decayed usage as Slurm's passes leave it", () => {
+  const at = Date.UTC(2024, 2, 6, 12) / 1000; // Wednesday 2024-03-06T12:00:00Z
+  /** Passes every `period` seconds from `from` to `to`. */
+  const every = (period: number, from: number, to: number) => Array.from({ length: Math.floor((to - from) / period) + 1 }, (_, i) => from + i * period);
+
+  it("gives what a live Slurm 22.05.8 showed (PriorityDecayHalfLife=2, passes a minute apart)", () => {
+    // Two jobs of one association, started at 568, one ended at 600 (2.25 billing), the other at 646 (1.125); the
+    // decay cluster's passes at 556, 616 and 676 (s after 1795798000). scontrol's UsageRaw: 83.15 at 640, 78.78 at 680.
+    const t = (seconds: number) => 1_795_798_000 + seconds;
+    const passes = [t(556), t(616), t(676)];
+    const short: Charge = { start: t(568), end: t(600), units_per_second: 2.25 };
+    expect(decayedUsage([short, { start: t(568), end: null, units_per_second: 1.125 }], 120, t(640), undefined, passes)).toBeCloseTo(83.15, 2);
+    expect(decayedUsage([short, { start: t(568), end: t(646), units_per_second: 1.125 }], 120, t(680), undefined, passes)).toBeCloseTo(78.78, 2);
+    // By parts: the running job's 48 s added at 616 aged from 568; each last part added at the end as it was, decayed
+    // from the pass before it by the next: 2.25 × 32 from 556, 1.125 × 30 from 616.
+    const d = 1 - 0.693 / 120;
+    const parts = 2.25 * 32 * d ** 32 * d ** (676 - 556) + 1.125 * 48 * d ** (676 - 568) + 1.125 * 30 * d ** 30 * d ** (676 - 616);
+    expect(decayedUsage([short, { start: t(568), end: t(646), units_per_second: 1.125 }], 120, t(680), undefined, passes)).toBeCloseTo(parts, 10);
+  });
+
+  it("is the usage without passes, at a pass, when passes come every second", () => {
+    const charges: Charge[] = [
+      { start: at - 500, end: at - 200, units_per_second: 1.5 },
+      { start: at - 100, end: null, units_per_second: 3 },
+    ];
+    const passes = every(1, at - 1000, at);
+    for (const halfLife of [0, 60, 3600]) expect(decayedUsage(charges, halfLife, at, undefined, passes)).toBeCloseTo(decayedUsage(charges, halfLife, at), 9);
+  });
+
+  it("is at most the usage without passes, at a pass, and at least d^(2P − 2) of it, P the time between passes", () => {
+    const halfLife = 600;
+    const d = 1 - 0.693 / halfLife;
+    for (const period of [7, 60, 300]) {
+      const passes = every(period, at - 5000, at);
+      const last = passes.at(-1)!;
+      for (const [start, end] of [
+        [at - 4000, at - 3000],
+        [at - 1001, at - 999],
+        [at - 3999, last - 1],
+      ] as [number, number][]) {
+        const charges = [{ start, end, units_per_second: 2 }];
+        const slurm = decayedUsage(charges, halfLife, last, undefined, passes);
+        const continuous = decayedUsage(charges, halfLife, last);
+        expect(slurm).toBeLessThanOrEqual(continuous);
+        expect(slurm).toBeGreaterThanOrEqual(continuous * d ** (2 * period - 2));
+      }
+    }
+  });
+
+  it("without decay, counts a running job until the last pass, and ended jobs whole", () => {
+    const passes = [at - 120, at - 60];
+    const charges: Charge[] = [
+      { start: at - 100, end: null, units_per_second: 1 },
+      { start: at - 50, end: at - 10, units_per_second: 2 },
+      { start: at - 50, end: at + 10, units_per_second: 4 },
+    ];
+    // The running ones' 40 s to the last pass; the ended one's 40 s added at its end, before any pass.
+    expect(decayedUsage(charges, 0, at, undefined, passes)).toBe(40 + 2 * 40);
+    // Before any pass, only the last parts of ended runs.
+    expect(decayedUsage(charges, 0, at, undefined, [at + 60])).toBe(2 * 40);
+  });
+
+  it("a run ending at the second of a pass: its last part added by the pass", () => {
+    const halfLife = 120;
+    const d = 1 - 0.693 / halfLife;
+    const passes = [at - 60, at];
+    expect(decayedUsage([{ start: at - 30, end: at, units_per_second: 1 }], halfLife, at, undefined, passes)).toBeCloseTo(30 * d ** 30, 12);
+  });
+
+  it("resets at the first pass at or after midnight: what it adds is kept, runs ended before it are dropped", () => {
+    const midnight = Date.UTC(2024, 2, 6) / 1000;
+    // Passes since the last reset, the day before (the first pass after it when none is listed before it).
+    const passes = [midnight - 400, midnight - 100, midnight + 200, midnight + 500];
+    const charges: Charge[] = [
+      { start: midnight - 300, end: midnight + 400, units_per_second: 1 }, // 300 s added at the reset pass, then its last 200
+      { start: midnight - 50, end: midnight + 100, units_per_second: 10 }, // ended after midnight, before the reset pass
+      { start: midnight - 300, end: midnight - 200, units_per_second: 100 }, // before midnight
+    ];
+    expect(decayedUsage(charges, 0, midnight + 600, { period: "DAILY" }, passes)).toBe(300 + 200);
+    // Without the reset.
+    expect(decayedUsage(charges, 0, midnight + 600, undefined, passes)).toBe(700 + 10 * 150 + 100 * 100);
+    // Before the reset pass, nothing is reset yet.
+    expect(decayedUsage(charges, 0, midnight + 150, { period: "DAILY" }, passes)).toBe(200 + 10 * 150 + 100 * 100);
+  });
+
+  it("refuses passes out of order", () => {
+    expect(() => decayedUsage([], 60, at, undefined, [at, at - 60])).toThrow(RangeError);
+    expect(() => decayedUsage([], 60, at, undefined, [at, at])).toThrow(RangeError);
+  });
+});
