@@ -18,15 +18,16 @@ import { addUnixUser, parseLines, SLURM_DECAY_CLUSTER, SLURM_DECAY_ENV, slurm, s
  * (d = 1 − 0.693 / half-life, Δ the seconds since the last pass), then adds each running job's seconds since that
  * pass × billing × d^(their number); a job's last part is added so when it ends and decayed from the pass before it
  * by the next one. decayedUsage with the passes' times, read here from slurmctld's priority_last_decay_ran as each
- * pass writes it, does exactly that in doubles (Slurm: long double usage, double factors): the same number to some
- * 1e-15 of it. So the tolerance is the printing's: scontrol prints UsageRaw with two decimals (|difference| ≤ 0.005,
+ * pass writes it, does exactly that in doubles (Slurm: long double usage, double factors): the same number but for
+ * rounding, far below 1e-9 of it. So the tolerance is the printing's: scontrol prints UsageRaw with two decimals (|difference| ≤ 0.005,
  * plus 1e-9 of the usage for the arithmetic), sshare RawUsage truncated to an integer, Level FS and EffectvUsage with
  * six decimals (≤ 5e-7 plus 1e-9), FairShare's rank / N exactly. One case would be ambiguous, a job ending in the
  * second of a pass (Slurm may add its last part before or after the pass's decay): the jobs end 15 s or more away from
  * any pass. The project's balance (`accounting balance`, from the records alone: it does not know when Slurm's passes
  * came) decays each second from its own start instead, the limit of passes every second: at a pass, of jobs ended
- * before it, Slurm's usage is at most that and at least d^(2P − 2) of it, P the longest time between two passes —
- * 0.50 with these settings (it measures some 0.7 to 0.9), 6.9e-4 with 5-minute passes and a week's half-life.
+ * before it, Slurm's usage is at most that and at least d^(2P − 2) of it, P the longest time between two passes:
+ * 0.50 of it with these settings (Slurm's is some 0.7 to 0.9 of it here), within 6.9e-4 of it with 5-minute passes
+ * and a week's half-life. sshare's Level FS then differs from the balance's by as much: printed, not compared.
  */
 
 const unavailable = await startSlurm({ decay: true });
