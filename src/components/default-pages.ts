@@ -180,11 +180,16 @@ const choice = view(form);
 
 \`\`\`js
 const form = periodInput(sources.last.slice(0, 10), invalidation, ${scriptLiteral(modes)});
-// The moment another period is chosen, what these show is marked as not yet its numbers: at once when the URL asks
-// for another period than the one written into the page.
+// The moment another period is chosen, what these show is marked as not yet its numbers. When the URL asks for another
+// period than the one written into the page, its numbers go at once: they are not the period's.
 const numbers = followingView(form, document.querySelector("#accounting-numbers"));
 const people = followingView(form, document.querySelector("#accounting-people"));
-if (!sameChoice(form.value, initial.choice)) numbers.pending();
+if (!sameChoice(form.value, initial.choice)) {
+  numbers.replaceChildren();
+  numbers.pending();
+  document.querySelector("#accounting-print").replaceChildren();
+}
+numbers.hidden = false;
 \`\`\`
 
 \`\`\`js
@@ -198,6 +203,12 @@ document.querySelector("#accounting-print").replaceChildren(fromHtml(printHeadin
 <div id="accounting-print">${printHeadingHtml("Accounting", outcome.problem === undefined ? outcome.coverage : null, words, outcome.choice.mode)}</div>
 
 <div class="following" id="accounting-numbers">${outcomeHtml(outcome, sources)}</div>
+
+<script>
+// Before the page's modules read the period the URL asks for: the numbers above, of the default period, are hidden
+// if the URL may ask for another (they show again, or give way to that period's, once it is read).
+if (!["", "?mode=exact"].includes(location.search)) document.getElementById("accounting-numbers").hidden = true;
+</script>
 
 <noscript><p>Without JavaScript: the whole archive's numbers, as computed when the site was built. Another period, and the users and jobs tables, need JavaScript.</p></noscript>
 
