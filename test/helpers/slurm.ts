@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { Association } from "../../loaders/queries/fairshare.js";
 
 /**
  * A real Slurm 22.05 on this machine, for the live tests: one node with 8 CPUs and 2 GPUs (device files standing for
@@ -95,3 +96,31 @@ export const parseLines = (text: string, fields: readonly string[]): Fields[] =>
     .split("\n")
     .filter(Boolean)
     .map((line) => Object.fromEntries(line.split("|").map((value, i) => [fields[i] as string, value])));
+
+/** A TRES list (`billing=2,cpu=2,gres/gpu=1,mem=1536M,node=1`) as name → count; memory in MiB. */
+export function tresCounts(text: string): Map<string, number> {
+  const units: Record<string, number> = { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 };
+  return new Map(
+    text
+      .split(",")
+      .filter(Boolean)
+      .map((item) => {
+        const [key, value] = item.split("=") as [string, string];
+        const unit = /[KMGT]$/.exec(value)?.[0];
+        return [key, unit ? Number(value.slice(0, -1)) * (units[unit] as number) : Number(value)];
+      }),
+  );
+}
+
+/** The association tree `sshare -P` shows (its order is slurmctld's), each user association's usage (`account|user`) from `usage`. */
+export function associationTree(sshare: Fields[], usage: (key: string) => number): Association[] {
+  const parents: string[] = [];
+  return sshare.map((row): Association => {
+    const depth = (row.Account as string).length - (row.Account as string).trimStart().length;
+    const account = (row.Account as string).trim();
+    const shares = row.RawShares === "parent" ? "parent" : row.RawShares === "" ? 1 : Number(row.RawShares);
+    if (row.User) return { name: row.User, parent: account, shares, user: true, usage: usage(`${account}|${row.User}`) };
+    parents[depth] = account;
+    return { name: account, parent: depth === 0 ? null : (parents[depth - 1] as string), shares };
+  });
+}

@@ -2,10 +2,20 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decayedUsage, fairTree, type Association, type Charge } from "../../../loaders/queries/fairshare.js";
+import { decayedUsage, fairTree, type Charge } from "../../../loaders/queries/fairshare.js";
 import { temporaryFolder } from "../../helpers/archive.js";
 import { runCli } from "../../helpers/cli.js";
-import { addUnixUser, parseLines, SLURM_DECAY_CLUSTER, SLURM_DECAY_ENV, slurm, startSlurm, type Fields } from "../../helpers/slurm.js";
+import {
+  addUnixUser,
+  associationTree,
+  parseLines,
+  SLURM_DECAY_CLUSTER,
+  SLURM_DECAY_ENV,
+  slurm,
+  startSlurm,
+  tresCounts,
+  type Fields,
+} from "../../helpers/slurm.js";
 
 /**
  * Usage decayed with a short half-life, against a real Slurm: the cluster of `slurm-up.sh --decay`
@@ -82,21 +92,6 @@ const JOBS: [string, string, string, number, string, number, boolean, number][] 
   ["fdamy", C, "gpu", 2, "1G", 1, true, 40], // 4.25
 ];
 
-/** A TRES list (`billing=2,cpu=2,gres/gpu=1,mem=1536M,node=1`) as name → count; memory in MiB. */
-function tres(text: string): Map<string, number> {
-  const units: Record<string, number> = { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 };
-  return new Map(
-    text
-      .split(",")
-      .filter(Boolean)
-      .map((item) => {
-        const [key, value] = item.split("=") as [string, string];
-        const unit = /[KMGT]$/.exec(value)?.[0];
-        return [key, unit ? Number(value.slice(0, -1)) * (units[unit] as number) : Number(value)];
-      }),
-  );
-}
-
 /** The times of slurmctld's decay passes, as it writes the last one (priority_last_decay_ran's first number). */
 class Passes {
   readonly times: number[] = [];
@@ -141,19 +136,6 @@ interface Seen {
   sshare: Fields[];
   /** scontrol's UsageRaw of each association (`account|user`), two decimals. */
   usage: Map<string, number>;
-}
-
-/** The association tree sshare shows (its order is slurmctld's), the user associations' usage from `usage`. */
-function treeOf(sshare: Fields[], usage: (key: string) => number): Association[] {
-  const parents: string[] = [];
-  return sshare.map((row): Association => {
-    const depth = (row.Account as string).length - (row.Account as string).trimStart().length;
-    const account = (row.Account as string).trim();
-    const shares = row.RawShares === "parent" ? "parent" : row.RawShares === "" ? 1 : Number(row.RawShares);
-    if (row.User) return { name: row.User, parent: account, shares, user: true, usage: usage(`${account}|${row.User}`) };
-    parents[depth] = account;
-    return { name: account, parent: depth === 0 ? null : (parents[depth - 1] as string), shares };
-  });
 }
 
 describe.skipIf(unavailable !== undefined && !process.env.CI)("decayed usage against a live Slurm", { timeout: 60_000 }, () => {
@@ -222,7 +204,7 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)("decayed usage aga
       watch.stop();
     }
     for (const job of jobs) {
-      const counts = tres(job.AllocTRES as string);
+      const counts = tresCounts(job.AllocTRES as string);
       const weights = WEIGHTS[job.Partition as string]!;
       const billing = weights.cpu * counts.get("cpu")! + weights.mem * counts.get("mem")! + weights.gpu * (counts.get("gres/gpu") ?? 0);
       const key = `${job.Account}|${job.User}`;
@@ -282,7 +264,7 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)("decayed usage aga
   it("gives sshare's Level FS and EffectvUsage under the top account, and each user's FairShare, from that usage", () => {
     const mine = (key: string) => MEMBERS.some(([user, account]) => key === `${account}|${user}`);
     // This run's user associations with decayedUsage's usage; the others (earlier runs') with scontrol's.
-    const tree = treeOf(seen.sshare, (key) =>
+    const tree = associationTree(seen.sshare, (key) =>
       mine(key) ? decayedUsage(charges.get(key) ?? [], HALF_LIFE, seen.pass, undefined, passes) : seen.usage.get(key)!,
     );
     const rows = fairTree(tree);

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { classicFairShare, decayedUsage, fairTree, type Association, type Charge } from "../../../loaders/queries/fairshare.js";
 import { temporaryFolder } from "../../helpers/archive.js";
 import { runCli } from "../../helpers/cli.js";
-import { addSlurmUser, parseLines, SLURM_CLUSTER, SLURM_ENV, slurm, startSlurm, type Fields } from "../../helpers/slurm.js";
+import { addSlurmUser, associationTree, parseLines, SLURM_CLUSTER, SLURM_ENV, slurm, startSlurm, tresCounts, type Fields } from "../../helpers/slurm.js";
 
 /**
  * A real Slurm (test/helpers/slurm-up.sh: priority/multifactor, Fair Tree, PriorityDecayHalfLife=0, usage never reset)
@@ -135,19 +135,6 @@ async function snapshot(after: number, stateDirectory: string, timeout: number):
   }
 }
 
-/** The association tree sshare shows (its order is slurmctld's), with each user association's usage. */
-function treeOf({ sshare, usage }: Snapshot): Association[] {
-  const parents: string[] = [];
-  return sshare.map((row): Association => {
-    const depth = (row.Account as string).length - (row.Account as string).trimStart().length;
-    const account = (row.Account as string).trim();
-    const shares = row.RawShares === "parent" ? "parent" : row.RawShares === "" ? 1 : Number(row.RawShares);
-    if (row.User) return { name: row.User, parent: account, shares, user: true, usage: usage.get(`${account}|${row.User}`) as number };
-    parents[depth] = account;
-    return { name: account, parent: depth === 0 ? null : (parents[depth - 1] as string), shares };
-  });
-}
-
 /** sshare's line for each association, from fairTree (and its NormUsage, usage over the root's, from classicFairShare). */
 function computedLines(tree: Association[]): string[] {
   const f = (value: number) => (value === Infinity ? "inf" : value.toFixed(6));
@@ -168,21 +155,6 @@ function computedLines(tree: Association[]): string[] {
     ];
     return fields.join("|");
   });
-}
-
-/** A TRES list (`billing=2,cpu=2,gres/gpu=1,mem=1536M,node=1`) as name → count; memory in MiB. */
-function tres(text: string): Map<string, number> {
-  const units: Record<string, number> = { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 };
-  return new Map(
-    text
-      .split(",")
-      .filter(Boolean)
-      .map((item) => {
-        const [key, value] = item.split("=") as [string, string];
-        const unit = /[KMGT]$/.exec(value)?.[0];
-        return [key, unit ? Number(value.slice(0, -1)) * (units[unit] as number) : Number(value)];
-      }),
-  );
 }
 
 describe.skipIf(unavailable !== undefined && !process.env.CI)("fair-share against a live Slurm", { timeout: 60_000 }, () => {
@@ -213,7 +185,7 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)("fair-share agains
     const lastEnd = Math.max(...jobs.map((job) => Number(job.End)));
     const stateDirectory = /StateSaveLocation\s*=\s*(\S+)/.exec(await slurm("scontrol", ["show", "config"]))?.[1] as string;
     seen = await snapshot(lastEnd, stateDirectory, 150 * SECOND);
-    tree = treeOf(seen);
+    tree = associationTree(seen.sshare, (key) => seen.usage.get(key) as number);
   }, 300 * SECOND);
 
   it("gives every association of the cluster sshare's Level FS, FairShare, NormShares, EffectvUsage and RawUsage", () => {
@@ -250,7 +222,7 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)("fair-share agains
   it("charges each user association Σ ElapsedRaw × billing of its jobs: the billing recomputed, not AllocTRES's truncated one", () => {
     const charged = new Map<string, { elapsedBilling: number; elapsedAllocBilling: number; jobs: string[]; charges: Charge[] }>();
     for (const job of jobs) {
-      const counts = tres(job.AllocTRES as string);
+      const counts = tresCounts(job.AllocTRES as string);
       const weights = WEIGHTS[job.Partition as string]!;
       const billing = weights.cpu * counts.get("cpu")! + weights.mem * counts.get("mem")! + weights.gpu * (counts.get("gres/gpu") ?? 0);
       // AllocTRES's billing is Slurm's billing truncated to an integer: 2.375 → 2.
