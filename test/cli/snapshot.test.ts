@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +5,7 @@ import { temporaryFolder } from "../helpers/archive.js";
 import { runCli } from "../helpers/cli.js";
 import { quirksScenario, usageScenario, USAGE_SNAPSHOTS } from "../helpers/nomad-scenario.js";
 import { startStandIn, type StandIn, type Switches } from "../helpers/nomad-stand-in.js";
+import { nomadCertificates } from "../helpers/nomad-tls.js";
 import { upstreamView } from "../helpers/reference.js";
 
 /**
@@ -190,37 +190,9 @@ describe("accounting snapshot", () => {
 });
 
 describe.skipIf(!existsSync("/usr/bin/openssl"))("accounting snapshot over TLS", () => {
-  /** A CA, and a certificate it signed for Nomad's server name, as Nomad's `tls cert create -server` names it. */
-  function certificates(): { folder: string; key: string; cert: string } {
-    const folder = temporaryFolder("nomad-tls-");
-    const openssl = (...args: string[]) => execFileSync("/usr/bin/openssl", args, { cwd: folder, stdio: "pipe" });
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Nomad test CA");
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=server.global.nomad");
-    writeFileSync(join(folder, "san.ext"), "subjectAltName=DNS:server.global.nomad\n");
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      "server.csr",
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      "server.pem",
-      "-days",
-      "2",
-      "-extfile",
-      "san.ext",
-    );
-    return { folder, key: readFileSync(join(folder, "server.key"), "utf8"), cert: readFileSync(join(folder, "server.pem"), "utf8") };
-  }
-
   it("verifies the server against $NOMAD_CACERT under $NOMAD_TLS_SERVER_NAME, and refuses it otherwise", async () => {
-    const { folder, key, cert } = certificates();
+    const { key, cert, ca } = nomadCertificates(temporaryFolder("nomad-tls-"));
     const nomad = await standIn({ tls: { key, cert } }, { ...quirksScenario(), jobs: [] });
-    const ca = join(folder, "ca.pem");
     const good = await snapshot(nomad.address, ["--quiet"], { NOMAD_CACERT: ca, NOMAD_TLS_SERVER_NAME: "server.global.nomad" });
     expect([good.code, good.stderr]).toEqual([0, ""]);
     expect(files(good.archive)).toEqual([NAME]);

@@ -5,8 +5,8 @@ import { fileURLToPath } from "node:url";
 
 /** The working tree these tests run in. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-/** Not copied into a build folder: dependencies (linked instead), outputs, history and scratch work. */
-const NOT_COPIED = new Set(["node_modules", "dist", ".git", "scratch", "coverage"]);
+/** Not copied into a build folder: dependencies (linked instead), outputs (the site, the compiled command), history and scratch work. */
+const NOT_COPIED = new Set(["node_modules", "dist", "lib", ".git", "scratch", "coverage"]);
 
 /** Runs a command to its end: its exit status, and its stdout and stderr together. */
 export function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
