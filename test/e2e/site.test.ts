@@ -11,6 +11,7 @@ import { temporaryFolder } from "../helpers/archive.js";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
 import { runCli } from "../helpers/cli.js";
 import { copyProject, run } from "../helpers/project.js";
+import { BrowserWatch } from "../helpers/site-build.js";
 import { serveStatic, type StaticSite } from "../../scripts/static-server.js";
 import { known } from "../helpers/hours.js";
 import { CDN_NAMES } from "../../loaders/site/site-data.js";
@@ -86,18 +87,13 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const origin = () => new URL(site.url).origin;
-/** The origins of the sites this suite serves: the only hosts a page may reach. */
-const servedOrigins = new Set<string>();
+const browserWatch = new BrowserWatch();
 
 async function serve(dist: string): Promise<StaticSite> {
   const served = await serveStatic(dist, BASE);
-  servedOrigins.add(new URL(served.url).origin);
+  browserWatch.origins.add(new URL(served.url).origin);
   return served;
 }
-
-/** Everything wrong seen in the browser, over all tests. */
-const issues: string[] = [];
-let reported = 0;
 
 async function build(project: string, cache: string, privateBuild = false): Promise<string> {
   const env: NodeJS.ProcessEnv = {
@@ -111,30 +107,6 @@ async function build(project: string, cache: string, privateBuild = false): Prom
   const { code, output } = await run("npm", ["run", "build"], project, env);
   if (code !== 0) throw new Error(`npm run build exited with ${code}:\n${output}`);
   return join(project, "dist");
-}
-
-function isLocal(url: string): boolean {
-  if (url.startsWith("data:") || url.startsWith("blob:")) return true;
-  return servedOrigins.has(new URL(url).origin);
-}
-
-function watch(page: Page): Page {
-  const where = () => page.url().replace(origin(), "");
-  page.on("console", (message) => {
-    if (message.type() === "error") issues.push(`console error on ${where()}: ${message.text()} (${message.location().url})`);
-  });
-  page.on("pageerror", (error) => issues.push(`page error on ${where()}: ${error.message}`));
-  page.on("dialog", (dialog) => {
-    issues.push(`${dialog.type()} dialog on ${where()}: ${dialog.message()}`);
-    void dialog.dismiss().catch(() => {});
-  });
-  page.on("response", (response) => {
-    if (response.status() >= 400) issues.push(`HTTP ${response.status()} for ${response.url()} on ${where()}`);
-  });
-  page.on("requestfailed", (request) => {
-    if (isLocal(request.url())) issues.push(`request failed on ${where()}: ${request.url()} (${request.failure()?.errorText})`);
-  });
-  return page;
 }
 
 async function cliReport(mode: Mode, period: { from?: string; to?: string }): Promise<Report> {
@@ -420,20 +392,12 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     browser = await launchChromium();
     context = await browser.newContext();
     // Workers' requests included; nothing reaches the network.
-    context.on("request", (request) => {
-      if (!isLocal(request.url())) issues.push(`request to another host: ${request.url()}`);
-    });
-    await context.route(
-      (url) => !isLocal(url.href),
-      (route) => route.abort("blockedbyclient"),
-    );
-    page = watch(await context.newPage());
+    await browserWatch.offline(context);
+    page = browserWatch.watch(await context.newPage());
   }, 240_000);
 
   afterEach(() => {
-    const found = issues.slice(reported);
-    reported = issues.length;
-    expect(found, "console errors, page errors, dialogs, failed or external requests").toEqual([]);
+    expect(browserWatch.news(), "console errors, page errors, dialogs, failed or external requests").toEqual([]);
   });
 
   afterAll(async () => {
@@ -441,7 +405,7 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     await browser?.close();
     await site?.close();
     if (work) rmSync(work, { recursive: true, force: true });
-    expect(issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
+    expect(browserWatch.issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
   }, 30_000);
 
   it("names no CDN in any script, page or stylesheet it serves: DuckDB-WASM's API is the site's own bundle of it", async () => {
@@ -757,7 +721,7 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
   });
 
   it("needs no horizontal scrolling at 390 px on any page", async () => {
-    const narrow = watch(await context.newPage());
+    const narrow = browserWatch.watch(await context.newPage());
     await narrow.setViewportSize({ width: 390, height: 844 });
     try {
       for (const path of sitePages(dist)) {
@@ -803,12 +767,9 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     // With a clock an hour after the newest snapshot, the reader sees a fresh archive.
     const then = await browser.newContext();
     try {
-      await then.route(
-        (url) => !isLocal(url.href),
-        (route) => route.abort("blockedbyclient"),
-      );
+      await browserWatch.offline(then);
       await then.clock.setFixedTime(new Date("2024-07-09T21:00:00Z"));
-      const fresh = watch(await then.newPage());
+      const fresh = browserWatch.watch(await then.newPage());
       await fresh.goto(site.url, { waitUntil: "networkidle" });
       await fresh.waitForSelector(".freshness");
       expect(await fresh.getAttribute(".freshness", "data-stale")).toBe("false");

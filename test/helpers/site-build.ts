@@ -37,6 +37,8 @@ export class BrowserWatch {
   readonly origins = new Set<string>();
   readonly issues: string[] = [];
   private reported = 0;
+  /** Requests the browser cancelled: issues unless their page was left since (news). */
+  private readonly cancelled: { issue: string; left: () => boolean }[] = [];
 
   isLocal(url: string): boolean {
     if (url.startsWith("data:") || url.startsWith("blob:")) return true;
@@ -60,9 +62,22 @@ export class BrowserWatch {
     page.on("response", (response) => {
       if (response.status() >= 400) this.issues.push(`HTTP ${response.status()} for ${response.url()} on ${where()}`);
     });
+    // A request the browser cancels because its page was left (the test went on to another page) failed no one. The
+    // documents the page shows are counted as they commit; a cancelled request is an issue only if, when the issues
+    // are read, its page still shows the document that made it.
+    let document = 0;
+    page.on("framenavigated", (frame) => {
+      if (frame === page.mainFrame()) document++;
+    });
     page.on("requestfailed", (request) => {
-      const refusedScript = !javaScript && request.failure()?.errorText === "csp";
-      if (this.isLocal(request.url()) && !refusedScript) this.issues.push(`request failed on ${where()}: ${request.url()} (${request.failure()?.errorText})`);
+      const error = request.failure()?.errorText;
+      if (!this.isLocal(request.url()) || (!javaScript && error === "csp")) return;
+      const issue = `request failed on ${where()}: ${request.url()} (${error})`;
+      if (error !== "net::ERR_ABORTED") this.issues.push(issue);
+      else {
+        const made = document;
+        this.cancelled.push({ issue, left: () => document > made });
+      }
     });
     return page;
   }
@@ -81,6 +96,7 @@ export class BrowserWatch {
 
   /** The issues noted since the last call. */
   news(): string[] {
+    for (const { issue, left } of this.cancelled.splice(0)) if (!left()) this.issues.push(issue);
     const found = this.issues.slice(this.reported);
     this.reported = this.issues.length;
     return found;
