@@ -61,10 +61,22 @@ export async function jobsOf(api: NomadApi, namespace: string): Promise<Record<s
   return records(await api.get("jobs", { namespace }), `the job list of namespace ${JSON.stringify(namespace)}`);
 }
 
+/**
+ * A job the output goes without, told: it went away between the list and its read (404), or its records lack what is
+ * needed, as upstream leaves such jobs out. Anything else (Nomad failing) is thrown: the run writes nothing.
+ */
+export function leaveOut(error: unknown, namespace: string, id: unknown, warn: (text: string) => void): void {
+  const job = `job ${JSON.stringify(id)} of namespace ${JSON.stringify(namespace)}`;
+  if (error instanceof NomadNotFound) warn(`${job} went away while it was read: left out (${error.message})`);
+  else if (error instanceof MalformedJob) warn(`${job} left out: ${error.message}`);
+  else throw error;
+}
+
 /** One deployment's record, or undefined when it went away or its records lack what a snapshot needs (told). */
-async function deployment(api: NomadApi, namespace: string, id: string, warn: (text: string) => void): Promise<Map<string, unknown> | undefined> {
-  const job = encodeURIComponent(id);
+async function deployment(api: NomadApi, namespace: string, id: unknown, warn: (text: string) => void): Promise<Map<string, unknown> | undefined> {
   try {
+    if (typeof id !== "string") throw new MalformedJob("no ID");
+    const job = encodeURIComponent(id);
     const spec = await api.get(`job/${job}`, { namespace });
     const allocationId = chosenAllocation(await api.get(`job/${job}/allocations`, { namespace }));
     let placement: Placement | undefined;
@@ -77,10 +89,7 @@ async function deployment(api: NomadApi, namespace: string, id: string, warn: (t
     }
     return deploymentOf(spec, placement);
   } catch (error) {
-    if (error instanceof NomadNotFound)
-      warn(`job ${JSON.stringify(id)} of namespace ${JSON.stringify(namespace)} went away while it was read: left out (${error.message})`);
-    else if (error instanceof MalformedJob) warn(`job ${JSON.stringify(id)} of namespace ${JSON.stringify(namespace)} left out: ${error.message}`);
-    else throw error;
+    leaveOut(error, namespace, id, warn);
     return undefined;
   }
 }
@@ -128,8 +137,7 @@ export async function takeSnapshot(archive: string, api: NomadApi, settings: Sna
     const deployments = stubs.filter((stub) => isDeployment(stub.Name));
     settings.onProgress?.(`namespace ${JSON.stringify(namespace)}: ${deployments.length} deployments of ${stubs.length} jobs`);
     for (const stub of deployments) {
-      const record = typeof stub.ID === "string" ? await deployment(api, namespace, stub.ID, warn) : undefined;
-      if (typeof stub.ID !== "string") warn(`a job of namespace ${JSON.stringify(namespace)} has no ID: left out`);
+      const record = await deployment(api, namespace, stub.ID, warn);
       if (record) snapshot.get(namespace)?.push(record);
       else skipped++;
     }

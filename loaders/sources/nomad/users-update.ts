@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { JsonSyntaxError, parseJsonExact, pythonJson } from "../../model/python-json.js";
 import { USER_DB_FILE } from "./archive.js";
 import { MalformedJob } from "./deployment.js";
-import { NomadNotFound, type NomadApi } from "./nomad-api.js";
-import { jobsOf, namespacesToRead, writeWhole, type NomadReading } from "./take-snapshot.js";
+import type { NomadApi } from "./nomad-api.js";
+import { jobsOf, leaveOut, namespacesToRead, writeWhole, type NomadReading } from "./take-snapshot.js";
 
 /**
  * `accounting users update`: the owners of Nomad's current modules and tools, with the names and emails their jobs
@@ -99,20 +99,16 @@ export async function updateUsers(archive: string, api: NomadApi, settings: Noma
     const stubs = (await jobsOf(api, namespace)).filter((stub) => typeof stub.Name === "string" && USER_JOB_NAME.test(stub.Name));
     settings.onProgress?.(`namespace ${JSON.stringify(namespace)}: ${stubs.length} modules and tools`);
     for (const { ID: id } of stubs) {
-      const where = `job ${JSON.stringify(id)} of namespace ${JSON.stringify(namespace)}`;
       try {
         if (typeof id !== "string") throw new MalformedJob("no ID");
         const job = await api.get(`job/${encodeURIComponent(id)}`, { namespace });
         takeOwner(database.users, (job as Record<string, unknown> | null)?.Meta);
       } catch (error) {
-        if (error instanceof NomadNotFound) warn(`${where} went away while it was read: left out`);
-        else if (error instanceof MalformedJob) warn(`${where} left out: ${error.message}`);
-        else throw error;
+        leaveOut(error, namespace, id, warn);
       }
     }
   }
-  const [folder, name] = [join(archive, "users"), "user-db.json"];
-  await writeWhole(folder, name, formatUserDatabase(database), USER_DB_MODE);
+  await writeWhole(dirname(path), basename(path), formatUserDatabase(database), USER_DB_MODE);
   const owners = [...database.users];
   const added = owners.filter(([owner]) => !before.has(owner)).length;
   const changed = owners.filter(([owner, user]) => before.has(owner) && before.get(owner) !== pythonJson(user)).length;
