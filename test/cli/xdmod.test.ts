@@ -29,6 +29,21 @@ function xdmodSeries(metric: string, unit: "Day" | "Month", cluster: string): Re
   return Object.fromEntries(rows.map((row) => row.split(",")).map((cells) => [cells[0], Number(cells[column])]));
 }
 
+/** One resource's value in an XDMoD aggregate CSV (`phillips,4046`), for the whole period 2016-12-22..2017-01-01. */
+function xdmodAggregate(metric: string, cluster: string): number {
+  const text = readFileSync(join(EXPECTED, metric, "aggregate-Day-reference.csv"), "utf8");
+  const row = (text.split("---------\n")[1] ?? "").split("\n").find((line) => line.startsWith(`${cluster},`));
+  expect(row, `${cluster} in ${metric}`).toBeDefined();
+  return Number(row!.split(",")[1]);
+}
+
+/** The rows of one of XDMoD's reference CSVs (names, hierarchy…), quotes removed (no value holds a comma). */
+const csvRows = (name: string) =>
+  readFileSync(join(ARTIFACTS, "referencedata", name), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => line.split(",").map((cell) => cell.replace(/^"|"$/g, "")));
+
 /** An archive of one cluster's dump, as `accounting collect slurm` would leave it (the log named by no time). */
 function archiveOf(cluster: string): string {
   const archive = temporaryFolder("xdmod-");
@@ -62,6 +77,46 @@ describe.skipIf(xdmod.missing)("Slurm records against Open XDMoD", () => {
           // Slurm records no disk and no CPU clock: unknown, never 0.
           expect([total.disk_MB_hours, total.cpu_MHz_hours]).toEqual([null, null]);
         }
+      });
+
+      it("gives XDMoD's jobs ended (job_count: a job that ran, counted in the period of its End) in all and per month", async () => {
+        // XDMoD's ingestor drops the allocations that never ran (NodeList `None assigned`), then counts a job in the
+        // period its End falls in: our jobs with a start, by the day of their end_time (UTC).
+        const ended = async (from: string, to: string) => {
+          const [row] = await database.query<{ n: number }>(
+            `SELECT count(*)::INTEGER AS n FROM jobs WHERE cluster = '${cluster}' AND start_time IS NOT NULL
+               AND end_time >= TIMESTAMPTZ '${from} 00:00:00+00' AND end_time < TIMESTAMPTZ '${to} 00:00:00+00' + INTERVAL 1 DAY`,
+          );
+          return row!.n;
+        };
+        const total = xdmodAggregate("job_count", cluster);
+        expect(total).toBe({ phillips: 4_046, pozidriv: 11_285 }[cluster]);
+        expect(await ended("2016-12-22", "2017-01-01")).toBe(total);
+        const monthly = xdmodSeries("job_count", "Month", cluster);
+        for (const [month, [from, to]] of Object.entries(MONTHS)) expect(await ended(from, to), month).toBe(monthly[month]);
+        // Every job of the dump that ran ended in the period: none is still running, none is left out.
+        const [all] = await database.query<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM jobs WHERE start_time IS NOT NULL`);
+        expect(all!.n).toBe(total);
+      });
+
+      it("gives XDMoD's active users (active_person_count: users with a job running in the period), each a person of names.csv", async () => {
+        const users = await database.query<{ owner: string }>(
+          `SELECT DISTINCT owner FROM intervals WHERE end_time > TIMESTAMPTZ '2016-12-22 00:00:00+00' AND start_time < TIMESTAMPTZ '2017-01-02 00:00:00+00' ORDER BY owner`,
+        );
+        expect(users).toHaveLength(xdmodAggregate("active_person_count", cluster));
+        expect(users).toHaveLength({ phillips: 4, pozidriv: 18 }[cluster]);
+        // names.csv (username, first name, last name, organisation) maps each username to one person: as many persons
+        // as users. hierarchy.csv and group-to-hierarchy.csv map Unix groups to departments; XDMoD's expected outputs
+        // here are per resource only, so they hold no figure to check beyond every group being mapped.
+        const persons = new Map(csvRows("names.csv").map(([user, first, last]) => [user, `${first} ${last}`]));
+        const named = users.map(({ owner }) => persons.get(owner));
+        expect(named).not.toContain(undefined);
+        expect(new Set(named).size).toBe(users.length);
+        const units = new Set(csvRows("hierarchy.csv").map(([unit]) => unit));
+        const departments = new Map(csvRows("group-to-hierarchy.csv").map(([group, unit]) => [group, unit]));
+        const groups = await database.query<{ unix_group: string }>(`SELECT DISTINCT unix_group FROM jobs ORDER BY unix_group`);
+        expect(groups.length).toBeGreaterThan(0);
+        for (const { unix_group: group } of groups) expect(units.has(departments.get(group)), group).toBe(true);
       });
 
       it("gives XDMoD's CPU- and GPU-hours of every day", async () => {

@@ -1,8 +1,10 @@
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Problem } from "../../../../loaders/model/records.js";
 import { isProblem, type BatchFile, type BatchRecord, type LineResult } from "../../../../loaders/sources/batch/records.js";
+import { resourceSetCounts } from "../../../../loaders/sources/flux/resource-set.js";
 import { fluxSource } from "../../../../loaders/sources/flux/source.js";
 import { realdata } from "../../../helpers/realdata.js";
 
@@ -125,5 +127,116 @@ describe.skipIf(missing)("flux-core's flux-jobs test records", () => {
     const names = readdirSync(dumps, { recursive: true, encoding: "utf8" }).filter((name) => name.endsWith(".bz2"));
     expect(names).toHaveLength(12);
     expect(names.filter((name) => fluxSource.matches(basename(name)))).toEqual([]);
+  });
+});
+
+/** The files of a `flux dump` archive (bzip2 or plain tar, which `tar` tells apart). */
+function dumpEntries(archive: string): string[] {
+  return execFileSync("tar", ["-tf", archive], { encoding: "utf8" })
+    .split("\n")
+    .filter((name) => name !== "" && !name.endsWith("/"));
+}
+const dumpEntry = (archive: string, name: string) => execFileSync("tar", ["-xOf", archive, name], { encoding: "utf8" });
+
+interface DumpEvent {
+  timestamp: number;
+  name: string;
+  context?: Record<string, unknown>;
+}
+
+/**
+ * flux-core's job-manager KVS dumps (PROVENANCE.md: one job each, R as `rank 0, core 0`, run times 0.016-0.068 s from
+ * the eventlog). They are not job records the adapter reads (`.tar.bz2`, a KVS tree): the test makes of each valid
+ * one the job-list record Flux's job-list module would (t_submit the submit event, t_run the alloc event that enters
+ * RUN, t_cleanup finish, t_inactive clean, R as stored), and hands it to the adapter.
+ */
+describe.skipIf(missing)("flux-core's job-manager KVS dumps", () => {
+  const dumps = join(root, "t", "job-manager", "dumps");
+  const archives = missing
+    ? []
+    : readdirSync(dumps, { recursive: true, encoding: "utf8" })
+        .filter((name) => name.endsWith(".tar.bz2"))
+        .sort();
+  /** The job's folder in a dump (`job/0000/0001/ce00/0000`): its FLUID in hexadecimal. */
+  const jobFolder = (entries: string[]) => entries.find((name) => name.endsWith("/J"))!.replace(/\/J$/, "");
+
+  it("are the 12 of PROVENANCE.md: 7 valid, 4 warn, 1 invalid; each holds one job", () => {
+    expect(archives.map((name) => name.split("/")[0])).toEqual(["invalid", ...Array(7).fill("valid"), ...Array(4).fill("warn")]);
+    for (const name of archives) {
+      const folders = new Set(
+        dumpEntries(join(dumps, name))
+          .filter((entry) => entry.startsWith("job/"))
+          .map((entry) => entry.split("/").slice(0, 5).join("/")),
+      );
+      expect(folders.size, name).toBe(1);
+    }
+  });
+
+  it("valid: R holds rank 0, core 0 (1 node, 1 core, no GPU), and the adapter runs the job from alloc to clean on it", () => {
+    const valid = archives.filter((name) => name.startsWith("valid/"));
+    expect(valid).toHaveLength(7);
+    const runtimes: number[] = [];
+    for (const name of valid) {
+      const archive = join(dumps, name);
+      const folder = jobFolder(dumpEntries(archive));
+      const R = JSON.parse(dumpEntry(archive, `${folder}/R`)) as { execution: { nodelist: string[] } };
+      expect(resourceSetCounts(R), name).toEqual({ nodes: 1, cores: 1, gpus: 0 });
+      const events = dumpEntry(archive, `${folder}/eventlog`)
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as DumpEvent);
+      const at = (event: string) => events.find(({ name: named }) => named === event)!;
+      // The scheduler's summary of what it allocated says the same as R.
+      expect(at("alloc").context, name).toEqual({ annotations: { sched: { resource_summary: "rank0/core0" } } });
+      // PROVENANCE.md's 0.016-0.068 s, to the millisecond it gives.
+      const runtime = Math.round((at("finish").timestamp - at("start").timestamp) * 1000) / 1000;
+      runtimes.push(runtime);
+      const jobList = {
+        id: BigInt(`0x${folder.slice("job/".length).replaceAll("/", "")}`).toString(),
+        userid: at("submit").context!.userid,
+        t_submit: at("submit").timestamp,
+        t_run: at("alloc").timestamp,
+        t_cleanup: at("finish").timestamp,
+        t_inactive: at("clean").timestamp,
+        state: 64,
+        result: at("finish").context!.status === 0 ? 1 : 2,
+        waitstatus: at("finish").context!.status,
+        R,
+      };
+      const results = fluxSource.parser({ path: `flux/${name}`, cluster: "dump", time: null }).line(JSON.stringify(jobList), 1);
+      const [record] = [results].flat() as BatchRecord[];
+      expect(record, name).toMatchObject({
+        job: { owner: String(jobList.userid), account: "default", state: "COMPLETED", exitCode: "0", nodes: 1, nodeNames: R.execution.nodelist },
+        interval: { start: micros(jobList.t_run), end: micros(jobList.t_inactive), resources: { cpu_num: 1, gpu_num: 0 } },
+      });
+    }
+    expect([Math.min(...runtimes), Math.max(...runtimes)]).toEqual([0.016, 0.068]);
+  });
+
+  it("warn: each lacks what its name says (the eventlog, the jobspec, the submit event; a short eventlog)", () => {
+    const job = (name: string) => {
+      const entries = dumpEntries(join(dumps, "warn", `dump-${name}.tar.bz2`));
+      const folder = jobFolder(entries);
+      return { names: entries.filter((entry) => entry.startsWith(`${folder}/`)).map((entry) => entry.slice(folder.length + 1)), folder };
+    };
+    expect(job("noeventlog").names).not.toContain("eventlog");
+    expect(job("nojobspec").names).not.toContain("jobspec");
+    const nosubmit = job("nosubmit");
+    const events = (name: string, folder: string) =>
+      dumpEntry(join(dumps, "warn", `dump-${name}.tar.bz2`), `${folder}/eventlog`)
+        .trim()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as DumpEvent).name);
+    expect(events("nosubmit", nosubmit.folder)).not.toContain("submit");
+    const short = job("shorteventlog");
+    // Submitted, never allocated: no R, no run.
+    expect(events("shorteventlog", short.folder)).toEqual(["submit"]);
+    expect(short.names).not.toContain("R");
+  });
+
+  it("invalid: the job's folder is not a FLUID's four 16-bit hexadecimal parts", () => {
+    const folder = jobFolder(dumpEntries(join(dumps, "invalid", "dump-baddir.tar.bz2")));
+    expect(folder).toBe("job/0000/0001/e100/ZZZZ");
+    expect(/^job(\/[0-9a-f]{4}){4}$/.test(folder)).toBe(false);
   });
 });

@@ -333,6 +333,68 @@ describe("a line of a Grid Engine accounting file", () => {
       expect([job.jobId, job.exitCode, job.state, interval?.end]).toEqual(["3", "1", "failed", 1416359435057_000]);
     });
 
+    // Golden lines of the two layouts between 52 and 74 fields, written by the test after accounting(5) of Univa GE 8.3
+    // (wallclock after submit_cmd) and 8.4 (ioops after it), their first 52 fields as the real UGE 8.2.0 lines of
+    // ../shared/realdata/sge/gridengine-accounting: times in milliseconds, ru_wallclock with decimals. No colon in the
+    // category, cwd or submit_cmd: exactly 53 and 54 fields.
+    it("Univa 8.3: 53 fields (wallclock), an array task of 4 slots in PE smp, charged to its project, times in milliseconds", () => {
+      const line =
+        "all.q:node7:bio:carol:align.sh:4711:sge:0:1500000000123:1500000060456:1500003660789:0:0:3600.333:14380.120:12.004:1953124:0:0:0:0:120034:3:0:2048:4096:0:0:0:5120:880:genomics:defaultdepartment:smp:4:3:14392.124:5210.500000:0.812000:-l h_rt=7200,m_mem_free=2G -pe smp 4 -binding no_job_binding 0 0 0 0 no_explicit_binding:0.000000:NONE:2147483648:0:0:NONE:NONE:2000000000:1900000000:login1:/home/carol:qsub -t 1-3 -pe smp 4 align.sh:3600.333";
+      expect(line.split(":")).toHaveLength(53);
+      const { job, interval, run } = record(line);
+      expect(job).toMatchObject({
+        jobId: "4711.3",
+        account: "genomics",
+        owner: "carol",
+        group: "bio",
+        queue: "all.q",
+        name: "align.sh",
+        nodes: null,
+        nodeNames: ["node7"],
+        submitTime: 1500000000123_000,
+        startTime: 1500000060456_000,
+        endTime: 1500003660789_000,
+        state: "completed",
+        exitCode: "0",
+      });
+      expect(interval).toMatchObject({ account: "genomics", owner: "carol", jobId: "4711.3", start: 1500000060456_000, end: 1500003660789_000 });
+      // 2G of m_mem_free per slot; the run lasts ru_wallclock (and wallclock), 3600.333 s, to the millisecond.
+      expect(interval?.resources).toEqual({ cpu_num: 4, cpu_MHz: null, gpu_num: 0, memory_MB: 4 * 2048, disk_MB: null });
+      expect((interval!.end - interval!.start) / S).toBe(3600.333);
+      expect(run).toBe(`4711.3@${1500000000123_000}@${1500000060456_000}`);
+    });
+
+    it("Univa 8.4: 54 fields (wallclock, ioops), killed (failed 100, exit 137), project NONE: its group, -l gpu=2,h_vmem=8G on 2 slots", () => {
+      const line =
+        "gpu.q:gpu3:phys:dave:train.py:9000:sge:0:1600000000500:1600000100250:1600007300999:100:137:7200.749:7000.500:40.250:8000000:0:0:0:0:5000:1:0:100:200:0:0:0:300:400:NONE:defaultdepartment:NONE:2:0:7040.750:100.000000:0.500000:-l gpu=2,h_vmem=8G -q gpu.q:0.000000:NONE:8589934592:0:0:NONE:dave@login2:8000000000:7900000000:login2:/scratch/dave:qsub -l gpu=2,h_vmem=8G train.py:7200.749:123456";
+      expect(line.split(":")).toHaveLength(54);
+      const { job, interval, run } = record(line);
+      expect(job).toMatchObject({
+        jobId: "9000",
+        account: "phys",
+        owner: "dave",
+        group: "phys",
+        queue: "gpu.q",
+        nodes: 1,
+        nodeNames: ["gpu3"],
+        submitTime: 1600000000500_000,
+        startTime: 1600000100250_000,
+        endTime: 1600007300999_000,
+        state: "killed",
+        exitCode: "137",
+      });
+      expect(interval?.resources).toEqual({ cpu_num: 2, cpu_MHz: null, gpu_num: 2, memory_MB: 2 * 8192, disk_MB: null });
+      expect((interval!.end - interval!.start) / S).toBe(7200.749);
+      expect(run).toBe(`9000@${1600000000500_000}@${1600000100250_000}`);
+    });
+
+    it("53 and 54 fields with a maxrss that is not a number are no known layout (the Univa tail is checked, not assumed)", () => {
+      const line53 =
+        "all.q:node7:bio:carol:align.sh:4711:sge:0:1500000000123:1500000060456:1500003660789:0:0:3600.333:14380.120:12.004:1953124:0:0:0:0:120034:3:0:2048:4096:0:0:0:5120:880:genomics:defaultdepartment:smp:4:3:14392.124:5210.500000:0.812000:-pe smp 4:0.000000:NONE:2147483648:0:0:NONE:NONE:x:1900000000:login1:/home/carol:qsub align.sh:3600.333";
+      expect(parse(line53)).toMatchObject({ reason: "a line whose fields after the category match no Grid Engine accounting layout", detail: "53 fields" });
+      expect(parse(`${line53}:123456`)).toMatchObject({ detail: "54 fields" });
+    });
+
     it("Univa/Altair: 74 fields with -l gpu=1,m_mem_free=1.000G on 16 slots (Open XDMoD's test line)", () => {
       const line =
         "gpu_queue:gpuhost:gpugroup:gpuowner:gpujob:4437956:sge:0:1652111621288:1652111622875:1652124460193:0:0:12837.318:198688.218:102.134:648376:0:0:0:0:3023988:0:0:0:8:0:0:0:656204:268918:NONE:department:threads:16:0:198790.352:1680849.506333:0.490467:-u gpuuser,department -q gpu_queue -l gpu=1,m_mem_free=1.000G -pe threads 16 -binding no_job_binding 0 0 0 0 no_explicit_binding:0.000000:NONE:9323855872:0:0:NONE:NONE:668106752:638583808:dev1:REDACTED:qsub script.sh:12838.830000:954601:NONE:1,REDACTED:REDACTED:NONE:REDACTED:0:0:0.000000:0.000000:0.000000:NONE:0:0:NONE:gpu=1,m_mem_free=1G:NONE:gpu_queue:NONE:REDACTED:REDACTED";

@@ -225,6 +225,84 @@ describe.skipIf(slurm.missing)("hpc-cost-simulator's dumps (hpc-cost-simulator/P
     });
   }
 
+  // JobAnalyzer's outputs for three of these inputs (PROVENANCE.md): hourly-<hour>.csv lists each job by the hour
+  // (since the epoch) it started in, with its hosts, runtime (Elapsed), memory (ReqMem) and wait (Start - Eligible) in
+  // minutes; summary.csv counts the jobs and sums their durations and waits per memory size × runtime bin. Costs
+  // (hourly_stats.csv, summary_stats.csv and the price columns) depend on EC2 price tables: nothing of ours to check.
+  const ANALYZER = "hpc-cost-simulator/test_files/JobAnalyzer/slurm";
+  const ANALYZED: [folder: string, input: string, jobs: number][] = [
+    ["multi-node", "multi-node/sacct-output.txt", 1],
+    ["array", "array/sacct-output.txt", 8],
+    ["long", "sacct-output-v2.txt", 483],
+  ];
+  const csv = (path: string) => linesOf(read(path)).map((line) => line.split(","));
+
+  for (const [folder, input, count] of ANALYZED) {
+    it(`JobAnalyzer ${folder}: each job of hourly-*.csv, and summary.csv's counts, durations and waits per bin, from our records`, () => {
+      const ran = new Map(
+        recordsOf(parseHpc(input))
+          .filter(({ interval }) => interval !== null)
+          .map((record) => [record.job.jobId, record]),
+      );
+      // Eligible is not in our records: the wait is read from the line's own Eligible field, the start from ours.
+      const eligible = new Map(
+        linesOf(read(`${ROOT}/${input}`))
+          .filter((line) => !line.startsWith("#") && line.trim() !== "")
+          .map((line) => line.split("|"))
+          .map((fields) => [fields[1], utc(fields[7]!)]),
+      );
+      const files = readdirSync(join(slurm.path, ANALYZER, folder)).filter((name) => /^hourly-\d+\.csv$/.test(name));
+      const rows = files.flatMap((name) =>
+        csv(`${ANALYZER}/${folder}/${name}`)
+          .slice(1)
+          .map((row) => ({ hour: Number(name.slice(7, -4)), row })),
+      );
+      expect(rows).toHaveLength(count);
+      expect(new Set(rows.map(({ row }) => row[1]))).toEqual(new Set(ran.keys()));
+      const minutes = (micros: number) => micros / 60e6;
+      const nodes = new Map<string, number>();
+      for (const { hour, row } of rows) {
+        const [start, id, hosts, runtime, memory, wait] = row;
+        const { job, interval } = ran.get(id!)!;
+        expect(Math.floor(interval!.start / 3_600e6), id).toBe(hour);
+        expect(new Date(interval!.start / 1000).toISOString().slice(0, 19), id).toBe(start);
+        // AllocNodes 0 (a job that failed at once): JobAnalyzer takes ReqNodes, we the 0 sacct wrote.
+        if (job.nodes !== 0) expect(job.nodes, id).toBe(Number(hosts));
+        nodes.set(id!, Number(hosts));
+        expect(minutes(interval!.end - interval!.start).toFixed(4), id).toBe(Number(runtime).toFixed(4));
+        expect(interval!.resources.memory_MB! / 1024, id).toBe(Number(memory));
+        expect(minutes(interval!.start - eligible.get(id!)!).toFixed(4), id).toBe(Number(wait).toFixed(4));
+      }
+      // summary.csv: a row per bin of memory per host (GB; 29.8 GB on 4 hosts is in 4-8GB), three columns (jobs, minutes run, minutes waited) per runtime bin.
+      const summary = csv(`${ANALYZER}/${folder}/summary.csv`).filter((cells) => /^\d+-\d+GB$/.test(cells[0]!));
+      expect(summary).toHaveLength(14);
+      const ours = summary.map((cells) => cells.slice(1, 22).map(() => 0));
+      const bounds = (cells: string[]) => cells[0]!.replace("GB", "").split("-").map(Number) as [number, number];
+      const RUNTIME_BINS = [0, 1, 5, 20, 60, 240, 1440, 1_000_000];
+      for (const { job, interval } of ran.values()) {
+        const gb = interval!.resources.memory_MB! / 1024 / (job.nodes || nodes.get(job.jobId)!);
+        const run = minutes(interval!.end - interval!.start);
+        // A bin holds its upper bound (1.0 GB is in 0-1GB, 5 minutes in 1-5), as JobAnalyzer's do.
+        const memoryBin = summary.findIndex((cells) => gb <= bounds(cells)[1]);
+        const runtimeBin = RUNTIME_BINS.findIndex((_, index) => run <= RUNTIME_BINS[index + 1]!);
+        const cells = ours[memoryBin]!;
+        cells[runtimeBin * 3]! += 1;
+        cells[runtimeBin * 3 + 1]! += run;
+        cells[runtimeBin * 3 + 2]! += minutes(interval!.start - eligible.get(job.jobId)!);
+      }
+      for (const [index, cells] of summary.entries()) {
+        const theirs = cells.slice(1, 22).map(Number);
+        for (const [column, value] of theirs.entries()) expect(ours[index]![column], `${cells[0]} column ${column}`).toBeCloseTo(value, 6);
+      }
+      expect(
+        ours
+          .flat()
+          .filter((_, column) => column % 3 === 0)
+          .reduce((a, b) => a + b, 0),
+      ).toBe(count);
+    });
+  }
+
   it("issues/gl-20: the malformed lines are problems; issues/5 and /61: jobs that never started consume nothing", () => {
     expect(problemsOf(parseHpc("issues/gl-20/sacct-output.txt")).map(({ line, reason, detail }) => [line, reason, detail])).toEqual([
       [6, "a ReqMem that is not a memory size", "ReqMem 100Mcd"],
