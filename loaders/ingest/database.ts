@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdir } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { chmod, mkdir, readdir } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
 import {
   DOUBLE,
   DuckDBDataChunk,
@@ -100,25 +100,112 @@ async function copyToParquet(database: AccountingDatabase, folder: string, files
 }
 
 /**
- * Writes every documented table to `<folder>/<table>.parquet` (zstd), rows in a stable order; returns the paths. The
- * folder is replaced whole (loaders/replace-folder.ts): the previous set of tables or the new one, never a mix. They
- * hold owner ids: each file is readable by its owner only (0600), a new folder too (0700).
+ * The tables that grow with the archive's length, written one Parquet file per month, Hive-style: the instant that
+ * dates each row. A run belongs to the month it began in (its start, or its first snapshot when that is earlier); a
+ * job to the month it was submitted in, else started, else first seen; a snapshot's row to its time's month.
+ */
+export const PARTITION_TIMES: Readonly<Partial<Record<(typeof TABLES)[number]["name"], string>>> = {
+  intervals: "least(start_time, first_snapshot)",
+  jobs: "coalesce(submit_time, start_time, first_seen)",
+  snapshots: "time",
+};
+
+/** A partition's one file: the name DuckDB's `COPY … (PARTITION_BY …)` gives a partition's first file. */
+const PARTITION_FILE = "data_0.parquet";
+
+/** The value of a partition key for rows it is null for (no instant): DuckDB's, Hive's and Spark's. */
+export const NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__";
+
+const PARTITION_NAMES = Object.keys(PARTITION_TIMES);
+const PARTITION_PATH = new RegExp(
+  `^(${PARTITION_NAMES.join("|")})(/year=(\\d+|${NULL_PARTITION})(/month=(\\d+|${NULL_PARTITION})(/${PARTITION_FILE.replace(".", "\\.")})?)?)?$`,
+);
+
+/**
+ * What `writeParquet` writes, and what it replaces: `<table>.parquet` (an older version of this command wrote every
+ * table so), a partitioned table's folder, its `year=…` and `month=…` folders, and their `data_0.parquet`.
+ */
+export function isParquetOutput(path: string): boolean {
+  return TABLES.some((table) => path === `${table.name}.parquet`) || PARTITION_PATH.test(path);
+}
+
+/** The columns and order of a table, whatever its rows' type. */
+interface TableLayout {
+  name: string;
+  columns: readonly { name: string }[];
+  orderBy: readonly string[];
+}
+
+const orderOf = (table: TableLayout) => (table.orderBy.length ? ` ORDER BY ${table.orderBy.map(quote).join(", ")}` : "");
+
+/**
+ * Writes `table` into `<folder>/<table>/year=YYYY/month=M/data_0.parquet`, one file per month of its rows' instants
+ * (`time`), in UTC whatever the session's time zone; rows with no instant in `year=…/month=…` NULL_PARTITION, and a
+ * table with no row as one empty file there, so that readers still find its columns. Each month is its own COPY of a
+ * query ordered by the table's `orderBy`: each file keeps the table's stable order, and the same tables give the same
+ * bytes (DuckDB 1.5's `COPY … (PARTITION_BY …)`, measured, did not keep the query's order within a partition). Returns
+ * the paths, months in time order, the null partition last.
+ */
+async function copyPartitioned(database: AccountingDatabase, folder: string, table: TableLayout, time: string, options: string): Promise<string[]> {
+  const connection = await database.connect();
+  const staged = quote(`partitioned_${table.name}`);
+  const utc = `make_timestamp(epoch_us(${time}))`;
+  const columns = table.columns.map((column) => quote(column.name)).join(", ");
+  try {
+    // A copy sorted by month, its month beside each row: each month's COPY reads only its own row groups.
+    await connection.run(
+      `CREATE OR REPLACE TEMP TABLE ${staged} AS SELECT year(${utc}) AS partition_year, month(${utc}) AS partition_month, ${columns} ` +
+        `FROM ${quote(table.name)} ORDER BY partition_year NULLS LAST, partition_month NULLS LAST`,
+    );
+    const found = (await connection.runAndReadAll(`SELECT DISTINCT partition_year, partition_month FROM ${staged} ORDER BY ALL NULLS LAST`)).getRowsJS();
+    const months = found.length ? found : [[null, null]];
+    const paths: string[] = [];
+    for (const [year, month] of months) {
+      const value = (key: unknown) => (key === null ? NULL_PARTITION : String(key));
+      const partition = join(folder, table.name, `year=${value(year)}`, `month=${value(month)}`);
+      await mkdir(partition, { recursive: true, mode: 0o700 });
+      const where = year === null ? "partition_year IS NULL" : `partition_year = ${String(year)} AND partition_month = ${String(month)}`;
+      const path = join(partition, PARTITION_FILE);
+      await connection.run(`COPY (SELECT ${columns} FROM ${staged} WHERE ${where}${orderOf(table)}) TO ${sqlString(path)} (${options})`);
+      paths.push(path);
+    }
+    await connection.run(`DROP TABLE ${staged}`);
+    return paths;
+  } finally {
+    connection.closeSync();
+  }
+}
+
+/** Every folder under `folder` (itself left out), and every file: to set their modes. */
+async function tree(folder: string): Promise<{ folders: string[]; files: string[] }> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  const paths = (directory: boolean) => entries.filter((entry) => entry.isDirectory() === directory).map((entry) => join(entry.parentPath, entry.name));
+  return { folders: paths(true), files: paths(false) };
+}
+
+/**
+ * Writes every documented table (zstd), rows in a stable order; returns the paths of the files, table by table. The
+ * large tables (PARTITION_TIMES) are cut by month, Hive-style, `<folder>/intervals/year=2024/month=3/data_0.parquet`
+ * (months in UTC, not padded, as DuckDB writes them), so DuckDB, Spark or Trino read them in place; the others are one
+ * file each, `<folder>/<table>.parquet`. The folder is replaced whole (loaders/replace-folder.ts): the previous set of
+ * tables or the new one, never a mix. They hold owner ids: each file is readable by its owner only (0600), each folder
+ * written too (0700), a new folder as well.
  */
 export function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
-  const files = TABLES.map((table) => ({
-    name: table.name,
-    sql: `SELECT * FROM ${quote(table.name)}${table.orderBy.length ? ` ORDER BY ${table.orderBy.map(quote).join(", ")}` : ""}`,
-  }));
-  const names = new Set(files.map(({ name }) => `${name}.parquet`));
-  return replaceFolder(
-    folder,
-    (name) => names.has(name),
-    async (fresh) => {
-      const written = await copyToParquet(database, fresh, files, "FORMAT parquet, COMPRESSION zstd");
-      for (const path of written) await chmod(path, 0o600);
-      return written.map((path) => join(resolve(folder), basename(path)));
-    },
-  );
+  const options = "FORMAT parquet, COMPRESSION zstd";
+  return replaceFolder(folder, isParquetOutput, async (fresh) => {
+    const written = await Promise.all(
+      TABLES.map(async (table) => {
+        const time = PARTITION_TIMES[table.name];
+        if (time !== undefined) return copyPartitioned(database, fresh, table, time, options);
+        return copyToParquet(database, fresh, [{ name: table.name, sql: `SELECT * FROM ${quote(table.name)}${orderOf(table)}` }], options);
+      }),
+    );
+    const { folders, files } = await tree(fresh);
+    for (const path of folders) await chmod(path, 0o700);
+    for (const path of files) await chmod(path, 0o600);
+    return written.flat().map((path) => join(resolve(folder), relative(fresh, path)));
+  });
 }
 
 /**

@@ -27,6 +27,30 @@ async function sync(path: string): Promise<void> {
   }
 }
 
+/** Flushes every file and folder under `folder`, deepest first, then `folder` itself. */
+async function syncTree(folder: string): Promise<void> {
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) await syncTree(path);
+    else await sync(path);
+  }
+  await sync(folder);
+}
+
+/**
+ * The paths under `folder` (relative, `/`-separated) that `ours` does not accept: a folder it accepts is looked into,
+ * and each of its entries must be accepted too.
+ */
+async function foreignPaths(folder: string, ours: (path: string) => boolean, under = ""): Promise<string[]> {
+  const foreign: string[] = [];
+  for (const entry of await readdir(join(folder, under), { withFileTypes: true })) {
+    const path = under ? `${under}/${entry.name}` : entry.name;
+    if (!ours(path)) foreign.push(path);
+    else if (entry.isDirectory()) foreign.push(...(await foreignPaths(folder, ours, path)));
+  }
+  return foreign;
+}
+
 /**
  * Finishes or undoes a replacement of `target` a kill interrupted: a whole new set (`ready`) takes the place of a
  * target moved aside; else the set moved aside (`old`) comes back; half-written sets are dropped.
@@ -46,18 +70,20 @@ async function recover(target: string): Promise<void> {
  * Replaces the folder `target` with what `write` puts into an empty private folder beside it (on the same file system),
  * in one rename when `target` is new, two otherwise (the old set aside, the new in place): whatever happens, a kill or
  * a full disk, `target` is the previous complete set or the new one, never a mix, never a half-written file under its
- * name; the moment between the two renames is finished by the next replacement. `ours` tells the names the replacement
- * is for: a target holding anything else is refused (ForeignFiles), to lose nothing. The new folder keeps the old
- * one's mode; a new target is its owner's only (0700).
+ * name (every file and folder under it is flushed before the rename); the moment between the two renames is finished
+ * by the next replacement. `ours` tells the paths the replacement is for, relative to `target` (`a.csv`, `t/year=2024`):
+ * a target holding anything else is refused (ForeignFiles), to lose nothing; a folder `ours` accepts is looked into,
+ * and everything in it must be accepted too. The new folder keeps the old one's mode; a new target is its owner's only
+ * (0700).
  */
-export async function replaceFolder<T>(target: string, ours: (name: string) => boolean, write: (folder: string) => Promise<T>): Promise<T> {
+export async function replaceFolder<T>(target: string, ours: (path: string) => boolean, write: (folder: string) => Promise<T>): Promise<T> {
   const path = resolve(target);
   const parent = dirname(path);
   await mkdir(parent, { recursive: true });
   await recover(path);
   const previous = await stat(path).catch(() => undefined);
   if (previous) {
-    const foreign = (await readdir(path)).filter((name) => !ours(name));
+    const foreign = await foreignPaths(path, ours);
     if (foreign.length)
       throw new ForeignFiles(
         `${target} holds ${foreign.length === 1 ? "a file" : "files"} not written by this command (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", …" : ""}): name an empty or new folder`,
@@ -68,8 +94,7 @@ export async function replaceFolder<T>(target: string, ours: (name: string) => b
   await mkdir(fresh, { mode: 0o700 });
   try {
     const result = await write(fresh);
-    for (const name of await readdir(fresh)) await sync(join(fresh, name));
-    await sync(fresh);
+    await syncTree(fresh);
     if (previous) await chmod(fresh, previous.mode & 0o7777);
     const ready = join(parent, `${leftover(path, "ready")}${suffix}`);
     await rename(fresh, ready);

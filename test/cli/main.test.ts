@@ -330,7 +330,7 @@ describe("accounting ingest", () => {
     });
     expect(code).toBe(0);
     expect(stdout).toMatch(
-      /^Read 161 snapshots from 2024-03-01T00:00:10.000000Z to 2024-04-14T18:00:26.000000Z in 3 namespaces: \d+ jobs, 570 intervals, \d+ users, 30 problems \(files, lines or jobs skipped\)\. Wrote 7 Parquet files to .+\.\n$/,
+      /^Read 161 snapshots from 2024-03-01T00:00:10.000000Z to 2024-04-14T18:00:26.000000Z in 3 namespaces: \d+ jobs, 570 intervals, \d+ users, 30 problems \(files, lines or jobs skipped\)\. Wrote 12 Parquet files to .+\.\n$/,
     );
     expect(stderr).toBe(
       [
@@ -342,13 +342,14 @@ describe("accounting ingest", () => {
     );
   });
 
-  it("writes files readable by their owner only, in a folder it creates for its owner only", async () => {
+  it("writes files readable by their owner only, in folders it creates for its owner only, the large tables by month", async () => {
     const created = join(temporaryFolder(), "new", "out");
     expect(
       (await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", created], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code,
     ).toBe(0);
     const mode = (path: string) => statSync(path).mode & 0o777;
     expect(mode(created)).toBe(0o700);
+    // A folder of the layout before tables were cut by month: written by this command, replaced.
     const existing = temporaryFolder();
     chmodSync(existing, 0o755);
     writeFileSync(join(existing, "intervals.parquet"), "older");
@@ -357,28 +358,49 @@ describe("accounting ingest", () => {
       (await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code,
     ).toBe(0);
     for (const folder of [created, existing]) {
-      expect(readdirSync(folder).sort()).toEqual(
-        ["accounts", "intervals", "jobs", "problems", "snapshots", "spans", "users"].map((table) => `${table}.parquet`),
-      );
-      for (const name of readdirSync(folder)) expect([name, mode(join(folder, name))]).toEqual([name, 0o600]);
+      expect(readdirSync(folder).sort()).toEqual(["accounts.parquet", "intervals", "jobs", "problems.parquet", "snapshots", "spans.parquet", "users.parquet"]);
+      const entries = readdirSync(folder, { recursive: true, withFileTypes: true });
+      const relative = (entry: (typeof entries)[number]) => join(entry.parentPath, entry.name).slice(folder.length + 1);
+      expect(
+        entries
+          .filter((entry) => entry.isFile())
+          .map(relative)
+          .filter((path) => path.startsWith("intervals/"))
+          .sort(),
+      ).toEqual(["intervals/year=2024/month=2/data_0.parquet", "intervals/year=2024/month=3/data_0.parquet", "intervals/year=2024/month=4/data_0.parquet"]);
+      expect(entries.filter((entry) => entry.isFile())).toHaveLength(12);
+      for (const entry of entries)
+        expect([relative(entry), mode(join(entry.parentPath, entry.name))]).toEqual([relative(entry), entry.isFile() ? 0o600 : 0o700]);
     }
-    expect(readFileSync(join(existing, "intervals.parquet")).subarray(0, 4).toString()).toBe("PAR1");
+    expect(
+      readFileSync(join(existing, "intervals", "year=2024", "month=3", "data_0.parquet"))
+        .subarray(0, 4)
+        .toString(),
+    ).toBe("PAR1");
     // The folder replaced keeps its mode, and nothing is left beside it.
     expect(mode(existing)).toBe(0o755);
     expect(readdirSync(dirname(existing)).filter((name) => name.includes(".accounting-"))).toEqual([]);
   });
 
-  it("refuses, with one line and exit 2, a folder holding files it did not write, and loses none", async () => {
+  it.each([
+    ["beside the tables", "notes.txt", /\(notes\.txt\)/],
+    ["in a table's folder", "intervals/notes.txt", /\(intervals\/notes\.txt\)/],
+    ["in a month's folder", "jobs/year=2024/month=3/notes.txt", /\(jobs\/year=2024\/month=3\/notes\.txt\)/],
+    ["named as a table's folder", "accounts/data_0.parquet", /\(accounts\)/],
+  ])("refuses, with one line and exit 2, a folder holding a file it did not write (%s), and loses none", async (_, foreign, named) => {
     const existing = temporaryFolder();
-    writeFileSync(join(existing, "notes.txt"), "mine");
-    writeFileSync(join(existing, "intervals.parquet"), "older");
+    mkdirSync(join(existing, "intervals", "year=2024", "month=3"), { recursive: true });
+    writeFileSync(join(existing, "intervals", "year=2024", "month=3", "data_0.parquet"), "older");
+    mkdirSync(dirname(join(existing, foreign)), { recursive: true });
+    writeFileSync(join(existing, foreign), "mine");
     const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing, "--quiet"], {
       ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
     });
     expect([code, stdout]).toEqual([2, ""]);
-    expect(stderr).toMatch(/^accounting: .+ holds a file not written by this command \(notes\.txt\): name an empty or new folder\n$/);
-    expect(readdirSync(existing).sort()).toEqual(["intervals.parquet", "notes.txt"]);
-    expect(readFileSync(join(existing, "intervals.parquet"), "utf8")).toBe("older");
+    expect(stderr).toMatch(/^accounting: .+ holds a file not written by this command \(.+\): name an empty or new folder\n$/);
+    expect(stderr).toMatch(named);
+    expect(readFileSync(join(existing, foreign), "utf8")).toBe("mine");
+    expect(readFileSync(join(existing, "intervals", "year=2024", "month=3", "data_0.parquet"), "utf8")).toBe("older");
   });
 
   it("exits 3 with one line when it cannot write the tables", async () => {
@@ -408,7 +430,7 @@ describe("accounting ingest", () => {
       const read = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS();
       return {
         stdout,
-        jobs: await read(`SELECT owner, title FROM '${join(out, "jobs.parquet")}'`),
+        jobs: await read(`SELECT owner, title FROM read_parquet('${join(out, "jobs", "**", "*.parquet")}')`),
         users: await read(`SELECT owner, name, email FROM '${join(out, "users.parquet")}'`),
         problems: await read(`SELECT job, reason, detail FROM '${join(out, "problems.parquet")}' ORDER BY file`),
       };

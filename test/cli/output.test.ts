@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { temporaryFolder } from "../helpers/archive.js";
@@ -16,13 +16,15 @@ import { mountSmallDisk, smallDiskMissing } from "../helpers/tmpfs.js";
 const KEY = { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" };
 const COMMAND = ["--import", import.meta.resolve("tsx/esm"), fileURLToPath(new URL("../helpers/cli-process.ts", import.meta.url))];
 
-/** Every file of a folder and its bytes; undefined when there is no folder. */
+/** Every file under a folder (the months of partitioned tables too), by relative path, and its bytes; undefined when there is no folder. */
 function contents(folder: string): Map<string, Buffer> | undefined {
   if (!existsSync(folder)) return undefined;
   return new Map(
-    readdirSync(folder)
+    readdirSync(folder, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(folder, join(entry.parentPath, entry.name)))
       .sort()
-      .map((name) => [name, readFileSync(join(folder, name))]),
+      .map((path) => [path, readFileSync(join(folder, path))]),
   );
 }
 
@@ -53,7 +55,16 @@ describe("ingest --out", () => {
     await ingest(REFERENCE_ARCHIVE, join(sets.next, "out"));
     const previous = contents(join(sets.previous, "out"));
     const next = contents(join(sets.next, "out"));
-    expect(previous?.size).toBe(7);
+    expect(readdirSync(join(sets.previous, "out")).sort()).toEqual([
+      "accounts.parquet",
+      "intervals",
+      "jobs",
+      "problems.parquet",
+      "snapshots",
+      "spans.parquet",
+      "users.parquet",
+    ]);
+    expect(previous?.size).toBe(12);
     expect(same(previous, next)).toBe(false);
 
     const kill = async (out: string, after: number): Promise<number> => {

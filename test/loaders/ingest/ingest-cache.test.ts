@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ import { generateArchive } from "../../../scripts/archive-generator.js";
 import { jobJson, temporaryFolder } from "../../helpers/archive.js";
 
 interface Ingest {
-  /** Every Parquet file written, documented tables and the site's copy. */
+  /** Every file written, documented tables (their months' files too) and the site's copy, by path. */
   parquet: Map<string, Buffer>;
   report: string;
   /** How many snapshot files were read. */
@@ -34,7 +34,13 @@ async function ingest(archive: string, cache?: string, verifyContent = false): P
   });
   try {
     const folder = temporaryFolder();
-    const paths = [...(await writeParquet(database, join(folder, "documented"))), ...(await writeSiteParquet(database, join(folder, "site")))];
+    await writeParquet(database, join(folder, "documented"));
+    await writeSiteParquet(database, join(folder, "site"));
+    // Every file under both folders, the months of partitioned tables too, in the order of their paths.
+    const paths = readdirSync(folder, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name))
+      .sort();
     const parquet = new Map(paths.map((path) => [path.slice(folder.length), readFileSync(path)]));
     const report = JSON.stringify(await runReport(database, { mode: "exact" }));
     return { parquet, report, read, warnings };
@@ -46,6 +52,7 @@ async function ingest(archive: string, cache?: string, verifyContent = false): P
 /** A full ingest of the archive, with no cache: what every cached ingest must equal, byte for byte. */
 async function expectSameAsFullIngest(archive: string, cached: Ingest): Promise<void> {
   const full = await ingest(archive);
+  expect([...full.parquet.keys()]).toContain("/documented/intervals/year=2024/month=5/data_0.parquet");
   expect([...cached.parquet.keys()]).toEqual([...full.parquet.keys()]);
   for (const [name, bytes] of full.parquet) expect(cached.parquet.get(name)?.equals(bytes), name).toBe(true);
   expect(cached.report).toBe(full.report);
