@@ -7,6 +7,7 @@ import { quirksScenario, usageScenario, USAGE_SNAPSHOTS } from "../helpers/nomad
 import { startStandIn, type StandIn, type Switches } from "../helpers/nomad-stand-in.js";
 import { nomadCertificates } from "../helpers/nomad-tls.js";
 import { upstreamView } from "../helpers/reference.js";
+import { missingPrograms } from "../helpers/tools.js";
 
 /**
  * `accounting snapshot` against the Nomad API stand-in: upstream's bytes, the calls, what a failure leaves (nothing),
@@ -189,7 +190,7 @@ describe("accounting snapshot", () => {
   });
 });
 
-describe.skipIf(!existsSync("/usr/bin/openssl"))("accounting snapshot over TLS", () => {
+describe.skipIf(missingPrograms("accounting snapshot over TLS", ["/usr/bin/openssl"]))("accounting snapshot over TLS", () => {
   it("verifies the server against $NOMAD_CACERT under $NOMAD_TLS_SERVER_NAME, and refuses it otherwise", async () => {
     const { key, cert, ca } = nomadCertificates(temporaryFolder("nomad-tls-"));
     const nomad = await standIn({ tls: { key, cert } }, { ...quirksScenario(), jobs: [] });
