@@ -124,10 +124,14 @@ const COMMANDS = ["report", "ingest", "summarize", "balance", "check", "collect"
 type Values = Record<string, string | boolean | undefined>;
 type OptionTypes = Record<string, { type: "string" | "boolean" }>;
 
-/** node:util's messages, as every message of the command: lower case, one sentence. */
+/**
+ * node:util's messages, as every message of the command: lower case, one line, its first sentence; for a value taken
+ * for an option (`--from -5`), how to give it.
+ */
 function usageErrorOf(error: Error): UsageError {
-  const message = error.message.split(". ")[0] as string;
-  return new UsageError(message.charAt(0).toLowerCase() + message.slice(1));
+  const message = error.message.split(/\.\s/)[0] as string;
+  const dash = /use '(--[^=']+)=-XYZ'/.exec(error.message)?.[1];
+  return new UsageError(`${message.charAt(0).toLowerCase()}${message.slice(1)}${dash ? ` (a value starting with a dash: ${dash}=-…)` : ""}`);
 }
 
 function parse(args: string[], options: OptionTypes): Values {
@@ -389,5 +393,6 @@ export function parseOptions(argv: string[]): Options {
     if (args.length) throw new UsageError(`key takes no argument, not ${JSON.stringify(args[0])}`);
     return { command: "key" };
   }
-  throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: ${COMMANDS.join(", ")} (see accounting --help)`);
+  const what = command.startsWith("-") ? `option ${JSON.stringify(command)} before any command` : `command ${JSON.stringify(command)}`;
+  throw new UsageError(`unknown ${what}; commands: ${COMMANDS.join(", ")} (see accounting --help)`);
 }

@@ -201,6 +201,12 @@ describe("accounting report", () => {
       ["frobnicate"],
       'accounting: unknown command "frobnicate"; commands: report, ingest, summarize, balance, check, collect, snapshot, users, key (see accounting --help)',
     ],
+    [
+      ["--bogus"],
+      'accounting: unknown option "--bogus" before any command; commands: report, ingest, summarize, balance, check, collect, snapshot, users, key (see accounting --help)',
+    ],
+    [["report", "--from", "-5"], "accounting: option '--from' argument is ambiguous (a value starting with a dash: --from=-…)"],
+    [["check", "--max-age", "-1"], "accounting: option '--max-age' argument is ambiguous (a value starting with a dash: --max-age=-…)"],
   ])("%j: one line naming the problem, exit 2", async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
     expect([code, stdout, stderr]).toEqual([2, "", `${message}\n`]);
