@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -35,7 +35,9 @@ interface Recording {
  * The jobs run, by name: owner, qsub options, command (`-b y`: a shell runs it as one line), lines expected in the
  * accounting file. `tight` starts a task per slot with `qrsh -inherit` in a PE with `accounting_summary FALSE`;
  * `numproc` asks for a host of the exec host's processor count (`{processors}`) and gets one slot of it; `killed`
- * is deleted while it runs, `held` while it waits (it never starts), `nowhere` fails before it starts.
+ * is deleted while it runs, `held` while it waits (it never starts), `nowhere` fails before it starts. `timeout`
+ * runs past its `-l h_rt` and Grid Engine kills it; `rescheduled` exits 99 on its first run, which Grid Engine takes
+ * for "run me again": it is rescheduled, and its second run (which finds the `{marker}` file the first left) ends well.
  */
 const JOBS = {
   smp: { user: "gealice", options: ["-P", "physics", "-pe", "smp", "2"], command: ["/bin/sleep", "4"], lines: 1 },
@@ -55,11 +57,33 @@ const JOBS = {
   killed: { user: "gebob", options: ["-P", "chemistry"], command: ["/bin/sleep", "300"], lines: 1 },
   held: { user: "gealice", options: ["-P", "physics", "-h"], command: ["/bin/sleep", "1"], lines: 0 },
   nowhere: { user: "gealice", options: ["-P", "physics", "-wd", "/nonexistent"], command: ["/bin/true"], lines: 1 },
+  timeout: { user: "gealice", options: ["-P", "physics", "-pe", "smp", "2", "-l", "h_rt=0:0:4"], command: ["/bin/sleep", "300"], lines: 1 },
+  rescheduled: {
+    user: "gebob",
+    options: ["-P", "chemistry"],
+    command: ["/bin/sh", "-c", "'if [ -e {marker} ]; then sleep 2; else touch {marker}; sleep 3; exit 99; fi'"],
+    lines: 2,
+  },
 };
 type JobName = keyof typeof JOBS;
 
 /** accounting(5) of SGE 6.2 and Son of Grid Engine 8.1: 45 fields; these tests' categories hold no colon. */
-const FIELD = { group: 2, owner: 3, jobName: 4, jobNumber: 5, start: 9, end: 10, wallclock: 13, project: 31, slots: 34, category: 39, peTaskId: 41 };
+const FIELD = {
+  group: 2,
+  owner: 3,
+  jobName: 4,
+  jobNumber: 5,
+  submission: 8,
+  start: 9,
+  end: 10,
+  failed: 11,
+  exitStatus: 12,
+  wallclock: 13,
+  project: 31,
+  slots: 34,
+  category: 39,
+  peTaskId: 41,
+};
 
 /** The record lines of an accounting file (not its `#` header), each split into its 45 fields. */
 function recordLines(accounting: string): string[][] {
@@ -137,8 +161,11 @@ function archiveOf(files: [string, string][]): string {
   return archive;
 }
 
-/** The comparisons, on a recording made live or read from the fixtures. */
-function compare(recording: () => Recording): void {
+/**
+ * The comparisons, on a recording made live or read from the fixtures; `live`: the recording holds this file's JOBS
+ * (the fixtures were recorded before the timed-out and rescheduled jobs were added).
+ */
+function compare(recording: () => Recording, live = false): void {
   let lines: string[][];
   let masters: Record<string, string>[];
   let report: Report;
@@ -252,6 +279,67 @@ function compare(recording: () => Recording): void {
     expect(cpu).toEqual(Object.fromEntries(Object.entries(qacctCpu).map(([owner, value]) => [owner, value + (excess[owner] ?? 0)])));
   });
 
+  it("gives each project the wallclock of qacct -m -P", () => {
+    const seconds = (row: Row) => (Number(row.end_time) - Number(row.start_time)) / 1e6;
+    const qacctWallclock = sumBy(
+      table(QUERIES[3]).filter((row) => row.PROJECT !== "NONE"),
+      (row) => row.PROJECT!,
+      (row) => Number(row.WALLCLOCK),
+    );
+    const projects = new Set(lines.filter((line) => line[FIELD.project] !== "NONE").map((line) => line[FIELD.project]!));
+    const wallclock = sumBy(
+      tables.intervals.filter((row) => projects.has(String(row.account))),
+      (row) => String(row.account),
+      seconds,
+    );
+    expect(Object.keys(qacctWallclock).sort()).toEqual([...projects].sort());
+    expect(wallclock).toEqual(qacctWallclock);
+  });
+
+  if (live) {
+    /** The record qacct -m -j prints of a run: its job's by name, in the order they ended. */
+    const qacctRuns = (name: JobName) => masters.filter((job) => job.jobname === name);
+    const wallclock = (job: Record<string, string>) => Number(job.ru_wallclock!.replace(/s$/, ""));
+    const intervalsOf = (name: JobName) => tables.intervals.filter((row) => row.job_id === byName(name)[0]![FIELD.jobNumber]);
+
+    it("counts the job Grid Engine killed at its h_rt as qacct does: its slots × its wallclock up to the kill", () => {
+      const [line] = byName("timeout");
+      // failed 37: "qmaster enforced h_rt, h_cpu, or h_vmem limit"; exit status 137: SIGKILL.
+      expect([line![FIELD.failed], line![FIELD.exitStatus], line![FIELD.slots]]).toEqual(["37", "137", "2"]);
+      const [run] = qacctRuns("timeout");
+      expect(wallclock(run!)).toBeGreaterThanOrEqual(4);
+      expect(wallclock(run!)).toBeLessThan(60);
+      const intervals = intervalsOf("timeout");
+      expect(intervals).toHaveLength(1);
+      const seconds = (Number(intervals[0]!.end_time) - Number(intervals[0]!.start_time)) / 1e6;
+      expect([intervals[0]!.cpu_num, seconds]).toEqual([2, wallclock(run!)]);
+      const row = tables.jobs.find((job) => job.job_id === line![FIELD.jobNumber]);
+      expect([row?.state, row?.exit_code]).toEqual(["killed", "137"]);
+      // Within its owner's and project's sums of qacct -m -slots -o and -m -slots -g -P, which the tests above match.
+      expect(Number(table(QUERIES[4]).find((owner) => owner.OWNER === "gealice")!.WALLCLOCK)).toBeGreaterThanOrEqual(wallclock(run!));
+    });
+
+    it("counts both runs of the job Grid Engine rescheduled (exit status 99), and the job once", () => {
+      const lines = byName("rescheduled");
+      // failed 25: "rescheduling"; the second run, submitted anew when the first ended, ends well.
+      expect(lines.map((line) => [line[FIELD.failed], line[FIELD.exitStatus]])).toEqual([
+        ["25", "99"],
+        ["0", "0"],
+      ]);
+      expect(new Set(lines.map((line) => line[FIELD.jobNumber])).size).toBe(1);
+      expect(Number(lines[1]![FIELD.start])).toBeGreaterThanOrEqual(Number(lines[0]![FIELD.end]));
+      const runs = qacctRuns("rescheduled");
+      expect(runs.map((run) => run.exit_status!.trim())).toEqual(["99", "0"]);
+      const intervals = intervalsOf("rescheduled");
+      expect(intervals.map((row) => [row.cpu_num, (Number(row.end_time) - Number(row.start_time)) / 1e6])).toEqual(runs.map((run) => [1, wallclock(run)]));
+      expect(intervals.map((row) => Number(row.start_time) / 1e6)).toEqual(lines.map((line) => Number(line[FIELD.start])));
+      const rows = tables.jobs.filter((job) => job.job_id === lines[0]![FIELD.jobNumber]);
+      expect(rows.map((row) => [row.state, row.exit_code, Number(row.start_time) / 1e6, Number(row.end_time) / 1e6])).toEqual([
+        ["completed", "0", Number(lines[0]![FIELD.start]), Number(lines[1]![FIELD.end])],
+      ]);
+    });
+  }
+
   it("leaves out the lines of tasks, which qacct without -m adds to the owner's and project's wallclock", () => {
     const tasks = lines.filter((line) => line[FIELD.peTaskId] !== "NONE");
     expect(tasks.length).toBeGreaterThan(0);
@@ -278,11 +366,15 @@ function compare(recording: () => Recording): void {
     }
   });
 
-  it("has a job row for each job qacct -m -j lists, with its owner, account and exit status; an interval only for those that started", () => {
+  it("has a job row for each job qacct -m -j lists, with its owner, account and last run's exit status; an interval per run that started", () => {
     const id = (job: Record<string, string>) => (job.taskid === "undefined" ? job.jobnumber! : `${job.jobnumber}.${job.taskid}`);
-    expect(tables.jobs.map((row) => row.job_id).sort()).toEqual(masters.map(id).sort());
-    for (const job of masters) {
-      const row = tables.jobs.find((candidate) => candidate.job_id === id(job))!;
+    // A rescheduled job has a record per run, in the order they ended: its row is its last run's.
+    const runs = new Map<string, Record<string, string>[]>();
+    for (const job of masters) runs.set(id(job), [...(runs.get(id(job)) ?? []), job]);
+    expect(tables.jobs.map((row) => row.job_id).sort()).toEqual([...runs.keys()].sort());
+    for (const [jobId, records] of runs) {
+      const job = records.at(-1)!;
+      const row = tables.jobs.find((candidate) => candidate.job_id === jobId)!;
       const started = job.start_time !== "-/-";
       expect({ owner: row.owner, account: row.account, exit: row.exit_code }).toEqual({
         owner: job.owner,
@@ -291,9 +383,9 @@ function compare(recording: () => Recording): void {
         exit: started ? job.exit_status!.split(/\s+/)[0] : null,
       });
       expect(
-        tables.intervals.filter((interval) => interval.job_id === id(job)),
-        id(job),
-      ).toHaveLength(started ? 1 : 0);
+        tables.intervals.filter((interval) => interval.job_id === jobId),
+        jobId,
+      ).toHaveLength(records.filter((record) => record.start_time !== "-/-").length);
     }
     // The job that failed before it started is there; the one deleted while it waited never reached the file.
     expect(byName("nowhere").map((line) => line[FIELD.start])).toEqual(["0"]);
@@ -352,11 +444,19 @@ async function runJobs(engine: GridEngine): Promise<Recording> {
   const offset = statSync(engine.accounting, { throwIfNoEntry: false })?.size ?? 0;
   const hostResources = await engine.command("qhost", ["-F", "num_proc", "-h", hostname()]);
   const processors = /hl:num_proc=(\d+)/.exec(hostResources)?.[1] ?? hostResources;
+  /**
+   * The file the rescheduled job's first run leaves for its second: in a folder of its own under /tmp (not under the
+   * tests' TMPDIR, which its owner may not reach), new at each run of the tests.
+   */
+  const folder = mkdtempSync("/tmp/accounting-sge-rescheduled-");
+  chmodSync(folder, 0o777);
+  const marker = join(folder, "first-run");
   const ids = Object.fromEntries(
     await Promise.all(
       Object.entries(JOBS).map(async ([name, job]) => {
         const options = job.options.map((option) => option.replace("{processors}", processors));
-        const args = ["-terse", "-N", name, "-o", "/dev/null", "-j", "y", ...options, "-b", "y", ...job.command];
+        const command = job.command.map((word) => word.replaceAll("{marker}", marker));
+        const args = ["-terse", "-N", name, "-o", "/dev/null", "-j", "y", ...options, "-b", "y", ...command];
         return [name, (await engine.command("qsub", args, job.user)).trim().split(".")[0]!] as const;
       }),
     ),
@@ -373,11 +473,14 @@ async function runJobs(engine: GridEngine): Promise<Recording> {
     await engine.command("qdel", [ids.killed]);
     await until("the job with no working directory to fail", 60, async () => ((await states()).get(ids.nowhere) === "Eqw" ? true : undefined));
     await engine.command("qdel", [ids.nowhere]);
-    await until("the jobs to end", 90, async () => ((await states()).size === 0 ? true : undefined));
+    // The rescheduled job's second run starts half a minute or so after its first.
+    await until("the jobs to end", 120, async () => ((await states()).size === 0 ? true : undefined));
   } catch (error) {
     // No job of a failed run left behind (qdel also complains of those that ended).
     await engine.command("qdel", Object.values(ids)).catch(() => undefined);
     throw error;
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
 
   const number = new Map(Object.entries(ids).map(([name, id]) => [id, name as JobName]));
@@ -430,5 +533,5 @@ describe.skipIf(missing)("jobs run on a live Grid Engine, and what qacct prints 
     recording = await runJobs(engine);
     if (process.env.SGE_RECORD_FIXTURES) record(recording);
   }, 170_000);
-  compare(() => recording);
+  compare(() => recording, true);
 });
