@@ -88,22 +88,31 @@ const NOTHING: Sums = { cpu_num_hours: 0, gpu_num_hours: 0, memory_MB_hours: 0, 
 const sacctWindow = (accounts: string[], from: string, to: string) => ["-a", "-A", accounts.join(","), "-X", "-D", "-T", "-n", "-P", "-S", from, "-E", to];
 const SUM_FIELDS = ["account", "user", "jobidraw", "elapsedraw", "cputimeraw", "ncpus", "alloctres"];
 
+/** sacct's lines of some accounts in [from, to), as sacctSums sums them. */
+async function sacctLines(accounts: string[], from: string, to: string): Promise<Fields[]> {
+  return parseLines(await slurm("sacct", [...sacctWindow(accounts, from, to), "--format", SUM_FIELDS.join(",")]), SUM_FIELDS);
+}
+
 /**
  * Slurm's own accounting of [from, to): `sacct -X -D -T` (allocations, requeued runs too, each cut to the period),
- * summed per account. CPU-hours: Σ CPUTimeRaw (Slurm's Elapsed × NCPUS) / 3600; GPU- and memory-hours: Σ ElapsedRaw ×
- * AllocTRES's gres/gpu or mem (MiB) / 3600; jobs and users: those that ran in the period.
+ * summed per account (or per what `key` gives of a line: its user, its account and user). CPU-hours: Σ CPUTimeRaw
+ * (Slurm's Elapsed × NCPUS) / 3600; GPU- and memory-hours: Σ ElapsedRaw × AllocTRES's gres/gpu or mem (MiB) / 3600;
+ * jobs and users: those that ran in the period.
  */
 async function sacctSums(accounts: string[], from: string, to: string): Promise<Record<string, Sums>> {
-  const lines = parseLines(await slurm("sacct", [...sacctWindow(accounts, from, to), "--format", SUM_FIELDS.join(",")]), SUM_FIELDS);
+  return sumLines(await sacctLines(accounts, from, to), (line) => line.account as string);
+}
+
+function sumLines(lines: Fields[], key: (line: Fields) => string): Record<string, Sums> {
   const seconds = new Map<string, { cpu: number; gpu: number; memory: number; jobs: Set<string>; users: Set<string> }>();
   for (const line of lines) {
     const [elapsed, cpuTime] = [Number(line.elapsedraw), Number(line.cputimeraw)];
     // Slurm's CPUTimeRaw is Elapsed × NCPUS, for runs cut by the period too.
     expect(cpuTime, JSON.stringify(line)).toBe(elapsed * Number(line.ncpus));
     const counts = tres(line.alloctres as string);
-    const account = line.account as string;
-    const sum = seconds.get(account) ?? { cpu: 0, gpu: 0, memory: 0, jobs: new Set(), users: new Set() };
-    seconds.set(account, sum);
+    const group = key(line);
+    const sum = seconds.get(group) ?? { cpu: 0, gpu: 0, memory: 0, jobs: new Set(), users: new Set() };
+    seconds.set(group, sum);
     sum.cpu += cpuTime;
     sum.gpu += elapsed * (counts.get("gres/gpu") ?? 0);
     sum.memory += elapsed * (counts.get("mem") ?? 0);
@@ -114,8 +123,8 @@ async function sacctSums(accounts: string[], from: string, to: string): Promise<
   }
   const hours = (seconds: number) => seconds / 3600;
   return Object.fromEntries(
-    [...seconds].map(([account, sum]) => [
-      account,
+    [...seconds].map(([group, sum]) => [
+      group,
       { cpu_num_hours: hours(sum.cpu), gpu_num_hours: hours(sum.gpu), memory_MB_hours: hours(sum.memory), jobs: sum.jobs.size, users: sum.users.size },
     ]),
   );
@@ -127,11 +136,34 @@ const day = (ms: number) => utc(ms).slice(0, 10);
 /** Per window (`<from>/<to>`, UTC), per account: what sacct gave. */
 type Windows = Record<string, Record<string, Sums>>;
 
+/** The usage `accounting report --by user` gives each user of some accounts in a day (owner ids, not pseudonyms). */
+async function reportByUser(archive: string, accounts: string[], start: number): Promise<Record<string, Sums>> {
+  const period = ["--from", day(start), "--to", day(start), "--namespaces", accounts.join(","), "--by", "user", "--format", "json"];
+  const { code, stdout, stderr } = await runCli(["report", "--archive", archive, ...period, "--no-cache", "--quiet"]);
+  expect(code, stderr).toBe(0);
+  return (JSON.parse(stdout) as { groups: Record<string, Sums> }).groups;
+}
+
+/** The report's groups against sacct's sums per the same groups: the same hours, jobs and users (none: nothing). */
+function expectSums(got: Record<string, Sums>, want: Record<string, Sums>, what: string): void {
+  for (const group of new Set([...Object.keys(got), ...Object.keys(want)])) {
+    const [mine, theirs] = [got[group] ?? NOTHING, want[group] ?? NOTHING];
+    for (const metric of ["cpu_num_hours", "gpu_num_hours", "memory_MB_hours"] as const)
+      expect(mine[metric], `${metric} of ${group} ${what}`).toBeCloseTo(theirs[metric], 9);
+    expect([mine.jobs, mine.users], `jobs and users of ${group} ${what}`).toEqual([theirs.jobs, theirs.users]);
+  }
+}
+
+/** Per window, per user and per `account|user`: what sacct gave. */
+type UserWindows = Record<string, { users: Record<string, Sums>; accountUsers: Record<string, Sums> }>;
+
 /**
  * The report of some accounts a day at a time, from `first`'s day to the dump's ([day, day+1), the last day ending at
- * the dump), against sacct's numbers for the same windows: the same hours, jobs and users.
+ * the dump), against sacct's numbers for the same windows: the same hours, jobs and users; per account, and per user
+ * (`report --by user`) of the accounts together and of each account (sacct's lines summed per user, per account and
+ * user). `byUser`, when given, gets the per-user sums of each window.
  */
-async function compare(archive: string, accounts: string[], first: number, dumped: number): Promise<Windows> {
+async function compare(archive: string, accounts: string[], first: number, dumped: number, byUser?: UserWindows): Promise<Windows> {
   const windows: Windows = {};
   for (let start = Date.parse(`${day(first)}T00:00:00Z`); start <= dumped; start += DAY) {
     const end = Math.min(start + DAY, dumped);
@@ -139,7 +171,8 @@ async function compare(archive: string, accounts: string[], first: number, dumpe
     const { code, stdout, stderr } = await runCli(["report", "--archive", archive, ...period, "--no-cache", "--quiet"]);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout) as { namespaces: Record<string, Sums> };
-    const sums = await sacctSums(accounts, utc(start), utc(end));
+    const lines = await sacctLines(accounts, utc(start), utc(end));
+    const sums = sumLines(lines, (line) => line.account as string);
     for (const account of accounts) {
       const [got, want] = [report.namespaces[account] as Sums, sums[account] ?? NOTHING];
       for (const metric of ["cpu_num_hours", "gpu_num_hours", "memory_MB_hours"] as const)
@@ -147,6 +180,19 @@ async function compare(archive: string, accounts: string[], first: number, dumpe
       expect([got.jobs, got.users], `jobs and users of ${account} on ${day(start)}`).toEqual([want.jobs, want.users]);
     }
     windows[`${utc(start)}/${utc(end)}`] = sums;
+
+    const users = sumLines(lines, (line) => line.user as string);
+    expectSums(await reportByUser(archive, accounts, start), users, `in ${accounts.join(", ")} on ${day(start)}`);
+    const accountUsers: Record<string, Sums> = {};
+    for (const account of accounts) {
+      const mine = sumLines(
+        lines.filter((line) => line.account === account),
+        (line) => line.user as string,
+      );
+      expectSums(await reportByUser(archive, [account], start), mine, `in ${account} on ${day(start)}`);
+      for (const [user, sum] of Object.entries(mine)) accountUsers[`${account}|${user}`] = sum;
+    }
+    if (byUser) byUser[`${utc(start)}/${utc(end)}`] = { users, accountUsers };
   }
   return windows;
 }
@@ -281,7 +327,7 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)("a live Slurm, col
     expect(Date.parse(`${running?.end}Z`)).toBeGreaterThan(first.time);
   });
 
-  it("reports, per account and day, the hours, jobs and users sacct gives: the running job cut at the first dump", async () => {
+  it("reports, per account, user and account and user and day, the hours, jobs and users sacct gives: the running job cut at the first dump", async () => {
     const alone = temporaryFolder("accounting-slurm-first-");
     mkdirSync(join(alone, "slurm"));
     copyFileSync(first.path, join(alone, "slurm", basename(first.path)));
@@ -295,8 +341,14 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)("a live Slurm, col
     }
   });
 
-  it("reports the sums sacct gives once both dumps are in the archive: the running job's latest record wins", async () => {
-    recorded.second = await compare(archive, ACCOUNTS, started, second.time);
+  it("reports the sums sacct gives once both dumps are in the archive, per account, user and account and user: the running job's latest record wins", async () => {
+    const byUser: UserWindows = {};
+    recorded.second = await compare(archive, ACCOUNTS, started, second.time, byUser);
+    // Not an empty comparison: every user used CPUs over the windows, slcarol in both accounts.
+    const cpu = (group: "users" | "accountUsers", key: string) =>
+      Object.values(byUser).reduce((sum, window) => sum + (window[group][key]?.cpu_num_hours ?? 0), 0);
+    for (const user of Object.keys(USERS)) expect(cpu("users", user), user).toBeGreaterThan(0);
+    for (const account of ACCOUNTS) expect(cpu("accountUsers", `${account}|slcarol`), account).toBeGreaterThan(0);
   });
 
   // Slurm's Elapsed, CPUTimeRaw (and sreport) leave the time a job was suspended out: so does the adapter.
