@@ -4,6 +4,7 @@ import type { Coverage } from "../../loaders/queries/coverage.js";
 import { METRICS, type Report, type Usage } from "../../loaders/queries/report.js";
 import type { PeriodReport, PeriodReports } from "../../loaders/site/period-reports.js";
 import { reportPeriod, type ReportPeriod } from "../../loaders/site/periods.js";
+import { formatMetric, METRIC_LABELS } from "../../src/components/format.js";
 import { escapeHtml } from "../../src/components/markup.js";
 import { formatChange, periodIndexMarkdown, periodPageMarkdown } from "../../src/components/period-report.js";
 import type { ArchiveSources } from "../../src/components/sources.js";
@@ -154,6 +155,82 @@ describe("periodPageMarkdown", () => {
       /<th scope="row">CPU core-hours<\/th><td class="number" data-value="150">150<\/td><td class="number" data-value="130">130<\/td><td class="number change">\+15\.4%<\/td><td class="number">—<\/td><td class="number">—<\/td><\/tr>/,
     );
     expect(periodPageMarkdown(REPORTS.periods[1] as PeriodReport, REPORTS, SOURCES)).not.toContain("provisional-mark");
+  });
+
+  it("shows the same period a year before, where records cover it: its value and the change to it, for the total and each account", () => {
+    const yearBefore: Report = {
+      from: period("2023-11").from,
+      to: period("2023-11").to,
+      mode: "exact",
+      // The hostile account had no usage then; an account gone since is not a row of this period.
+      namespaces: { physics: usage(60, 5, 2, 1), gone: usage(25, 0, 1, 1) },
+      total: usage(85, 5, 3, 2),
+    };
+    const page = periodPageMarkdown(
+      { ...NOVEMBER, yearBefore: { period: period("2023-11"), covered_days: 12, days: 30, report: yearBefore } },
+      REPORTS,
+      SOURCES,
+    );
+    expect(page).toContain("November 2023<br><small>records cover 12 days of 30 days</small>");
+    expect(page).not.toContain("no records");
+    /** A change table's rows: label -> its cells, each [class, data-value or null, text]. */
+    const table = (compare: string) => {
+      const html = new RegExp(`<table class="period-change" data-compare="${compare}">([\\s\\S]*?)</table>`).exec(page)?.[1] ?? "";
+      return new Map(
+        [...html.matchAll(/<tr><th scope="row">([^<]*)<\/th>(.*?)<\/tr>/g)].map(([, label, cells]) => [
+          label,
+          [...cells!.matchAll(/<td class="([^"]*)"(?: data-value="([^"]*)")?>([^<]*)<\/td>/g)].map(([, className, value, text]) => [
+            className,
+            value ?? null,
+            text,
+          ]),
+        ]),
+      );
+    };
+    // The total: this period, the previous, its change, the year before, its change.
+    const totals = table("total");
+    expect([...totals.keys()]).toHaveLength(METRICS.length);
+    for (const metric of METRICS) {
+      const [now, before] = [november.total[metric], yearBefore.total[metric]];
+      const cells = totals.get(METRIC_LABELS[metric]);
+      expect(cells?.slice(3), metric).toEqual([
+        ["number", String(before), formatMetric(metric, before)],
+        ["number change", null, formatChange(now, before)],
+      ]);
+    }
+    expect(totals.get("CPU core-hours")).toEqual([
+      ["number", "150", "150"],
+      ["number", "130", "130"],
+      ["number change", null, "+15.4%"],
+      ["number", "85", "85"],
+      ["number change", null, "+76.5%"],
+    ]);
+    expect(totals.get("Memory-hours")?.slice(3)).toEqual([
+      ["number", String(85 * 1024), "87.04 GB-hours"],
+      ["number change", null, "+76.5%"],
+    ]);
+    expect(totals.get("Jobs")?.slice(3)).toEqual([
+      ["number", "3", "3"],
+      ["number change", null, "+33.3%"],
+    ]);
+    // Per account: physics then and now; the hostile account, which used nothing then, compares with nothing.
+    const cpu = table("cpu_num_hours");
+    expect([...cpu.keys()]).toEqual(["physics", escapeHtml(HOSTILE)]);
+    expect(cpu.get("physics")).toEqual([
+      ["number", "100", "100"],
+      ["number", "80", "80"],
+      ["number change", null, "+25%"],
+      ["number", "60", "60"],
+      ["number change", null, "+66.7%"],
+    ]);
+    expect(cpu.get(escapeHtml(HOSTILE))?.slice(3)).toEqual([
+      ["number", null, "—"],
+      ["number", null, "—"],
+    ]);
+    expect(table("gpu_num_hours").get("physics")?.slice(3)).toEqual([
+      ["number", "5", "5"],
+      ["number change", null, "+100%"],
+    ]);
   });
 
   it("ranks accounts and users, the share of CPU core-hours of each", () => {

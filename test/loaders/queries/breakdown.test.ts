@@ -20,19 +20,37 @@ import {
 } from "../../../loaders/queries/breakdown.js";
 import { HOUR_METRICS, METRICS, runReport, type Usage } from "../../../loaders/queries/report.js";
 import { MICROS_PER_DAY, MICROS_PER_HOUR, parseDay } from "../../../loaders/model/time.js";
+import { generateArchive } from "../../../scripts/archive-generator.js";
 import { jobJson, temporaryFolder } from "../../helpers/archive.js";
 import { databaseOf, plainRows, rows, wasmCopyOf, type WasmDatabase } from "../../helpers/engines.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
 import { loadedDatabase } from "../../helpers/tables.js";
 
 const MIXED = fileURLToPath(new URL("../../fixtures/archives/mixed", import.meta.url));
-const ARCHIVES = { reference: REFERENCE_ARCHIVE, mixed: MIXED };
+/**
+ * An archive no other test sees, generated here: 2023-11-15 to 2024-02-02, across a year's, quarters' and months'
+ * ends, every 4 hours with some snapshots missed, a 3-day takedown, four namespaces (one appearing after a week),
+ * 60 users, the generator's quirks (legacy and malformed records, restarts, off-schedule snapshots).
+ */
+const GENERATED = temporaryFolder("breakdown-generated-");
+const ARCHIVES = { reference: REFERENCE_ARCHIVE, mixed: MIXED, generated: GENERATED };
 type ArchiveName = keyof typeof ARCHIVES;
 
 const databases = {} as Record<ArchiveName, AccountingDatabase>;
 beforeAll(async () => {
+  await generateArchive(GENERATED, {
+    seed: 9043,
+    start: "2023-11-15",
+    days: 80,
+    snapshotHours: 4,
+    missingSnapshotRate: 0.1,
+    namespaces: ["vo.alpha", "beta", "gamma", "delta"],
+    jobsPerNamespace: 6,
+    users: 60,
+    layout: "mixed",
+  });
   for (const [name, path] of Object.entries(ARCHIVES)) databases[name as ArchiveName] = await loadedDatabase(path);
-}, 60_000);
+}, 120_000);
 afterAll(() => {
   for (const database of Object.values(databases)) database.close();
 });
@@ -64,6 +82,8 @@ function expectAddsUp(breakdown: Breakdown, what: string): void {
 const PERIODS: Record<ArchiveName, { from?: string; to?: string }[]> = {
   reference: [{}, { from: "2024-03-10", to: "2024-03-10" }, { from: "2024-02-20", to: "2024-03-20" }, { from: "2024-03-25", to: "2024-05-02" }],
   mixed: [{}, { from: "2024-03-01", to: "2024-03-01" }, { from: "2023-12-30", to: "2024-04-02" }],
+  // The takedown is 2023-12-25T09:00 to 12-28.
+  generated: [{}, { from: "2024-01-01", to: "2024-01-01" }, { from: "2023-11-01", to: "2024-01-15" }, { from: "2023-12-20", to: "2024-03-10" }],
 };
 
 describe.each(Object.keys(ARCHIVES) as ArchiveName[])("on the %s archive", (archive) => {
@@ -76,6 +96,9 @@ describe.each(Object.keys(ARCHIVES) as ArchiveName[])("on the %s archive", (arch
         const [whole, ...more] = await runBreakdown(database, { ...period, mode: "exact", by });
         expect(more).toEqual([]);
         const what = `${by} ${period.from}:${period.to}`;
+        // The generated archive's periods all hold usage, of many users.
+        if (archive === "generated") expect(report.total.cpu_num_hours, what).toBeGreaterThan(0);
+        if (archive === "generated" && by === "user" && period.from === undefined) expect(whole!.groups.length, what).toBeGreaterThan(30);
         expect([whole!.from, whole!.to, whole!.bin, whole!.other]).toEqual([report.from, report.to, null, null]);
         expectAddsUp(whole!, what);
         for (const metric of HOUR_METRICS) {
@@ -192,8 +215,8 @@ describe("an independent computation", () => {
 
   it.each(Object.keys(ARCHIVES) as ArchiveName[])("of each user's CPU-hours in a period of the %s archive gives the breakdown's", async (archive) => {
     const database = databases[archive];
-    const [from, to] = archive === "mixed" ? ["2024-02-29", "2024-03-01"] : ["2024-03-10", "2024-03-24"];
-    const expected = cpuHours(await intervalsOf(database), (row) => row.owner, parseDay(from)!, parseDay(to)! + MICROS_PER_DAY);
+    const [from, to] = { mixed: ["2024-02-29", "2024-03-01"], reference: ["2024-03-10", "2024-03-24"], generated: ["2023-12-20", "2024-01-10"] }[archive];
+    const expected = cpuHours(await intervalsOf(database), (row) => row.owner, parseDay(from!)!, parseDay(to!)! + MICROS_PER_DAY);
     const [breakdown] = await runBreakdown(database, { from, to, mode: "exact", by: "user" });
     const found = new Map(breakdown!.groups.filter((group) => group.cpu_num_hours! > 0).map((group) => [group.value, group.cpu_num_hours]));
     expect(found.size).toBeGreaterThan(archive === "mixed" ? 5 : 20);
