@@ -10,7 +10,17 @@ import { intervalsTable, jobsTable, problemsTable, type CellValue, type TableSch
 import { parseRfc3339, type Micros } from "../model/time.js";
 import { sqlIdentifier as quote } from "../queries/sql.js";
 import type { Progress } from "../sources/nomad/fold.js";
-import { isProblem, type BatchFile, type BatchRecord, type BatchSource } from "../sources/batch/records.js";
+import {
+  isProblem,
+  LINE_TOO_LONG,
+  MAX_LINE,
+  type BatchFile,
+  type BatchRecord,
+  type BatchSource,
+  type LineParser,
+  type LineResult,
+  type LineStream,
+} from "../sources/batch/records.js";
 import { BATCH_SOURCES } from "../sources/batch/sources.js";
 
 /** A file of batch records found in the archive, with its adapter. */
@@ -112,6 +122,8 @@ const stagedTable: TableSchema<StagedRecord, "batch_records"> = {
 
 /** Records are appended to DuckDB this many at a time: a file of any size is read in constant memory. */
 const STAGED_BATCH = 16_384;
+/** A line this long (in UTF-16 code units) goes to its parser's `stream`, when it has one, in pieces. */
+const LONG_LINE = 1024 * 1024;
 
 /** A file's bytes, decompressed when its name ends in `.gz`; a failure to read it fails the stream. */
 function openBytes(path: string): Readable {
@@ -123,20 +135,84 @@ function openBytes(path: string): Readable {
 }
 
 /**
- * Each line of a file, without its end of line (`\n` or `\r\n`), as it streams in (decompressed when its name ends
- * in `.gz`); `last` tells the final line that no end of line closed: a file being written.
+ * What the parser made of (part of) line `number`. `last`: no end of line closed it (a file being written). `partial`:
+ * the records a streamed line completed so far, more to come. `retract`: what earlier parts of the line gave does not
+ * stand.
  */
-async function* readLines(path: string): AsyncGenerator<{ text: string; last: boolean }> {
+interface LineResults {
+  number: number;
+  results: readonly LineResult[];
+  last: boolean;
+  partial: boolean;
+  retract: boolean;
+}
+
+/**
+ * The results of each line of a file, without its end of line (`\n` or `\r\n`), as it streams in (decompressed when
+ * its name ends in `.gz`). Each chunk is scanned once: a line is kept as its pieces until it ends; one longer than a
+ * MiB streams to the parser when it can read a line in pieces, and is skipped as too long past MAX_LINE otherwise.
+ */
+async function* lineResults(path: string, parser: LineParser, file: BatchFile): AsyncGenerator<LineResults> {
   const decoder = new TextDecoder("utf-8");
-  let rest = "";
+  let pieces: string[] = [];
+  let length = 0;
+  let number = 1;
+  let stream: LineStream | undefined;
+  let tooLong = false;
+  const partial = (results: readonly LineResult[]): LineResults => ({ number, results, last: false, partial: true, retract: false });
+  /** A piece of the current line: the records it completes when the line streams. */
+  const take = (piece: string): readonly LineResult[] => {
+    if (stream) return stream.write(piece);
+    if (tooLong) return [];
+    pieces.push(piece);
+    length += piece.length;
+    if (length <= LONG_LINE || (!parser.stream && length <= MAX_LINE)) return [];
+    const held = pieces;
+    pieces = [];
+    length = 0;
+    if (!parser.stream) {
+      tooLong = true;
+      return [];
+    }
+    const streamed = parser.stream(number);
+    stream = streamed;
+    return held.flatMap((text) => streamed.write(text));
+  };
+  const end = (last: boolean): LineResults => {
+    const closed = { number, last, partial: false };
+    if (stream) {
+      const { results, retract } = stream.end();
+      stream = undefined;
+      return { ...closed, results, retract };
+    }
+    if (tooLong) {
+      tooLong = false;
+      return { ...closed, results: [{ file: file.path, line: number, account: null, job: null, reason: LINE_TOO_LONG, detail: null }], retract: false };
+    }
+    let text = pieces.length === 1 ? (pieces[0] as string) : pieces.join("");
+    pieces = [];
+    length = 0;
+    if (!last && text.endsWith("\r")) text = text.slice(0, -1);
+    return { ...closed, results: [parser.line(text, number)].flat(), retract: false };
+  };
   for await (const chunk of openBytes(path)) {
-    const text = rest + decoder.decode(chunk as Buffer, { stream: true });
-    const lines = text.split("\n");
-    rest = lines.pop() ?? "";
-    for (const line of lines) yield { text: line.endsWith("\r") ? line.slice(0, -1) : line, last: false };
+    const text = decoder.decode(chunk as Buffer, { stream: true });
+    let from = 0;
+    for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", from)) {
+      const results = take(text.slice(from, at));
+      if (results.length > 0) yield partial(results);
+      yield end(false);
+      number++;
+      from = at + 1;
+    }
+    if (from < text.length) {
+      const results = take(text.slice(from));
+      if (results.length > 0) yield partial(results);
+    }
   }
-  rest += decoder.decode();
-  if (rest !== "") yield { text: rest, last: true };
+  const rest = decoder.decode();
+  if (rest !== "") take(rest);
+  if (pieces.length > 0 || stream || tooLong) yield end(true);
 }
 
 /**
@@ -145,7 +221,7 @@ async function* readLines(path: string): AsyncGenerator<{ text: string; last: bo
  */
 export async function ingestBatchFiles(connection: DuckDBConnection, archive: string, listing: BatchListing, onProgress?: Progress): Promise<void> {
   await createTable(connection, stagedTable, []);
-  const problems: Problem[] = [...listing.problems];
+  let problems: Problem[] = [...listing.problems];
   let staged: StagedRecord[] = [];
   const flush = async () => {
     await appendRows(connection, stagedTable, staged);
@@ -153,10 +229,18 @@ export async function ingestBatchFiles(connection: DuckDBConnection, archive: st
   };
   for (const [rank, file] of listing.files.entries()) {
     const parser = file.source.parser(file);
-    let number = 0;
+    /** Whether records of the line being streamed went to DuckDB already; problems of it noted since `firstProblem`. */
+    let flushedLine = false;
+    let firstProblem = problems.length;
     try {
-      for await (const { text, last } of readLines(join(archive, file.path))) {
-        for (const result of [parser.line(text, ++number)].flat()) {
+      for await (const { number, results, last, partial, retract } of lineResults(join(archive, file.path), parser, file)) {
+        if (retract) {
+          staged = staged.filter((record) => record.line !== number);
+          if (flushedLine) await connection.run(`DELETE FROM batch_records WHERE rank = ${rank} AND line = ${number}`);
+        }
+        // A streamed line's problems stand only once it ends closed (not a file being written) and not refused.
+        if (retract || last) problems = problems.filter((problem, index) => index < firstProblem || problem.line !== number || problem.file !== file.path);
+        for (const result of results) {
           if (result === null) continue;
           if (isProblem(result)) {
             if (!last) problems.push(result);
@@ -164,7 +248,14 @@ export async function ingestBatchFiles(connection: DuckDBConnection, archive: st
             staged.push({ ...result, rank, line: number, fileTime: file.time });
           }
         }
-        if (staged.length >= STAGED_BATCH) await flush();
+        if (staged.length >= STAGED_BATCH) {
+          await flush();
+          flushedLine = partial;
+        }
+        if (!partial) {
+          flushedLine = false;
+          firstProblem = problems.length;
+        }
       }
     } catch (error) {
       // A file that cannot be read (its records so far kept); anything else is a fault of ours.
@@ -182,29 +273,35 @@ export async function ingestBatchFiles(connection: DuckDBConnection, archive: st
 /**
  * The runs read, made one per run: the record of the latest file (then line); one job row per job id (a requeued
  * Slurm job has a run per requeue), described by its latest run, from its first submission and start to its last end.
+ * The staging table is made so in place (its other records deleted, told by a sort of their keys alone) and read from
+ * directly: no copy of it is made, which would not be compressed. Each table filled is compressed (CHECKPOINT) before
+ * the next is.
  */
 function mergeRunsSql(): string[] {
   const intervalColumns = intervalsTable.columns.map((column) => column.name);
   const jobColumns = jobsTable.columns.map((column) => column.name);
-  const jobValue = (name: string) => (name === "submit_time" || name === "start_time" || name === "end_time" ? `job_${name}` : quote(name));
+  const jobValue = (name: string) => (name === "submit_time" || name === "start_time" || name === "end_time" ? `l.job_${name}` : `b.${quote(name)}`);
   return [
-    `CREATE TEMP TABLE batch_latest AS
-     FROM batch_records QUALIFY row_number() OVER (PARTITION BY source, cluster, run ORDER BY rank DESC, line DESC) = 1`,
+    `DELETE FROM batch_records WHERE rowid IN (
+       SELECT rowid FROM batch_records QUALIFY row_number() OVER (PARTITION BY source, cluster, run ORDER BY rank DESC, line DESC) > 1)`,
     `INSERT INTO intervals (${intervalColumns.map(quote).join(", ")})
      SELECT ${intervalColumns.map((name) => quote(`interval_${name}`)).join(", ")}
-     FROM batch_latest WHERE interval_start_time IS NOT NULL
+     FROM batch_records WHERE interval_start_time IS NOT NULL
      ORDER BY interval_source, interval_cluster, interval_account, interval_job_id, interval_start_time, run`,
+    "CHECKPOINT",
     `INSERT INTO jobs (${jobColumns.map(quote).join(", ")})
-     SELECT ${jobColumns.map(jobValue).join(", ")} FROM (
-       SELECT *, min(submit_time) OVER job AS job_submit_time, min(start_time) OVER job AS job_start_time, max(end_time) OVER job AS job_end_time,
-         row_number() OVER (job ORDER BY submit_time DESC NULLS LAST, rank DESC, line DESC) AS n
-       FROM batch_latest WINDOW job AS (PARTITION BY source, cluster, job_id)
-     ) WHERE n = 1 ORDER BY source, cluster, account, job_id`,
-    "INSERT INTO owners SELECT DISTINCT owner FROM batch_latest WHERE owner NOT IN (SELECT owner FROM owners) ORDER BY owner",
+     SELECT ${jobColumns.map(jobValue).join(", ")} FROM batch_records b JOIN (
+       SELECT source, cluster, job_id, min(submit_time) AS job_submit_time, min(start_time) AS job_start_time, max(end_time) AS job_end_time,
+         arg_max(rowid, (coalesce(epoch_us(submit_time), -9223372036854775807), rank, line)) AS latest
+       FROM batch_records GROUP BY source, cluster, job_id
+     ) l ON b.rowid = l.latest ORDER BY b.source, b.cluster, b.account, b.job_id`,
+    "CHECKPOINT",
+    "INSERT INTO owners SELECT DISTINCT owner FROM batch_records WHERE owner NOT IN (SELECT owner FROM owners) ORDER BY owner",
     `CREATE TEMP TABLE batch_spans AS
      SELECT source, cluster, min(interval_start_time) AS first_time, greatest(max(file_time), max(interval_end_time)) AS last_time
-     FROM batch_latest GROUP BY source, cluster HAVING count(interval_start_time) > 0`,
+     FROM batch_records GROUP BY source, cluster HAVING count(interval_start_time) > 0`,
     "DROP TABLE batch_records",
+    "CHECKPOINT",
   ];
 }
 
@@ -214,6 +311,5 @@ export function batchAccountsAndSpansSql(): string[] {
     "INSERT INTO accounts SELECT DISTINCT source, cluster, account FROM jobs WHERE source <> 'nomad' ORDER BY ALL",
     "INSERT INTO spans SELECT * FROM batch_spans ORDER BY source, cluster",
     "DROP TABLE batch_spans",
-    "DROP TABLE batch_latest",
   ];
 }

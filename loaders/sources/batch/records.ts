@@ -7,15 +7,20 @@ import type { SlurmReason } from "../slurm/reasons.js";
 /**
  * What every batch scheduler's adapter (Slurm, Grid Engine, Flux) gives the ingest: a parser per file that reads it
  * line by line, so that a file larger than memory streams, and turns each line into a record of the common model,
- * a problem, or nothing. The ingest (loaders/ingest/batch.ts) lists the files, reads them, and keeps one record per
+ * a problem, or nothing; a parser that can also read a long line in pieces (Flux's one-line documents) streams it. The ingest (loaders/ingest/batch.ts) lists the files, reads them, and keeps one record per
  * run across files: the one of the latest file.
  */
+
+/** The longest line a parser without `stream` is given whole (in UTF-16 code units); a longer one is skipped. */
+export const MAX_LINE = 64 * 1024 * 1024;
+export const LINE_TOO_LONG = "a line longer than 64 Mi characters" as const;
 
 /** Why a batch file or line is skipped, whatever its scheduler: fixed texts, holding nothing read from the archive. */
 export type BatchReason =
   | "unreadable file"
   | "compressed in a format the ingest does not read (only gzip): decompress it, or gzip it"
   | "a job still running in a file whose name gives no time (YYYY-MM-DDTHH:MM:SS.<ext>)"
+  | typeof LINE_TOO_LONG
   | SlurmReason
   | SgeReason
   | FluxReason;
@@ -57,6 +62,23 @@ export interface LineParser {
    * `flux jobs --json` document): a result for each.
    */
   line(text: string, number: number): LineResult | readonly LineResult[];
+  /**
+   * Reads line `number` in pieces, as it streams, when it is too long to be given whole (over a MiB): given, it
+   * reads every such line, with the results `line` would give the whole line.
+   */
+  stream?(number: number): LineStream;
+}
+
+/** A line read as it streams. */
+export interface LineStream {
+  /** Reads the next piece of the line: the results of the records it completes. */
+  write(text: string): readonly LineResult[];
+  /**
+   * The line's end: the results it completes. `retract` when what `write` gave does not stand (the line refused as a
+   * whole, not valid JSON or cut short; or one record after all): the ingest then drops the records and problems
+   * `write` gave, and keeps only these results.
+   */
+  end(): { results: readonly LineResult[]; retract: boolean };
 }
 
 export interface BatchSource {

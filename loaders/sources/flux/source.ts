@@ -1,6 +1,7 @@
 import type { ShapeReason } from "../../model/json-shape.js";
 import type { Problem } from "../../model/records.js";
 import type { BatchFile, BatchSource, LineResult } from "../batch/records.js";
+import { fluxLineStream } from "./document.js";
 import { fluxJob } from "./job.js";
 import { isRecord, parseJson, shown } from "./json-text.js";
 import type { FluxReason } from "./reasons.js";
@@ -46,5 +47,6 @@ export const fluxSource: BatchSource = {
   folder: "flux",
   // `*.json*`: JSON, JSON Lines and their rotated copies (`jobs.jsonl.1`; gzipped ones too: the ingest decompresses them).
   matches: (name) => name.includes(".json"),
-  parser: (file) => ({ line: (text, number) => fluxLineResults(text, number, file) }),
+  // A line over a MiB (a `flux jobs -a --json` document of thousands of jobs) streams, job by job.
+  parser: (file) => ({ line: (text, number) => fluxLineResults(text, number, file), stream: (number) => fluxLineStream(file, number) }),
 };

@@ -117,7 +117,8 @@ describe("ingestBatchFiles", () => {
     expect(problems).toEqual([{ file: "toy/1.toy", line: 1, detail: "bad" }]);
   });
 
-  it("reads a file longer than a staging batch, in constant memory, every record kept", async () => {
+  // Its memory: test/cli/batch-memory.test.ts.
+  it("reads a file longer than a staging batch, every record kept", async () => {
     const lines = Array.from({ length: 20_000 }, (_, i) => `r${i} 0 1 1`).join("\n");
     const { intervals } = await ingestToy({ "toy/1.toy": `${lines}\n` });
     expect(intervals).toHaveLength(20_000);
@@ -133,6 +134,40 @@ describe("an archive of Flux records, through the production route", () => {
     const tables = await archiveTables(archiveOf({ [file.path]: document }));
     expect(tables.jobs.map((row) => row.job_id).sort()).toEqual(records.map((record) => (record as BatchRecord).job.jobId).sort());
     expect(tables.problems).toEqual([]);
+  });
+});
+
+describe("a `flux jobs -a --json` document over a MiB, streamed job by job", () => {
+  const documentOf = (first: number, count: number) =>
+    JSON.stringify({
+      jobs: Array.from({ length: count }, (_, i) => ({
+        id: first + i,
+        userid: 5000,
+        bank: "b",
+        t_run: 1714600000 + i,
+        t_inactive: 1714603600 + i,
+        ncores: 2,
+        name: "x".repeat(100),
+      })),
+    });
+
+  it("keeps its jobs and problems; a document cut short at the file's end (being written) gives neither, as a whole line would", async () => {
+    const whole = documentOf(1, 8000);
+    const broken = whole.replace('"id":2,', '"id":"two",');
+    expect(whole.length).toBeGreaterThan(1024 * 1024);
+    const archive = archiveOf({ "flux/2024-05-02T00:00:00.json": `${broken}\r\n${documentOf(10_000, 8000).slice(0, -1000)}` });
+    const tables = await archiveTables(archive);
+    expect(tables.intervals).toHaveLength(7999);
+    expect(tables.problems.map(({ file, line, reason }) => ({ file, line, reason }))).toEqual([
+      { file: "flux/2024-05-02T00:00:00.json", line: 1, reason: "a job record without a valid job id" },
+    ]);
+  });
+
+  it("drops the jobs it gave when a later part is not valid JSON, and names the line", async () => {
+    const archive = archiveOf({ "flux/2024-05-02T00:00:00.json": `${documentOf(1, 20_000).slice(0, -2)}}]\n${documentOf(30_000, 3)}\n` });
+    const tables = await archiveTables(archive);
+    expect(tables.intervals).toHaveLength(3);
+    expect(tables.problems.map(({ line, reason }) => [line, reason])).toEqual([[1, "a line that is not valid JSON"]]);
   });
 });
 

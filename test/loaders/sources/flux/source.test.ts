@@ -415,3 +415,45 @@ describe("a job line's rules", () => {
     expect(long[1]).toHaveLength("queue: ".length + 201);
   });
 });
+
+describe("a long line, streamed", () => {
+  const file: BatchFile = { path: "flux/2024-05-02T00:00:00.json", cluster: "tioga", time: FILE_TIME };
+  const document = readFileSync(join(FIXTURES, "2024-05-02T00:00:00.json"), "utf8").trim();
+
+  /** What the parser's stream gives for a line fed in pieces of `size` characters: every result, the end's retract. */
+  function streamed(text: string, size: number) {
+    const stream = fluxSource.parser(file).stream?.(3);
+    if (!stream) throw new Error("the Flux parser streams no line");
+    const results: LineResult[] = [];
+    for (let at = 0; at < text.length; at += size) results.push(...stream.write(text.slice(at, at + size)));
+    const end = stream.end();
+    return { results: end.retract ? [...end.results] : [...results, ...end.results], retract: end.retract };
+  }
+  const whole = (text: string) => [fluxSource.parser(file).line(text, 3)].flat();
+
+  it("gives every job of a document as the whole line does, in pieces of any size", () => {
+    for (const size of [1, 7, 100, document.length]) expect(streamed(document, size)).toEqual({ results: whole(document), retract: false });
+  });
+
+  it("gives what the whole line gives for other values: a job with the jobs it nests, broken elements, ids past 2^53, blanks", () => {
+    const nested = '{"jobs": [{"id": 1, "userid": 5, "t_run": 1714600300.0, "t_inactive": 1714600400.0}], "id": 18446744073709551615, "userid": 7}';
+    const lines = [nested, '{"jobs": [1, {"id": 2}, [3], {"id": 9007199254740993, "userid": 5}]}', '{"jobs": 4, "id": 5, "userid": 6}', "   "];
+    for (const line of lines) expect(streamed(line, 5).results).toEqual(whole(line));
+    expect(streamed(nested, 5).results).toMatchObject([{ job: { jobId: "18446744073709551615", owner: "7" } }]);
+  });
+
+  it("refuses a line cut short, not valid JSON or not an object as a whole, dropping the jobs it gave", () => {
+    const cut = streamed(document.slice(0, -40), 50);
+    expect(cut.retract).toBe(true);
+    expect(cut.results).toMatchObject([{ file: file.path, line: 3, reason: "a line that is not valid JSON" }]);
+    expect(streamed(`${document}x`, 50).results).toMatchObject([{ reason: "a line that is not valid JSON" }]);
+    expect(streamed('["text"]', 3)).toMatchObject({ results: [{ reason: "a line that is not a JSON object", detail: '["text"]' }], retract: true });
+  });
+
+  it("refuses a line nested too deep or too dense as it streams", () => {
+    const deep = streamed(`{"jobs": [${"[".repeat(100)}${"]".repeat(100)}]}`, 10);
+    expect(deep).toEqual({ results: [expect.objectContaining({ reason: "arrays and objects nested more than 64 levels deep" })], retract: true });
+    const dense = streamed(`{"vo": [${"[],".repeat(CHECKED_FROM_BYTES)}[]]}`, 65_536);
+    expect(dense.results).toMatchObject([{ reason: "more than one array or object per 16 bytes", detail: null }]);
+  });
+});
