@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -7,16 +7,19 @@ import { serveStatic, type StaticSite } from "../../scripts/static-server.js";
 import { temporaryFolder } from "../helpers/archive.js";
 import { chromiumMissing, launchChromium } from "../helpers/chromium.js";
 import { runCli } from "../helpers/cli.js";
-import { copyProject, ROOT } from "../helpers/project.js";
+import { copyProject, ROOT, run } from "../helpers/project.js";
+import { realdata } from "../helpers/realdata.js";
 import { BrowserWatch, buildSite } from "../helpers/site-build.js";
 
 /*
- * The built site in Chromium on archives of batch schedulers: one of Slurm dumps alone, and one mixing Nomad
- * snapshots with Slurm, Grid Engine and Flux records (test/fixtures/archives/). Both are built with `npm run build`
- * in one copy of the working tree, one after the other (the second build reuses the first's DuckDB assets), and
- * served under a sub-path. The accounting page must show what `npx accounting report --format json` reports, and
- * that must be what the schedulers' own tools give; the words are accounts, the Nomad-only parts show only where
- * there are snapshots, and no page may log an error or reach any host but the local server.
+ * The built site in Chromium on archives of batch schedulers: one of Slurm dumps alone, one of Grid Engine accounting
+ * files alone, one of Flux records alone, and one mixing Nomad snapshots with Slurm, Grid Engine and Flux records
+ * (test/fixtures/archives/); and, where ../shared/realdata is (CI), one of real records: a real Slurm dump and a real
+ * Grid Engine accounting file, against the numbers Open XDMoD and qacct computed from them. All are built with
+ * `npm run build` in one copy of the working tree, one after the other (the later builds reuse the first's DuckDB
+ * assets), and served under a sub-path. The accounting page must show what `npx accounting report --format json`
+ * reports, and that must be what the schedulers' own tools give; the words are accounts, the Nomad-only parts show only
+ * where there are snapshots, and no page may log an error or reach any host but the local server.
  */
 
 const BASE = "/accounting-batch/";
@@ -41,6 +44,8 @@ interface Spec {
   origins: Record<string, string | null>;
   /** The one skipped line: file, line, account, job, reason. */
   problem: string[];
+  /** No record holds memory (Flux's): the usage page charts none. */
+  noMemory?: boolean;
 }
 
 const SPECS: Spec[] = [
@@ -54,6 +59,27 @@ const SPECS: Spec[] = [
     // A single source and cluster: nothing to tell apart.
     origins: { physics: null, chemistry: null, bio: null, "All accounts": null },
     problem: ["slurm/2024-05-02T00:00:00.txt", "10", "bio", "1008", "a time that is not YYYY-MM-DDTHH:MM:SS"],
+  },
+  {
+    name: "Grid Engine-only",
+    archive: join(ROOT, "test/fixtures/archives/sge-only"),
+    periods: [{}, { from: "2024-06-11", to: "2024-06-11" }],
+    nomad: false,
+    newest: "2024-06-12 01:00 UTC",
+    sources: ["sge sge"],
+    origins: { physics: null, chemistry: null, gephys: null, "All accounts": null },
+    problem: ["sge/accounting", "13", "chemistry", "9", "a time that is not a whole number of seconds or milliseconds since 2000"],
+  },
+  {
+    name: "Flux-only",
+    archive: join(ROOT, "test/fixtures/archives/flux-only"),
+    periods: [{}, { from: "2024-05-01", to: "2024-05-01" }],
+    nomad: false,
+    newest: "2024-05-02 00:00 UTC",
+    sources: ["flux tioga"],
+    origins: { physics: null, chemistry: null, ml: null, default: null, "All accounts": null },
+    problem: ["flux/tioga/2024-05-01T00:00:00.jsonl", "3", "", "", "a line that is not valid JSON"],
+    noMemory: true,
   },
   {
     name: "mixed",
@@ -74,7 +100,7 @@ interface Site extends Spec {
 
 const MIB_PER_GIB = 1024;
 /** A usage as the report gives it, for the expectations below. */
-const usage = (cpu: number, gpu: number, memory: number | null, jobs: number, users: number): Usage => ({
+const usage = (cpu: number, gpu: number | null, memory: number | null, jobs: number, users: number): Usage => ({
   cpu_num_hours: cpu,
   cpu_MHz_hours: null,
   gpu_num_hours: gpu,
@@ -124,6 +150,99 @@ const MIXED_BATCH_ACCOUNTS: Record<string, Partial<Usage>> = {
     users: 3,
   },
 };
+
+/**
+ * The Grid Engine archive's whole usage per account (the project, the Unix group where it is NONE): CPU-hours as
+ * `qacct -m -slots -g -P` gives them, slots × wallclock (qacct 8.1.9 on the two files joined, job 3 once, gave these
+ * but for line 13, whose 50 minutes it counts and we skip); GPUs from `-l gpu=N`, memory from `-l h_vmem` per slot,
+ * null where no job of the account requested any. `accounting.1` is a rotated copy: job 3 is in both files and counts
+ * once; the tightly integrated job 2 wrote a line per task besides its own, which add nothing; job 10 never started;
+ * line 13 of `accounting` has no start time and is skipped.
+ */
+const SGE_ACCOUNTS: Record<string, Usage> = {
+  // 5: 1 slot, -l h_vmem=512M, 09:00 to 13:00; 6: 1 slot, -l gpu=1, 22:00 to 01:00; 8: 1 slot, killed (failed 100) after 1 h.
+  chemistry: usage(4 + 3 + 1, 3, 512 * 4, 3, 2),
+  // 7: project NONE, group gephys, 1 slot, 30 min; 10 (same user) never started.
+  gephys: usage(0.5, 0, null, 1, 1),
+  // 1: 1 slot, 2 h; 2: -pe mpi 2, 6 h; 3: -pe smp 2, 20:00 to 04:00; array 4, tasks 1 and 2: 1 slot, 1 h and 2 h.
+  physics: usage(2 + 2 * 6 + 2 * 8 + 1 + 2, 0, null, 5, 2),
+};
+
+/**
+ * The Flux archive's whole usage per bank, as `flux jobs -a -o '{bank} {ncores} {ngpus} {t_run} {t_inactive}'` lists
+ * its jobs: cores (`ncores`, else ranks × cores of `R`) × (t_inactive − t_run); a record with neither `ngpus` nor `R`
+ * holds no GPU count (null, "—"). Job 3000000 runs in the older file and has ended in the newer one, which counts; the
+ * job still running in `2024-05-02T00:00:00.json` runs to that time; 4000000 and the canceled `hello` never ran; line 3
+ * of the older file is cut short and skipped.
+ */
+const FLUX_ACCOUNTS: Record<string, Usage> = {
+  // 2000000: bank from its jobspec, R of ranks 2-3 × 16 cores and 2 GPUs, 2 h.
+  chemistry: usage(2 * 16 * 2, 2 * 2 * 2, null, 1, 1),
+  // bob's job, no bank: 8 cores from 2024-05-01 21:50 to the file's time, no GPU count.
+  default: usage((8 * (1714608000 - 1714600200)) / 3600, null, null, 1, 1),
+  // 3000000: R of rank 5 × 8 cores and 4 GPUs, from 2024-04-30 20:46:45 to 2024-05-01 02:00.
+  ml: usage((8 * (1714528800 - 1714510005)) / 3600, (4 * (1714528800 - 1714510005)) / 3600, null, 1, 1),
+  // 1000000: 8 cores, 3601.5 s; lammps (ƒPoRxNb): 72 cores, 3600.5 s; neither with a GPU count.
+  physics: usage((8 * (1714503611.75 - 1714500010.25) + 72 * (1714603602 - 1714600001.5)) / 3600, null, null, 2, 2),
+};
+
+/** A Grid Engine-only or Flux-only archive's accounts as the CLI reports them, to 1e-9 h (sums of fractions). */
+function expectUsage(found: Record<string, Usage>, expected: Record<string, Usage>): void {
+  expect(Object.keys(found)).toEqual(Object.keys(expected));
+  for (const [account, numbers] of Object.entries(expected))
+    for (const [metric, value] of Object.entries(numbers)) {
+      const shown = found[account]?.[metric as keyof Usage];
+      if (value === null || metric === "jobs" || metric === "users") expect(shown, `${account} ${metric}`).toBe(value);
+      else expect(Math.abs((shown ?? NaN) - value), `${account} ${metric}: ${shown}, ${value}`).toBeLessThan(1e-9);
+    }
+}
+
+/**
+ * Real records, beside the repository and never in it (../shared/realdata, see each PROVENANCE.md): the 4,285
+ * anonymised `sacct` allocations of CCR Buffalo's `phillips` cluster, with the hours Open XDMoD computed from them, and
+ * the first 1,000 records of UCSF Wynton's Son of Grid Engine 8.1.9 accounting file. Together they make one archive, as
+ * the README lays it out: the dump in `slurm/`, named by a time after its last job ended (none still runs in it), and
+ * the accounting file in `sge/wynton/`.
+ */
+const xdmod = realdata("slurm/xdmod");
+const wynton = realdata("sge/wyntonquery");
+const REAL_MISSING = xdmod.missing || wynton.missing;
+const PHILLIPS = join(xdmod.path, "tests/artifacts/xdmod/referencedata/phillips.log");
+const XDMOD_EXPECTED = join(xdmod.path, "tests/artifacts/xdmod/regression/current/expected/reference/Jobs/resource");
+const WYNTON = join(wynton.path, "inst/exdata/accounting");
+
+/** One column of an XDMoD time series CSV (after its preamble): `{ "2016-12": 9994.7011, … }` for `[cluster]`. */
+function xdmodSeries(metric: string, cluster: string): Record<string, number> {
+  const [, table] = readFileSync(join(XDMOD_EXPECTED, metric, "timeseries-Month-reference.csv"), "utf8").split("---------\n");
+  const [header, ...rows] = (table ?? "").trim().split("\n");
+  const column = (header ?? "").split(",").findIndex((name) => name.startsWith(`"[${cluster}]`));
+  expect(column, `${cluster} in ${metric}`).toBeGreaterThan(0);
+  return Object.fromEntries(rows.map((row) => row.split(",")).map((cells) => [cells[0], Number(cells[column])]));
+}
+
+/** XDMoD's months of 2016-12-22..2017-01-01, the period of its figures, as report periods. */
+const XDMOD_MONTHS: Record<string, Period> = { "2016-12": { from: "2016-12-22", to: "2016-12-31" }, "2017-01": { from: "2017-01-01", to: "2017-01-01" } };
+
+/**
+ * What `TZ=UTC qacct -f accounting -m -slots -g -P` printed for Wynton's file (Son of Grid Engine 8.1.9, Debian's
+ * gridengine-client): group, project, slots, wallclock (s). A project's CPU-hours are its slots × wallclock / 3600. The
+ * test runs qacct again where it is installed (CI installs it for the live Grid Engine tests) and checks these rows.
+ */
+const WYNTON_QACCT: [string, string, number, number][] = [
+  ["group1", "project6", 24, 0],
+  ["group2", "project5", 1, 6893],
+  ["group3", "project2", 1, 64],
+  ["group3", "project3", 1, 0],
+  ["group3", "project4", 1, 0],
+  ["group4", "project4", 1, 64846],
+  ["group5", "project1", 1, 4751],
+  ["group6", "project6", 1, 659182],
+  ["group6", "project6", 12, 1941772],
+  ["group6", "project6", 24, 9508475],
+];
+
+/** The real archive, built and served: the spec fields are unused but for the name and the archive. */
+let realSite: Site | undefined;
 
 let work: string;
 let browser: Browser;
@@ -238,10 +357,20 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site on ar
       browserWatch.origins.add(new URL(site.url).origin);
       sites.push({ ...spec, site });
     }
+    if (!REAL_MISSING) {
+      const archive = join(work, "real-archive");
+      mkdirSync(join(archive, "slurm"), { recursive: true });
+      mkdirSync(join(archive, "sge", "wynton"), { recursive: true });
+      copyFileSync(PHILLIPS, join(archive, "slurm", "2017-01-02T00:00:00.txt"));
+      copyFileSync(WYNTON, join(archive, "sge", "wynton", "accounting"));
+      const site = await serveStatic(await buildSite(project, archive, join(work, "dist-real")), BASE);
+      browserWatch.origins.add(new URL(site.url).origin);
+      realSite = { name: "real records", archive, periods: [{}], nomad: false, newest: "", sources: [], origins: {}, problem: [], site };
+    }
     browser = await launchChromium();
     context = await browserWatch.offline(await browser.newContext());
     page = browserWatch.watch(await context.newPage());
-  }, 400_000);
+  }, 900_000);
 
   afterEach(() => {
     expect(browserWatch.news(), "console errors, page errors, dialogs, failed or external requests").toEqual([]);
@@ -251,12 +380,16 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site on ar
     await context?.close().catch(() => {});
     await browser?.close();
     for (const { site } of sites) await site.close();
+    await realSite?.site.close();
     if (work) rmSync(work, { recursive: true, force: true });
     expect(browserWatch.issues, "console errors, page errors, dialogs, failed or external requests, over the whole suite").toEqual([]);
   }, 30_000);
 
   it("reports through the CLI the usage per account that the schedulers' own tools give", async () => {
-    const [slurmArchive, mixedArchive] = SPECS.map((spec) => spec.archive) as [string, string];
+    const archiveOf = (name: string) => SPECS.find((spec) => spec.name === name)!.archive;
+    const [slurmArchive, mixedArchive] = [archiveOf("Slurm-only"), archiveOf("mixed")];
+    expectUsage((await cliReport(archiveOf("Grid Engine-only"), {})).namespaces, SGE_ACCOUNTS);
+    expectUsage((await cliReport(archiveOf("Flux-only"), {})).namespaces, FLUX_ACCOUNTS);
     const slurm = await cliReport(slurmArchive, {});
     expect(slurm.namespaces).toEqual(SLURM_ACCOUNTS);
     expect(slurm.total.disk_MB_hours).toBeNull();
@@ -318,7 +451,7 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site on ar
           expect(charts).toEqual([
             "CPU cores, daily mean",
             "GPUs, daily mean",
-            "Memory, daily mean",
+            ...(spec.noMemory ? [] : ["Memory, daily mean"]),
             ...(spec.nomad ? ["Disk, daily mean", "Running jobs, per snapshot", "Queued jobs, per snapshot"] : []),
           ]);
         } else {
@@ -372,4 +505,54 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site on ar
       expect(new URL(page.url()).search).toBe("?mode=exact");
     }
   });
+  it.skipIf(REAL_MISSING)(
+    "shows on real Slurm and Grid Engine records the CLI's numbers per account, XDMoD's CPU- and GPU-hours, qacct's per project",
+    async () => {
+      const site = realSite!;
+      const total = async (metric: string) => Number((await readCells(page)).find((cell) => cell.account === "" && cell.metric === metric)?.value);
+      // The whole archive, and the same period named: 2016-12-22 (phillips' first start) to 2017-10-25 (Wynton's last end).
+      for (const period of [{}, { from: "2016-12-22", to: "2017-10-25" }]) {
+        const expected = await cliReport(site.archive, period);
+        expect(Object.keys(expected.namespaces).length, "accounts").toBeGreaterThan(6);
+        await page.goto(accountingUrl(site, period));
+        await expectShown(page, expected, `real records ${JSON.stringify(period)}`, 60_000);
+        // Each Grid Engine project's CPU-hours are qacct's slots × wallclock.
+        const cells = await readCells(page);
+        const projects = [...new Set(WYNTON_QACCT.map(([, project]) => project))];
+        for (const project of projects) {
+          const seconds = WYNTON_QACCT.filter((row) => row[1] === project).reduce((sum, [, , slots, wallclock]) => sum + slots * wallclock, 0);
+          const shown = Number(cells.find((cell) => cell.account === project && cell.metric === "cpu_num_hours")?.value);
+          expect(Math.abs(shown - seconds / 3600), `${project}: page ${shown}, qacct ${seconds / 3600}`).toBeLessThan(0.001);
+          // Wynton's extract requests no GPU.
+          expect(cells.find((cell) => cell.account === project && cell.metric === "gpu_num_hours")?.value, project).toBe("0");
+        }
+      }
+      // XDMoD's months: only phillips' records fall in them (Wynton's start in August 2017), so the page's total is the cluster's.
+      const cpu = xdmodSeries("total_cpu_hours", "phillips");
+      const gpu = xdmodSeries("total_gpu_hours", "phillips");
+      expect([cpu["2016-12"], cpu["2017-01"]]).toEqual([9_994.7011, 1_773.2872]);
+      for (const [month, period] of Object.entries(XDMOD_MONTHS)) {
+        await page.goto(accountingUrl(site, period));
+        await expectShown(page, await cliReport(site.archive, period), `real records ${month}`, 60_000);
+        expect(Math.abs((await total("cpu_num_hours")) - cpu[month]!), `${month} CPU-hours`).toBeLessThan(0.001);
+        expect(Math.abs((await total("gpu_num_hours")) - gpu[month]!), `${month} GPU-hours`).toBeLessThan(0.001);
+      }
+      // The rows above are what qacct prints, where it is installed.
+      const qacct = await run("qacct", ["-f", join(site.archive, "sge", "wynton", "accounting"), "-m", "-slots", "-g", "-P"], work, {
+        ...process.env,
+        TZ: "UTC",
+      }).catch(() => undefined);
+      if (!qacct) console.log("not run: qacct, which is not installed; the test holds its output recorded");
+      else {
+        expect(qacct.code, qacct.output).toBe(0);
+        const rows = qacct.output
+          .trim()
+          .split("\n")
+          .slice(2)
+          .map((line) => line.trim().split(/\s+/))
+          .map(([group, project, slots, wallclock]) => [group, project, Number(slots), Number(wallclock)]);
+        expect(rows).toEqual(WYNTON_QACCT);
+      }
+    },
+  );
 });
