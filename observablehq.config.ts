@@ -19,10 +19,11 @@ export default {
     { name: "Period reports", path: "/reports/" },
     { name: "Allocations", path: "/allocations" },
   ],
-  // A page per month, quarter and year the archive reaches, every one written at once (src/reports/pages.ts).
+  // A page per month, quarter and year the archive reaches, every one written at once with the monthly files of the
+  // site's tables, which the browser fetches by name (src/reports/pages.ts).
   async *dynamicPaths() {
-    const { periodPagePaths } = await import("./src/reports/pages.js");
-    yield* await periodPagePaths();
+    const { dynamicPagePaths } = await import("./src/reports/pages.js");
+    yield* await dynamicPagePaths();
   },
   globalStylesheets: [],
   head: '<link rel="icon" href="data:,">',

@@ -18,7 +18,6 @@ import { BATCH_SOURCES } from "../sources/batch/sources.js";
 import { formatUnusable, problemCountsSql, type ProblemCount } from "../queries/quality.js";
 import { replaceFolder } from "./replace-folder.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "../model/schema.js";
-import { SITE_TABLES } from "../site/site-tables.js";
 import type { Problem } from "../model/records.js";
 import { plainRow, sqlIdentifier as quote, sqlString, type Connector } from "../queries/sql.js";
 import type { Micros } from "../model/time.js";
@@ -206,15 +205,6 @@ export function writeParquet(database: AccountingDatabase, folder: string): Prom
     for (const path of files) await chmod(path, 0o600);
     return written.flat().map((path) => join(resolve(folder), relative(fresh, path)));
   });
-}
-
-/**
- * Writes the site's copy of the tables (loaders/site-tables.ts); returns the paths. Level 19 and format v2
- * (DELTA_BINARY_PACKED times and ids, RLE_DICTIONARY elsewhere, both decoded by hyparquet) make the 2-year
- * archive's intervals 1.9 MB instead of 2.2 MB.
- */
-export function writeSiteParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
-  return copyToParquet(database, folder, SITE_TABLES, "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 19, PARQUET_VERSION v2");
 }
 
 /** What an ingest read: for summaries and checks. */

@@ -25,6 +25,7 @@ import { accountsTable, problemsTable, spansTable, usersTable, type TableSchema 
 import { BATCH_SOURCES } from "../sources/batch/sources.js";
 import { nomadAccountsAndSpansSql } from "../sources/nomad/records.js";
 import { readUsers } from "../sources/nomad/users.js";
+import { RECORDED_RESOURCES_SQL } from "../queries/report.js";
 
 export interface LoadOptions {
   /** Folder of the ingest cache (loaders/ingest-cache.ts); without one, the whole archive is read. */
@@ -158,13 +159,17 @@ async function loadWithoutCache(archive: string, listing: SnapshotListing, optio
   }
 }
 
-/** What every load ends with: the accounts and spans of every source, no job title unless private, and the users table when asked. */
+/**
+ * What every load ends with: the accounts and spans of every source, which resources each account's runs record, no
+ * job title unless private, and the users table when asked.
+ */
 async function finish(database: AccountingDatabase, archive: string, batch: BatchListing, options: LoadOptions): Promise<void> {
   const { connection } = database;
   await createTable(connection, accountsTable, []);
   await createTable(connection, spansTable, []);
   for (const sql of nomadAccountsAndSpansSql()) await connection.run(sql);
   if (batch.folders.length > 0) for (const sql of batchAccountsAndSpansSql()) await connection.run(sql);
+  await connection.run(`CREATE TABLE recorded_resources AS ${RECORDED_RESOURCES_SQL}`);
   if (!options.users?.private) await connection.run("UPDATE jobs SET title = NULL");
   if (options.users) await addUsers(database, archive, options.users.pseudonymKey, options.users.private);
 }

@@ -127,16 +127,25 @@ counted AS (SELECT * FROM clipped WHERE us > 0 OR seen)`;
 }
 
 /**
+ * The table `recorded_resources(source, cluster, account, <resource>…)`: for each account, whether any of its runs
+ * holds each resource (a boolean per resource). Made from the whole archive's intervals when the archive is loaded
+ * (loaders/ingest/load.ts) and shipped whole to the site, which loads the intervals of the months a page shows only:
+ * whether a resource is recorded does not depend on the period.
+ */
+export const RECORDED_RESOURCES_SQL = `SELECT source, cluster, account, ${RESOURCES.map((name) => `bool_or("${name}" IS NOT NULL) AS "${name}"`).join(", ")}
+FROM intervals GROUP BY source, cluster, account ORDER BY source, cluster, account`;
+
+/**
  * CTEs `recorded(account, <resource>_hours…)`: whether each account's runs hold each resource; for an account with
- * no run, whether its cluster's runs do.
+ * no run, whether its cluster's runs do. From the table `recorded_resources` (RECORDED_RESOURCES_SQL).
  */
 export function recordedSql(): string {
-  const recorded = (alias: string) => RESOURCES.map((name) => `bool_or(${alias}."${name}" IS NOT NULL) AS "${name}_hours"`).join(", ");
+  const recorded = (alias: string) => RESOURCES.map((name) => `bool_or(${alias}."${name}") AS "${name}_hours"`).join(", ");
   const eitherRecorded = HOUR_METRICS.map((name) => `coalesce(o."${name}", c."${name}") AS "${name}"`).join(", ");
-  return `recorded_own AS (SELECT account, ${recorded("i")} FROM intervals i GROUP BY account),
+  return `recorded_own AS (SELECT account, ${recorded("r")} FROM recorded_resources r GROUP BY account),
 recorded_cluster AS (
-  SELECT a.account, ${recorded("i")}
-  FROM accounts a JOIN intervals i ON i.source = a.source AND i.cluster = a.cluster
+  SELECT a.account, ${recorded("r")}
+  FROM accounts a JOIN recorded_resources r ON r.source = a.source AND r.cluster = a.cluster
   GROUP BY a.account
 ),
 recorded AS (SELECT c.account, ${eitherRecorded} FROM recorded_cluster c LEFT JOIN recorded_own o ON o.account = c.account)`;

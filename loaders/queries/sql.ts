@@ -22,6 +22,17 @@ export function isoInstantSql(micros: string): string {
  */
 export interface Connector {
   query<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  /**
+   * Where the database holds only part of the archive (the browser's: the months of the monthly tables fetched so
+   * far), makes it hold whatever a period's queries read; absent where it holds everything.
+   */
+  cover?(period: Period): Promise<void>;
+}
+
+/** Days `YYYY-MM-DD`, the first and last included; the archive's first or last when absent. */
+export interface Period {
+  from?: string;
+  to?: string;
 }
 
 /** A row with every BIGINT value as a number, as Connector.query returns it. */

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 
-function filesUnder(folder: string): string[] {
+/** Every file under `folder`, by path. */
+export function filesUnder(folder: string): string[] {
   const found: string[] = [];
   const walk = (path: string) => {
     let entries;

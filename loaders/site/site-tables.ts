@@ -1,12 +1,17 @@
+import { RECORDED_RESOURCES_SQL } from "../queries/report.js";
+import { parseDay } from "../model/time.js";
+
 /**
  * The site's own copy of the tables: only the tables and columns its pages query, in types that compress. The
  * browser downloads these, not the documented tables of `accounting ingest --out` (loaders/schema.ts), and runs
  * the same SQL on them (loaders/report.ts, usage.ts, quality.ts): every column keeps its name and meaning.
  *
- * - `intervals` without `alloc_id`; `job_id` and `owner` are small integers, the same for the same job (source,
- *   cluster, account and id) or owner: the pages only count distinct ones. Owners are numbered in the order of their
- *   keyed pseudonyms, so the numbers say nothing of the ids without the key.
+ * - `intervals` without `alloc_id`, with `id`, its row's place in the CLI's table; `job_id` and `owner` are small
+ *   integers, the same for the same job (source, cluster, account and id) or owner: the pages only count distinct
+ *   ones. Owners are numbered in the order of their keyed pseudonyms, so the numbers say nothing of the ids without
+ *   the key.
  * - `accounts` and `spans` as they are: every account, what the records cover.
+ * - `recorded_resources` as it is: which resources each account's runs record, over the whole archive.
  * - `snapshots` without `file` and the counts no page shows.
  * - `problems` without `detail`, in any build: the Data quality page lists each problem with its reason, which holds
  *   nothing read from the archive; a detail may quote a file or a field's value (an owner id, an email).
@@ -15,38 +20,63 @@
  * - `jobs` of `intervals`, numbered as there: what breakdowns group by (kind, docker image, datacenter, queue, QOS),
  *   the submit time (for wait times), and title only in a private build.
  *
+ * `intervals` and `jobs` grow with the archive's length: they are cut by month (MONTHLY_SITE_TABLES), and the browser
+ * fetches the months a page shows only. The other tables are small, and fetched whole.
+ *
  * Rows keep the order of the tables the CLI queries: `fsum` adds in scan order, and the same order gives the same
  * bits.
  */
 
 interface SiteTable {
-  name: "intervals" | "snapshots" | "problems" | "users" | "jobs" | "accounts" | "spans";
+  name: "snapshots" | "problems" | "users" | "accounts" | "spans" | "recorded_resources";
   /** A query over the documented tables of an AccountingDatabase. */
   sql: string;
 }
 
+/** The tables shipped whole. */
 export const SITE_TABLES: readonly SiteTable[] = [
-  {
-    name: "intervals",
-    sql: `SELECT i.source, i.cluster, i.account,
-  dense_rank() OVER (ORDER BY i.source, i.cluster, i.account, i.job_id)::INTEGER AS job_id,
-  dense_rank() OVER (ORDER BY u.pseudonym, i.owner)::INTEGER AS owner,
-  i.start_time, i.end_time, i.first_snapshot, i.last_snapshot, i.cpu_num, i.cpu_MHz, i.gpu_num, i.memory_MB, i.disk_MB
-FROM intervals i LEFT JOIN users u ON u.owner = i.owner
-ORDER BY i.rowid`,
-  },
   { name: "snapshots", sql: "SELECT time, account, running, queued FROM snapshots ORDER BY rowid" },
   { name: "problems", sql: "SELECT file, line, account, job, reason FROM problems ORDER BY rowid" },
   { name: "accounts", sql: "SELECT source, cluster, account FROM accounts ORDER BY rowid" },
   { name: "spans", sql: "SELECT source, cluster, first_time, last_time FROM spans ORDER BY rowid" },
+  { name: "recorded_resources", sql: RECORDED_RESOURCES_SQL },
   {
     name: "users",
     sql: `SELECT dense_rank() OVER (ORDER BY pseudonym, owner)::INTEGER AS owner, pseudonym, name, email
 FROM users WHERE owner IN (SELECT owner FROM intervals)
 ORDER BY owner`,
   },
+];
+
+interface MonthlySiteTable {
+  name: "intervals" | "jobs";
+  /** A query over the documented tables of an AccountingDatabase, ordered by `key`. */
+  sql: string;
+  /** The column telling rows apart, in the order the CLI's table holds them: a row a page fetched twice is kept once. */
+  key: string;
+}
+
+/**
+ * The tables cut by month. A job belongs to every month from the one its first run began in (or was first seen) to
+ * the one its last run ended in (or was last seen), and each of those months holds the job and all its runs: whatever
+ * months a page fetches, every run that may count in them (the period rule: its time or its snapshots overlap) is
+ * there, and every job there has all its runs (a job's run time and first start, in distributions, are whole). A job
+ * running for several months is shipped in each.
+ */
+export const MONTHLY_SITE_TABLES: readonly MonthlySiteTable[] = [
+  {
+    name: "intervals",
+    key: "id",
+    sql: `SELECT row_number() OVER (ORDER BY i.rowid)::INTEGER AS id, i.source, i.cluster, i.account,
+  dense_rank() OVER (ORDER BY i.source, i.cluster, i.account, i.job_id)::INTEGER AS job_id,
+  dense_rank() OVER (ORDER BY u.pseudonym, i.owner)::INTEGER AS owner,
+  i.start_time, i.end_time, i.first_snapshot, i.last_snapshot, i.cpu_num, i.cpu_MHz, i.gpu_num, i.memory_MB, i.disk_MB
+FROM intervals i LEFT JOIN users u ON u.owner = i.owner
+ORDER BY i.rowid`,
+  },
   {
     name: "jobs",
+    key: "job_id",
     sql: `SELECT dense_rank() OVER (ORDER BY source, cluster, account, job_id)::INTEGER AS job_id, source, cluster, account, kind, title,
   docker_image, datacenter, queue, qos, unix_group, node_names, submit_time
 FROM jobs j
@@ -54,3 +84,89 @@ WHERE EXISTS (SELECT 1 FROM intervals i WHERE i.source = j.source AND i.cluster 
 ORDER BY job_id`,
   },
 ];
+
+/** A month, `YYYY-MM`. */
+type Month = string;
+
+/**
+ * What the site's data holds, `manifest.json` beside the tables: the files of each monthly table by month (paths
+ * relative to the data's folder, Hive-style: `intervals/year=2024/month=11/<content hash>.parquet`). Beside them,
+ * `<table>.parquet` holds no row, only the table's columns: the table before any month is fetched.
+ */
+export interface SiteManifest {
+  months: Record<Month, Record<MonthlySiteTable["name"], string>>;
+}
+
+/** The months from the one holding day `from` to the one holding day `to` (`YYYY-MM-DD`), in order. */
+export function monthsBetween(from: string, to: string): Month[] {
+  if (parseDay(from) === undefined || parseDay(to) === undefined) throw new RangeError(`not a period: ${from} to ${to}`);
+  const months: Month[] = [];
+  let [year, month] = [Number(from.slice(0, 4)), Number(from.slice(5, 7))];
+  const last = to.slice(0, 7);
+  for (let name = from.slice(0, 7); name <= last; name = `${year}-${String(month).padStart(2, "0")}`) {
+    months.push(name);
+    [year, month] = month === 12 ? [year + 1, 1] : [year, month + 1];
+  }
+  return months;
+}
+
+/** A DuckDB the site's tables are loaded into: DuckDB-WASM in the browser, its node build in tests. */
+interface TableSink {
+  /** Creates the table `name` from Arrow IPC (loaders/site/arrow.ts). */
+  insertArrow(name: string, ipc: Uint8Array): Promise<void>;
+  run(sql: string): Promise<void>;
+}
+
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * The monthly tables of a site's data in a DuckDB, month by month as pages ask for them: each table, created empty from
+ * its `<table>.parquet`, holds the rows of every month fetched, each row once, in the CLI's order.
+ */
+export class MonthlyTables {
+  readonly #loaded = new Set<Month>();
+  #parts = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly manifest: SiteManifest,
+    private readonly sink: TableSink,
+    /** The decoded file at a path of the manifest. */
+    private readonly read: (path: string) => Promise<Uint8Array>,
+  ) {}
+
+  /** Fetches the months from day `from` to day `to` (`YYYY-MM-DD`) not fetched yet, one load at a time. */
+  cover(from: string, to: string): Promise<void> {
+    const months = monthsBetween(from, to).filter((month) => month in this.manifest.months);
+    const next = this.#queue.then(() => this.#add(months.filter((month) => !this.#loaded.has(month))));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #add(months: Month[]): Promise<void> {
+    if (months.length === 0) return;
+    // Every file fetched and decoded at once, then each table filled.
+    const files = await Promise.all(
+      MONTHLY_SITE_TABLES.map((table) => Promise.all(months.map((month) => this.read(this.manifest.months[month]![table.name])))),
+    );
+    for (const [index, table] of MONTHLY_SITE_TABLES.entries()) {
+      const parts: string[] = [];
+      for (const ipc of files[index]!) {
+        const part = `${table.name}_part_${++this.#parts}`;
+        await this.sink.insertArrow(part, ipc);
+        parts.push(part);
+      }
+      const name = quoted(table.name);
+      const key = quoted(table.key);
+      if (this.#loaded.size === 0 && parts.length === 1) {
+        // The first month: its rows, each once and in order already.
+        await this.sink.run(`INSERT INTO ${name} SELECT * FROM ${parts[0]}`);
+      } else {
+        const rows = [name, ...parts].map((part) => `SELECT * FROM ${part}`).join(" UNION ALL BY NAME ");
+        await this.sink.run(`CREATE OR REPLACE TABLE ${name} AS SELECT * FROM (${rows}) QUALIFY row_number() OVER (PARTITION BY ${key}) = 1 ORDER BY ${key}`);
+      }
+      for (const part of parts) await this.sink.run(`DROP TABLE ${part}`);
+    }
+    for (const month of months) this.#loaded.add(month);
+  }
+}

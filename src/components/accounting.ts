@@ -18,6 +18,7 @@ export type Outcome = { choice: PeriodChoice; problem: string } | { choice: Peri
 export async function periodOutcome(db: Connector, choice: PeriodChoice, knownIssues: readonly KnownIssue[]): Promise<Outcome> {
   if (choice.problem) return { choice, problem: choice.problem };
   try {
+    await db.cover?.(choice);
     const coverage = await periodCoverage(db, choice, knownIssues);
     return { choice, report: await runReport(db, choice), coverage };
   } catch (error) {

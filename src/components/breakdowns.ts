@@ -148,8 +148,8 @@ export function breakdownInputs(
 
 /** The resource-hours some record of the archive holds: what a recorded resource is does not depend on the period. */
 export async function archiveMetrics(db: Connector): Promise<ChartMetric[]> {
-  const held = CHART_METRICS.map((metric) => `bool_or("${metric.replace(/_hours$/, "")}" IS NOT NULL) AS "${metric}"`);
-  const [recorded] = await db.query<Record<ChartMetric, boolean>>(`SELECT ${held.join(", ")} FROM intervals`);
+  const held = CHART_METRICS.map((metric) => `bool_or("${metric.replace(/_hours$/, "")}") AS "${metric}"`);
+  const [recorded] = await db.query<Record<ChartMetric, boolean>>(`SELECT ${held.join(", ")} FROM recorded_resources`);
   return CHART_METRICS.filter((metric) => recorded?.[metric] === true);
 }
 
@@ -186,6 +186,7 @@ export async function breakdownOutcome(db: Connector, choice: BreakdownChoice, k
   if (choice.period.problem) return { choice, problem: choice.period.problem };
   const request = breakdownRequest(choice);
   try {
+    await db.cover?.(request);
     const coverage = await periodCoverage(db, request, knownIssues);
     return { choice, request, coverage, breakdowns: await runBreakdown(db, request) };
   } catch (error) {

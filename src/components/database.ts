@@ -1,27 +1,55 @@
 import type * as DuckDB from "@duckdb/duckdb-wasm";
 import { FileAttachment } from "observablehq:stdlib";
 import { parquetToArrow } from "../loaders/site/arrow.js";
-import { plainRow, sqlString, type Connector } from "../loaders/queries/sql.js";
+import { plainRow, sqlString, type Connector, type Period } from "../loaders/queries/sql.js";
+import { MonthlyTables, type SiteManifest } from "../loaders/site/site-tables.js";
+import { formatDay } from "../loaders/model/time.js";
 import { jobUsageSql, ownerUsageSql, runReport, type JobUsage, type OwnerUsage, type Report, type ReportRequest } from "../loaders/queries/report.js";
 
 /**
- * The site's copy of the tables (loaders/site-tables.ts), every one a page queries. Read with `.arrayBuffer()`
- * right at the call: Framework would otherwise add its CDN Parquet reader.
+ * The site's copy of the tables (loaders/site/site-tables.ts): those shipped whole, each a page may query, and the
+ * monthly ones with no row yet. Read with `.arrayBuffer()` right at the call: Framework would otherwise add its CDN
+ * Parquet reader.
  */
 const TABLES = {
   intervals: () => FileAttachment("../data/accounting/intervals.parquet").arrayBuffer(),
+  jobs: () => FileAttachment("../data/accounting/jobs.parquet").arrayBuffer(),
   snapshots: () => FileAttachment("../data/accounting/snapshots.parquet").arrayBuffer(),
   problems: () => FileAttachment("../data/accounting/problems.parquet").arrayBuffer(),
   users: () => FileAttachment("../data/accounting/users.parquet").arrayBuffer(),
-  jobs: () => FileAttachment("../data/accounting/jobs.parquet").arrayBuffer(),
   accounts: () => FileAttachment("../data/accounting/accounts.parquet").arrayBuffer(),
   spans: () => FileAttachment("../data/accounting/spans.parquet").arrayBuffer(),
+  recorded_resources: () => FileAttachment("../data/accounting/recorded_resources.parquet").arrayBuffer(),
 };
+
+/** The monthly tables' files, which no page names: `dynamicPaths` puts them into the build (src/reports/pages.ts). */
+const MANIFEST = FileAttachment("../data/accounting/manifest.json");
+
+/**
+ * Where a file of the manifest is served: the build copies it to its own path (`data/accounting/<path>` from the
+ * site's root); Framework's preview serves it as it serves the manifest, under `_file/`, which only its build names with
+ * a content hash.
+ */
+function monthlyFileUrl(path: string): URL {
+  const manifest = new URL(MANIFEST.href, location.href);
+  const preview = manifest.pathname.endsWith("/manifest.json");
+  return new URL(preview ? path : `../../../data/accounting/${path}`, manifest);
+}
+
+async function fetchArrow(url: URL | string): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} could not be fetched: ${response.status} ${response.statusText}`);
+  return (await parquetToArrow(await response.arrayBuffer())).ipc;
+}
 
 export type Row = Record<string, unknown>;
 
-/** DuckDB-WASM holding the archive's tables, its worker and wasm served by the site itself. */
+/**
+ * DuckDB-WASM holding the archive's tables, its worker and wasm served by the site itself: the monthly tables hold the
+ * months asked for (`cover`) so far.
+ */
 export interface AccountingDatabase extends Connector {
+  cover(period: Period): Promise<void>;
   /** The accounting of a period: the CLI's report query (loaders/report.ts). */
   report(request: ReportRequest): Promise<Report>;
   /** The same period's usage per owner (loaders/report.ts). */
@@ -45,7 +73,8 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
   // The worker fetches and compiles the wasm while this thread fetches and decodes the tables.
   const instantiated = db.instantiate(FileAttachment("../data/duckdb-eh.wasm").href);
   const tables = Object.entries(TABLES).map(async ([name, read]) => ({ name, arrow: await parquetToArrow(await read()) }));
-  await Promise.all([instantiated, ...tables]);
+  const manifest = MANIFEST.json() as Promise<SiteManifest>;
+  await Promise.all([instantiated, manifest, ...tables]);
   const connection = await db.connect();
   // No extension is ever loaded, nor looked for beyond the site: DuckDB would otherwise download one a query needs from
   // its repository on the internet. The pages need none.
@@ -59,15 +88,27 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
     const { name, arrow } = await table;
     await connection.insertArrowFromIPCStream(arrow.ipc, { name, create: true });
   }
+  const monthly = new MonthlyTables(
+    await manifest,
+    {
+      insertArrow: async (name, ipc) => void (await connection.insertArrowFromIPCStream(ipc, { name, create: true })),
+      run: async (sql) => void (await connection.query(sql)),
+    },
+    (path) => fetchArrow(monthlyFileUrl(path)),
+  );
   async function query<T>(sql: string): Promise<T[]> {
     const result = await connection.query(sql);
     return result.toArray().map((row) => plainRow(row.toJSON()) as T);
   }
+  const [span] = await query<{ first: number; last: number }>(`SELECT epoch_us(min(first_time)) AS first, epoch_us(max(last_time)) AS last FROM spans`);
+  /** A period's months, the archive's first and last day where it names none. */
+  const cover = (period: Period) => monthly.cover(period.from ?? formatDay(span!.first), period.to ?? formatDay(span!.last));
   return {
     query,
-    report: (request) => runReport({ query }, request),
-    ownerUsage: (request) => query<OwnerUsage>(ownerUsageSql(request)),
-    jobUsage: (request, limit) => query<JobUsage>(jobUsageSql(request, limit)),
+    cover,
+    report: async (request) => (await cover(request), runReport({ query }, request)),
+    ownerUsage: async (request) => (await cover(request), query<OwnerUsage>(ownerUsageSql(request))),
+    jobUsage: async (request, limit) => (await cover(request), query<JobUsage>(jobUsageSql(request, limit))),
   };
 }
 

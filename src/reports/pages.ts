@@ -8,7 +8,8 @@ import { loadArchive } from "../loaders/ingest/load.js";
 import { WeakPseudonymKey } from "../loaders/ingest/pseudonym.js";
 import { inertText } from "../loaders/model/inert-text.js";
 import { periodReports } from "../loaders/site/period-reports.js";
-import { siteBuildFrom } from "../loaders/site/site-data.js";
+import { MANIFEST, packSiteTables, siteBuildFrom, writeSiteTables } from "../loaders/site/site-data.js";
+import type { SiteManifest } from "../loaders/site/site-tables.js";
 import { ArchiveError } from "../loaders/sources/nomad/archive.js";
 import { escapeHtml } from "../components/markup.js";
 import { missingPeriodMarkdown, periodIndexMarkdown, periodPageMarkdown } from "../components/period-report.js";
@@ -31,6 +32,11 @@ import type { Connector } from "../loaders/queries/sql.js";
 const PAGES = fileURLToPath(new URL("../.observablehq/cache/reports/.pages/", import.meta.url));
 /** The names of the pages written, newest first: months, quarters, years. */
 const LIST = join(PAGES, "periods.json");
+
+/** The site's copy of the tables (loaders/site/site-data.ts), written with the pages, in this folder of theirs. */
+const SITE_TABLES = "site";
+/** Why the archive gave no table, when it gave none, in this file beside the pages: the site's data loader fails the build with it. */
+const UNUSABLE = "unusable.txt";
 
 /** The pages written with the period pages that are no period's. */
 const OTHER_PAGES = ["index", "missing", "allocations", "overview", "accounting"];
@@ -72,10 +78,13 @@ async function allocationsPage(database: Connector, archive: string): Promise<Al
 }
 
 /**
- * Loads the build's archive once and writes every period page, their list and the page of a period with no report
- * into PAGES, as one folder. An archive that cannot be read gives no period, and pages saying why.
+ * Loads the build's archive once and writes every period page, their list, the page of a period with no report and the
+ * site's copy of the tables into PAGES, as one folder. An archive that cannot be read gives no period, pages saying
+ * why, and no table.
  */
 async function writePages(): Promise<void> {
+  await mkdir(dirname(PAGES.replace(/\/$/, "")), { recursive: true });
+  const folder = await mkdtemp(PAGES.replace(/\/$/, "-"));
   const pages = new Map<string, string>();
   let people: AccountingPeople | null = null;
   try {
@@ -96,18 +105,23 @@ async function writePages(): Promise<void> {
       const accounting = await accountingDefault(database, knownIssues);
       pages.set("accounting", accountingPageMarkdown(accounting, sources));
       people = accounting.people;
+      await mkdir(join(folder, SITE_TABLES));
+      await writeSiteTables(database, join(folder, SITE_TABLES));
     } finally {
       database.close();
     }
   } catch (error) {
-    if (!unusable(error)) throw error;
+    if (!unusable(error)) {
+      await rm(folder, { recursive: true, force: true });
+      throw error;
+    }
     pages.clear();
     pages.set("index", NO_PAGES((error as Error).message)).set("missing", NO_PAGES((error as Error).message));
     pages.set("allocations", allocationsPageMarkdown({ at: "", balances: null, problem: `No balances: ${(error as Error).message}.`, users: {} }));
     pages.set("overview", NO_PAGES((error as Error).message)).set("accounting", NO_PAGES((error as Error).message));
+    await rm(join(folder, SITE_TABLES), { recursive: true, force: true });
+    await writeFile(join(folder, UNUSABLE), (error as Error).message);
   }
-  await mkdir(dirname(PAGES.replace(/\/$/, "")), { recursive: true });
-  const folder = await mkdtemp(PAGES.replace(/\/$/, "-"));
   for (const [name, markdown] of pages) await writeFile(join(folder, `${name}.md`), markdown);
   await writeFile(join(folder, "accounting-people.json"), JSON.stringify(people));
   await writeFile(join(folder, "periods.json"), JSON.stringify([...pages.keys()].filter((name) => !OTHER_PAGES.includes(name))));
@@ -121,9 +135,23 @@ async function periodNames(): Promise<string[]> {
   return JSON.parse(await readFile(LIST, "utf8")) as string[];
 }
 
-/** The paths of every period page and of their list, for the site's `dynamicPaths`. */
-export async function periodPagePaths(): Promise<string[]> {
-  return ["/reports/", ...(await periodNames()).map((name) => `/reports/${name}`)];
+/**
+ * The paths of every period page and of their list, and of the monthly files of the site's tables (which no page names:
+ * the browser fetches those a page needs), for the site's `dynamicPaths`.
+ */
+export async function dynamicPagePaths(): Promise<string[]> {
+  const names = await periodNames();
+  const manifest = join(PAGES, SITE_TABLES, MANIFEST);
+  const months = existsSync(manifest) ? (JSON.parse(await readFile(manifest, "utf8")) as SiteManifest).months : {};
+  const files = Object.values(months).flatMap((tables) => Object.values(tables).map((path) => `/data/accounting/${path}`));
+  return ["/reports/", ...names.map((name) => `/reports/${name}`), ...files];
+}
+
+/** Prints the site's tables as one tar, written first with the pages if they are not yet; fails saying why when the archive has none. */
+export async function printSiteTables(): Promise<void> {
+  await periodNames();
+  if (existsSync(join(PAGES, UNUSABLE))) throw new UnusableArchiveError(await readFile(join(PAGES, UNUSABLE), "utf8"));
+  await packSiteTables(join(PAGES, SITE_TABLES), process.stdout);
 }
 
 /**

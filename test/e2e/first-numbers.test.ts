@@ -16,7 +16,7 @@ import { BrowserWatch, buildSite } from "../helpers/site-build.js";
  * The overview and the accounting page open on numbers written at build time: with JavaScript disabled they show
  * their default period's numbers (the last 30 and 90 days; the whole archive), as `accounting report` gives them;
  * with JavaScript, no DuckDB-WASM asset nor Parquet table is fetched until the reader asks for another period, whose
- * numbers are then the CLI's too.
+ * numbers are then the CLI's too, from the monthly files of that period's months alone.
  */
 
 const BASE = "/accounting-first/";
@@ -185,13 +185,20 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the overview and the 
         });
         expectSame(await readCells(page, ".following"), reportCells(lastMonth), "last month");
         expect(requested.some((url) => /duckdb-eh\.[^/]*wasm$/.test(url))).toBe(true);
-        expect(requested.some((url) => url.endsWith(".parquet"))).toBe(true);
-        // Back to the whole archive: its numbers again, now from the page's data.
+        // Of the monthly tables, April's files only: a month's view fetches a month of data.
+        const months = () =>
+          requested
+            .map((url) => /\/data\/accounting\/(intervals|jobs)\/year=(\d+)\/month=(\d+)\/[0-9a-f]{16}\.parquet$/.exec(url)?.slice(1).join(" "))
+            .filter((month) => month !== undefined);
+        expect(months().sort()).toEqual(["intervals 2024 4", "jobs 2024 4"]);
+        // Back to the whole archive: its numbers again, now from the page's data, every other month fetched once.
         await page.selectOption("select[name=preset]", "whole");
         await page.waitForFunction(() => document.querySelector(".following .report")?.getAttribute("data-from") !== "2024-04-01", undefined, {
           timeout: 30_000,
         });
         expectSame(await readCells(page, ".following"), reportCells(await cliReport({})), "whole archive again");
+        expect(months()).toEqual([...new Set(months())]);
+        expect(months()).toEqual(expect.arrayContaining(["intervals 2024 3", "intervals 2024 5", "jobs 2024 3", "jobs 2024 5"]));
       } finally {
         await context.close();
       }

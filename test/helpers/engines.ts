@@ -1,10 +1,13 @@
-import { readFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import type * as WasmModule from "@duckdb/duckdb-wasm/blocking";
 import { parquetToArrow } from "../../loaders/site/arrow.js";
-import { writeSiteParquet, type AccountingDatabase } from "../../loaders/ingest/database.js";
+import type { AccountingDatabase } from "../../loaders/ingest/database.js";
+import { formatDay } from "../../loaders/model/time.js";
+import type { Period } from "../../loaders/queries/sql.js";
+import { writeSiteTables } from "../../loaders/site/site-data.js";
+import { MONTHLY_SITE_TABLES, MonthlyTables, SITE_TABLES } from "../../loaders/site/site-tables.js";
 import { temporaryFolder, writeArchive } from "./archive.js";
 import { loadedDatabase } from "./tables.js";
 
@@ -28,6 +31,8 @@ export interface WasmDatabase {
   tables: string[];
   /** Decodes Parquet with loaders/arrow.ts and inserts it as the table `name`, as src/components/database.ts does. */
   insertParquet(name: string, path: string): Promise<void>;
+  /** Inserts Arrow IPC as the table `name`. */
+  insertArrow(name: string, ipc: Uint8Array): void;
   query(sql: string): Row[];
   close(): void;
 }
@@ -48,11 +53,10 @@ export async function openWasm(): Promise<WasmDatabase> {
   return {
     tables,
     async insertParquet(name, path) {
-      const bytes = readFileSync(path);
-      const arrow = await parquetToArrow(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-      connection.insertArrowFromIPCStream(arrow.ipc, { name, create: true });
+      connection.insertArrowFromIPCStream(await arrowOf(path), { name, create: true });
       tables.push(name);
     },
+    insertArrow: (name, ipc) => connection.insertArrowFromIPCStream(ipc, { name, create: true }),
     query: (sql) =>
       plainRows(
         connection
@@ -64,14 +68,39 @@ export async function openWasm(): Promise<WasmDatabase> {
   };
 }
 
+async function arrowOf(path: string): Promise<Uint8Array> {
+  const bytes = readFileSync(path);
+  return (await parquetToArrow(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)).ipc;
+}
+
 /**
  * The tables of `native` as the site loads them: the site's copy (loaders/site-tables.ts) written to Parquet as
- * the build writes it, decoded and inserted into DuckDB-WASM as the browser does (see openWasm).
+ * the build writes it, decoded and inserted into DuckDB-WASM as the browser does (see openWasm), the monthly tables
+ * holding the months of `period` (the whole archive by default).
  */
-export async function wasmCopyOf(native: AccountingDatabase): Promise<WasmDatabase> {
+export async function wasmCopyOf(native: AccountingDatabase, period: Period = {}): Promise<WasmDatabase & { cover(period: Period): Promise<void> }> {
   const wasm = await openWasm();
   const folder = temporaryFolder("accounting-wasm-");
-  for (const path of await writeSiteParquet(native, folder)) await wasm.insertParquet(basename(path, ".parquet"), path);
-  await rm(folder, { recursive: true, force: true });
-  return wasm;
+  const manifest = await writeSiteTables(native, folder);
+  for (const { name } of [...SITE_TABLES, ...MONTHLY_SITE_TABLES]) await wasm.insertParquet(name, join(folder, `${name}.parquet`));
+  const monthly = new MonthlyTables(
+    manifest,
+    { insertArrow: async (name, ipc) => wasm.insertArrow(name, ipc), run: async (sql) => void wasm.query(sql) },
+    (path) => arrowOf(join(folder, path)),
+  );
+  const [span] = wasm.query("SELECT epoch_us(min(first_time)) AS first, epoch_us(max(last_time)) AS last FROM spans") as [
+    { first: number | null; last: number | null },
+  ];
+  const cover = async (period: Period) => {
+    if (span.first !== null && span.last !== null) await monthly.cover(period.from ?? formatDay(span.first), period.to ?? formatDay(span.last));
+  };
+  await cover(period);
+  return {
+    ...wasm,
+    cover,
+    close() {
+      wasm.close();
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
 }

@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { listSnapshotFiles, type SnapshotFile, type SnapshotListing } from "../../../loaders/sources/nomad/archive.js";
 import { loadArchive } from "../../../loaders/ingest/load.js";
 import { runReport } from "../../../loaders/queries/report.js";
-import { writeParquet, writeSiteParquet } from "../../../loaders/ingest/database.js";
+import { writeParquet } from "../../../loaders/ingest/database.js";
+import { writeSiteTables } from "../../../loaders/site/site-data.js";
 import type { FoldState } from "../../../loaders/sources/nomad/fold.js";
 import { environmentFrom } from "../../../loaders/ingest/environment.js";
 import { CACHE_FILE, cacheFolderFor, planIngest, type StoredIngest } from "../../../loaders/ingest/ingest-cache.js";
@@ -35,7 +36,8 @@ async function ingest(archive: string, cache?: string, verifyContent = false): P
   try {
     const folder = temporaryFolder();
     await writeParquet(database, join(folder, "documented"));
-    await writeSiteParquet(database, join(folder, "site"));
+    mkdirSync(join(folder, "site"));
+    await writeSiteTables(database, join(folder, "site"));
     // Every file under both folders, the months of partitioned tables too, in the order of their paths.
     const paths = readdirSync(folder, { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile())

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, createTable, type AccountingDatabase } from "../../../loaders/ingest/database.js";
 import type { IntervalRecord } from "../../../loaders/model/records.js";
 import { accountsTable, intervalsTable, snapshotsTable, spansTable } from "../../../loaders/model/schema.js";
-import { MODES, runReport } from "../../../loaders/queries/report.js";
+import { MODES, RECORDED_RESOURCES_SQL, runReport } from "../../../loaders/queries/report.js";
 import { jobJson, writeArchive } from "../../helpers/archive.js";
 import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../../helpers/reference.js";
 import { loadedDatabase } from "../../helpers/tables.js";
@@ -98,6 +98,7 @@ describe("reports", () => {
       ["vo0", "vo1", "vo2"].map((account) => ({ source: "nomad", cluster: "nomad", account }) as const),
     );
     await createTable(big.connection, spansTable, [{ source: "nomad", cluster: "nomad", first: t0, last: t0 + 5000 * hour }]);
+    await big.connection.run(`CREATE TABLE recorded_resources AS ${RECORDED_RESOURCES_SQL}`);
     const results = new Set<string>();
     for (let run = 0; run < 8; run++) results.add(JSON.stringify(await runReport(big, { mode: "exact", from: "2024-01-01", to: "2024-06-30" })));
     big.close();

@@ -1,29 +1,47 @@
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
-import { UnusableArchiveError } from "../../../loaders/ingest/database.js";
+import { assertUsableArchive, UnusableArchiveError } from "../../../loaders/ingest/database.js";
+import { loadArchive } from "../../../loaders/ingest/load.js";
 import { contentFingerprint, dropStaleLoaderOutputs } from "../../../loaders/site/fingerprint.js";
 import { pseudonym } from "../../../loaders/ingest/pseudonym.js";
 import { problemsSql } from "../../../loaders/queries/quality.js";
 import { MODES, reportOf, reportSql, runReport, type ReportRow } from "../../../loaders/queries/report.js";
-import { KEYED_SITE_DATA_OUTPUTS, SITE_DATA_OUTPUTS, siteBuildFrom, siteDataFingerprint, writeSiteData } from "../../../loaders/site/site-data.js";
+import {
+  KEYED_SITE_DATA_OUTPUTS,
+  packSiteTables,
+  SITE_DATA_OUTPUTS,
+  siteBuildFrom,
+  siteDataFingerprint,
+  writeSiteTables,
+} from "../../../loaders/site/site-data.js";
+import { MONTHLY_SITE_TABLES, type SiteManifest } from "../../../loaders/site/site-tables.js";
 import { jobJson, temporaryFolder, writeArchive } from "../../helpers/archive.js";
 import { REFERENCE_ARCHIVE, referencePeriods } from "../../helpers/reference.js";
 import { loadedDatabase } from "../../helpers/tables.js";
 
+/**
+ * The site's data of an archive as the build makes it (src/reports/pages.ts: the archive loaded through its cache,
+ * refused when unusable, its site tables written to a folder, then packed by the data loader), as one tar.
+ */
 async function tarOf(archive: string, env: Record<string, string>): Promise<Buffer> {
-  const output = new PassThrough();
-  const chunks: Buffer[] = [];
-  output.on("data", (chunk: Buffer) => chunks.push(chunk));
-  await writeSiteData(
-    siteBuildFrom({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, ACCOUNTING_ARCHIVE: archive, ...env }, () => {}),
-    output,
-    () => {},
-  );
-  return Buffer.concat(chunks);
+  const build = siteBuildFrom({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, ACCOUNTING_ARCHIVE: archive, ...env }, () => {});
+  const database = await loadArchive(build.archive, { cache: build.cache, users: build.users, verifyContent: build.verifyContent });
+  try {
+    await assertUsableArchive(database, build.archive);
+    const folder = temporaryFolder("accounting-site-");
+    await writeSiteTables(database, folder);
+    const output = new PassThrough();
+    const chunks: Buffer[] = [];
+    output.on("data", (chunk: Buffer) => chunks.push(chunk));
+    await packSiteTables(folder, output);
+    return Buffer.concat(chunks);
+  } finally {
+    database.close();
+  }
 }
 
 /** The tar's members, in order. */
@@ -44,13 +62,23 @@ async function entries(tar: Buffer): Promise<Map<string, Buffer>> {
   return members;
 }
 
-/** The site's tables, from the tar, in native DuckDB. */
+/** The site's tables, from the tar, in native DuckDB: the monthly ones of every month, each row once, in order. */
 async function siteTablesOf(tar: Buffer): Promise<DuckDBConnection> {
   const folder = temporaryFolder("accounting-site-tables-");
   const connection = await (await DuckDBInstance.create(":memory:")).connect();
-  for (const [name, bytes] of await entries(tar)) {
+  const members = await entries(tar);
+  for (const [name, bytes] of members) {
+    mkdirSync(dirname(join(folder, name)), { recursive: true });
     writeFileSync(join(folder, name), bytes);
-    await connection.run(`CREATE TABLE "${name.replace(/\.parquet$/, "")}" AS SELECT * FROM '${join(folder, name)}'`);
+    if (!name.includes("/") && name.endsWith(".parquet"))
+      await connection.run(`CREATE TABLE "${name.replace(/\.parquet$/, "")}" AS SELECT * FROM '${join(folder, name)}'`);
+  }
+  const manifest = JSON.parse(members.get("manifest.json")!.toString()) as SiteManifest;
+  for (const { name, key } of MONTHLY_SITE_TABLES) {
+    const files = Object.values(manifest.months).map((month) => `'${join(folder, month[name])}'`);
+    await connection.run(
+      `CREATE OR REPLACE TABLE "${name}" AS SELECT DISTINCT ON (${key}) * FROM read_parquet([${files.join(", ")}], hive_partitioning = false) ORDER BY ${key}`,
+    );
   }
   return connection;
 }
@@ -63,17 +91,28 @@ describe("writeSiteData", () => {
   const jobs = owners.map((owner, i) => jobJson({ job_ID: `job-${i}`, name: `module-${i}`, owner, alloc_ID: `alloc-${i}` }));
   const archive = writeArchive({ "2024-03-01T00:00:00.json": { vo: jobs }, "2024-03-01T06:00:00.json": { vo: jobs, other: [jobs[0]] } });
 
-  it("writes the site's copy of the tables into one tar, byte for byte the same for the same archive and key", async () => {
+  it("writes the site's copy of the tables into one tar, the monthly ones Hive-style, byte for byte the same for the same archive and key", async () => {
     const tar = await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
-    expect([...(await entries(tar)).keys()]).toEqual([
-      "intervals.parquet",
-      "snapshots.parquet",
-      "problems.parquet",
-      "accounts.parquet",
-      "spans.parquet",
-      "users.parquet",
-      "jobs.parquet",
-    ]);
+    const members = await entries(tar);
+    const manifest = JSON.parse(members.get("manifest.json")!.toString()) as SiteManifest;
+    expect(Object.keys(manifest.months)).toEqual(["2024-03"]);
+    expect(manifest.months["2024-03"]!.intervals).toMatch(/^intervals\/year=2024\/month=3\/[0-9a-f]{16}\.parquet$/);
+    expect(manifest.months["2024-03"]!.jobs).toMatch(/^jobs\/year=2024\/month=3\/[0-9a-f]{16}\.parquet$/);
+    expect([...members.keys()]).toEqual(
+      [
+        "accounts.parquet",
+        manifest.months["2024-03"]!.intervals,
+        "intervals.parquet",
+        manifest.months["2024-03"]!.jobs,
+        "jobs.parquet",
+        "manifest.json",
+        "problems.parquet",
+        "recorded_resources.parquet",
+        "snapshots.parquet",
+        "spans.parquet",
+        "users.parquet",
+      ].sort(),
+    );
     expect(tar.equals(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }))).toBe(true);
   });
 
@@ -81,6 +120,7 @@ describe("writeSiteData", () => {
     for (const key of ["0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"]) {
       const site = await siteTablesOf(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: key }));
       expect(await described(site, "intervals")).toEqual([
+        "id INTEGER",
         ...["source", "cluster", "account"].map((name) => `${name} VARCHAR`),
         "job_id INTEGER",
         "owner INTEGER",
@@ -188,7 +228,7 @@ describe("writeSiteData", () => {
     }
   }, 60_000);
 
-  it("refuses an archive with no usable snapshot with the command line's one line, and writes nothing", async () => {
+  it("refuses an archive with no usable snapshot with the command line's one line, before writing anything", async () => {
     const empty = writeArchive({});
     mkdirSync(join(empty, "snapshots"));
     const broken = writeArchive({ "2024-03-01T00:00:00.json": "", "2024-03-01T06:00:00.json": "{}" });
@@ -196,17 +236,9 @@ describe("writeSiteData", () => {
       [empty, "no .json file there lists a namespace"],
       [broken, "1 file skipped, 1: empty file"],
     ] as const) {
-      const output = new PassThrough();
-      const written: Buffer[] = [];
-      output.on("data", (chunk: Buffer) => written.push(chunk));
-      const build = siteBuildFrom(
-        { ACCOUNTING_ARCHIVE: archive, ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef", XDG_CACHE_HOME: process.env.XDG_CACHE_HOME },
-        () => {},
-      );
-      const refused = writeSiteData(build, output, () => {});
+      const refused = tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" });
       await expect(refused).rejects.toThrow(UnusableArchiveError);
       await expect(refused).rejects.toThrow(`no snapshot with jobs in ${join(archive, "snapshots")}: ${why}`);
-      expect(written).toEqual([]);
     }
   });
 
