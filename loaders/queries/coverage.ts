@@ -1,6 +1,6 @@
 import type { KnownIssue } from "../ingest/known-issues.js";
 import { gapThresholdHours, snapshotGapsSql, type SnapshotGap } from "./quality.js";
-import { beforeFirstSnapshotSql, HOUR_METRICS, periodSql, type Hours, type ReportRequest } from "./report.js";
+import { beforeFirstSnapshotSql, periodSql, type RecordedHours, type ReportRequest } from "./report.js";
 import type { Connector } from "./sql.js";
 import { formatDay, formatInstant, MICROS_PER_DAY, MICROS_PER_HOUR, type Micros } from "../model/time.js";
 
@@ -23,7 +23,7 @@ export interface Coverage {
   /** The period ends after the newest snapshot: its numbers grow as snapshots arrive. */
   provisional: boolean;
   /** Counted in the report although used before the first snapshot: jobs already running when the archive starts. */
-  before_first_snapshot: Hours;
+  before_first_snapshot: RecordedHours;
   /** Gaps between snapshots longer than the archive's cadence allows (gapThresholdHours) that overlap the period. */
   gap_hours: number;
   gaps: SnapshotGap[];
@@ -62,8 +62,6 @@ function emptyPeriod(request: Pick<ReportRequest, "from" | "to">, { lo, hi, firs
   return `the period is empty: it starts on ${start}, after it ends on ${end}`;
 }
 
-const NO_HOURS = Object.fromEntries(HOUR_METRICS.map((metric) => [metric, 0])) as Hours;
-
 /**
  * The coverage of the period `request` asks for, through any DuckDB holding the archive's tables; throws a
  * PeriodError when the period is empty (it starts after it ends, the archive's bounds standing in for a day not
@@ -85,7 +83,7 @@ export async function periodCoverage(db: Connector, request: ReportRequest, know
   if (empty) throw new PeriodError(empty);
   const { lo, hi, first_us: first, last_us: last } = row;
   const gapHours = gapThresholdHours(row.median_hours);
-  const [before] = lo < first ? await db.query<Hours>(beforeFirstSnapshotSql(request)) : [NO_HOURS];
+  const [before] = (await db.query<RecordedHours>(beforeFirstSnapshotSql(request))) as [RecordedHours];
   const from = formatDay(lo);
   const to = formatDay(hi - MICROS_PER_DAY);
   return {
@@ -96,7 +94,7 @@ export async function periodCoverage(db: Connector, request: ReportRequest, know
     first_snapshot: snapshotTime(first),
     last_snapshot: snapshotTime(last),
     provisional: hi > last,
-    before_first_snapshot: before ?? NO_HOURS,
+    before_first_snapshot: before,
     gap_hours: gapHours,
     gaps: await db.query<SnapshotGap>(snapshotGapsSql(gapHours, { start: lo, end: hi })),
     known_issues: knownIssues.filter((issue) => issue.from <= to && issue.to >= from),
@@ -132,9 +130,10 @@ export function coverageSentences(coverage: Coverage, records: CoverageRecords =
   ];
   if (coverage.provisional) sentences.push(`Provisional: the period ends after the newest ${one}, so its numbers will grow as ${records} arrive.`);
   const before = coverage.before_first_snapshot;
-  if (before.cpu_num_hours > 0 || before.gpu_num_hours > 0) {
-    const parts = [`${whole.format(before.cpu_num_hours)} CPU core-hours`];
-    if (before.gpu_num_hours > 0) parts.push(`${whole.format(before.gpu_num_hours)} GPU-hours`);
+  const [cpu, gpu] = [before.cpu_num_hours ?? 0, before.gpu_num_hours ?? 0];
+  if (cpu > 0 || gpu > 0) {
+    const parts = [`${whole.format(cpu)} CPU core-hours`];
+    if (gpu > 0) parts.push(`${whole.format(gpu)} GPU-hours`);
     sentences.push(`Of these numbers, ${parts.join(" and ")} were used before the first ${one}, by jobs already running when the archive starts.`);
   }
   if (coverage.gaps.length) {

@@ -184,16 +184,22 @@ ORDER BY position NULLS LAST`;
 
 /** Resource-hours consumed, unrounded. */
 export type Hours = Record<(typeof HOUR_METRICS)[number], number>;
+/** Resource-hours, null for a resource the records do not hold. */
+export type RecordedHours = Record<(typeof HOUR_METRICS)[number], number | null>;
 
 /**
  * What the period's report counts before the archive's first snapshot, all namespaces requested together: the
  * usage of jobs already running when the archive starts (their `alloc_start` is earlier). Zero unless the period
- * starts before the first snapshot.
+ * starts before the first snapshot; null for a resource none of the namespaces' records holds, as in the report's total.
  */
 export function beforeFirstSnapshotSql(request: ReportRequest): string {
-  const hours = HOUR_METRICS.map((name) => `coalesce("${name}", 0) AS "${name}"`).join(", ");
-  return `WITH ${countedSql(request)}
-SELECT ${hours} FROM (SELECT ${hoursSql("before_us")} FROM counted)`;
+  const hours = HOUR_METRICS.map(
+    (name) => `CASE WHEN (SELECT bool_or(r."${name}") FROM selected s JOIN recorded r ON r.account = s.account) THEN coalesce("${name}", 0) END AS "${name}"`,
+  ).join(",\n  ");
+  return `WITH ${countedSql(request)},
+${recordedSql()}
+SELECT ${hours}
+FROM (SELECT ${hoursSql("before_us")} FROM counted)`;
 }
 
 /** What one job consumed in a period, whose it is (as OwnerUsage says) and what: its kind, and its title in a private build. */

@@ -7,6 +7,8 @@ import { wasmCopyOf, type WasmDatabase } from "../../helpers/engines.js";
 import { loadedDatabase } from "../../helpers/tables.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
 import { known } from "../../helpers/hours.js";
+import { ROOT } from "../../helpers/project.js";
+import { join } from "node:path";
 
 /** The reference archive runs from 2024-03-01T00:00:10Z to 2024-04-14T18:00:26Z, with a 3-day takedown. */
 const ISSUES: KnownIssue[] = [
@@ -116,6 +118,22 @@ describe("the coverage of a period", () => {
     for (const request of [{}, { from: "2024-02-15", to: "2024-03-31" }, { from: "2024-04-01", to: "2024-04-30" }] as Partial<ReportRequest>[]) {
       const expected: Coverage = await coverage(request);
       expect(await periodCoverage(browser, { mode: "exact", ...request }, ISSUES)).toEqual(expected);
+    }
+  });
+});
+
+describe("the usage before the first record, on an archive of batch records", () => {
+  it("is null for a resource none of the accounts' records holds (Slurm: no CPU clock, no disk), never 0", async () => {
+    const slurm = await loadedDatabase(join(ROOT, "test/fixtures/archives/slurm-only"));
+    try {
+      for (const request of [{}, { from: "2020-01-01" }]) {
+        const found = await periodCoverage(slurm, { mode: "exact", ...request }, []);
+        expect(found.before_first_snapshot.cpu_MHz_hours, JSON.stringify(request)).toBeNull();
+        expect(found.before_first_snapshot.disk_MB_hours, JSON.stringify(request)).toBeNull();
+        expect(found.before_first_snapshot.cpu_num_hours, JSON.stringify(request)).toBe(0);
+      }
+    } finally {
+      slurm.close();
     }
   });
 });
