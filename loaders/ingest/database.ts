@@ -193,13 +193,18 @@ async function tree(folder: string): Promise<{ folders: string[]; files: string[
 export function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
   const options = "FORMAT parquet, COMPRESSION zstd";
   return replaceFolder(folder, isParquetOutput, async (fresh) => {
-    const written = await Promise.all(
+    // Every table's writing ended before any failure is told: the folder is removed after it, and a COPY still
+    // writing into it would make that fail instead (ENOTEMPTY), hiding the cause (a full disk).
+    const settled = await Promise.allSettled(
       TABLES.map(async (table) => {
         const time = PARTITION_TIMES[table.name];
         if (time !== undefined) return copyPartitioned(database, fresh, table, time, options);
         return copyToParquet(database, fresh, [{ name: table.name, sql: `SELECT * FROM ${quote(table.name)}${orderOf(table)}` }], options);
       }),
     );
+    const failed = settled.find((outcome) => outcome.status === "rejected");
+    if (failed) throw failed.reason;
+    const written = settled.map((outcome) => (outcome as PromiseFulfilledResult<string[]>).value);
     const { folders, files } = await tree(fresh);
     for (const path of folders) await chmod(path, 0o700);
     for (const path of files) await chmod(path, 0o600);
