@@ -19,7 +19,7 @@ import { formatUnusable, problemCountsSql, type ProblemCount } from "../queries/
 import { replaceFolder } from "./replace-folder.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "../model/schema.js";
 import type { Problem } from "../model/records.js";
-import { plainRow, sqlIdentifier as quote, sqlString, type Connector } from "../queries/sql.js";
+import { plainRow, sqlIdentifier as quote, sqlString, utcSql, type Connector } from "../queries/sql.js";
 import type { Micros } from "../model/time.js";
 
 /** An in-memory DuckDB holding the tables of one archive. */
@@ -148,7 +148,7 @@ const orderOf = (table: TableLayout) => (table.orderBy.length ? ` ORDER BY ${tab
 async function copyPartitioned(database: AccountingDatabase, folder: string, table: TableLayout, time: string, options: string): Promise<string[]> {
   const connection = await database.connect();
   const staged = quote(`partitioned_${table.name}`);
-  const utc = `make_timestamp(epoch_us(${time}))`;
+  const utc = utcSql(time);
   const columns = table.columns.map((column) => quote(column.name)).join(", ");
   try {
     // A copy sorted by month, its month beside each row: each month's COPY reads only its own row groups.

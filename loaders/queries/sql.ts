@@ -11,6 +11,11 @@ export function sqlIdentifier(name: string): string {
 /** A CTE `times(t)`: every snapshot time once, in µs since the epoch. */
 export const SNAPSHOT_TIMES = "times AS (SELECT DISTINCT epoch_us(time) AS t FROM snapshots)";
 
+/** A TIMESTAMPTZ expression as the TIMESTAMP of its UTC time, whatever the session's time zone (no ICU needed). */
+export function utcSql(time: string): string {
+  return `make_timestamp(epoch_us(${time}))`;
+}
+
 /** `YYYY-MM-DDTHH:MM:SSZ` of an expression in µs since the epoch (no ICU needed). */
 export function isoInstantSql(micros: string): string {
   return `strftime(make_timestamp(${micros}), '%Y-%m-%dT%H:%M:%SZ')`;

@@ -12,7 +12,7 @@ import { cacheFolderFor } from "../ingest/ingest-cache.js";
 import { knownIssuesPath } from "../ingest/known-issues.js";
 import { environmentFrom, VARIABLES } from "../ingest/environment.js";
 import { pseudonymKeyFrom } from "../ingest/pseudonym.js";
-import { sqlIdentifier as quote, sqlString } from "../queries/sql.js";
+import { sqlIdentifier as quote, sqlString, utcSql } from "../queries/sql.js";
 import { MONTHLY_SITE_TABLES, SITE_TABLES, type SiteManifest } from "./site-tables.js";
 
 const DEFAULT_ARCHIVE = "data/sample";
@@ -84,7 +84,7 @@ export function siteDataFingerprint(build: SiteBuild): string {
 const PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 19, PARQUET_VERSION v2";
 
 /** The month (`year * 12 + month - 1`) of an instant, in UTC whatever the session's time zone. */
-const monthOf = (time: string) => `(year(make_timestamp(epoch_us(${time}))) * 12 + month(make_timestamp(epoch_us(${time}))) - 1)`;
+const monthOf = (time: string) => `(year(${utcSql(time)}) * 12 + month(${utcSql(time)}) - 1)`;
 
 /**
  * Writes the site's copy of the tables of an archive loaded (loaders/site/site-tables.ts) into the empty `folder`:

@@ -4,7 +4,7 @@ import { BYTES_PER_CONTAINER, CHECKED_FROM_BYTES, MAX_DEPTH, type ShapeReason } 
 import type { Problem } from "../../model/records.js";
 import type { BatchFile, LineResult, LineStream } from "../batch/records.js";
 import { fluxJob } from "./job.js";
-import { isRecord, shown } from "./json-text.js";
+import { isInexactInteger, isRecord, shown } from "./json-text.js";
 import type { FluxReason } from "./reasons.js";
 
 /**
@@ -17,15 +17,8 @@ import type { FluxReason } from "./reasons.js";
  */
 
 const MAX_SHOWN = 200;
-/** 2^53 has 16 digits: shorter integers are exact doubles. */
-const EXACT_DIGITS = 15;
-const INTEGER = /^-?\d+$/;
-
 /** A number's text as parseJson gives it: a double, or the string of its digits for an integer a double cannot hold. */
-function numberOf(text: string): number | string {
-  const value = Number(text);
-  return text.length > EXACT_DIGITS && INTEGER.test(text) && !Number.isSafeInteger(value) ? text : value;
-}
+const numberOf = (text: string): number | string => (isInexactInteger(text) ? text : Number(text));
 
 /** Builds a value from its tokens (stream-json's, keys, strings and numbers packed). */
 class Assembly {

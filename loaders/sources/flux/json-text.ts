@@ -14,6 +14,11 @@ const isNumberPart = (code: number) => isDigit(code) || code === 0x2e || code ==
 /** 2^53 has 16 digits: shorter integers are exact doubles. */
 const EXACT_DIGITS = 15;
 
+/** Whether a JSON number's text is an integer a double cannot hold exactly: kept as the string of its digits. */
+export function isInexactInteger(token: string): boolean {
+  return token.length > EXACT_DIGITS && /^-?\d+$/.test(token) && !Number.isSafeInteger(Number(token));
+}
+
 /** The text with each integer that a double cannot hold exactly written as a string of its digits; strings left as they are. */
 function quoteInexactIntegers(text: string): string {
   let quoted = "";
@@ -31,7 +36,7 @@ function quoteInexactIntegers(text: string): string {
       let end = i + 1;
       while (end < text.length && isNumberPart(text.charCodeAt(end))) end++;
       const token = text.slice(i, end);
-      if (token.length > EXACT_DIGITS && /^-?\d+$/.test(token) && !Number.isSafeInteger(Number(token))) {
+      if (isInexactInteger(token)) {
         quoted += `${text.slice(copied, i)}"${token}"`;
         copied = end;
       }
