@@ -57,7 +57,8 @@ function billingSql(allocations: Pick<Allocations, "billing" | "qos">): string {
   };
   const factors = Object.entries(allocations.qos);
   const factor = factors.length ? `(CASE j.qos ${factors.map(([qos, f]) => `WHEN ${sqlString(qos)} THEN ${f}`).join(" ")} ELSE 1 END)` : "1";
-  return `((CASE ${rules.map(when).join(" ")} ELSE ${ruleSql(DEFAULT_BILLING)} END) * ${factor})`;
+  const billing = rules.length ? `CASE ${rules.map(when).join(" ")} ELSE ${ruleSql(DEFAULT_BILLING)} END` : ruleSql(DEFAULT_BILLING);
+  return `((${billing}) * ${factor})`;
 }
 
 /** Each account's users' charges per day from `from` to `to` (days, both included), the report's exact rule. */

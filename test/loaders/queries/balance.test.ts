@@ -107,6 +107,15 @@ describe("balances", () => {
     expect(chem.ratePerDay).toBeCloseTo(30 / 2, 12);
   });
 
+  it("charge cores an hour (Slurm's default billing) when the allocations name no billing rule and no QOS", async () => {
+    const bare = parseAllocations(
+      JSON.stringify({ banks: [{ name: "chem", accounts: ["chemistry"], grants: [{ units: 100, from: "2024-03-01", to: "2024-03-31" }] }] }),
+    );
+    const [chem] = await runBalances(database, bare, "2024-03-02");
+    // Jobs 3 (1 core, 6 hours) and 4 (4 cores, 2 hours).
+    expect(chem).toMatchObject({ bank: "chem", charged: 6 + 8, users: { carol: 14 } });
+  });
+
   it("count only the days of the grants active on the day asked", async () => {
     const banks = byBank(await runBalances(database, allocations, "2024-05-01"));
     // No grant of phys nor chem is active on May 1: nothing granted, charged since January 1.
