@@ -15,11 +15,15 @@ const TABLES = {
   intervals: () => FileAttachment("../data/accounting/intervals.parquet").arrayBuffer(),
   jobs: () => FileAttachment("../data/accounting/jobs.parquet").arrayBuffer(),
   snapshots: () => FileAttachment("../data/accounting/snapshots.parquet").arrayBuffer(),
-  problems: () => FileAttachment("../data/accounting/problems.parquet").arrayBuffer(),
   users: () => FileAttachment("../data/accounting/users.parquet").arrayBuffer(),
   accounts: () => FileAttachment("../data/accounting/accounts.parquet").arrayBuffer(),
   spans: () => FileAttachment("../data/accounting/spans.parquet").arrayBuffer(),
   recorded_resources: () => FileAttachment("../data/accounting/recorded_resources.parquet").arrayBuffer(),
+};
+
+/** The tables only some page queries, fetched when it asks for them (`load`): every skipped file and line, for the quality page. */
+const TABLES_ON_DEMAND = {
+  problems: () => FileAttachment("../data/accounting/problems.parquet").arrayBuffer(),
 };
 
 /** The monthly tables' files, which no page names: `dynamicPaths` puts them into the build (src/reports/pages.ts). */
@@ -50,6 +54,8 @@ export type Row = Record<string, unknown>;
  */
 export interface AccountingDatabase extends Connector {
   cover(period: Period): Promise<void>;
+  /** Fetches a table no other page needs, once: until then the database has no such table. */
+  load(table: keyof typeof TABLES_ON_DEMAND): Promise<void>;
   /** The accounting of a period: the CLI's report query (loaders/report.ts). */
   report(request: ReportRequest): Promise<Report>;
   /** The same period's usage per owner (loaders/report.ts). */
@@ -103,9 +109,20 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
   const [span] = await query<{ first: number; last: number }>(`SELECT epoch_us(min(first_time)) AS first, epoch_us(max(last_time)) AS last FROM spans`);
   /** A period's months, the archive's first and last day where it names none. */
   const cover = (period: Period) => monthly.cover(period.from ?? formatDay(span!.first), period.to ?? formatDay(span!.last));
+  const loaded = new Map<string, Promise<void>>();
+  const load = (name: keyof typeof TABLES_ON_DEMAND) => {
+    const loading =
+      loaded.get(name) ??
+      TABLES_ON_DEMAND[name]()
+        .then(parquetToArrow)
+        .then(async ({ ipc }) => void (await connection.insertArrowFromIPCStream(ipc, { name, create: true })));
+    loaded.set(name, loading);
+    return loading;
+  };
   return {
     query,
     cover,
+    load,
     report: async (request) => (await cover(request), runReport({ query }, request)),
     ownerUsage: async (request) => (await cover(request), query<OwnerUsage>(ownerUsageSql(request))),
     jobUsage: async (request, limit) => (await cover(request), query<JobUsage>(jobUsageSql(request, limit))),

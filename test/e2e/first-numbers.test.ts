@@ -23,6 +23,8 @@ const BASE = "/accounting-first/";
 const HOSTILE_NAMESPACE = `"><img src=x onerror=alert('namespace')>\${1}`;
 /** DuckDB-WASM's module, worker and wasm, and the archive's tables: what the pages fetch only to compute a period. */
 const DUCKDB_ASSET = /duckdb|\.parquet$/;
+/** The problems table, as the build names it (`problems.<hash>.parquet`). */
+const PROBLEMS = /\/problems\.(?:[0-9a-f]+\.)?parquet$/;
 
 interface Cell {
   namespace: string | null;
@@ -191,6 +193,8 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the overview and the 
             .map((url) => /\/data\/accounting\/(intervals|jobs)\/year=(\d+)\/month=(\d+)\/[0-9a-f]{16}\.parquet$/.exec(url)?.slice(1).join(" "))
             .filter((month) => month !== undefined);
         expect(months().sort()).toEqual(["intervals 2024 4", "jobs 2024 4"]);
+        // The skipped files and lines are the quality page's alone.
+        expect(requested.filter((url) => PROBLEMS.test(url))).toEqual([]);
         // Back to the whole archive: its numbers again, now from the page's data, no month fetched twice.
         await page.selectOption("select[name=preset]", "whole");
         await page.waitForFunction(() => document.querySelector(".following .report")?.getAttribute("data-from") !== "2024-04-01", undefined, {
@@ -201,6 +205,23 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the overview and the 
       } finally {
         await context.close();
       }
+    }
+  });
+
+  it("fetches the problems table on the quality page, which lists them", async () => {
+    const { page, requested, context } = await recordingPage();
+    try {
+      await page.goto(`${site.url}quality`, { waitUntil: "networkidle" });
+      await page.waitForSelector(".problem-counts", { timeout: 60_000 });
+      expect(requested.filter((url) => PROBLEMS.test(url))).toHaveLength(1);
+      // As many skipped as the command line tells.
+      const told = await runCli(["report", "--archive", archive, "--problems", "summary"]);
+      const skipped = Number(/(\d+) files or jobs skipped/.exec(told.stderr)?.[1]);
+      const shown = await page.$$eval(".problem-counts tbody tr", (rows) => rows.map((row) => Number(row.children[1]!.textContent!.replace(/\D/g, ""))));
+      expect(skipped).toBeGreaterThan(0);
+      expect(shown.reduce((a, b) => a + b, 0)).toBe(skipped);
+    } finally {
+      await context.close();
     }
   });
 
