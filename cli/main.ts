@@ -48,6 +48,7 @@ import { snapshot, usersUpdate, type Teller } from "./nomad.js";
 import { NomadError } from "../loaders/sources/nomad/nomad-api.js";
 import { ArchiveWriteError } from "../loaders/sources/nomad/take-snapshot.js";
 import { UserDatabaseError } from "../loaders/sources/nomad/users-update.js";
+import { ReadingThreadError } from "../loaders/sources/nomad/parallel-fold.js";
 
 export interface Io {
   stdout: { write(text: string): unknown };
@@ -422,7 +423,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       error instanceof UnusableArchiveError ||
       error instanceof SacctError ||
       error instanceof NomadError ||
-      error instanceof UserDatabaseError
+      error instanceof UserDatabaseError ||
+      error instanceof ReadingThreadError
     )
       return (say(io, error.message), EXIT.failure);
     if (

@@ -81,13 +81,17 @@ function startWorker(request: PartRequest): Worker {
   return new Worker(source, { eval: true, workerData: request });
 }
 
+/** Another thread reading a part of the archive failed or stopped: nothing of the fold is kept. */
+export class ReadingThreadError extends Error {}
+
 /** A part folded by another thread, which counts the files it has read in `progress`. */
-function foldInWorker(request: PartRequest): { result: Promise<DetachedFold>; stop(): void } {
+export function foldInWorker(request: PartRequest): { result: Promise<DetachedFold>; stop(): void } {
   const worker = startWorker(request);
   const result = new Promise<DetachedFold>((resolve, reject) => {
     worker.once("message", (message: EncodedPart) => resolve(decodePart(message)));
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`a thread reading snapshots stopped (exit code ${code})`)));
+    // What the thread threw comes as a copy of an Error, its class lost: its first line says why.
+    worker.once("error", (error) => reject(new ReadingThreadError(`a thread reading snapshots failed: ${String(error.message).split("\n")[0]}`)));
+    worker.once("exit", (code) => reject(new ReadingThreadError(`a thread reading snapshots stopped (exit code ${code})`)));
   });
   return { result, stop: () => void worker.terminate() };
 }

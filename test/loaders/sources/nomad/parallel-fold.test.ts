@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { listSnapshotFiles, type SnapshotFile } from "../../../../loaders/sources/nomad/archive.js";
 import { foldSnapshots } from "../../../../loaders/sources/nomad/fold.js";
-import { foldArchive, splitListing } from "../../../../loaders/sources/nomad/parallel-fold.js";
+import { foldArchive, foldInWorker, ReadingThreadError, splitListing } from "../../../../loaders/sources/nomad/parallel-fold.js";
 import { jobJson, writeArchive } from "../../../helpers/archive.js";
 import { REFERENCE_ARCHIVE } from "../../../helpers/reference.js";
 
@@ -52,6 +52,22 @@ describe("folding an archive in several threads", () => {
     const fold = await foldArchive(archive, files, { threads: 2, minFilesPerThread: 1 });
     expect(fold).toStrictEqual(foldSnapshots(archive, files));
     expect(fold.intervals).toHaveLength(1);
+  });
+
+  it("tells in one line why another thread gave no part: what it threw, or that it stopped", async () => {
+    const progress = new Int32Array(new SharedArrayBuffer(4));
+    // No listing: the thread's fold throws a TypeError.
+    const thrown = await foldInWorker({ archive: REFERENCE_ARCHIVE, files: null as unknown as SnapshotFile[], previous: 0, progress, part: 0 }).result.catch(
+      (error: unknown) => error,
+    );
+    expect(thrown).toBeInstanceOf(ReadingThreadError);
+    expect((thrown as Error).message).toMatch(/^a thread reading snapshots failed: [^\n]+$/);
+    const { files } = await listSnapshotFiles(REFERENCE_ARCHIVE);
+    const worker = foldInWorker({ archive: REFERENCE_ARCHIVE, files, previous: 0, progress, part: 0 });
+    worker.stop();
+    const stopped = await worker.result.catch((error: unknown) => error);
+    expect(stopped).toBeInstanceOf(ReadingThreadError);
+    expect((stopped as Error).message).toMatch(/^a thread reading snapshots stopped \(exit code \d+\)$/);
   });
 
   it("gives the same fold with the default thresholds on a small archive", async () => {
