@@ -209,56 +209,51 @@ const cpuTime = (runs: Run[]) => median(runs.map((run) => run.cpuSeconds));
 const memory = (runs: Run[]) => median(runs.map((run) => run.peakMB));
 const met = (ok: boolean) => (ok ? "met" : "not met");
 
-function print(all: Measured[]): void {
-  console.log(
-    `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Medians of ${runs} runs.`,
+/** One archive's results, with its times over the 2-year archive's (`today`) when that was measured before it. */
+function print(m: Measured, today: Measured | undefined): void {
+  const growth = today !== undefined && today !== m;
+  console.log("");
+  console.log(`### ${m.label}: ${m.snapshots} snapshots, ${(m.bytes / 1e6).toFixed(0)} MB, ${m.counts} (${m.archive})`);
+  console.log("");
+  console.log(`Load average (1 minute) at each run's start: ${m.load.map((load) => load.toFixed(1)).join(", ")}.`);
+  console.log("");
+  console.log(`| measure | time | ratio to floor | CPU time | CPU ratio to floor |${growth ? " time × the 2y archive's |" : ""} peak memory | target |`);
+  console.log(`|---|---|---|---|---|${growth ? "---|" : ""}---|---|`);
+  const row = (name: string, pick: (of: Measured) => Run[], target = "") => {
+    const [time, cpu] = [middle(pick(m)), cpuTime(pick(m))];
+    const times = growth ? ` ${(time / middle(pick(today))).toFixed(2)} |` : "";
+    const peak = Number.isNaN(memory(pick(m))) ? "" : `${memory(pick(m)).toFixed(0)} MB`;
+    const ratios = `${(time / middle(m.floor)).toFixed(2)} | ${cpu.toFixed(2)} s | ${(cpu / cpuTime(m.floor)).toFixed(2)}`;
+    console.log(`| ${name} | ${time.toFixed(2)} s | ${ratios} |${times} ${peak} | ${target} |`);
+  };
+  const { plain } = m;
+  row("floor: read and JSON.parse every file (one core)", (of) => of.floor);
+  const cold = middle(plain.ingest) / middle(m.floor);
+  row("`accounting ingest`, cold (empty cache)", (of) => of.plain.ingest, `≤ ${TARGETS.coldOverFloor} × floor: ${met(cold <= TARGETS.coldOverFloor)}`);
+  const incremental = middle(plain.incremental);
+  row(
+    "`accounting ingest` after one added snapshot",
+    (of) => of.plain.incremental,
+    `≤ ${TARGETS.incrementalIngest} s: ${met(incremental <= TARGETS.incrementalIngest)}`,
   );
-  const today = all.find((m) => m.label === benchArchiveName({ jobs: 1, length: 1 }));
-  for (const m of all) {
-    const growth = today !== undefined && today !== m;
-    console.log("");
-    console.log(`### ${m.label}: ${m.snapshots} snapshots, ${(m.bytes / 1e6).toFixed(0)} MB, ${m.counts} (${m.archive})`);
-    console.log("");
-    console.log(`Load average (1 minute) at each run's start: ${m.load.map((load) => load.toFixed(1)).join(", ")}.`);
-    console.log("");
-    console.log(`| measure | time | ratio to floor | CPU time | CPU ratio to floor |${growth ? " time × the 2y archive's |" : ""} peak memory | target |`);
-    console.log(`|---|---|---|---|---|${growth ? "---|" : ""}---|---|`);
-    const row = (name: string, pick: (of: Measured) => Run[], target = "") => {
-      const [time, cpu] = [middle(pick(m)), cpuTime(pick(m))];
-      const times = growth ? ` ${(time / middle(pick(today))).toFixed(2)} |` : "";
-      const peak = Number.isNaN(memory(pick(m))) ? "" : `${memory(pick(m)).toFixed(0)} MB`;
-      const ratios = `${(time / middle(m.floor)).toFixed(2)} | ${cpu.toFixed(2)} s | ${(cpu / cpuTime(m.floor)).toFixed(2)}`;
-      console.log(`| ${name} | ${time.toFixed(2)} s | ${ratios} |${times} ${peak} | ${target} |`);
-    };
-    const { plain } = m;
-    row("floor: read and JSON.parse every file (one core)", (of) => of.floor);
-    const cold = middle(plain.ingest) / middle(m.floor);
-    row("`accounting ingest`, cold (empty cache)", (of) => of.plain.ingest, `≤ ${TARGETS.coldOverFloor} × floor: ${met(cold <= TARGETS.coldOverFloor)}`);
-    const incremental = middle(plain.incremental);
-    row(
-      "`accounting ingest` after one added snapshot",
-      (of) => of.plain.incremental,
-      `≤ ${TARGETS.incrementalIngest} s: ${met(incremental <= TARGETS.incrementalIngest)}`,
-    );
-    row("`accounting report` of a quarter, after it", (of) => of.plain.report);
-    if (m.build.length > 0) {
-      row("`npm run build`, cold (no cache)", (of) => of.build);
-      const rebuild = middle(m.rebuild);
-      row("`npm run build` after one added snapshot", (of) => of.rebuild, `≤ ${TARGETS.incrementalBuild} s: ${met(rebuild <= TARGETS.incrementalBuild)}`);
-    }
-    const peak = Math.max(memory(plain.ingest), memory(plain.incremental), memory(plain.report));
-    console.log("");
-    console.log(`Peak memory of the commands: ${peak.toFixed(0)} MB (target: under ${TARGETS.peakMB} MB, ${met(peak < TARGETS.peakMB)}).`);
-    if (m.site) {
-      console.log("");
-      for (const line of siteDataTable(
-        m.site,
-        MONTHLY_SITE_TABLES.map((table) => table.name),
-      ))
-        console.log(line);
-    }
-    if (values["verify-content"]) printVerified(m);
+  row("`accounting report` of a quarter, after it", (of) => of.plain.report);
+  if (m.build.length > 0) {
+    row("`npm run build`, cold (no cache)", (of) => of.build);
+    const rebuild = middle(m.rebuild);
+    row("`npm run build` after one added snapshot", (of) => of.rebuild, `≤ ${TARGETS.incrementalBuild} s: ${met(rebuild <= TARGETS.incrementalBuild)}`);
   }
+  const peak = Math.max(memory(plain.ingest), memory(plain.incremental), memory(plain.report));
+  console.log("");
+  console.log(`Peak memory of the commands: ${peak.toFixed(0)} MB (target: under ${TARGETS.peakMB} MB, ${met(peak < TARGETS.peakMB)}).`);
+  if (m.site) {
+    console.log("");
+    for (const line of siteDataTable(
+      m.site,
+      MONTHLY_SITE_TABLES.map((table) => table.name),
+    ))
+      console.log(line);
+  }
+  if (values["verify-content"]) printVerified(m);
 }
 
 /** Medians of the runs' own ratios, each run's measure with --verify-content over the same run's without. */
@@ -286,13 +281,18 @@ try {
   const benches = [];
   for (const [index, { label, archive }] of asked.entries())
     benches.push(bench(label, archive, (await listSnapshotFiles(archive)).files, join(work, String(index))));
-  for (let run = 0; run < runs; run++)
-    for (const one of benches) {
+  console.log(
+    `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Medians of ${runs} runs.`,
+  );
+  // Archive after archive, each printed once measured: a 10 × archive's runs take most of an hour on two busy cores.
+  for (const one of benches) {
+    for (let run = 0; run < runs; run++) {
       process.stderr.write(`run ${run + 1}/${runs}, ${one.measured.label}…\n`);
       await one.run(run);
     }
+    print(one.measured, benches.find((other) => other.measured.label === benchArchiveName({ jobs: 1, length: 1 }))?.measured);
+  }
   if (values.sites) for (const one of benches) one.keepSite(values.sites);
-  print(benches.map((one) => one.measured));
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
