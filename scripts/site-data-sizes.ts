@@ -8,9 +8,11 @@ import type { SiteManifest } from "../loaders/site/site-tables.js";
 import { median } from "./statistics.js";
 
 export interface SiteDataSizes {
-  /** Files fetched whole (tables, the monthly tables' columns, the manifest): how many, and their bytes. */
+  /** Files every page that opens DuckDB-WASM fetches whole (tables, the monthly tables' columns, the manifest). */
   wholeFiles: number;
   wholeBytes: number;
+  /** The problems table, which the quality page alone fetches (src/components/database.ts, TABLES_ON_DEMAND). */
+  problemsBytes: number;
   /** Bytes of each month's files, in the manifest's order. */
   months: { month: string; bytes: number }[];
 }
@@ -18,9 +20,12 @@ export interface SiteDataSizes {
 /** The sizes of the files `whole` and of each month's files of `manifest`, its paths relative to `monthsFolder`. */
 export function siteDataSizes(whole: string[], manifest: SiteManifest, monthsFolder: string): SiteDataSizes {
   const size = (path: string) => statSync(path).size;
+  const problems = (path: string) => /(^|\/)problems(\.[0-9a-f]+)?\.parquet$/.test(path);
+  const always = whole.filter((path) => !problems(path));
   return {
-    wholeFiles: whole.length,
-    wholeBytes: whole.reduce((sum, path) => sum + size(path), 0),
+    wholeFiles: always.length,
+    wholeBytes: always.reduce((sum, path) => sum + size(path), 0),
+    problemsBytes: whole.filter(problems).reduce((sum, path) => sum + size(path), 0),
     months: Object.entries(manifest.months).map(([month, tables]) => ({
       month,
       bytes: Object.values(tables).reduce((sum, path) => sum + size(join(monthsFolder, path)), 0),
@@ -55,6 +60,7 @@ export function siteDataTable(sizes: SiteDataSizes, monthlyTables: string[]): st
     "| what | bytes | share of every month's files |",
     "|---|---|---|",
     `| tables fetched whole (${sizes.wholeFiles} files, manifest included) | ${kB(sizes.wholeBytes)} | |`,
+    `| the problems table, fetched by the quality page alone | ${kB(sizes.problemsBytes)} | |`,
     `| every month's files (${monthlyTables.join(", ")}) | ${kB(all)} | 100% |`,
     `| a month's files, median month | ${kB(middle)} | ${share(middle)} |`,
     `| a month's files, largest (${largest.month}) | ${kB(largest.bytes)} | ${share(largest.bytes)} |`,
