@@ -1,10 +1,17 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 
-/** Every test's temporary files and ingest caches go under one folder, removed when the run ends. */
+const PREFIX = "accounting-tests-";
+
+/**
+ * Every test's temporary files and ingest caches go under one folder, removed when the run ends. Vitest runs this for
+ * the run and again for each project (vitest.config.ts): a project's run keeps the folder already made, so the tests'
+ * folders stay one level under the system's, which the unprivileged user of some tests can cross.
+ */
 export default function setup(): () => void {
-  const folder = mkdtempSync(join(tmpdir(), "accounting-tests-"));
+  if (basename(tmpdir()).startsWith(PREFIX)) return () => {};
+  const folder = mkdtempSync(join(tmpdir(), PREFIX));
   process.env.TMPDIR = folder;
   process.env.XDG_CACHE_HOME = join(folder, "cache");
   mkdirSync(process.env.XDG_CACHE_HOME);
