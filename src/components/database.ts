@@ -90,14 +90,16 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
     `custom_extension_repository = ${sqlString(new URL("no-extensions", location.href).href)}`,
   ])
     await connection.query(`SET GLOBAL ${setting}`);
+  /** A table made of Arrow IPC bytes. */
+  const insert = async (name: string, ipc: Uint8Array) => void (await connection.insertArrowFromIPCStream(ipc, { name, create: true }));
   for (const table of tables) {
     const { name, arrow } = await table;
-    await connection.insertArrowFromIPCStream(arrow.ipc, { name, create: true });
+    await insert(name, arrow.ipc);
   }
   const monthly = new MonthlyTables(
     await manifest,
     {
-      insertArrow: async (name, ipc) => void (await connection.insertArrowFromIPCStream(ipc, { name, create: true })),
+      insertArrow: insert,
       run: async (sql) => void (await connection.query(sql)),
     },
     (path) => fetchArrow(monthlyFileUrl(path)),
@@ -115,7 +117,7 @@ export async function openAccountingDatabase(): Promise<AccountingDatabase> {
       loaded.get(name) ??
       TABLES_ON_DEMAND[name]()
         .then(parquetToArrow)
-        .then(async ({ ipc }) => void (await connection.insertArrowFromIPCStream(ipc, { name, create: true })));
+        .then(({ ipc }) => insert(name, ipc));
     loaded.set(name, loading);
     return loading;
   };
