@@ -6,6 +6,7 @@ import { isCompiled } from "../loaders/ingest/compiled.js";
 import {
   assertUsableArchive,
   describeArchive,
+  readProblems,
   UnusableArchiveError,
   writeParquet,
   type AccountingDatabase,
@@ -271,10 +272,10 @@ async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"
 }
 
 /** The skipped files and jobs on stderr, as `--problems` says. */
-async function tellProblems({ database, summary }: Loaded, options: ReadingOptions, io: Io): Promise<void> {
+async function tellProblems({ database }: Loaded, options: ReadingOptions, io: Io): Promise<void> {
   const lines =
     options.problems === "all"
-      ? formatProblems(summary.problems)
+      ? formatProblems(await readProblems(database))
       : options.problems === "summary"
         ? formatProblemSummary(await database.query<ProblemCount>(problemCountsSql()))
         : [];
@@ -335,7 +336,7 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
     io.stdout.write(
       `Read ${read} from ${formatInstant(summary.first as number)} to ${formatInstant(summary.last as number)} ` +
         `in ${summary.accounts.length} ${accounts}: ${summary.jobs} jobs, ${summary.intervals} intervals, ` +
-        `${summary.users} users, ${summary.problems.length} problems (files, lines or jobs skipped). ` +
+        `${summary.users} users, ${summary.problems} problems (files, lines or jobs skipped). ` +
         `Wrote ${paths.length} Parquet files to ${resolve(options.out)}${options.private ? " (PRIVATE: names, emails, job titles and problem details included, do not publish)" : ""}.\n`,
     );
   } finally {

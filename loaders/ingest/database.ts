@@ -1,5 +1,6 @@
-import { existsSync } from "node:fs";
-import { chmod, mkdir, readdir } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync } from "node:fs";
+import { chmod, copyFile, link, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import {
   DOUBLE,
@@ -121,51 +122,114 @@ const PARTITION_PATH = new RegExp(
 );
 
 /**
+ * Beside the tables, what the next `writeParquet` into the same folder needs to keep the files whose rows did not
+ * change: each month's file's row checksum and the SHA-256 of its bytes, and what wrote them (PartitionRecord).
+ */
+export const PARTITION_RECORD = ".partitions.json";
+
+/**
  * What `writeParquet` writes, and what it replaces: `<table>.parquet` (an older version of this command wrote every
- * table so), a partitioned table's folder, its `year=…` and `month=…` folders, and their `data_0.parquet`.
+ * table so), a partitioned table's folder, its `year=…` and `month=…` folders, and their `data_0.parquet`; and
+ * PARTITION_RECORD.
  */
 export function isParquetOutput(path: string): boolean {
-  return TABLES.some((table) => path === `${table.name}.parquet`) || PARTITION_PATH.test(path);
+  return path === PARTITION_RECORD || TABLES.some((table) => path === `${table.name}.parquet`) || PARTITION_PATH.test(path);
 }
 
 /** The columns and order of a table, whatever its rows' type. */
 interface TableLayout {
   name: string;
-  columns: readonly { name: string }[];
+  columns: readonly { name: string; type: string }[];
   orderBy: readonly string[];
 }
 
 const orderOf = (table: TableLayout) => (table.orderBy.length ? ` ORDER BY ${table.orderBy.map(quote).join(", ")}` : "");
 
 /**
+ * The months' files of the last `writeParquet` into a folder (paths relative to it, sorted): the checksum of the rows
+ * each holds (their count and the sum of their hashes) and the SHA-256 of its bytes; and `writer`, what else its bytes
+ * depend on (DuckDB's version, the options, each table's columns). A file whose rows and writer are the same is the
+ * file a new COPY would write, byte for byte (its rows are in the table's order, a total one), as long as its bytes
+ * are still those written. The same tables give the same record.
+ */
+interface PartitionRecord {
+  writer: string;
+  files: Record<string, { rows: string; sha256: string }>;
+}
+
+/** SHA-256 of a file's bytes, in hex; undefined when it cannot be read. */
+async function fileHash(path: string): Promise<string | undefined> {
+  const hash = createHash("sha256");
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch {
+    return undefined;
+  }
+  return hash.digest("hex");
+}
+
+/** The record of the tables in `folder`, if it has one this writer can use. */
+async function readPartitionRecord(folder: string, writer: string): Promise<PartitionRecord["files"]> {
+  const record = (await readFile(join(folder, PARTITION_RECORD), "utf8").then(JSON.parse, () => undefined)) as PartitionRecord | undefined;
+  return record?.writer === writer && typeof record.files === "object" && record.files !== null ? record.files : {};
+}
+
+/**
+ * The file `path` (relative) of the previous tables in `previous`, linked into `fresh` when its record says it holds
+ * `rows` and its bytes are still those written; false when it must be written.
+ */
+async function keepFile(previous: string, known: PartitionRecord["files"], fresh: string, path: string, rows: string): Promise<boolean> {
+  const entry = known[path];
+  if (entry?.rows !== rows || (await fileHash(join(previous, path))) !== entry.sha256) return false;
+  await link(join(previous, path), join(fresh, path)).catch(() => copyFile(join(previous, path), join(fresh, path)));
+  return true;
+}
+
+/** Where copyPartitioned writes, and what it may keep from the previous tables. */
+interface PartitionTarget {
+  fresh: string;
+  previous: string;
+  known: PartitionRecord["files"];
+  options: string;
+}
+
+/**
  * Writes `table` into `<folder>/<table>/year=YYYY/month=M/data_0.parquet`, one file per month of its rows' instants
  * (`time`), in UTC whatever the session's time zone; rows with no instant in `year=…/month=…` NULL_PARTITION, and a
  * table with no row as one empty file there, so that readers still find its columns. Each month is its own COPY of a
  * query ordered by the table's `orderBy`: each file keeps the table's stable order, and the same tables give the same
- * bytes (DuckDB 1.5's `COPY … (PARTITION_BY …)`, measured, did not keep the query's order within a partition). Returns
- * the paths, months in time order, the null partition last.
+ * bytes (DuckDB 1.5's `COPY … (PARTITION_BY …)`, measured, did not keep the query's order within a partition). A month
+ * whose rows the previous tables' file already holds (keepFile) is linked, not written again: after one new snapshot,
+ * the months it touched are written. Returns the paths, months in time order, the null partition last, with each
+ * file's row checksum.
  */
-async function copyPartitioned(database: AccountingDatabase, folder: string, table: TableLayout, time: string, options: string): Promise<string[]> {
+async function copyPartitioned(database: AccountingDatabase, target: PartitionTarget, table: TableLayout, time: string): Promise<[string, string][]> {
   const connection = await database.connect();
   const utc = utcSql(time);
   const columns = table.columns.map((column) => quote(column.name)).join(", ");
   try {
     // Each month's COPY filters the table itself: a sorted copy of it to read from cost more than the filters.
     const found = (
-      await connection.runAndReadAll(`SELECT DISTINCT year(${utc}) AS y, month(${utc}) AS m FROM ${quote(table.name)} ORDER BY ALL NULLS LAST`)
+      await connection.runAndReadAll(
+        `SELECT year(${utc}) AS y, month(${utc}) AS m, count(*) || ':' || sum(hash(${columns})::HUGEINT) AS rows FROM ${quote(table.name)} GROUP BY ALL ORDER BY y NULLS LAST, m NULLS LAST`,
+      )
     ).getRowsJS();
-    const months = found.length ? found : [[null, null]];
-    const paths: string[] = [];
-    for (const [year, month] of months) {
+    const months = found.length ? found : [[null, null, "0:0"]];
+    const written: [string, string][] = [];
+    for (const [year, month, rows] of months) {
       const value = (key: unknown) => (key === null ? NULL_PARTITION : String(key));
-      const partition = join(folder, table.name, `year=${value(year)}`, `month=${value(month)}`);
-      await mkdir(partition, { recursive: true, mode: 0o700 });
-      const where = year === null ? `${time} IS NULL` : `year(${utc}) = ${String(year)} AND month(${utc}) = ${String(month)}`;
+      const partition = join(table.name, `year=${value(year)}`, `month=${value(month)}`);
+      await mkdir(join(target.fresh, partition), { recursive: true, mode: 0o700 });
       const path = join(partition, PARTITION_FILE);
-      await connection.run(`COPY (SELECT ${columns} FROM ${quote(table.name)} WHERE ${where}${orderOf(table)}) TO ${sqlString(path)} (${options})`);
-      paths.push(path);
+      if (!(await keepFile(target.previous, target.known, target.fresh, path, String(rows)))) {
+        const where = year === null ? `${time} IS NULL` : `year(${utc}) = ${String(year)} AND month(${utc}) = ${String(month)}`;
+        await connection.run(
+          `COPY (SELECT ${columns} FROM ${quote(table.name)} WHERE ${where}${orderOf(table)}) TO ${sqlString(join(target.fresh, path))} (${target.options})`,
+        );
+      }
+      written.push([join(target.fresh, path), String(rows)]);
     }
-    return paths;
+    return written;
   } finally {
     connection.closeSync();
   }
@@ -183,24 +247,34 @@ async function tree(folder: string): Promise<{ folders: string[]; files: string[
  * large tables (PARTITION_TIMES) are cut by month, Hive-style, `<folder>/intervals/year=2024/month=3/data_0.parquet`
  * (months in UTC, not padded, as DuckDB writes them), so DuckDB, Spark or Trino read them in place; the others are one
  * file each, `<folder>/<table>.parquet`. The folder is replaced whole (loaders/replace-folder.ts): the previous set of
- * tables or the new one, never a mix. They hold owner ids: each file is readable by its owner only (0600), each folder
- * written too (0700), a new folder as well.
+ * tables or the new one, never a mix; the months' files whose rows did not change are the previous set's, linked into
+ * the new one (PARTITION_RECORD), so that a run after one new snapshot writes the months it changed. They hold owner
+ * ids: each file is readable by its owner only (0600), each folder written too (0700), a new folder as well.
  */
 export function writeParquet(database: AccountingDatabase, folder: string): Promise<string[]> {
   const options = "FORMAT parquet, COMPRESSION zstd";
   return replaceFolder(folder, isParquetOutput, async (fresh) => {
+    const [version] = (await database.connection.runAndReadAll("SELECT version()")).getRowsJS()[0] as [string];
+    const writer = JSON.stringify([version, options, TABLES.map((table) => [table.name, table.columns.map((column) => [column.name, column.type])])]);
+    const target: PartitionTarget = { fresh, previous: resolve(folder), known: await readPartitionRecord(folder, writer), options };
+    const record: PartitionRecord = { writer, files: {} };
     // Every table's writing ended before any failure is told: the folder is removed after it, and a COPY still
     // writing into it would make that fail instead (ENOTEMPTY), hiding the cause (a full disk).
     const settled = await Promise.allSettled(
       TABLES.map(async (table) => {
         const time = PARTITION_TIMES[table.name];
-        if (time !== undefined) return copyPartitioned(database, fresh, table, time, options);
-        return copyToParquet(database, fresh, [{ name: table.name, sql: `SELECT * FROM ${quote(table.name)}${orderOf(table)}` }], options);
+        if (time === undefined)
+          return copyToParquet(database, fresh, [{ name: table.name, sql: `SELECT * FROM ${quote(table.name)}${orderOf(table)}` }], options);
+        const written = await copyPartitioned(database, target, table, time);
+        for (const [path, rows] of written) record.files[relative(fresh, path)] = { rows, sha256: (await fileHash(path)) as string };
+        return written.map(([path]) => path);
       }),
     );
     const failed = settled.find((outcome) => outcome.status === "rejected");
     if (failed) throw failed.reason;
     const written = settled.map((outcome) => (outcome as PromiseFulfilledResult<string[]>).value);
+    const sorted = Object.fromEntries(Object.entries(record.files).sort(([a], [b]) => (a < b ? -1 : 1)));
+    await writeFile(join(fresh, PARTITION_RECORD), JSON.stringify({ ...record, files: sorted }));
     const { folders, files } = await tree(fresh);
     for (const path of folders) await chmod(path, 0o700);
     for (const path of files) await chmod(path, 0o600);
@@ -223,7 +297,8 @@ export interface ArchiveSummary {
   intervals: number;
   /** Owners of jobs: the users table's rows, when it is built. */
   users: number;
-  problems: Problem[];
+  /** Files, lines and jobs skipped (readProblems lists them). */
+  problems: number;
 }
 
 export async function describeArchive(database: AccountingDatabase): Promise<ArchiveSummary> {
@@ -232,10 +307,11 @@ export async function describeArchive(database: AccountingDatabase): Promise<Arc
   const times = await one(
     "SELECT (SELECT count(DISTINCT time) FROM snapshots) AS n, epoch_us(min(first_time))::DOUBLE AS first, epoch_us(max(last_time))::DOUBLE AS last FROM spans",
   );
-  const counts = await one("SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM intervals) AS intervals, (SELECT count(*) FROM owners) AS users");
+  const counts = await one(
+    "SELECT (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM intervals) AS intervals, (SELECT count(*) FROM owners) AS users, (SELECT count(*) FROM problems) AS problems",
+  );
   const accounts = (await connection.runAndReadAll("SELECT DISTINCT account FROM accounts ORDER BY account")).getRowObjectsJS();
   const sources = (await connection.runAndReadAll("SELECT DISTINCT source FROM spans ORDER BY source")).getRowObjectsJS();
-  const problems = (await connection.runAndReadAll("SELECT file, line, account, job, reason, detail FROM problems ORDER BY rowid")).getRowObjectsJS();
   return {
     first: times.first as number | null,
     last: times.last as number | null,
@@ -245,8 +321,14 @@ export async function describeArchive(database: AccountingDatabase): Promise<Arc
     jobs: Number(counts.jobs),
     intervals: Number(counts.intervals),
     users: Number(counts.users),
-    problems: problems as unknown as Problem[],
+    problems: Number(counts.problems),
   };
+}
+
+/** Every problem, in the order found: read only to be listed, as an archive may hold hundreds of thousands. */
+export async function readProblems(database: AccountingDatabase): Promise<Problem[]> {
+  const rows = await database.connection.runAndReadAll("SELECT file, line, account, job, reason, detail FROM problems ORDER BY rowid");
+  return rows.getRowObjectsJS() as unknown as Problem[];
 }
 
 /** An archive with no usable record: there is no number to give, nor any page to show. */

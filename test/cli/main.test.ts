@@ -364,7 +364,16 @@ describe("accounting ingest", () => {
       (await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code,
     ).toBe(0);
     for (const folder of [created, existing]) {
-      expect(readdirSync(folder).sort()).toEqual(["accounts.parquet", "intervals", "jobs", "problems.parquet", "snapshots", "spans.parquet", "users.parquet"]);
+      expect(readdirSync(folder).sort()).toEqual([
+        ".partitions.json",
+        "accounts.parquet",
+        "intervals",
+        "jobs",
+        "problems.parquet",
+        "snapshots",
+        "spans.parquet",
+        "users.parquet",
+      ]);
       const entries = readdirSync(folder, { recursive: true, withFileTypes: true });
       const relative = (entry: (typeof entries)[number]) => join(entry.parentPath, entry.name).slice(folder.length + 1);
       expect(
@@ -374,7 +383,7 @@ describe("accounting ingest", () => {
           .filter((path) => path.startsWith("intervals/"))
           .sort(),
       ).toEqual(["intervals/year=2024/month=2/data_0.parquet", "intervals/year=2024/month=3/data_0.parquet", "intervals/year=2024/month=4/data_0.parquet"]);
-      expect(entries.filter((entry) => entry.isFile())).toHaveLength(12);
+      expect(entries.filter((entry) => entry.isFile())).toHaveLength(13);
       for (const entry of entries)
         expect([relative(entry), mode(join(entry.parentPath, entry.name))]).toEqual([relative(entry), entry.isFile() ? 0o600 : 0o700]);
     }

@@ -56,6 +56,7 @@ describe("ingest --out", () => {
     const previous = contents(join(sets.previous, "out"));
     const next = contents(join(sets.next, "out"));
     expect(readdirSync(join(sets.previous, "out")).sort()).toEqual([
+      ".partitions.json",
       "accounts.parquet",
       "intervals",
       "jobs",
@@ -64,7 +65,7 @@ describe("ingest --out", () => {
       "spans.parquet",
       "users.parquet",
     ]);
-    expect(previous?.size).toBe(12);
+    expect(previous?.size).toBe(13);
     expect(same(previous, next)).toBe(false);
 
     const kill = async (out: string, after: number): Promise<number> => {

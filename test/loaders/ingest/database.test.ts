@@ -1,11 +1,11 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
-import { isParquetOutput, NULL_PARTITION, PARTITION_TIMES, writeParquet, type AccountingDatabase } from "../../../loaders/ingest/database.js";
+import { isParquetOutput, NULL_PARTITION, PARTITION_RECORD, PARTITION_TIMES, writeParquet, type AccountingDatabase } from "../../../loaders/ingest/database.js";
 import { TABLES } from "../../../loaders/model/schema.js";
 import { sqlIdentifier as quote, sqlString } from "../../../loaders/queries/sql.js";
-import { temporaryFolder } from "../../helpers/archive.js";
+import { copyArchive, temporaryFolder } from "../../helpers/archive.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
 import { archiveTables, loadedDatabase } from "../../helpers/tables.js";
 
@@ -96,9 +96,12 @@ describe("writeParquet", () => {
       "spans.parquet",
       "users.parquet",
     ]);
-    expect(filesUnder(folder)).toEqual(first.paths.map((path) => relative(folder, path)).sort());
+    // Beside them, the record the next run into the folder reads.
+    expect(filesUnder(folder)).toEqual([PARTITION_RECORD, ...first.paths.map((path) => relative(folder, path))].sort());
     expect(filesUnder(again.folder)).toEqual(filesUnder(folder));
-    for (const path of filesUnder(folder)) expect(readFileSync(join(folder, path)).equals(readFileSync(join(again.folder, path))), path).toBe(true);
+    for (const path of first.paths.map((path) => relative(folder, path))) {
+      expect(readFileSync(join(folder, path)).equals(readFileSync(join(again.folder, path))), path).toBe(true);
+    }
 
     const reader = await (await DuckDBInstance.create(":memory:")).connect();
     const all = async (sql: string) => (await reader.runAndReadAll(sql)).getRowObjectsJS();
@@ -185,7 +188,58 @@ describe("writeParquet", () => {
     }
   });
 
+  it("writes again only the months whose rows changed: after one more snapshot, the others are the previous files, and every file holds the bytes a first write gives", async () => {
+    // The reference archive without its newest snapshot, written; then with it, into the same folder.
+    const archive = copyArchive(REFERENCE_ARCHIVE);
+    const snapshots = join(archive, "snapshots");
+    const newest = readdirSync(snapshots).sort().at(-1)!;
+    const held = readFileSync(join(snapshots, newest));
+    rmSync(join(snapshots, newest));
+    const folder = temporaryFolder();
+    const write = async (into: string) => {
+      const database = await loadedDatabase(archive);
+      try {
+        return (await writeParquet(database, into)).map((path) => relative(into, path));
+      } finally {
+        database.close();
+      }
+    };
+    const inodes = () => Object.fromEntries(filesUnder(folder).map((path) => [path, statSync(join(folder, path)).ino]));
+    const first = await write(folder);
+    const before = inodes();
+    const bytesBefore = Object.fromEntries(first.map((path) => [path, readFileSync(join(folder, path))]));
+    writeFileSync(join(snapshots, newest), held);
+    const paths = await write(folder);
+    const after = inodes();
+    // Every file, kept or written, is what a first write of the whole archive gives.
+    const fresh = temporaryFolder();
+    expect(await write(fresh)).toEqual(paths);
+    for (const path of [...paths, PARTITION_RECORD]) expect(readFileSync(join(folder, path)).equals(readFileSync(join(fresh, path))), path).toBe(true);
+    // A month's file is the previous one exactly when its bytes did not change; the tables of one file are written.
+    const unchanged = paths.filter((path) => path.includes("/") && bytesBefore[path]?.equals(readFileSync(join(fresh, path))));
+    expect(paths.filter((path) => after[path] === before[path])).toEqual(unchanged);
+    // The newest snapshot, of April 14th, leaves February and the snapshots of March as they were (runs begun in
+    // March and still running grow longer: March's intervals and jobs change).
+    expect(unchanged).toEqual(expect.arrayContaining([`intervals/${MONTH(2024, 2)}`, `jobs/${MONTH(2024, 2)}`, `snapshots/${MONTH(2024, 3)}`]));
+    expect(unchanged).not.toContain(`snapshots/${MONTH(2024, 4)}`);
+
+    // A file altered since it was written, or a record another writer made, is not trusted: written again.
+    const altered = `intervals/${MONTH(2024, 2)}`;
+    writeFileSync(join(folder, altered), readFileSync(join(folder, `intervals/${MONTH(2024, 3)}`)));
+    const record = JSON.parse(readFileSync(join(folder, PARTITION_RECORD), "utf8")) as { writer: string };
+    await write(folder);
+    expect(readFileSync(join(folder, altered)).equals(readFileSync(join(fresh, altered)))).toBe(true);
+    const rewritten = inodes();
+    expect(paths.filter((path) => rewritten[path] === after[path] && path !== altered).length).toBe(paths.filter((path) => path.includes("/")).length - 1);
+    writeFileSync(join(folder, PARTITION_RECORD), JSON.stringify({ ...record, writer: "another" }));
+    const other = inodes();
+    await write(folder);
+    const again = inodes();
+    expect(paths.filter((path) => again[path] === other[path])).toEqual([]);
+  });
+
   it.each([
+    [PARTITION_RECORD, true],
     ["intervals.parquet", true],
     ["users.parquet", true],
     ["intervals", true],
