@@ -26,7 +26,7 @@ import type { Connector } from "../loaders/queries/sql.js";
  * Every period page at once (`/reports/2024-11`, `/reports/2024-Q4`, `/reports/2024` and the list of them), with the
  * overview, the accounting page and the allocations page, whose numbers are written at build time too: the
  * archive is loaded once, every period's numbers computed by the CLI's queries in native DuckDB, and each page written
- * as Markdown into Framework's cache, where the page loader (`[period].md.js`) of each page reads its own. The folder
+ * as Markdown into Framework's cache, where the page loader (`[period].md.sh`) of each page reads its own. The folder
  * is dropped at every build with the pages made from it (KEYED_SITE_DATA_OUTPUTS: they hold pseudonyms).
  */
 const PAGES = fileURLToPath(new URL("../.observablehq/cache/reports/.pages/", import.meta.url));

@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
 
 /*
- * What the page loaders of the pages written at build time (`[period].md.js`, `../allocations.md.js`, `../index.md.js`,
- * `../accounting.md.js`, and the data loader `../data/accounting-people.json.js`) share: each
- * prints its page from the folder pages.ts writes them all into at once, loading the archive once, and has pages.ts
- * write them first when they are not there (the first such page of a build). Plain JavaScript, run by node: a build
- * runs a loader once per page, and node starts in a fraction of the time tsx takes.
+ * What the page loaders of the pages written at build time (`../allocations.md.js`, `../index.md.js`,
+ * `../accounting.md.js`, the data loader `../data/accounting-people.json.js`, and `period-page.js` for `[period].md.sh`
+ * when the pages are not written yet) share: each prints its page from the folder pages.ts writes them all into at
+ * once, loading the archive once, and has pages.ts write them first when they are not there (the first such page of a
+ * build). Plain JavaScript, run by node: node starts in a fraction of the time tsx takes.
  */
 
 /** What pages.ts writes. */
