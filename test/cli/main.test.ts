@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { METRICS } from "../../loaders/queries/report.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
 import { runCli } from "../helpers/cli.js";
+import { INGEST_OUTPUT } from "../helpers/tables.js";
 import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../helpers/reference.js";
 
 describe("accounting report", () => {
@@ -364,16 +365,7 @@ describe("accounting ingest", () => {
       (await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", existing], { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" })).code,
     ).toBe(0);
     for (const folder of [created, existing]) {
-      expect(readdirSync(folder).sort()).toEqual([
-        ".partitions.json",
-        "accounts.parquet",
-        "intervals",
-        "jobs",
-        "problems.parquet",
-        "snapshots",
-        "spans.parquet",
-        "users.parquet",
-      ]);
+      expect(readdirSync(folder).sort()).toEqual(INGEST_OUTPUT);
       const entries = readdirSync(folder, { recursive: true, withFileTypes: true });
       const relative = (entry: (typeof entries)[number]) => join(entry.parentPath, entry.name).slice(folder.length + 1);
       expect(

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { temporaryFolder } from "../helpers/archive.js";
 import { runCli } from "../helpers/cli.js";
+import { INGEST_OUTPUT } from "../helpers/tables.js";
 import { REFERENCE_ARCHIVE } from "../helpers/reference.js";
 import { mountSmallDisk, smallDiskMissing } from "../helpers/tmpfs.js";
 
@@ -55,16 +56,7 @@ describe("ingest --out", () => {
     await ingest(REFERENCE_ARCHIVE, join(sets.next, "out"));
     const previous = contents(join(sets.previous, "out"));
     const next = contents(join(sets.next, "out"));
-    expect(readdirSync(join(sets.previous, "out")).sort()).toEqual([
-      ".partitions.json",
-      "accounts.parquet",
-      "intervals",
-      "jobs",
-      "problems.parquet",
-      "snapshots",
-      "spans.parquet",
-      "users.parquet",
-    ]);
+    expect(readdirSync(join(sets.previous, "out")).sort()).toEqual(INGEST_OUTPUT);
     expect(previous?.size).toBe(13);
     expect(same(previous, next)).toBe(false);
 

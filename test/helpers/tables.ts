@@ -18,6 +18,9 @@ export interface Tables {
   users: { owner: string; pseudonym: string; name: string | null; email: string | null }[];
 }
 
+/** What `ingest --out DIR` writes at the top of DIR, in the order `readdirSync(DIR).sort()` gives. */
+export const INGEST_OUTPUT = [".partitions.json", "accounts.parquet", "intervals", "jobs", "problems.parquet", "snapshots", "spans.parquet", "users.parquet"];
+
 export interface LoadChoices {
   /** The pseudonym key; "k" by default. */
   pseudonymKey?: string;
