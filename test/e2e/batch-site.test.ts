@@ -278,12 +278,19 @@ interface Cell {
   text: string;
 }
 
+/**
+ * The number cells a reader sees: none of those the page still hides or marks as updating. The HTML holds the default
+ * period's numbers, hidden while the page reads the period its URL asks for; where that period's numbers are the same
+ * (a period spanning the whole archive), reading those would pass for the page's answer before it gave one.
+ */
 function readCells(page: Page): Promise<Cell[]> {
-  return page.$$eval("[data-metric]", (cells) =>
-    cells.map((cell) => {
-      const data = (cell as HTMLElement).dataset;
-      return { account: data.namespace ?? "(missing)", metric: data.metric ?? "", value: data.value ?? "(missing)", text: cell.textContent?.trim() ?? "" };
-    }),
+  return page.$$eval("[data-metric]", (found) =>
+    found
+      .filter((cell) => !cell.closest("[hidden], [aria-busy]"))
+      .map((cell) => {
+        const data = (cell as HTMLElement).dataset;
+        return { account: data.namespace ?? "(missing)", metric: data.metric ?? "", value: data.value ?? "(missing)", text: cell.textContent?.trim() ?? "" };
+      }),
   );
 }
 
