@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { chmod, copyFile, link, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import {
@@ -14,7 +13,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from "@duckdb/node-api";
-import { SNAPSHOTS_FOLDER } from "../sources/nomad/archive.js";
+import { createFileHasher, SNAPSHOTS_FOLDER } from "../sources/nomad/archive.js";
 import { BATCH_SOURCES } from "../sources/batch/sources.js";
 import { formatUnusable, problemCountsSql, type ProblemCount } from "../queries/quality.js";
 import { replaceFolder } from "./replace-folder.js";
@@ -154,18 +153,13 @@ const orderOf = (table: TableLayout) => (table.orderBy.length ? ` ORDER BY ${tab
  */
 interface PartitionRecord {
   writer: string;
-  files: Record<string, { rows: string; sha256: string }>;
+  files: Record<string, PartitionFile>;
 }
 
-/** SHA-256 of a file's bytes, in hex; undefined when it cannot be read. */
-async function fileHash(path: string): Promise<string | undefined> {
-  const hash = createHash("sha256");
-  try {
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  } catch {
-    return undefined;
-  }
-  return hash.digest("hex");
+/** A month's file in the record: its rows' checksum and its bytes' SHA-256. */
+interface PartitionFile {
+  rows: string;
+  sha256: string;
 }
 
 /** The record of the tables in `folder`, if it has one this writer can use. */
@@ -174,23 +168,26 @@ async function readPartitionRecord(folder: string, writer: string): Promise<Part
   return record?.writer === writer && typeof record.files === "object" && record.files !== null ? record.files : {};
 }
 
-/**
- * The file `path` (relative) of the previous tables in `previous`, linked into `fresh` when its record says it holds
- * `rows` and its bytes are still those written; false when it must be written.
- */
-async function keepFile(previous: string, known: PartitionRecord["files"], fresh: string, path: string, rows: string): Promise<boolean> {
-  const entry = known[path];
-  if (entry?.rows !== rows || (await fileHash(join(previous, path))) !== entry.sha256) return false;
-  await link(join(previous, path), join(fresh, path)).catch(() => copyFile(join(previous, path), join(fresh, path)));
-  return true;
-}
-
 /** Where copyPartitioned writes, and what it may keep from the previous tables. */
 interface PartitionTarget {
   fresh: string;
   previous: string;
   known: PartitionRecord["files"];
   options: string;
+  /** SHA-256 of a file's bytes (one buffer for every file; a file that cannot be read hashes as why). */
+  sha256: (path: string) => string;
+}
+
+/**
+ * The file `path` (relative) of the previous tables, linked into the new ones when its record says it holds `rows` and
+ * its bytes are still those written: its record then; undefined when it must be written.
+ */
+async function keepFile(target: PartitionTarget, path: string, rows: string): Promise<PartitionFile | undefined> {
+  const entry = target.known[path];
+  const [previous, fresh] = [join(target.previous, path), join(target.fresh, path)];
+  if (entry?.rows !== rows || target.sha256(previous) !== entry.sha256) return undefined;
+  await link(previous, fresh).catch(() => copyFile(previous, fresh));
+  return entry;
 }
 
 /**
@@ -200,10 +197,10 @@ interface PartitionTarget {
  * query ordered by the table's `orderBy`: each file keeps the table's stable order, and the same tables give the same
  * bytes (DuckDB 1.5's `COPY … (PARTITION_BY …)`, measured, did not keep the query's order within a partition). A month
  * whose rows the previous tables' file already holds (keepFile) is linked, not written again: after one new snapshot,
- * the months it touched are written. Returns the paths, months in time order, the null partition last, with each
- * file's row checksum.
+ * the months it touched are written. Returns the paths, months in time order, the null partition last, each with its
+ * record.
  */
-async function copyPartitioned(database: AccountingDatabase, target: PartitionTarget, table: TableLayout, time: string): Promise<[string, string][]> {
+async function copyPartitioned(database: AccountingDatabase, target: PartitionTarget, table: TableLayout, time: string): Promise<[string, PartitionFile][]> {
   const connection = await database.connect();
   const utc = utcSql(time);
   const columns = table.columns.map((column) => quote(column.name)).join(", ");
@@ -215,19 +212,21 @@ async function copyPartitioned(database: AccountingDatabase, target: PartitionTa
       )
     ).getRowsJS();
     const months = found.length ? found : [[null, null, "0:0"]];
-    const written: [string, string][] = [];
+    const written: [string, PartitionFile][] = [];
     for (const [year, month, rows] of months) {
       const value = (key: unknown) => (key === null ? NULL_PARTITION : String(key));
       const partition = join(table.name, `year=${value(year)}`, `month=${value(month)}`);
       await mkdir(join(target.fresh, partition), { recursive: true, mode: 0o700 });
       const path = join(partition, PARTITION_FILE);
-      if (!(await keepFile(target.previous, target.known, target.fresh, path, String(rows)))) {
+      let record = await keepFile(target, path, String(rows));
+      if (!record) {
         const where = year === null ? `${time} IS NULL` : `year(${utc}) = ${String(year)} AND month(${utc}) = ${String(month)}`;
         await connection.run(
           `COPY (SELECT ${columns} FROM ${quote(table.name)} WHERE ${where}${orderOf(table)}) TO ${sqlString(join(target.fresh, path))} (${target.options})`,
         );
+        record = { rows: String(rows), sha256: target.sha256(join(target.fresh, path)) };
       }
-      written.push([join(target.fresh, path), String(rows)]);
+      written.push([join(target.fresh, path), record]);
     }
     return written;
   } finally {
@@ -256,7 +255,7 @@ export function writeParquet(database: AccountingDatabase, folder: string): Prom
   return replaceFolder(folder, isParquetOutput, async (fresh) => {
     const [version] = (await database.connection.runAndReadAll("SELECT version()")).getRowsJS()[0] as [string];
     const writer = JSON.stringify([version, options, TABLES.map((table) => [table.name, table.columns.map((column) => [column.name, column.type])])]);
-    const target: PartitionTarget = { fresh, previous: resolve(folder), known: await readPartitionRecord(folder, writer), options };
+    const target: PartitionTarget = { fresh, previous: resolve(folder), known: await readPartitionRecord(folder, writer), options, sha256: createFileHasher() };
     const record: PartitionRecord = { writer, files: {} };
     // Every table's writing ended before any failure is told: the folder is removed after it, and a COPY still
     // writing into it would make that fail instead (ENOTEMPTY), hiding the cause (a full disk).
@@ -266,7 +265,7 @@ export function writeParquet(database: AccountingDatabase, folder: string): Prom
         if (time === undefined)
           return copyToParquet(database, fresh, [{ name: table.name, sql: `SELECT * FROM ${quote(table.name)}${orderOf(table)}` }], options);
         const written = await copyPartitioned(database, target, table, time);
-        for (const [path, rows] of written) record.files[relative(fresh, path)] = { rows, sha256: (await fileHash(path)) as string };
+        for (const [path, file] of written) record.files[relative(fresh, path)] = file;
         return written.map(([path]) => path);
       }),
     );
