@@ -59,6 +59,11 @@ export async function createTable<Row>(connection: DuckDBConnection, table: Tabl
   await appendRows(connection, table, rows, catalog);
 }
 
+/** A connection as a Connector: rows as plain objects. */
+export function connectorOf(connection: DuckDBConnection): Connector {
+  return { query: async <T>(sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS().map((row) => plainRow(row) as T) };
+}
+
 /** An empty in-memory database. */
 export async function createDatabase(): Promise<AccountingDatabase> {
   // One thread: fsum adds in scan order, so reports are the same to the last bit, here and in DuckDB-WASM.
@@ -66,7 +71,7 @@ export async function createDatabase(): Promise<AccountingDatabase> {
   const connection = await instance.connect();
   return {
     connection,
-    query: async <T>(sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJS().map((row) => plainRow(row) as T),
+    query: connectorOf(connection).query,
     connect: () => instance.connect(),
     close() {
       connection.closeSync();

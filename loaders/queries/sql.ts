@@ -34,6 +34,56 @@ export interface Connector {
   cover?(period: Period): Promise<void>;
 }
 
+/** A connector over several, which ends their use before they close. */
+interface ConnectorPool extends Connector {
+  /**
+   * Resolves once no query runs, and refuses those asked later: a query failing does not stop the others, which must
+   * end before their connections close.
+   */
+  close(): Promise<void>;
+}
+
+/** A query asked of a pool after `close`. */
+export class PoolClosed extends Error {}
+
+/**
+ * One connector over several (connections to one database, say): each query runs on one that is idle, or waits for
+ * one, so up to `connectors.length` queries run at once. A query's rows do not depend on which connector ran it.
+ * The connectors need no `cover`: they hold everything.
+ */
+export function connectorPool(connectors: readonly Connector[]): ConnectorPool {
+  if (connectors.length === 0) throw new RangeError("a pool needs a connector");
+  const free = [...connectors];
+  const waiting: { resolve(connector: Connector): void; reject(error: Error): void }[] = [];
+  const whenIdle: (() => void)[] = [];
+  let busy = 0;
+  let closed = false;
+  const release = (connector: Connector) => {
+    const next = waiting.shift();
+    if (next) return next.resolve(connector);
+    free.push(connector);
+    if (--busy === 0) for (const resolve of whenIdle.splice(0)) resolve();
+  };
+  return {
+    async query<T>(sql: string): Promise<T[]> {
+      if (closed) throw new PoolClosed("the connections are closed");
+      let connector = free.pop();
+      if (connector) busy++;
+      else connector = await new Promise<Connector>((resolve, reject) => waiting.push({ resolve, reject }));
+      try {
+        return await connector.query<T>(sql);
+      } finally {
+        release(connector);
+      }
+    },
+    async close() {
+      closed = true;
+      for (const { reject } of waiting.splice(0)) reject(new PoolClosed("the connections are closed"));
+      if (busy > 0) await new Promise<void>((resolve) => whenIdle.push(resolve));
+    },
+  };
+}
+
 /** Days `YYYY-MM-DD`, the first and last included; the archive's first or last when absent. */
 export interface Period {
   from?: string;

@@ -70,23 +70,21 @@ export async function periodReports(db: Connector, knownIssues: readonly KnownIs
     const { report, coverage } = await numbers(period);
     return { period, covered_days: coverage.covered_days, days: coverage.days, report };
   };
-  const periods: PeriodReport[] = [];
-  for (const period of periodsCovering(first.slice(0, 10), last.slice(0, 10))) {
-    const { report, coverage } = await numbers(period);
-    const top: Breakdown[] = [];
-    for (const by of dimensions) {
-      const [breakdown] = await runBreakdown(db, { from: period.from, to: period.to, mode: "exact", by, top: TOP_GROUPS, owners: "pseudonym" });
-      if (breakdown) top.push(breakdown);
-    }
-    periods.push({
-      period,
-      report,
-      coverage,
-      previous: await comparison(previousPeriod(period)),
-      yearBefore: period.kind === "year" ? null : await comparison(yearBefore(period)),
-      top,
-    });
-  }
+  // Every query at once: a pool of connections (connectorPool) runs as many of them side by side as it has.
+  const periods = await Promise.all(
+    periodsCovering(first.slice(0, 10), last.slice(0, 10)).map(async (period): Promise<PeriodReport> => {
+      const breakdowns = dimensions.map((by) =>
+        runBreakdown(db, { from: period.from, to: period.to, mode: "exact", by, top: TOP_GROUPS, owners: "pseudonym" }),
+      );
+      const [{ report, coverage }, previous, before, top] = await Promise.all([
+        numbers(period),
+        comparison(previousPeriod(period)),
+        period.kind === "year" ? null : comparison(yearBefore(period)),
+        Promise.all(breakdowns),
+      ]);
+      return { period, report, coverage, previous, yearBefore: before, top: top.flatMap((found) => found.slice(0, 1)) };
+    }),
+  );
   const ranked = new Set(
     periods.flatMap(({ top }) => top.filter((breakdown) => breakdown.by === "user").flatMap((breakdown) => breakdown.groups.map((group) => group.value))),
   );

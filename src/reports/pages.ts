@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertUsableArchive, UnusableArchiveError } from "../loaders/ingest/database.js";
-import { readKnownIssues } from "../loaders/ingest/known-issues.js";
+import { assertUsableArchive, connectorOf, UnusableArchiveError } from "../loaders/ingest/database.js";
+import { readKnownIssues, type KnownIssue } from "../loaders/ingest/known-issues.js";
 import { loadArchive } from "../loaders/ingest/load.js";
 import { WeakPseudonymKey } from "../loaders/ingest/pseudonym.js";
 import { inertText } from "../loaders/model/inert-text.js";
@@ -20,14 +21,15 @@ import { readAllocations } from "../loaders/ingest/allocations.js";
 import { AllocationsError } from "../loaders/model/allocations.js";
 import { formatDay } from "../loaders/model/time.js";
 import { runBalances } from "../loaders/queries/balance.js";
-import type { Connector } from "../loaders/queries/sql.js";
+import { connectorPool, type Connector } from "../loaders/queries/sql.js";
 
 /**
  * Every period page at once (`/reports/2024-11`, `/reports/2024-Q4`, `/reports/2024` and the list of them), with the
  * overview, the accounting page and the allocations page, whose numbers are written at build time too: the
- * archive is loaded once, every period's numbers computed by the CLI's queries in native DuckDB, and each page written
- * as Markdown into Framework's cache, where the page loader (`[period].md.sh`) of each page reads its own. The folder
- * is dropped at every build with the pages made from it (KEYED_SITE_DATA_OUTPUTS: they hold pseudonyms).
+ * archive is loaded once, every period's numbers computed by the CLI's queries in native DuckDB (side by side, on a
+ * connection per core), and each page written as Markdown into Framework's cache, where the page loader
+ * (`[period].md.sh`) of each page reads its own. The folder is dropped at every build with the pages made from it
+ * (KEYED_SITE_DATA_OUTPUTS: they hold pseudonyms).
  */
 const PAGES = fileURLToPath(new URL("../.observablehq/cache/reports/.pages/", import.meta.url));
 /** The names of the pages written, newest first: months, quarters, years. */
@@ -77,6 +79,30 @@ async function allocationsPage(database: Connector, archive: string): Promise<Al
   }
 }
 
+/** The Markdown of every page pages.ts writes, by name, in the order of periodIndexMarkdown's list, and the accounting page's people. */
+async function writePageMarkdown(
+  db: Connector,
+  archive: string,
+  knownIssues: readonly KnownIssue[],
+): Promise<{ pages: Map<string, string>; people: AccountingPeople | null }> {
+  const pages = new Map<string, string>();
+  const sources = await archiveSources(db);
+  const [reports, allocations, overview, accounting] = await Promise.all([
+    periodReports(db, knownIssues),
+    allocationsPage(db, archive),
+    overviewNumbers(db, sources, knownIssues),
+    accountingDefault(db, knownIssues),
+  ]);
+  for (const report of reports.periods) pages.set(report.period.name, periodPageMarkdown(report, reports, sources));
+  pages.set("index", periodIndexMarkdown(reports, sources));
+  // Asked for a period the archive does not reach (in preview): why there is no report.
+  pages.set("missing", missingPeriodMarkdown(reports));
+  pages.set("allocations", allocationsPageMarkdown(allocations));
+  pages.set("overview", overviewPageMarkdown(overview, sources, knownIssues));
+  pages.set("accounting", accountingPageMarkdown(accounting, sources));
+  return { pages, people: accounting.people };
+}
+
 /**
  * Loads the build's archive once and writes every period page, their list, the page of a period with no report and the
  * site's copy of the tables into PAGES, as one folder. An archive that cannot be read gives no period, pages saying
@@ -92,22 +118,25 @@ async function writePages(): Promise<void> {
     const knownIssues = await readKnownIssues(build.knownIssues);
     const warn = (message: string) => process.stderr.write(`accounting: warning: ${inertText(message)}\n`);
     const database = await loadArchive(build.archive, { cache: build.cache, users: build.users, verifyContent: build.verifyContent, onWarning: warn });
+    // The pages' queries on connections of their own, as many as the machine runs at once, beside the site's tables
+    // written on the first: each query still runs on one thread.
+    const connections = await Promise.all(Array.from({ length: availableParallelism() }, () => database.connect()));
+    const pool = connectorPool(connections.map(connectorOf));
     try {
       await assertUsableArchive(database, build.archive);
-      const sources = await archiveSources(database);
-      const reports = await periodReports(database, knownIssues);
-      for (const report of reports.periods) pages.set(report.period.name, periodPageMarkdown(report, reports, sources));
-      pages.set("index", periodIndexMarkdown(reports, sources));
-      // Asked for a period the archive does not reach (in preview): why there is no report.
-      pages.set("missing", missingPeriodMarkdown(reports));
-      pages.set("allocations", allocationsPageMarkdown(await allocationsPage(database, build.archive)));
-      pages.set("overview", overviewPageMarkdown(await overviewNumbers(database, sources, knownIssues), sources, knownIssues));
-      const accounting = await accountingDefault(database, knownIssues);
-      pages.set("accounting", accountingPageMarkdown(accounting, sources));
-      people = accounting.people;
       await mkdir(join(folder, SITE_TABLES));
-      await writeSiteTables(database, join(folder, SITE_TABLES));
+      // Both end, failing or not, before the connections close.
+      const [written, tables] = await Promise.allSettled([
+        writePageMarkdown(pool, build.archive, knownIssues),
+        writeSiteTables(database, join(folder, SITE_TABLES)),
+      ]);
+      if (written.status === "rejected") throw written.reason;
+      if (tables.status === "rejected") throw tables.reason;
+      for (const [name, markdown] of written.value.pages) pages.set(name, markdown);
+      people = written.value.people;
     } finally {
+      await pool.close();
+      for (const connection of connections) connection.closeSync();
       database.close();
     }
   } catch (error) {
