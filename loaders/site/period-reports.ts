@@ -5,6 +5,7 @@ import { recordSpansSql, type RecordSpan } from "../queries/quality.js";
 import { runReport, type Report } from "../queries/report.js";
 import type { Connector } from "../queries/sql.js";
 import { dailyUsageSql, type DailyUsage } from "../queries/usage.js";
+import { memoConnector, periodInputs, type MemoUse } from "./query-memo.js";
 import { periodsCovering, previousPeriod, TOP_GROUPS, yearBefore, type ReportPeriod } from "./periods.js";
 
 /**
@@ -48,20 +49,33 @@ export interface PeriodReports {
   periods: PeriodReport[];
 }
 
-/** The numbers of every period page of the archive's tables in `db`. */
-export async function periodReports(db: Connector, knownIssues: readonly KnownIssue[]): Promise<PeriodReports> {
+/**
+ * The numbers of every period page of the archive's tables in `db`. With a memo, a period's report and breakdowns are
+ * taken from it when their rows did not change (query-memo.ts); its coverage, which the archive's newest snapshot and
+ * cadence change, is always computed.
+ */
+export async function periodReports(db: Connector, knownIssues: readonly KnownIssue[], memo?: MemoUse): Promise<PeriodReports> {
   const spans = await db.query<RecordSpan>(recordSpansSql());
   const first = spans.map((span) => span.first).reduce((a, b) => (a < b ? a : b));
   const last = spans.map((span) => span.last).reduce((a, b) => (a > b ? a : b));
   const [valued] = await db.query<{ image: number; queue: number }>("SELECT count(docker_image)::INTEGER AS image, count(queue)::INTEGER AS queue FROM jobs");
   const dimensions = TOP_DIMENSIONS.filter((by) => (by === "image" || by === "queue" ? (valued?.[by] ?? 0) > 0 : true));
+  const shown = periodsCovering(first.slice(0, 10), last.slice(0, 10));
+  const compared = [...shown, ...shown.map(previousPeriod), ...shown.filter((period) => period.kind !== "year").map(yearBefore)];
+  const inputs = memo ? await periodInputs(db, [...new Map(compared.map((period) => [period.name, period])).values()]) : new Map<string, string>();
+  const queries = (period: ReportPeriod) => {
+    if (!memo) return db;
+    const read = inputs.get(period.name);
+    if (read === undefined) throw new Error(`no input checksum for the period ${period.name}`);
+    return memoConnector(db, memo, read);
+  };
   // A report is asked once per period, whichever pages compare with it.
   const reports = new Map<string, Promise<{ report: Report; coverage: Coverage }>>();
   const numbers = (period: ReportPeriod) => {
     let found = reports.get(period.name);
     if (!found) {
       const request = { from: period.from, to: period.to, mode: "exact" as const };
-      found = periodCoverage(db, request, knownIssues).then(async (coverage) => ({ coverage, report: await runReport(db, request) }));
+      found = periodCoverage(db, request, knownIssues).then(async (coverage) => ({ coverage, report: await runReport(queries(period), request) }));
       reports.set(period.name, found);
     }
     return found;
@@ -72,9 +86,9 @@ export async function periodReports(db: Connector, knownIssues: readonly KnownIs
   };
   // Every query at once: a pool of connections (connectorPool) runs as many of them side by side as it has.
   const periods = await Promise.all(
-    periodsCovering(first.slice(0, 10), last.slice(0, 10)).map(async (period): Promise<PeriodReport> => {
+    shown.map(async (period): Promise<PeriodReport> => {
       const breakdowns = dimensions.map((by) =>
-        runBreakdown(db, { from: period.from, to: period.to, mode: "exact", by, top: TOP_GROUPS, owners: "pseudonym" }),
+        runBreakdown(queries(period), { from: period.from, to: period.to, mode: "exact", by, top: TOP_GROUPS, owners: "pseudonym" }),
       );
       const [{ report, coverage }, previous, before, top] = await Promise.all([
         numbers(period),

@@ -9,6 +9,7 @@ import { loadArchive } from "../loaders/ingest/load.js";
 import { WeakPseudonymKey } from "../loaders/ingest/pseudonym.js";
 import { inertText } from "../loaders/model/inert-text.js";
 import { periodReports } from "../loaders/site/period-reports.js";
+import type { QueryMemo } from "../loaders/site/query-memo.js";
 import { MANIFEST, packSiteTables, siteBuildFrom, writeSiteTables } from "../loaders/site/site-data.js";
 import type { SiteManifest } from "../loaders/site/site-tables.js";
 import { ArchiveError } from "../loaders/sources/nomad/archive.js";
@@ -34,6 +35,29 @@ import { connectorPool, type Connector } from "../loaders/queries/sql.js";
 const PAGES = fileURLToPath(new URL("../.observablehq/cache/reports/.pages/", import.meta.url));
 /** The names of the pages written, newest first: months, quarters, years. */
 const LIST = join(PAGES, "periods.json");
+
+/**
+ * The rows of the period pages' queries, kept from one build to the next beside Framework's cache (query-memo.ts): a
+ * build after a new snapshot runs again only the queries of the periods whose rows changed. Pseudonyms, as the pages.
+ */
+const MEMO = fileURLToPath(new URL("../.observablehq/cache/.period-numbers.json", import.meta.url));
+
+/** The memo the last build kept: none when it is missing or unreadable (it is only ever a shortcut). */
+async function readMemo(): Promise<QueryMemo> {
+  try {
+    const entries = (JSON.parse(await readFile(MEMO, "utf8")) as { entries: [string, Record<string, unknown>[]][] }).entries;
+    return new Map(entries.filter(([key, rows]) => typeof key === "string" && Array.isArray(rows)));
+  } catch {
+    return new Map();
+  }
+}
+
+/** Keeps the memo for the next build, whole or not at all. */
+async function writeMemo(memo: QueryMemo): Promise<void> {
+  const written = `${MEMO}.${process.pid}`;
+  await writeFile(written, JSON.stringify({ entries: [...memo] }), { mode: 0o600 });
+  await rename(written, MEMO);
+}
 
 /** The site's copy of the tables (loaders/site/site-data.ts), written with the pages, in this folder of theirs. */
 const SITE_TABLES = "site";
@@ -87,8 +111,9 @@ async function writePageMarkdown(
 ): Promise<{ pages: Map<string, string>; people: AccountingPeople | null }> {
   const pages = new Map<string, string>();
   const sources = await archiveSources(db);
+  const memo = { earlier: await readMemo(), kept: new Map() };
   const [reports, allocations, overview, accounting] = await Promise.all([
-    periodReports(db, knownIssues),
+    periodReports(db, knownIssues, memo),
     allocationsPage(db, archive),
     overviewNumbers(db, sources, knownIssues),
     accountingDefault(db, knownIssues),
@@ -100,6 +125,7 @@ async function writePageMarkdown(
   pages.set("allocations", allocationsPageMarkdown(allocations));
   pages.set("overview", overviewPageMarkdown(overview, sources, knownIssues));
   pages.set("accounting", accountingPageMarkdown(accounting, sources));
+  await writeMemo(memo.kept);
   return { pages, people: accounting.people };
 }
 

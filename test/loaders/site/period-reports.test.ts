@@ -1,38 +1,80 @@
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectorOf, type AccountingDatabase } from "../../../loaders/ingest/database.js";
-import { readKnownIssues } from "../../../loaders/ingest/known-issues.js";
+import { readKnownIssues, type KnownIssue } from "../../../loaders/ingest/known-issues.js";
 import { connectorPool, type Connector } from "../../../loaders/queries/sql.js";
-import { periodReports } from "../../../loaders/site/period-reports.js";
+import { periodReports, type PeriodReports } from "../../../loaders/site/period-reports.js";
+import type { QueryMemo } from "../../../loaders/site/query-memo.js";
+import { copyArchive } from "../../helpers/archive.js";
 import { loadedDatabase } from "../../helpers/tables.js";
 
+/** 2024-01-01 to 2024-03-15, a snapshot every 6 hours. */
 const SAMPLE = "data/sample";
+/** The sample's job of most CPU core-hours in January 2024 (3,163), and an image 11th that month (4,252): the job moves it into the top 10. */
+const RENAMED_JOB = "dd917fb2-2868-7877-4092-04196ec0dffb";
+const OTHER_IMAGE = "ai4oshub/ai4os-cvat";
 
 let database: AccountingDatabase;
+let knownIssues: KnownIssue[];
+const archives: string[] = [];
 beforeAll(async () => {
   database = await loadedDatabase(SAMPLE);
+  knownIssues = await readKnownIssues(`${SAMPLE}/known-issues.json`);
 });
-afterAll(() => database.close());
+afterAll(() => {
+  database.close();
+  for (const archive of archives) rmSync(archive, { recursive: true, force: true });
+});
+
+/** A connector that counts the queries it runs, and the most it ran at once. */
+function counted(connector: Connector) {
+  const running = { now: 0, most: 0, queries: 0 };
+  const counting: Connector = {
+    async query<T>(sql: string) {
+      running.queries++;
+      running.most = Math.max(running.most, ++running.now);
+      try {
+        return await connector.query<T>(sql);
+      } finally {
+        running.now--;
+      }
+    },
+  };
+  return { connector: counting, running };
+}
+
+/** A copy of the sample archive, its snapshots changed by `change`. */
+function sampleCopy(change: (snapshots: string) => void): string {
+  const archive = copyArchive(SAMPLE);
+  archives.push(archive);
+  change(join(archive, "snapshots"));
+  return archive;
+}
+
+/** The memo periodReports keeps of an archive's tables, loaded with `key`. */
+async function memoOf(archive: string, pseudonymKey?: string): Promise<QueryMemo> {
+  const db = await loadedDatabase(archive, { pseudonymKey });
+  try {
+    const kept: QueryMemo = new Map();
+    await periodReports(db, await readKnownIssues(join(archive, "known-issues.json")), { earlier: new Map(), kept });
+    return kept;
+  } finally {
+    db.close();
+  }
+}
 
 describe("periodReports", () => {
   it("gives the same numbers, to the last bit, through a pool of connections running its queries side by side", async () => {
-    const knownIssues = await readKnownIssues(`${SAMPLE}/known-issues.json`);
     const alone = await periodReports(database, knownIssues);
     const connections = await Promise.all([database.connect(), database.connect()]);
-    const running = { now: 0, most: 0 };
-    const counted = (connector: Connector): Connector => ({
-      async query<T>(sql: string) {
-        running.most = Math.max(running.most, ++running.now);
-        try {
-          return await connector.query<T>(sql);
-        } finally {
-          running.now--;
-        }
-      },
-    });
-    const pool = connectorPool(connections.map((connection) => counted(connectorOf(connection))));
+    const [first, second] = connections.map((connection) => counted(connectorOf(connection)));
+    const pool = connectorPool([first!.connector, second!.connector]);
     try {
       const pooled = await periodReports(pool, knownIssues);
-      expect(running.most).toBe(2);
+      expect(first!.running.most + second!.running.most).toBe(2);
+      expect(first!.running.queries).toBeGreaterThan(10);
+      expect(second!.running.queries).toBeGreaterThan(10);
       expect(pooled.periods.map((report) => report.period.name)).toEqual(["2024-03", "2024-02", "2024-01", "2024-Q1", "2024"]);
       expect(pooled).toEqual(alone);
       expect(pooled.periods[0]?.report.total.jobs).toBeGreaterThan(0);
@@ -40,5 +82,80 @@ describe("periodReports", () => {
       await pool.close();
       for (const connection of connections) connection.closeSync();
     }
+  });
+
+  it("runs again, after new snapshots, only the queries of the periods they change, and gives what running all of them gives", async () => {
+    // The archive as it was on 2024-03-10: its memo serves the whole archive's build.
+    const earlier = sampleCopy((snapshots) => {
+      for (const name of readdirSync(snapshots)) if (name >= "2024-03-10") rmSync(join(snapshots, name));
+    });
+    const memo = { earlier: await memoOf(earlier), kept: new Map() as QueryMemo };
+    const fresh = counted(database);
+    const expected = await periodReports(fresh.connector, knownIssues);
+    const reusing = counted(database);
+    expect(await periodReports(reusing.connector, knownIssues, memo)).toEqual(expected);
+    // March, Q1 and 2024 changed: their report and three rankings (account, user, image) ran again; January's and
+    // February's did not, though runs going on into March grew (as each period sees them, they did not change), nor the
+    // seven periods of 2023 compared with (no record: the same rows).
+    const reused = [...memo.kept.keys()].filter((key) => memo.earlier.has(key)).length;
+    expect(reused).toBe(memo.kept.size - 3 * 4);
+    // Without a memo each period's report and rankings run; with one, a query of the period inputs' checksums more.
+    expect(fresh.running.queries - (reusing.running.queries - 1)).toBe(reused);
+  });
+
+  it("reuses no period's numbers whose rows changed: a snapshot inserted, a run's cores, a job's image, another pseudonym key", async () => {
+    const sampleMemo = await memoOf(SAMPLE);
+    /** The archive's numbers through the sample's memo, which must be what running every query gives; and the queries reused. */
+    const throughSampleMemo = async (archive: string) => {
+      const db = await loadedDatabase(archive);
+      try {
+        const memo = { earlier: sampleMemo, kept: new Map() as QueryMemo };
+        const expected = await periodReports(db, knownIssues);
+        expect(await periodReports(db, knownIssues, memo)).toEqual(expected);
+        return { expected, reused: [...memo.kept.keys()].filter((key) => memo.earlier.has(key)).length };
+      } finally {
+        db.close();
+      }
+    };
+    /** Rewrites every snapshot holding the renamed job, `change` given each of its entries. */
+    const changeJob = (change: (job: Record<string, unknown> & { resources: Record<string, number> }, file: string) => void) =>
+      sampleCopy((snapshots) => {
+        for (const name of readdirSync(snapshots)) {
+          const text = readFileSync(join(snapshots, name), "utf8");
+          if (!text.includes(RENAMED_JOB)) continue;
+          const snapshot = JSON.parse(text) as Record<string, (Record<string, unknown> & { resources: Record<string, number> })[]>;
+          for (const job of Object.values(snapshot).flat()) if (job.job_ID === RENAMED_JOB) change(job, name);
+          writeFileSync(join(snapshots, name), JSON.stringify(snapshot));
+        }
+      });
+    const sample = await periodReports(database, knownIssues);
+    const january = (reports: PeriodReports) => reports.periods[2]!;
+    expect(january(sample).period.name).toBe("2024-01");
+    // January, Q1 and 2024 run again; February's and March's report and rankings (2 x 4), and the seven periods of 2023
+    // compared with, are reused.
+    const reusable = 2 * 4 + 7;
+
+    // A snapshot more in January, the same jobs as the one before it, an hour later: its time, and runs that end later.
+    const inserted = sampleCopy((snapshots) => copyFileSync(join(snapshots, "2024-01-10T12:00:17.json"), join(snapshots, "2024-01-10T13:00:17.json")));
+    expect((await throughSampleMemo(inserted)).reused).toBe(reusable);
+    // The job's cores doubled in one snapshot: the same snapshot times and jobs, other runs.
+    const cores = await throughSampleMemo(changeJob((job, file) => file.startsWith("2024-01-20T12") && (job.resources.cpu_num! *= 2)));
+    expect(january(cores.expected).report.total.cpu_num_hours).toBeGreaterThan(january(sample).report.total.cpu_num_hours!);
+    expect(cores.reused).toBe(reusable);
+    // The job's image another, in every snapshot: the same runs, another ranking of images.
+    const imageRanking = (reports: PeriodReports) =>
+      january(reports)
+        .top.find((ranking) => ranking.by === "image")
+        ?.groups.map((group) => group.value);
+    const image = await throughSampleMemo(changeJob((job) => (job.docker_image = OTHER_IMAGE)));
+    expect(imageRanking(image.expected)).toContain(OTHER_IMAGE);
+    expect(imageRanking(image.expected)).not.toEqual(imageRanking(sample));
+    expect(image.reused).toBe(reusable);
+
+    const otherKey = { earlier: await memoOf(SAMPLE, "another key"), kept: new Map() as QueryMemo };
+    expect(await periodReports(database, knownIssues, otherKey)).toEqual(sample);
+    // Every period's owners have other pseudonyms: only the periods with no run at all are the same, the first quarter of
+    // 2023 and its months (December 2023 holds runs begun before the first snapshot).
+    expect([...otherKey.kept.keys()].filter((key) => otherKey.earlier.has(key))).toHaveLength(4);
   });
 });
