@@ -65,9 +65,10 @@ function emptyPeriod(request: Pick<ReportRequest, "from" | "to">, { lo, hi, firs
 /**
  * The coverage of the period `request` asks for, through any DuckDB holding the archive's tables; throws a
  * PeriodError when the period is empty (it starts after it ends, the archive's bounds standing in for a day not
- * given), before any report is run.
+ * given), before any report is run. What was counted before the first snapshot, which reads the period's runs as its
+ * report does, goes through `runs` (the site's memo of a period's queries, loaders/site/query-memo.ts).
  */
-export async function periodCoverage(db: Connector, request: ReportRequest, knownIssues: readonly KnownIssue[]): Promise<Coverage> {
+export async function periodCoverage(db: Connector, request: ReportRequest, knownIssues: readonly KnownIssue[], runs: Connector = db): Promise<Coverage> {
   if (request.mode === "compat") {
     const others = await db.query<{ source: string }>("SELECT DISTINCT source FROM spans WHERE source <> 'nomad' ORDER BY source");
     if (others.length > 0) {
@@ -83,7 +84,7 @@ export async function periodCoverage(db: Connector, request: ReportRequest, know
   if (empty) throw new PeriodError(empty);
   const { lo, hi, first_us: first, last_us: last } = row;
   const gapHours = gapThresholdHours(row.median_hours);
-  const [before] = (await db.query<RecordedHours>(beforeFirstSnapshotSql(request))) as [RecordedHours];
+  const [before] = (await runs.query<RecordedHours>(beforeFirstSnapshotSql(request))) as [RecordedHours];
   const from = formatDay(lo);
   const to = formatDay(hi - MICROS_PER_DAY);
   return {

@@ -50,9 +50,9 @@ export interface PeriodReports {
 }
 
 /**
- * The numbers of every period page of the archive's tables in `db`. With a memo, a period's report and breakdowns are
- * taken from it when their rows did not change (query-memo.ts); its coverage, which the archive's newest snapshot and
- * cadence change, is always computed.
+ * The numbers of every period page of the archive's tables in `db`. With a memo, a period's report, breakdowns and
+ * what its coverage counts before the first snapshot are taken from it when their rows did not change (query-memo.ts);
+ * the rest of its coverage, which the archive's newest snapshot and cadence change, is always computed.
  */
 export async function periodReports(db: Connector, knownIssues: readonly KnownIssue[], memo?: MemoUse): Promise<PeriodReports> {
   const spans = await db.query<RecordSpan>(recordSpansSql());
@@ -75,7 +75,8 @@ export async function periodReports(db: Connector, knownIssues: readonly KnownIs
     let found = reports.get(period.name);
     if (!found) {
       const request = { from: period.from, to: period.to, mode: "exact" as const };
-      found = periodCoverage(db, request, knownIssues).then(async (coverage) => ({ coverage, report: await runReport(queries(period), request) }));
+      const runs = queries(period);
+      found = periodCoverage(db, request, knownIssues, runs).then(async (coverage) => ({ coverage, report: await runReport(runs, request) }));
       reports.set(period.name, found);
     }
     return found;

@@ -26,13 +26,14 @@ const clipped = (column: string, clip: "greatest" | "least", bound: "lo" | "hi")
 const JOB_VALUES = ["source", "cluster", "account", "job_id", "kind", "docker_image", "datacenter", "queue", "qos"];
 
 /**
- * A row per period: `name` and `inputs`, a checksum of what its report and rankings (reportSql, breakdownSql without
- * bins) read: the runs that may count in it (a superset of `countedSql`'s: those whose time or snapshots overlap it, an
- * unknown end or start counting as open), each with its instants clipped to the period, as the queries clip them (a run
- * going on past the period is the same run to it, however long it goes on); the values its jobs are ranked by; its
- * owners (`users`: pseudonyms, and names in a private build); the snapshot times inside it; and for every period alike
- * the accounts, which resources each records, the archive's first record and DuckDB's version. A query reading any
- * other column of a run or a job (a job's title, a node) must not be memoized with it.
+ * A row per period: `name` and `inputs`, a checksum of what its report, rankings and usage before the first snapshot
+ * (reportSql, breakdownSql without bins, beforeFirstSnapshotSql) read: the runs that may count in it (a superset of
+ * `countedSql`'s: those whose time or snapshots overlap it, an unknown end or start counting as open), each with its
+ * instants clipped to the period, as the queries clip them (a run going on past the period is the same run to it,
+ * however long it goes on); the values its jobs are ranked by; its owners (`users`: pseudonyms, and names in a private
+ * build); the snapshot times inside it; and for every period alike the accounts, which resources each records, the
+ * archive's first record (where usage before it ends) and DuckDB's version. A query reading any other column of a run
+ * or a job (a job's title, a node) must not be memoized with it.
  */
 function periodInputsSql(periods: readonly ReportPeriod[]): string {
   const bounds = periods.map((period) => {
