@@ -3,8 +3,8 @@ import { sqlString, type Connector } from "../queries/sql.js";
 import type { ReportPeriod } from "./periods.js";
 
 /**
- * The rows of a period's report and breakdown queries kept from one build to the next, so that a build after a new
- * snapshot runs again only the queries of the periods whose rows changed. Each entry is keyed by the SHA-256 of the
+ * The rows of a period's queries (report, rankings, usage before the first snapshot) kept from one build to the next,
+ * so that a build after a new snapshot runs again only the queries of the periods whose rows changed. Each entry is keyed by the SHA-256 of the
  * query's SQL and of a checksum of every row the query can read (periodInputsSql), never by the period's name alone.
  */
 export type QueryMemo = Map<string, Record<string, unknown>[]>;
