@@ -103,8 +103,11 @@ async function allocationsPage(database: Connector, archive: string): Promise<Al
   }
 }
 
-/** The Markdown of every page pages.ts writes, by name, in the order of periodIndexMarkdown's list, and the accounting page's people. */
-async function writePageMarkdown(
+/**
+ * The Markdown of every page pages.ts writes, by name, in the order of periodIndexMarkdown's list, and the accounting
+ * page's people; the period pages' memo kept for the next build.
+ */
+async function pageMarkdown(
   db: Connector,
   archive: string,
   knownIssues: readonly KnownIssue[],
@@ -153,7 +156,7 @@ async function writePages(): Promise<void> {
       await mkdir(join(folder, SITE_TABLES));
       // Both end, failing or not, before the connections close.
       const [written, tables] = await Promise.allSettled([
-        writePageMarkdown(pool, build.archive, knownIssues),
+        pageMarkdown(pool, build.archive, knownIssues),
         writeSiteTables(database, join(folder, SITE_TABLES)),
       ]);
       if (written.status === "rejected") throw written.reason;
