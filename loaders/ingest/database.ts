@@ -19,7 +19,7 @@ import { formatUnusable, problemCountsSql, type ProblemCount } from "../queries/
 import { replaceFolder } from "./replace-folder.js";
 import { TABLES, type CellValue, type ColumnType, type TableSchema } from "../model/schema.js";
 import type { Problem } from "../model/records.js";
-import { plainRow, sqlIdentifier as quote, sqlString, utcSql, type Connector } from "../queries/sql.js";
+import { plainRow, rowChecksumSql, sqlIdentifier as quote, sqlString, utcSql, type Connector } from "../queries/sql.js";
 import type { Micros } from "../model/time.js";
 
 /** An in-memory DuckDB holding the tables of one archive. */
@@ -213,7 +213,7 @@ async function copyPartitioned(database: AccountingDatabase, target: PartitionTa
     // Each month's COPY filters the table itself: a sorted copy of it to read from cost more than the filters.
     const found = (
       await connection.runAndReadAll(
-        `SELECT year(${utc}) AS y, month(${utc}) AS m, count(*) || ':' || sum(hash(${columns})::HUGEINT) AS rows FROM ${quote(table.name)} GROUP BY ALL ORDER BY y NULLS LAST, m NULLS LAST`,
+        `SELECT year(${utc}) AS y, month(${utc}) AS m, ${rowChecksumSql(columns)} AS rows FROM ${quote(table.name)} GROUP BY ALL ORDER BY y NULLS LAST, m NULLS LAST`,
       )
     ).getRowsJS();
     const months = found.length ? found : [[null, null, "0:0"]];

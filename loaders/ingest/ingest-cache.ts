@@ -12,7 +12,7 @@ import { snapshotRows, type FoldState, type SnapshotsFold } from "../sources/nom
 import { absorbLater, jobKey, type JobSummary } from "../sources/nomad/jobs.js";
 import { intervalRecord, jobRecord, jobSummaryOf } from "../sources/nomad/records.js";
 import { intervalsTable, jobsTable, problemsTable, snapshotsTable, type TableSchema } from "../model/schema.js";
-import { sqlIdentifier as quote, sqlString } from "../queries/sql.js";
+import { rowChecksumSql, sqlIdentifier as quote, sqlString } from "../queries/sql.js";
 
 /**
  * The ingest cache: the tables of the last ingest of an archive, with the listing it read and where its fold
@@ -179,12 +179,10 @@ const table = (name: string) => `${CACHE_CATALOG}.${quote(name)}`;
  * altered, row added or row lost shows) and the stored listing and fold state.
  */
 async function cacheChecksum(connection: DuckDBConnection, state: { listing: string; fold: string }): Promise<string> {
-  // A table's name stands for its row, as a struct: hash(t) hashes every column.
-  const parts = CACHED_TABLES.map(
-    ({ name }) => `SELECT ${sqlString(name)} AS name, count(*) AS n, coalesce(sum(hash(t)::HUGEINT), 0) AS h FROM ${table(name)} t`,
-  );
+  // A table's name stands for its row, as a struct: hashing t hashes every column.
+  const parts = CACHED_TABLES.map(({ name }) => `SELECT ${sqlString(name)} AS name, ${rowChecksumSql("t")} AS rows FROM ${table(name)} t`);
   const rows = (
-    await connection.runAndReadAll(`SELECT string_agg(name || ':' || n || ':' || h, ';' ORDER BY name) AS tables FROM (${parts.join(" UNION ALL ")})`)
+    await connection.runAndReadAll(`SELECT string_agg(name || ':' || rows, ';' ORDER BY name) AS tables FROM (${parts.join(" UNION ALL ")})`)
   ).getRowObjectsJS();
   return createHash("sha256").update(String(rows[0]?.tables)).update("\0").update(state.listing).update("\0").update(state.fold).digest("hex");
 }

@@ -8,6 +8,15 @@ export function sqlIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/**
+ * A checksum of the rows of a group (or table): `<count>:<sum of the 64-bit hashes of expression>`, the expression a
+ * table's alias (its row as a struct: every column), a struct or a list of columns. Rows added, lost or changed show;
+ * their order does not.
+ */
+export function rowChecksumSql(expression: string): string {
+  return `count(*) || ':' || coalesce(sum(hash(${expression})::HUGEINT), 0)`;
+}
+
 /** A CTE `times(t)`: every snapshot time once, in µs since the epoch. */
 export const SNAPSHOT_TIMES = "times AS (SELECT DISTINCT epoch_us(time) AS t FROM snapshots)";
 
@@ -56,20 +65,17 @@ export function connectorPool(connectors: readonly Connector[]): ConnectorPool {
   const free = [...connectors];
   const waiting: { resolve(connector: Connector): void; reject(error: Error): void }[] = [];
   const whenIdle: (() => void)[] = [];
-  let busy = 0;
   let closed = false;
   const release = (connector: Connector) => {
     const next = waiting.shift();
     if (next) return next.resolve(connector);
     free.push(connector);
-    if (--busy === 0) for (const resolve of whenIdle.splice(0)) resolve();
+    if (free.length === connectors.length) for (const resolve of whenIdle.splice(0)) resolve();
   };
   return {
     async query<T>(sql: string): Promise<T[]> {
       if (closed) throw new PoolClosed("the connections are closed");
-      let connector = free.pop();
-      if (connector) busy++;
-      else connector = await new Promise<Connector>((resolve, reject) => waiting.push({ resolve, reject }));
+      const connector = free.pop() ?? (await new Promise<Connector>((resolve, reject) => waiting.push({ resolve, reject })));
       try {
         return await connector.query<T>(sql);
       } finally {
@@ -79,7 +85,7 @@ export function connectorPool(connectors: readonly Connector[]): ConnectorPool {
     async close() {
       closed = true;
       for (const { reject } of waiting.splice(0)) reject(new PoolClosed("the connections are closed"));
-      if (busy > 0) await new Promise<void>((resolve) => whenIdle.push(resolve));
+      if (free.length < connectors.length) await new Promise<void>((resolve) => whenIdle.push(resolve));
     },
   };
 }

@@ -1,11 +1,12 @@
 import { parseDay, MICROS_PER_DAY } from "../model/time.js";
-import { sqlString, type Connector } from "../queries/sql.js";
+import { rowChecksumSql, sqlString, type Connector } from "../queries/sql.js";
 import type { ReportPeriod } from "./periods.js";
 
 /**
  * The rows of a period's queries (report, rankings, usage before the first snapshot) kept from one build to the next,
- * so that a build after a new snapshot runs again only the queries of the periods whose rows changed. Each entry is keyed by the SHA-256 of the
- * query's SQL and of a checksum of every row the query can read (periodInputsSql), never by the period's name alone.
+ * so that a build after a new snapshot runs again only the queries of the periods whose rows changed. Each entry is
+ * keyed by the SHA-256 of the query's SQL and of a checksum of every row the query can read (periodInputsSql), never
+ * by the period's name alone.
  */
 export type QueryMemo = Map<string, Record<string, unknown>[]>;
 
@@ -14,9 +15,6 @@ export interface MemoUse {
   earlier: QueryMemo;
   kept: QueryMemo;
 }
-
-/** Row checksums: how many rows, and the sum of their hashes (every column), as DuckDB's `hash` gives them. */
-const rowChecksum = (alias: string) => `count(*) || ':' || coalesce(sum(hash(${alias})::HUGEINT), 0)`;
 
 /** A run's instant as a period's queries see it: clipped to the period (NULL stays NULL), in µs. */
 const clipped = (column: string, clip: "greatest" | "least", bound: "lo" | "hi") =>
@@ -45,7 +43,7 @@ function periodInputsSql(periods: readonly ReportPeriod[]): string {
   const open = "9000000000000000000";
   return `WITH p(name, lo, hi) AS (VALUES ${bounds.join(", ")}),
 runs AS (
-  SELECT name, source, cluster, account, job_id, owner, hash(c) AS h
+  SELECT c.name, c.source, c.cluster, c.account, c.job_id, c.owner, c AS run
   FROM (
     SELECT p.name, i.* REPLACE (${clipped("start_time", "greatest", "lo")}, ${clipped("end_time", "least", "hi")},
       ${clipped("first_snapshot", "greatest", "lo")}, ${clipped("last_snapshot", "least", "hi")})
@@ -54,25 +52,25 @@ runs AS (
       OR (coalesce(epoch_us(i.first_snapshot), -${open}) < p.hi AND coalesce(epoch_us(i.last_snapshot), ${open}) >= p.lo)
   ) c
 ),
-r AS (SELECT name, count(*) || ':' || sum(h::HUGEINT) AS c FROM runs GROUP BY name),
+r AS (SELECT name, ${rowChecksumSql("run")} AS c FROM runs GROUP BY name),
 j AS (
-  SELECT k.name, count(*) || ':' || sum(hash(row(${JOB_VALUES.map((column) => `jb.${column}`).join(", ")}))::HUGEINT) AS c
+  SELECT k.name, ${rowChecksumSql(`row(${JOB_VALUES.map((column) => `jb.${column}`).join(", ")})`)} AS c
   FROM (SELECT DISTINCT name, source, cluster, account, job_id FROM runs) k
     JOIN jobs jb ON jb.source = k.source AND jb.cluster = k.cluster AND jb.account = k.account AND jb.job_id = k.job_id
   GROUP BY k.name
 ),
 u AS (
-  SELECT k.name, ${rowChecksum("us")} AS c
+  SELECT k.name, ${rowChecksumSql("us")} AS c
   FROM (SELECT DISTINCT name, owner FROM runs) k JOIN users us ON us.owner = k.owner
   GROUP BY k.name
 ),
 t AS (
-  SELECT p.name, count(*) || ':' || sum(hash(s.t)::HUGEINT) AS c
+  SELECT p.name, ${rowChecksumSql("s.t")} AS c
   FROM p JOIN (SELECT DISTINCT epoch_us(time) AS t FROM snapshots) s ON s.t >= p.lo AND s.t < p.hi
   GROUP BY p.name
 ),
 whole AS (
-  SELECT concat_ws('|', version(), (SELECT ${rowChecksum("a")} FROM accounts a), (SELECT ${rowChecksum("rr")} FROM recorded_resources rr),
+  SELECT concat_ws('|', version(), (SELECT ${rowChecksumSql("a")} FROM accounts a), (SELECT ${rowChecksumSql("rr")} FROM recorded_resources rr),
     (SELECT min(epoch_us(first_time))::VARCHAR FROM spans)) AS c
 )
 SELECT p.name, concat_ws('|', coalesce(r.c, '0'), coalesce(j.c, '0'), coalesce(u.c, '0'), coalesce(t.c, '0'), whole.c) AS inputs

@@ -9,7 +9,7 @@ import { loadArchive } from "../loaders/ingest/load.js";
 import { WeakPseudonymKey } from "../loaders/ingest/pseudonym.js";
 import { inertText } from "../loaders/model/inert-text.js";
 import { periodReports } from "../loaders/site/period-reports.js";
-import type { QueryMemo } from "../loaders/site/query-memo.js";
+import type { MemoUse, QueryMemo } from "../loaders/site/query-memo.js";
 import { MANIFEST, packSiteTables, siteBuildFrom, writeSiteTables } from "../loaders/site/site-data.js";
 import type { SiteManifest } from "../loaders/site/site-tables.js";
 import { ArchiveError } from "../loaders/sources/nomad/archive.js";
@@ -114,7 +114,7 @@ async function pageMarkdown(
 ): Promise<{ pages: Map<string, string>; people: AccountingPeople | null }> {
   const pages = new Map<string, string>();
   const sources = await archiveSources(db);
-  const memo = { earlier: await readMemo(), kept: new Map() };
+  const memo: MemoUse = { earlier: await readMemo(), kept: new Map() };
   const [reports, allocations, overview, accounting] = await Promise.all([
     periodReports(db, knownIssues, memo),
     allocationsPage(db, archive),
