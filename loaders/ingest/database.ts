@@ -52,10 +52,11 @@ export async function appendRows<Row>(connection: DuckDBConnection, table: Table
   appender.closeSync();
 }
 
-/** Creates a table of `rows`, replacing any of the same name in `catalog`. */
+/** Creates a table of `rows`, replacing any of the same name in `catalog` (`temp`: a temporary table). */
 export async function createTable<Row>(connection: DuckDBConnection, table: TableSchema<Row, string>, rows: readonly Row[], catalog = "memory"): Promise<void> {
   const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
-  await connection.run(`CREATE OR REPLACE TABLE ${quote(catalog)}.${quote(table.name)} (${columns})`);
+  const name = catalog === "temp" ? `TEMP TABLE ${quote(table.name)}` : `TABLE ${quote(catalog)}.${quote(table.name)}`;
+  await connection.run(`CREATE OR REPLACE ${name} (${columns})`);
   await appendRows(connection, table, rows, catalog);
 }
 

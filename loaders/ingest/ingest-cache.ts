@@ -6,13 +6,13 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { SnapshotFile, SnapshotListing } from "../sources/nomad/archive.js";
 import { isCompiled } from "./compiled.js";
 import type { Environment } from "./environment.js";
-import { appendRows, createTable } from "./database.js";
+import { createTable } from "./database.js";
 import { contentFingerprint } from "../site/fingerprint.js";
 import { snapshotRows, type FoldState, type SnapshotsFold } from "../sources/nomad/fold.js";
 import { absorbLater, jobKey, type JobSummary } from "../sources/nomad/jobs.js";
 import { intervalRecord, jobRecord, jobSummaryOf } from "../sources/nomad/records.js";
 import { intervalsTable, jobsTable, problemsTable, snapshotsTable, type TableSchema } from "../model/schema.js";
-import { rowChecksumSql, sqlIdentifier as quote, sqlString } from "../queries/sql.js";
+import { hashSumSql, sqlIdentifier as quote, sqlString } from "../queries/sql.js";
 
 /**
  * The ingest cache: the tables of the last ingest of an archive, with the listing it read and where its fold
@@ -175,16 +175,44 @@ export function removeCache(folder: string): void {
 const table = (name: string) => `${CACHE_CATALOG}.${quote(name)}`;
 
 /**
- * A checksum of everything the cache returns: each table's rows (their count and the sum of their hashes, so any value
- * altered, row added or row lost shows) and the stored listing and fold state.
+ * Each cached table's row count and the sum of its rows' 64-bit hashes (rowChecksumSql's parts): any value altered, row
+ * added or row lost shows. Computed whole (tableSums) or updated by what changed (appendFold); stored as
+ * `<table>:<count>:<sum>`, in the order of the tables' names, joined by `;` (formatSums).
  */
-async function cacheChecksum(connection: DuckDBConnection, state: { listing: string; fold: string }): Promise<string> {
-  // A table's name stands for its row, as a struct: hashing t hashes every column.
-  const parts = CACHED_TABLES.map(({ name }) => `SELECT ${sqlString(name)} AS name, ${rowChecksumSql("t")} AS rows FROM ${table(name)} t`);
-  const rows = (
-    await connection.runAndReadAll(`SELECT string_agg(name || ':' || rows, ';' ORDER BY name) AS tables FROM (${parts.join(" UNION ALL ")})`)
-  ).getRowObjectsJS();
-  return createHash("sha256").update(String(rows[0]?.tables)).update("\0").update(state.listing).update("\0").update(state.fold).digest("hex");
+type TableSums = Map<string, { count: bigint; sum: bigint }>;
+
+/** The count and hash sum (as TableSums) of the rows `from` names, a table aliased `t`: `FROM x t WHERE …`. */
+async function sumOf(connection: DuckDBConnection, from: string): Promise<{ count: bigint; sum: bigint }> {
+  const [row] = (await connection.runAndReadAll(`SELECT count(*)::VARCHAR AS count, ${hashSumSql("t")}::VARCHAR AS sum ${from}`)).getRowsJS();
+  return { count: BigInt(String(row?.[0])), sum: BigInt(String(row?.[1])) };
+}
+
+/** Every cached table's sums, reading the whole cache. */
+async function tableSums(connection: DuckDBConnection): Promise<TableSums> {
+  const sums: TableSums = new Map();
+  // A table's alias stands for its row, as a struct: hashing t hashes every column.
+  for (const { name } of CACHED_TABLES) sums.set(name, await sumOf(connection, `FROM ${table(name)} t`));
+  return sums;
+}
+
+const formatSums = (sums: TableSums) =>
+  [...sums]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, { count, sum }]) => `${name}:${count}:${sum}`)
+    .join(";");
+
+function parseSums(text: string): TableSums {
+  return new Map(
+    text.split(";").map((part) => {
+      const [name, count, sum] = part.split(":");
+      return [name as string, { count: BigInt(count as string), sum: BigInt(sum as string) }];
+    }),
+  );
+}
+
+/** A checksum of everything the cache returns: its tables' sums, and the stored listing and fold state. */
+function cacheChecksum(tables: string, state: { listing: string; fold: string }): string {
+  return createHash("sha256").update(tables).update("\0").update(state.listing).update("\0").update(state.fold).digest("hex");
 }
 
 /**
@@ -202,20 +230,21 @@ export async function readStoredIngest(connection: DuckDBConnection, folder: str
     if (!row) throw new Error("its state is missing");
     // Another version's cache is read again whole (planIngest): nothing of it is used, so nothing to check.
     if (row.version === ingestVersion()) {
-      const [stored] = (await connection.runAndReadAll(`SELECT checksum FROM ${table("ingest_state")}`)).getRowObjectsJS();
-      if ((await cacheChecksum(connection, row)) !== stored?.checksum) throw new Error("its tables do not match their checksum");
+      const [stored] = (await connection.runAndReadAll(`SELECT tables, checksum FROM ${table("ingest_state")}`)).getRowObjectsJS();
+      const tables = formatSums(await tableSums(connection));
+      if (tables !== stored?.tables || cacheChecksum(tables, row) !== stored.checksum) throw new Error("its tables do not match their checksum");
     }
     return { version: row.version, listing: JSON.parse(row.listing), fold: JSON.parse(row.fold) };
   });
 }
 
-async function storeState(connection: DuckDBConnection, stored: StoredIngest): Promise<void> {
+/** Stores the state of the tables whose sums are `sums`. */
+async function storeState(connection: DuckDBConnection, stored: StoredIngest, sums: TableSums): Promise<void> {
   const state = { listing: JSON.stringify(stored.listing), fold: JSON.stringify(stored.fold) };
-  const checksum = await cacheChecksum(connection, state);
-  await connection.run(`CREATE OR REPLACE TABLE ${table("ingest_state")} (version VARCHAR, listing VARCHAR, fold VARCHAR, checksum VARCHAR)`);
-  await connection.run(
-    `INSERT INTO ${table("ingest_state")} VALUES (${sqlString(stored.version)}, ${sqlString(state.listing)}, ${sqlString(state.fold)}, ${sqlString(checksum)})`,
-  );
+  const tables = formatSums(sums);
+  await connection.run(`CREATE OR REPLACE TABLE ${table("ingest_state")} (version VARCHAR, listing VARCHAR, fold VARCHAR, tables VARCHAR, checksum VARCHAR)`);
+  const values = [stored.version, state.listing, state.fold, tables, cacheChecksum(tables, state)].map(sqlString).join(", ");
+  await connection.run(`INSERT INTO ${table("ingest_state")} VALUES (${values})`);
 }
 
 /** Replaces the whole cache with what a full ingest read. */
@@ -226,14 +255,13 @@ export async function storeIngest(connection: DuckDBConnection, fold: SnapshotsF
   await createTable(connection, problemsTable, [...stored.listing.problems, ...fold.problems], CACHE_CATALOG);
   await createTable(connection, jobsTable, fold.jobs.map(jobRecord), CACHE_CATALOG);
   await createTable(connection, ownersTable, fold.owners, CACHE_CATALOG);
-  await storeState(connection, stored);
+  await storeState(connection, stored, await tableSums(connection));
   await connection.run("COMMIT");
 }
 
 async function knownJobs(connection: DuckDBConnection, later: JobSummary[]): Promise<Map<string, JobSummary>> {
-  await connection.run("CREATE OR REPLACE TEMP TABLE later_jobs (account VARCHAR, job_id VARCHAR)");
   const keys = jobsTable.columns.filter((column) => column.name === "account" || column.name === "job_id");
-  await appendRows(connection, { ...jobsTable, name: "later_jobs", columns: keys }, later.map(jobRecord), "temp");
+  await createTable(connection, { ...jobsTable, name: "later_jobs", columns: keys }, later.map(jobRecord), "temp");
   const micros = (column: string) => `epoch_us(j.${column})::DOUBLE AS ${column}`;
   const result = await connection.runAndReadAll(
     `SELECT j.account, j.job_id, j.kind, j.owner, j.title, j.docker_image, j.datacenter, ${["submit_time", "start_time", "end_time", "first_seen", "last_seen"].map(micros).join(", ")}, j.state
@@ -244,7 +272,10 @@ FROM ${table("jobs")} j JOIN temp.later_jobs USING (account, job_id)`,
   return known;
 }
 
-/** Adds to the cache what files after its last one yielded, folded on from its state. */
+/**
+ * Adds to the cache what files after its last one yielded, folded on from its state. Its tables' sums, checked by
+ * readStoredIngest, are updated by the rows replaced and added: no other row is hashed again.
+ */
 export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFold, from: FoldState, stored: StoredIngest): Promise<void> {
   const known = await knownJobs(connection, fold.jobs);
   const jobs = fold.jobs.map((later) => {
@@ -254,25 +285,45 @@ export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFo
     return earlier;
   });
   await connection.run("BEGIN TRANSACTION");
-  await connection.run("CREATE OR REPLACE TEMP TABLE reopened (account VARCHAR, job_id VARCHAR, first_snapshot TIMESTAMPTZ)");
-  await appendRows(
+  const [state] = (await connection.runAndReadAll(`SELECT tables FROM ${table("ingest_state")}`)).getRowsJS();
+  const sums = parseSums(String(state?.[0]));
+  const change = (name: string, rows: { count: bigint; sum: bigint }, sign: bigint) => {
+    const before = sums.get(name) ?? { count: 0n, sum: 0n };
+    sums.set(name, { count: before.count + sign * rows.count, sum: before.sum + sign * rows.sum });
+  };
+  /** Deletes the rows of cache table `name` (aliased `t`) that `match` holds for, out of its sums first. */
+  const remove = async (name: string, match: string) => {
+    change(name, await sumOf(connection, `FROM ${table(name)} t WHERE ${match}`), -1n);
+    await connection.run(`DELETE FROM ${table(name)} t WHERE ${match}`);
+  };
+  /** Appends the rows of temp table `staged` to cache table `name`, in order, into its sums first. */
+  const add = async (name: string, staged: string) => {
+    change(name, await sumOf(connection, `FROM temp.${quote(staged)} t`), 1n);
+    await connection.run(`INSERT INTO ${table(name)} FROM temp.${quote(staged)}`);
+  };
+  const append = async <Row>(schema: TableSchema<Row, string>, rows: readonly Row[]) => {
+    await createTable(connection, { ...schema, name: `staged_${schema.name}` }, rows, "temp");
+    await add(schema.name, `staged_${schema.name}`);
+  };
+  await createTable(
     connection,
     { ...intervalsTable, name: "reopened", columns: intervalsTable.columns.filter((c) => ["account", "job_id", "first_snapshot"].includes(c.name)) },
     from.open.map((run) => intervalRecord(run.interval)),
     "temp",
   );
-  await connection.run(
-    `DELETE FROM ${table("intervals")} i USING temp.reopened r WHERE i.account = r.account AND i.job_id = r.job_id AND i.first_snapshot = r.first_snapshot`,
+  await remove(
+    "intervals",
+    "EXISTS (SELECT 1 FROM temp.reopened r WHERE t.account = r.account AND t.job_id = r.job_id AND t.first_snapshot = r.first_snapshot)",
   );
-  await connection.run(`DELETE FROM ${table("jobs")} j USING temp.later_jobs l WHERE j.account = l.account AND j.job_id = l.job_id`);
-  await appendRows(connection, intervalsTable, fold.intervals.map(intervalRecord), CACHE_CATALOG);
-  await appendRows(connection, jobsTable, jobs.map(jobRecord), CACHE_CATALOG);
-  await appendRows(connection, snapshotsTable, snapshotRows(fold), CACHE_CATALOG);
-  await appendRows(connection, problemsTable, fold.problems, CACHE_CATALOG);
-  await connection.run("CREATE OR REPLACE TEMP TABLE later_owners (owner VARCHAR)");
-  await appendRows(connection, { ...ownersTable, name: "later_owners" }, fold.owners, "temp");
-  await connection.run(`INSERT INTO ${table("owners")} SELECT owner FROM temp.later_owners EXCEPT SELECT owner FROM ${table("owners")}`);
-  await storeState(connection, stored);
+  await remove("jobs", "EXISTS (SELECT 1 FROM temp.later_jobs l WHERE t.account = l.account AND t.job_id = l.job_id)");
+  await append(intervalsTable, fold.intervals.map(intervalRecord));
+  await append(jobsTable, jobs.map(jobRecord));
+  await append(snapshotsTable, snapshotRows(fold));
+  await append(problemsTable, fold.problems);
+  await createTable(connection, { ...ownersTable, name: "later_owners" }, fold.owners, "temp");
+  await connection.run(`CREATE OR REPLACE TEMP TABLE staged_owners AS SELECT owner FROM temp.later_owners EXCEPT SELECT owner FROM ${table("owners")}`);
+  await add("owners", "staged_owners");
+  await storeState(connection, stored, sums);
   await connection.run("COMMIT");
 }
 

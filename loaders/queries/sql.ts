@@ -14,7 +14,12 @@ export function sqlIdentifier(name: string): string {
  * their order does not.
  */
 export function rowChecksumSql(expression: string): string {
-  return `count(*) || ':' || coalesce(sum(hash(${expression})::HUGEINT), 0)`;
+  return `count(*) || ':' || ${hashSumSql(expression)}`;
+}
+
+/** The sum of the 64-bit hashes of `expression` over a group's rows (0 for none): rowChecksumSql's second part. */
+export function hashSumSql(expression: string): string {
+  return `coalesce(sum(hash(${expression})::HUGEINT), 0)`;
 }
 
 /** A CTE `times(t)`: every snapshot time once, in µs since the epoch. */
