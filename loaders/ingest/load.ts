@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { ArchiveError, listSnapshotFiles, SNAPSHOTS_FOLDER, type SnapshotListing } from "../sources/nomad/archive.js";
 import { batchAccountsAndSpansSql, ingestBatchFiles, listBatchFiles, type BatchListing } from "./batch.js";
@@ -98,9 +99,26 @@ async function emptyDatabase(): Promise<AccountingDatabase> {
   return database;
 }
 
+/**
+ * A database to load the snapshots' tables into, on every core (or `options.threads`): storing, checking and copying
+ * the tables moves and hashes rows, and adds no floating-point number; each query fixes the order of the rows it
+ * makes (an `ORDER BY`, or the order it reads them in, which DuckDB keeps).
+ */
+async function loadingDatabase(options: LoadOptions): Promise<AccountingDatabase> {
+  const database = await createDatabase();
+  await database.connection.run(`SET threads = ${options.threads ?? availableParallelism()}`);
+  return database;
+}
+
+/** The database loaded, back on one thread for the queries after it, as createDatabase made it: fsum adds in scan order. */
+async function loaded(database: AccountingDatabase): Promise<AccountingDatabase> {
+  await database.connection.run("SET threads = 1");
+  return database;
+}
+
 /** Reads through the cache of `folder`: only what it cannot tell. Throws CacheUnusable when it cannot serve. */
 async function loadThroughCache(archive: string, listing: SnapshotListing, folder: string, options: LoadOptions): Promise<AccountingDatabase> {
-  const database = await createDatabase();
+  const database = await loadingDatabase(options);
   const { connection } = database;
   try {
     await attachCache(connection, folder);
@@ -120,7 +138,7 @@ async function loadThroughCache(archive: string, listing: SnapshotListing, folde
       await loadCachedTables(connection);
       await connection.run(`DETACH ${CACHE_CATALOG}`);
     });
-    return database;
+    return await loaded(database);
   } catch (error) {
     database.close();
     throw error;
@@ -132,7 +150,7 @@ async function loadThroughCache(archive: string, listing: SnapshotListing, folde
  * stores what it read there as a new cache if the folder takes it (a warning otherwise).
  */
 async function loadWithoutCache(archive: string, listing: SnapshotListing, options: LoadOptions, fresh?: string): Promise<AccountingDatabase> {
-  const database = await createDatabase();
+  const database = await loadingDatabase(options);
   const { connection } = database;
   try {
     await attachMemoryCache(connection);
@@ -152,7 +170,7 @@ async function loadWithoutCache(archive: string, listing: SnapshotListing, optio
         removeCache(fresh);
       }
     }
-    return database;
+    return await loaded(database);
   } catch (error) {
     database.close();
     throw error;

@@ -21,14 +21,17 @@ interface Ingest {
   /** How many snapshot files were read. */
   read: number;
   warnings: string[];
+  /** The threads the database's queries run on. */
+  threads: number;
 }
 
-async function ingest(archive: string, cache?: string, verifyContent = false): Promise<Ingest> {
+async function ingest(archive: string, cache?: string, verifyContent = false, threads?: number): Promise<Ingest> {
   let read = 0;
   const warnings: string[] = [];
   const database = await loadArchive(archive, {
     cache,
     verifyContent,
+    threads,
     users: { pseudonymKey: "k", private: true },
     onProgress: (_, total) => (read = total),
     onWarning: (message) => warnings.push(message),
@@ -45,7 +48,8 @@ async function ingest(archive: string, cache?: string, verifyContent = false): P
       .sort();
     const parquet = new Map(paths.map((path) => [path.slice(folder.length), readFileSync(path)]));
     const report = JSON.stringify(await runReport(database, { mode: "exact" }));
-    return { parquet, report, read, warnings };
+    const [setting] = await database.query<{ threads: number }>("SELECT current_setting('threads')::INTEGER AS threads");
+    return { parquet, report, read, warnings, threads: Number(setting?.threads) };
   } finally {
     database.close();
   }
@@ -59,6 +63,7 @@ async function expectSameAsFullIngest(archive: string, cached: Ingest): Promise<
   for (const [name, bytes] of full.parquet) expect(cached.parquet.get(name)?.equals(bytes), name).toBe(true);
   expect(cached.report).toBe(full.report);
   expect(cached.warnings).toEqual([]);
+  expect([full.threads, cached.threads]).toEqual([1, 1]);
 }
 
 describe("the ingest cache", () => {
@@ -156,6 +161,20 @@ describe("the ingest cache", () => {
     const after = await ingest(archive, cache);
     expect(after.read).toBe((await listSnapshotFiles(archive)).files.length);
     await expectSameAsFullIngest(archive, after);
+  });
+
+  it("loads on every thread it is given and queries on one: the same bytes on one thread or four, with the cache and without", async () => {
+    const { archive, restore } = archiveWithout(3);
+    const caches = [temporaryFolder(), temporaryFolder()];
+    await ingest(archive, caches[0], false, 1);
+    await ingest(archive, caches[1], false, 4);
+    restore();
+    const resumed = [await ingest(archive, caches[0], false, 1), await ingest(archive, caches[1], false, 4)];
+    expect(resumed.map((run) => run.read)).toEqual([3, 3]);
+    await expectSameAsFullIngest(archive, resumed[0]!);
+    await expectSameAsFullIngest(archive, resumed[1]!);
+    const whole = await ingest(archive, undefined, false, 4);
+    await expectSameAsFullIngest(archive, whole);
   });
 
   it("trusts a file with the same name, size and modification time", async () => {
