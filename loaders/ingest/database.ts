@@ -211,30 +211,44 @@ async function copyPartitioned(database: AccountingDatabase, target: PartitionTa
   const utc = utcSql(time);
   const columns = table.columns.map((column) => quote(column.name)).join(", ");
   try {
-    // Each month's COPY filters the table itself: a sorted copy of it to read from cost more than the filters.
     const found = (
       await connection.runAndReadAll(
         `SELECT year(${utc}) AS y, month(${utc}) AS m, ${rowChecksumSql(columns)} AS rows FROM ${quote(table.name)} GROUP BY ALL ORDER BY y NULLS LAST, m NULLS LAST`,
       )
     ).getRowsJS();
     const months = found.length ? found : [[null, null, "0:0"]];
-    const written: [string, PartitionFile][] = [];
+    const files: { path: string; rows: string; where: string; record?: PartitionFile }[] = [];
     for (const [year, month, rows] of months) {
       const value = (key: unknown) => (key === null ? NULL_PARTITION : String(key));
       const partition = join(table.name, `year=${value(year)}`, `month=${value(month)}`);
       await mkdir(join(target.fresh, partition), { recursive: true, mode: 0o700 });
       const path = join(partition, PARTITION_FILE);
-      let record = await keepFile(target, path, String(rows));
-      if (!record) {
-        const where = year === null ? `${time} IS NULL` : `year(${utc}) = ${String(year)} AND month(${utc}) = ${String(month)}`;
-        await connection.run(
-          `COPY (SELECT ${columns} FROM ${quote(table.name)} WHERE ${where}${orderOf(table)}) TO ${sqlString(join(target.fresh, path))} (${target.options})`,
-        );
-        record = { rows: String(rows), sha256: target.sha256(join(target.fresh, path)) };
-      }
-      written.push([join(target.fresh, path), record]);
+      const where = year === null ? "partition_year IS NULL" : `partition_year = ${String(year)} AND partition_month = ${String(month)}`;
+      files.push({ path, rows: String(rows), where, record: await keepFile(target, path, String(rows)) });
     }
-    return written;
+    // The months to write, out of the table a batch at a time and grouped by month, then a COPY from the batch for each:
+    // a month's filter is an expression, so each COPY from the table itself would read every row of every column. A
+    // batch holds at most a quarter of the table's rows, beside it in memory (more than one month at a time).
+    const count = (file: { rows: string }) => Number(file.rows.split(":")[0]);
+    const most = Math.max(1, files.reduce((sum, file) => sum + count(file), 0) / 4);
+    const batches: (typeof files)[] = [];
+    for (const file of files.filter((file) => !file.record)) {
+      const last = batches.at(-1);
+      if (last && last.reduce((sum, other) => sum + count(other), count(file)) <= most) last.push(file);
+      else batches.push([file]);
+    }
+    for (const batch of batches) {
+      await connection.run(
+        `CREATE OR REPLACE TEMP TABLE months AS SELECT * FROM (SELECT ${columns}, year(${utc}) AS partition_year, month(${utc}) AS partition_month FROM ${quote(table.name)})
+WHERE ${batch.map((file) => `(${file.where})`).join(" OR ")} ORDER BY partition_year, partition_month`,
+      );
+      for (const file of batch) {
+        const path = join(target.fresh, file.path);
+        await connection.run(`COPY (SELECT ${columns} FROM temp.months WHERE ${file.where}${orderOf(table)}) TO ${sqlString(path)} (${target.options})`);
+        file.record = { rows: file.rows, sha256: target.sha256(path) };
+      }
+    }
+    return files.map((file) => [join(target.fresh, file.path), file.record as PartitionFile]);
   } finally {
     connection.closeSync();
   }

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { isParquetOutput, NULL_PARTITION, PARTITION_RECORD, PARTITION_TIMES, writeParquet, type AccountingDatabase } from "../../../loaders/ingest/database.js";
 import { TABLES } from "../../../loaders/model/schema.js";
 import { sqlIdentifier as quote, sqlString } from "../../../loaders/queries/sql.js";
+import { generateArchive } from "../../../scripts/archive-generator.js";
 import { copyArchive, temporaryFolder } from "../../helpers/archive.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
 import { archiveTables, loadedDatabase } from "../../helpers/tables.js";
@@ -139,6 +140,22 @@ describe("writeParquet", () => {
       expect(late, "the archive has snapshots whose month differs in UTC+14").toBeGreaterThan(0);
       const folder = temporaryFolder();
       await writeParquet(database, folder);
+      await expectSameTablesInPlace(database, folder);
+    } finally {
+      database.close();
+    }
+  });
+
+  it("writes a table of many months a few months at a time: each month's file holds its own rows, in order", async () => {
+    // Ten months of daily snapshots: each a tenth of the rows, so that the months written together (a quarter of a
+    // table's rows at most) are two or three.
+    const archive = temporaryFolder();
+    await generateArchive(archive, { seed: 11, start: "2024-01-01", days: 300, snapshotHours: 24, jobsPerNamespace: 4 });
+    const database = await loadedDatabase(archive);
+    try {
+      const folder = temporaryFolder();
+      await writeParquet(database, folder);
+      expect(filesUnder(folder).filter((path) => path.startsWith("intervals/")).length).toBeGreaterThanOrEqual(10);
       await expectSameTablesInPlace(database, folder);
     } finally {
       database.close();
