@@ -113,15 +113,19 @@ FROM (
 )`);
   const months = (await connection.runAndReadAll("SELECT DISTINCT m FROM site_job_months ORDER BY m")).getRowObjectsJS().map((row) => Number(row.m));
   for (const { name, key } of MONTHLY_SITE_TABLES) {
-    // A COPY per month: DuckDB's PARTITION_BY keeps no row order within a partition.
+    // Each row beside each of its months, grouped by month, in one pass: each month's COPY then reads its own rows (a
+    // COPY from the table itself, filtered by the month's jobs, read all of it). A COPY per month: DuckDB's
+    // PARTITION_BY keeps no row order within a partition.
+    await connection.run(`CREATE OR REPLACE TEMP TABLE site_months AS
+SELECT jm.m AS site_month, x.* FROM ${quote(`site_${name}`)} x JOIN site_job_months jm USING (job_id) ORDER BY site_month, ${quote(key)}`);
     for (const m of months) {
       const [year, month] = [Math.floor(m / 12), (m % 12) + 1];
       const partition = join(folder, name, `year=${year}`, `month=${month}`);
       await mkdir(partition, { recursive: true });
       const written = join(partition, "rows.parquet");
-      await connection.run(`COPY (
-  SELECT * FROM ${quote(`site_${name}`)} WHERE job_id IN (SELECT job_id FROM site_job_months WHERE m = ${m}) ORDER BY ${quote(key)}
-) TO ${sqlString(written)} (${PARQUET})`);
+      await connection.run(
+        `COPY (SELECT * EXCLUDE (site_month) FROM site_months WHERE site_month = ${m} ORDER BY ${quote(key)}) TO ${sqlString(written)} (${PARQUET})`,
+      );
       const named = join(
         partition,
         `${createHash("sha256")
@@ -133,6 +137,7 @@ FROM (
       (manifest.months[`${year}-${String(month).padStart(2, "0")}`] ??= { intervals: "", jobs: "" })[name] = relative(folder, named);
     }
     await connection.run(`DROP TABLE ${quote(`site_${name}`)}`);
+    await connection.run("DROP TABLE site_months");
   }
   await connection.run("DROP TABLE site_job_months");
   await writeFile(join(folder, MANIFEST), JSON.stringify(manifest));
