@@ -228,7 +228,7 @@ async function copyPartitioned(database: AccountingDatabase, target: PartitionTa
     }
     // The months to write, out of the table a batch at a time and grouped by month, then a COPY from the batch for each:
     // a month's filter is an expression, so each COPY from the table itself would read every row of every column. A
-    // batch holds at most a quarter of the table's rows, beside it in memory (more than one month at a time).
+    // batch, in memory beside the table, holds at most a quarter of its rows, or a single month larger than that.
     const count = (file: { rows: string }) => Number(file.rows.split(":")[0]);
     const most = Math.max(1, files.reduce((sum, file) => sum + count(file), 0) / 4);
     const batches: (typeof files)[] = [];
