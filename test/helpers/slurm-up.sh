@@ -193,7 +193,8 @@ if ! mysqladmin "${MARIADB[@]}" ping >/dev/null 2>&1; then
   if [ ! -d "$SLURM_HOME/mariadb/mysql" ]; then
     rm -rf "$SLURM_HOME/mariadb"
     install -d -o mysql -g mysql -m 700 "$SLURM_HOME/mariadb"
-    mariadb-install-db --no-defaults --datadir="$SLURM_HOME/mariadb" --user=mysql --auth-root-authentication-method=socket \
+    # In the daemons' clean environment too: the tests' private TMPDIR is not the mysql user's to write.
+    "${daemon[@]}" mariadb-install-db --no-defaults --datadir="$SLURM_HOME/mariadb" --user=mysql --auth-root-authentication-method=socket \
       --skip-test-db >"$SLURM_HOME/log/mariadb-install.log" 2>&1 ||
       fail "MariaDB's data folder cannot be made: $(tail_of "$SLURM_HOME/log/mariadb-install.log")"
   fi
