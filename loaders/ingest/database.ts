@@ -213,36 +213,37 @@ async function copyPartitioned(database: AccountingDatabase, target: PartitionTa
   try {
     const found = (
       await connection.runAndReadAll(
-        `SELECT year(${utc}) AS y, month(${utc}) AS m, ${rowChecksumSql(columns)} AS rows FROM ${quote(table.name)} GROUP BY ALL ORDER BY y NULLS LAST, m NULLS LAST`,
+        `SELECT year(${utc}) AS y, month(${utc}) AS m, count(*) AS n, ${rowChecksumSql(columns)} AS rows FROM ${quote(table.name)} GROUP BY ALL ORDER BY y NULLS LAST, m NULLS LAST`,
       )
     ).getRowsJS();
-    const months = found.length ? found : [[null, null, "0:0"]];
-    const files: { path: string; rows: string; where: string; record?: PartitionFile }[] = [];
-    for (const [year, month, rows] of months) {
+    const months = found.length ? found : [[null, null, 0, "0:0"]];
+    const files: { path: string; count: number; rows: string; where: string; record?: PartitionFile }[] = [];
+    for (const [year, month, count, rows] of months) {
       const value = (key: unknown) => (key === null ? NULL_PARTITION : String(key));
       const partition = join(table.name, `year=${value(year)}`, `month=${value(month)}`);
       await mkdir(join(target.fresh, partition), { recursive: true, mode: 0o700 });
       const path = join(partition, PARTITION_FILE);
       const where = year === null ? "partition_year IS NULL" : `partition_year = ${String(year)} AND partition_month = ${String(month)}`;
-      files.push({ path, rows: String(rows), where, record: await keepFile(target, path, String(rows)) });
+      files.push({ path, count: Number(count), rows: String(rows), where, record: await keepFile(target, path, String(rows)) });
     }
     // The months to write, out of the table a batch at a time and grouped by month, then a COPY from the batch for each:
     // a month's filter is an expression, so each COPY from the table itself would read every row of every column. A
     // batch, in memory beside the table, holds at most a quarter of its rows, or a single month larger than that.
-    const count = (file: { rows: string }) => Number(file.rows.split(":")[0]);
-    const most = Math.max(1, files.reduce((sum, file) => sum + count(file), 0) / 4);
-    const batches: (typeof files)[] = [];
+    const most = Math.max(1, files.reduce((sum, file) => sum + file.count, 0) / 4);
+    const batches: { files: typeof files; count: number }[] = [];
     for (const file of files.filter((file) => !file.record)) {
       const last = batches.at(-1);
-      if (last && last.reduce((sum, other) => sum + count(other), count(file)) <= most) last.push(file);
-      else batches.push([file]);
+      if (last && last.count + file.count <= most) {
+        last.files.push(file);
+        last.count += file.count;
+      } else batches.push({ files: [file], count: file.count });
     }
     for (const batch of batches) {
       await connection.run(
         `CREATE OR REPLACE TEMP TABLE months AS SELECT * FROM (SELECT ${columns}, year(${utc}) AS partition_year, month(${utc}) AS partition_month FROM ${quote(table.name)})
-WHERE ${batch.map((file) => `(${file.where})`).join(" OR ")} ORDER BY partition_year, partition_month`,
+WHERE ${batch.files.map((file) => `(${file.where})`).join(" OR ")} ORDER BY partition_year, partition_month`,
       );
-      for (const file of batch) {
+      for (const file of batch.files) {
         const path = join(target.fresh, file.path);
         await connection.run(`COPY (SELECT ${columns} FROM temp.months WHERE ${file.where}${orderOf(table)}) TO ${sqlString(path)} (${target.options})`);
         file.record = { rows: file.rows, sha256: target.sha256(path) };
