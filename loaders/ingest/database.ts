@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { chmod, copyFile, link, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import {
@@ -58,6 +59,19 @@ export async function createTable<Row>(connection: DuckDBConnection, table: Tabl
   const name = catalog === "temp" ? `TEMP TABLE ${quote(table.name)}` : `TABLE ${quote(catalog)}.${quote(table.name)}`;
   await connection.run(`CREATE OR REPLACE ${name} (${columns})`);
   await appendRows(connection, table, rows, catalog);
+}
+
+/**
+ * Runs `work` on every core (or `threads`), then puts the database back on one thread, as createDatabase made it: for
+ * work that moves, hashes or writes rows and adds no floating-point number, each query fixing the order of the rows it
+ * makes (an `ORDER BY`, or the order it reads them in, which DuckDB keeps). Nothing else may query the database
+ * meanwhile: the setting is the whole database's. A database whose work failed is left as it is, for its caller to close.
+ */
+export async function onEveryCore<T>(database: AccountingDatabase, work: () => Promise<T>, threads = availableParallelism()): Promise<T> {
+  await database.connection.run(`SET threads = ${threads}`);
+  const result = await work();
+  await database.connection.run("SET threads = 1");
+  return result;
 }
 
 /** A connection as a Connector: rows as plain objects. */

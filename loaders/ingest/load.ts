@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { ArchiveError, listSnapshotFiles, SNAPSHOTS_FOLDER, type SnapshotListing } from "../sources/nomad/archive.js";
 import { batchAccountsAndSpansSql, ingestBatchFiles, listBatchFiles, type BatchListing } from "./batch.js";
-import { appendRows, createDatabase, createTable, type AccountingDatabase } from "./database.js";
+import { appendRows, createDatabase, createTable, onEveryCore, type AccountingDatabase } from "./database.js";
 import { foldSnapshots, type Progress } from "../sources/nomad/fold.js";
 import {
   appendFold,
@@ -99,46 +98,35 @@ async function emptyDatabase(): Promise<AccountingDatabase> {
   return database;
 }
 
-/**
- * A database to load the snapshots' tables into, on every core (or `options.threads`): storing, checking and copying
- * the tables moves and hashes rows, and adds no floating-point number; each query fixes the order of the rows it
- * makes (an `ORDER BY`, or the order it reads them in, which DuckDB keeps).
- */
-async function loadingDatabase(options: LoadOptions): Promise<AccountingDatabase> {
-  const database = await createDatabase();
-  await database.connection.run(`SET threads = ${options.threads ?? availableParallelism()}`);
-  return database;
-}
-
-/** The database loaded, back on one thread for the queries after it, as createDatabase made it: fsum adds in scan order. */
-async function loaded(database: AccountingDatabase): Promise<AccountingDatabase> {
-  await database.connection.run("SET threads = 1");
-  return database;
-}
-
 /** Reads through the cache of `folder`: only what it cannot tell. Throws CacheUnusable when it cannot serve. */
 async function loadThroughCache(archive: string, listing: SnapshotListing, folder: string, options: LoadOptions): Promise<AccountingDatabase> {
-  const database = await loadingDatabase(options);
+  const database = await createDatabase();
   const { connection } = database;
   try {
-    await attachCache(connection, folder);
-    const version = ingestVersion();
-    let plan: IngestPlan = planIngest(await readStoredIngest(connection, folder), listing, version);
-    if (plan.kind === "resume") {
-      const { from } = plan;
-      const fold = foldSnapshots(archive, plan.files, from, options.onProgress);
-      if (fold.state.namespaces.length > from.namespaces.length) plan = { kind: "full", reason: "a new namespace" };
-      else await cacheStep(folder, () => appendFold(connection, fold, from, { version, listing, fold: fold.state }));
-    }
-    if (plan.kind === "full") {
-      const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
-      await cacheStep(folder, () => storeIngest(connection, fold, { version, listing, fold: fold.state }));
-    }
-    await cacheStep(folder, async () => {
-      await loadCachedTables(connection);
-      await connection.run(`DETACH ${CACHE_CATALOG}`);
-    });
-    return await loaded(database);
+    await onEveryCore(
+      database,
+      async () => {
+        await attachCache(connection, folder);
+        const version = ingestVersion();
+        let plan: IngestPlan = planIngest(await readStoredIngest(connection, folder), listing, version);
+        if (plan.kind === "resume") {
+          const { from } = plan;
+          const fold = foldSnapshots(archive, plan.files, from, options.onProgress);
+          if (fold.state.namespaces.length > from.namespaces.length) plan = { kind: "full", reason: "a new namespace" };
+          else await cacheStep(folder, () => appendFold(connection, fold, from, { version, listing, fold: fold.state }));
+        }
+        if (plan.kind === "full") {
+          const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
+          await cacheStep(folder, () => storeIngest(connection, fold, { version, listing, fold: fold.state }));
+        }
+        await cacheStep(folder, async () => {
+          await loadCachedTables(connection);
+          await connection.run(`DETACH ${CACHE_CATALOG}`);
+        });
+      },
+      options.threads,
+    );
+    return database;
   } catch (error) {
     database.close();
     throw error;
@@ -150,27 +138,33 @@ async function loadThroughCache(archive: string, listing: SnapshotListing, folde
  * stores what it read there as a new cache if the folder takes it (a warning otherwise).
  */
 async function loadWithoutCache(archive: string, listing: SnapshotListing, options: LoadOptions, fresh?: string): Promise<AccountingDatabase> {
-  const database = await loadingDatabase(options);
+  const database = await createDatabase();
   const { connection } = database;
   try {
-    await attachMemoryCache(connection);
-    const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
-    const stored = { version: ingestVersion(), listing, fold: fold.state };
-    await storeIngest(connection, fold, stored);
-    await loadCachedTables(connection);
-    await connection.run(`DETACH ${CACHE_CATALOG}`);
-    if (fresh !== undefined) {
-      try {
-        await attachCache(connection, fresh);
-        await cacheStep(fresh, () => storeIngest(connection, fold, stored));
+    await onEveryCore(
+      database,
+      async () => {
+        await attachMemoryCache(connection);
+        const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
+        const stored = { version: ingestVersion(), listing, fold: fold.state };
+        await storeIngest(connection, fold, stored);
+        await loadCachedTables(connection);
         await connection.run(`DETACH ${CACHE_CATALOG}`);
-      } catch (error) {
-        if (!(error instanceof CacheUnusable)) throw error;
-        options.onWarning?.(error.message);
-        removeCache(fresh);
-      }
-    }
-    return await loaded(database);
+        if (fresh !== undefined) {
+          try {
+            await attachCache(connection, fresh);
+            await cacheStep(fresh, () => storeIngest(connection, fold, stored));
+            await connection.run(`DETACH ${CACHE_CATALOG}`);
+          } catch (error) {
+            if (!(error instanceof CacheUnusable)) throw error;
+            options.onWarning?.(error.message);
+            removeCache(fresh);
+          }
+        }
+      },
+      options.threads,
+    );
+    return database;
   } catch (error) {
     database.close();
     throw error;

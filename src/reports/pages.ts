@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertUsableArchive, connectorOf, UnusableArchiveError } from "../loaders/ingest/database.js";
+import { assertUsableArchive, connectorOf, onEveryCore, UnusableArchiveError } from "../loaders/ingest/database.js";
 import { readKnownIssues, type KnownIssue } from "../loaders/ingest/known-issues.js";
 import { loadArchive } from "../loaders/ingest/load.js";
 import { WeakPseudonymKey } from "../loaders/ingest/pseudonym.js";
@@ -147,22 +147,17 @@ async function writePages(): Promise<void> {
     const knownIssues = await readKnownIssues(build.knownIssues);
     const warn = (message: string) => process.stderr.write(`accounting: warning: ${inertText(message)}\n`);
     const database = await loadArchive(build.archive, { cache: build.cache, users: build.users, verifyContent: build.verifyContent, onWarning: warn });
-    // The pages' queries on connections of their own, as many as the machine runs at once, beside the site's tables
-    // written on the first: each query still runs on one thread.
+    // The site's tables first, on every core; then the pages' queries on connections of their own, as many as the
+    // machine runs at once, each query on one thread. One after the other, the memory of the one is free for the other.
     const connections = await Promise.all(Array.from({ length: availableParallelism() }, () => database.connect()));
     const pool = connectorPool(connections.map(connectorOf));
     try {
       await assertUsableArchive(database, build.archive);
       await mkdir(join(folder, SITE_TABLES));
-      // Both end, failing or not, before the connections close.
-      const [written, tables] = await Promise.allSettled([
-        pageMarkdown(pool, build.archive, knownIssues),
-        writeSiteTables(database, join(folder, SITE_TABLES)),
-      ]);
-      if (written.status === "rejected") throw written.reason;
-      if (tables.status === "rejected") throw tables.reason;
-      for (const [name, markdown] of written.value.pages) pages.set(name, markdown);
-      people = written.value.people;
+      await onEveryCore(database, () => writeSiteTables(database, join(folder, SITE_TABLES)));
+      const written = await pageMarkdown(pool, build.archive, knownIssues);
+      for (const [name, markdown] of written.pages) pages.set(name, markdown);
+      people = written.people;
     } finally {
       await pool.close();
       for (const connection of connections) connection.closeSync();

@@ -2,7 +2,16 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join, relative } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
-import { isParquetOutput, NULL_PARTITION, PARTITION_RECORD, PARTITION_TIMES, writeParquet, type AccountingDatabase } from "../../../loaders/ingest/database.js";
+import {
+  createDatabase,
+  isParquetOutput,
+  NULL_PARTITION,
+  onEveryCore,
+  PARTITION_RECORD,
+  PARTITION_TIMES,
+  writeParquet,
+  type AccountingDatabase,
+} from "../../../loaders/ingest/database.js";
 import { TABLES } from "../../../loaders/model/schema.js";
 import { sqlIdentifier as quote, sqlString } from "../../../loaders/queries/sql.js";
 import { generateArchive } from "../../../scripts/archive-generator.js";
@@ -274,5 +283,22 @@ describe("writeParquet", () => {
     ["intervals/month=3", false],
   ])("counts %s as its own output: %s", (path, ours) => {
     expect(isParquetOutput(path)).toBe(ours);
+  });
+});
+
+describe("onEveryCore", () => {
+  const threadsOf = async (database: AccountingDatabase) => Number((await rowsOf(database, "SELECT current_setting('threads')::INTEGER"))[0]![0]);
+
+  it("runs the work on the threads asked, then puts the database back on one; a failed work leaves it for its caller to close", async () => {
+    const database = await createDatabase();
+    try {
+      expect(await threadsOf(database)).toBe(1);
+      expect(await onEveryCore(database, () => threadsOf(database), 3)).toBe(3);
+      expect(await threadsOf(database)).toBe(1);
+      await expect(onEveryCore(database, () => database.connection.run("SELECT * FROM no_such_table"), 3)).rejects.toThrow(/no_such_table/);
+      expect(await threadsOf(database)).toBe(3);
+    } finally {
+      database.close();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { listSnapshotFiles, type SnapshotFile, type SnapshotListing } from "../../../loaders/sources/nomad/archive.js";
 import { loadArchive } from "../../../loaders/ingest/load.js";
 import { runReport } from "../../../loaders/queries/report.js";
-import { writeParquet } from "../../../loaders/ingest/database.js";
+import { onEveryCore, writeParquet } from "../../../loaders/ingest/database.js";
 import { writeSiteTables } from "../../../loaders/site/site-data.js";
 import type { FoldState } from "../../../loaders/sources/nomad/fold.js";
 import { environmentFrom } from "../../../loaders/ingest/environment.js";
@@ -40,7 +40,8 @@ async function ingest(archive: string, cache?: string, verifyContent = false, th
     const folder = temporaryFolder();
     await writeParquet(database, join(folder, "documented"));
     mkdirSync(join(folder, "site"));
-    await writeSiteTables(database, join(folder, "site"));
+    // On the threads it loaded on, as a build writes them (on every core), where a full ingest's are on one.
+    await onEveryCore(database, () => writeSiteTables(database, join(folder, "site")), threads ?? 1);
     // Every file under both folders, the months of partitioned tables too, in the order of their paths.
     const paths = readdirSync(folder, { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile())
@@ -163,7 +164,7 @@ describe("the ingest cache", () => {
     await expectSameAsFullIngest(archive, after);
   });
 
-  it("loads on every thread it is given and queries on one: the same bytes on one thread or four, with the cache and without", async () => {
+  it("loads and writes the site's tables on every thread it is given, and queries on one: the same bytes on one thread or four, with the cache and without", async () => {
     const { archive, restore } = archiveWithout(3);
     const caches = [temporaryFolder(), temporaryFolder()];
     await ingest(archive, caches[0], false, 1);
