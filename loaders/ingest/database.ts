@@ -40,8 +40,24 @@ function duckdbValue(type: ColumnType, value: CellValue): DuckDBValue {
   return value !== null && type === "TIMESTAMPTZ" ? new DuckDBTimestampTZValue(BigInt(value)) : value;
 }
 
+/** Rows made from other values a chunk at a time (mappedRows), where an array would hold them all at once. */
+interface RowSource<Row> {
+  readonly length: number;
+  slice(start: number, end: number): Row[];
+}
+
+/** `values` as rows made by `toRow` only as each chunk is appended: a million records are never held at once. */
+export function mappedRows<Value, Row>(values: readonly Value[], toRow: (value: Value) => Row): RowSource<Row> {
+  return { length: values.length, slice: (start, end) => values.slice(start, end).map(toRow) };
+}
+
 /** Appends rows a chunk at a time: several times faster than a value at a time. */
-export async function appendRows<Row>(connection: DuckDBConnection, table: TableSchema<Row, string>, rows: readonly Row[], catalog?: string): Promise<void> {
+export async function appendRows<Row>(
+  connection: DuckDBConnection,
+  table: TableSchema<Row, string>,
+  rows: readonly Row[] | RowSource<Row>,
+  catalog?: string,
+): Promise<void> {
   const appender = await connection.createAppender(table.name, null, catalog);
   const types = table.columns.map((column) => DUCKDB_TYPES[column.type]);
   for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
@@ -54,7 +70,12 @@ export async function appendRows<Row>(connection: DuckDBConnection, table: Table
 }
 
 /** Creates a table of `rows`, replacing any of the same name in `catalog` (`temp`: a temporary table). */
-export async function createTable<Row>(connection: DuckDBConnection, table: TableSchema<Row, string>, rows: readonly Row[], catalog = "memory"): Promise<void> {
+export async function createTable<Row>(
+  connection: DuckDBConnection,
+  table: TableSchema<Row, string>,
+  rows: readonly Row[] | RowSource<Row>,
+  catalog = "memory",
+): Promise<void> {
   const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
   const name = catalog === "temp" ? `TEMP TABLE ${quote(table.name)}` : `TABLE ${quote(catalog)}.${quote(table.name)}`;
   await connection.run(`CREATE OR REPLACE ${name} (${columns})`);

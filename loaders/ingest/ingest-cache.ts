@@ -6,7 +6,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { SnapshotFile, SnapshotListing } from "../sources/nomad/archive.js";
 import { isCompiled } from "./compiled.js";
 import type { Environment } from "./environment.js";
-import { createTable } from "./database.js";
+import { createTable, mappedRows } from "./database.js";
 import { contentFingerprint } from "../site/fingerprint.js";
 import { snapshotRows, type FoldState, type SnapshotsFold } from "../sources/nomad/fold.js";
 import { absorbLater, jobKey, type JobSummary } from "../sources/nomad/jobs.js";
@@ -250,10 +250,10 @@ async function storeState(connection: DuckDBConnection, stored: StoredIngest, su
 /** Replaces the whole cache with what a full ingest read. */
 export async function storeIngest(connection: DuckDBConnection, fold: SnapshotsFold, stored: StoredIngest): Promise<void> {
   await connection.run("BEGIN TRANSACTION");
-  await createTable(connection, intervalsTable, fold.intervals.map(intervalRecord), CACHE_CATALOG);
+  await createTable(connection, intervalsTable, mappedRows(fold.intervals, intervalRecord), CACHE_CATALOG);
   await createTable(connection, snapshotsTable, snapshotRows(fold), CACHE_CATALOG);
   await createTable(connection, problemsTable, [...stored.listing.problems, ...fold.problems], CACHE_CATALOG);
-  await createTable(connection, jobsTable, fold.jobs.map(jobRecord), CACHE_CATALOG);
+  await createTable(connection, jobsTable, mappedRows(fold.jobs, jobRecord), CACHE_CATALOG);
   await createTable(connection, ownersTable, fold.owners, CACHE_CATALOG);
   await storeState(connection, stored, await tableSums(connection));
   await connection.run("COMMIT");

@@ -1,6 +1,7 @@
 import { RESOURCES, type Resources } from "../../model/resources.js";
 import type { Job } from "./job.js";
 import { jobKey } from "./jobs.js";
+import { sharedResources, sharedText } from "./shared.js";
 import type { Problem } from "../../model/records.js";
 import type { Snapshot } from "./snapshot.js";
 import type { Micros } from "../../model/time.js";
@@ -113,13 +114,13 @@ export function createIntervalBuilder(from: IntervalFoldState = { previous: null
       interval: {
         namespace,
         jobId: job.id,
-        owner: job.owner,
+        owner: sharedText(job.owner),
         allocId: job.allocId,
         start: segment.start,
         end: Math.max(segment.start, segment.end),
         firstSnapshot: time,
         lastSnapshot: time,
-        resources,
+        resources: sharedResources(resources),
       },
     });
   }

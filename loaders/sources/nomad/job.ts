@@ -1,5 +1,6 @@
 import { EARLIEST_TIME, formatInstant, GO_ZERO_TIME, MICROS_PER_DAY, parseRfc3339, parseSubmitTime, type Micros } from "../../model/time.js";
 import { RESOURCES, type Resource, type Resources } from "../../model/resources.js";
+import { memoized } from "./shared.js";
 
 /** Far beyond what one job can hold (a whole cluster of today's largest nodes): more is a broken record. */
 const MAX_RESOURCES: Resources = { cpu_num: 100_000, cpu_MHz: 1e9, gpu_num: 10_000, memory_MB: 1e10, disk_MB: 1e12 };
@@ -61,18 +62,7 @@ class InvalidJob extends Error {
   }
 }
 
-/** A job's times repeat in every snapshot that lists it: parse each text once (a bounded, pure cache). */
-function memoized(parse: (text: string) => Micros | undefined): (text: string) => Micros | undefined {
-  const cache = new Map<string, Micros | undefined>();
-  return (text) => {
-    if (cache.has(text)) return cache.get(text);
-    if (cache.size >= 200_000) cache.clear();
-    const time = parse(text);
-    cache.set(text, time);
-    return time;
-  };
-}
-
+/** A job's times repeat in every snapshot that lists it: each text is parsed once. */
 const parseInstant = memoized(parseRfc3339);
 const parseSubmit = memoized(parseSubmitTime);
 

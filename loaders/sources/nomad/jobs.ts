@@ -1,5 +1,6 @@
 import type { Job, JobKind } from "./job.js";
 import type { Micros } from "../../model/time.js";
+import { sharedText } from "./shared.js";
 
 /** What is known of one job over the whole archive. */
 export interface JobSummary {
@@ -52,18 +53,31 @@ function summaryOf(namespace: string, job: Job, snapshot: Micros): JobSummary {
   };
 }
 
+/** A value a later sighting saw: the one known when equal (a shared copy, sharedText), else the later one, shared. */
+const kept = <Text extends string | null>(known: Text, later: Text): Text => (known === later ? known : sharedText(later));
+
+/** A job first seen, holding shared copies of the texts most jobs repeat. */
+function withSharedTexts(job: JobSummary): JobSummary {
+  job.owner = sharedText(job.owner);
+  job.title = sharedText(job.title);
+  job.dockerImage = sharedText(job.dockerImage);
+  job.datacenter = sharedText(job.datacenter);
+  job.lastStatus = sharedText(job.lastStatus);
+  return job;
+}
+
 /** Updates what was known of a job with what later snapshots saw of it: the latest sighting describes it, times span all. */
 export function absorbLater(known: JobSummary, later: JobSummary): void {
   known.kind = later.kind;
-  known.owner = later.owner;
-  known.title = later.title ?? known.title;
-  known.dockerImage = later.dockerImage ?? known.dockerImage;
-  known.datacenter = later.datacenter ?? known.datacenter;
+  known.owner = kept(known.owner, later.owner);
+  known.title = kept(known.title, later.title ?? known.title);
+  known.dockerImage = kept(known.dockerImage, later.dockerImage ?? known.dockerImage);
+  known.datacenter = kept(known.datacenter, later.datacenter ?? known.datacenter);
   known.submitTime = earliest(known.submitTime, later.submitTime);
   known.firstStart = earliest(known.firstStart, later.firstStart);
   known.lastEnd = latest(known.lastEnd, later.lastEnd);
   known.lastSeen = later.lastSeen;
-  known.lastStatus = later.lastStatus;
+  known.lastStatus = kept(known.lastStatus, later.lastStatus);
 }
 
 /** Every job seen, whatever its status. */
@@ -75,7 +89,7 @@ export function createJobCatalog(): JobCatalog {
       const key = jobKey(namespace, job.id);
       const known = jobs.get(key);
       if (known) absorbLater(known, sighting);
-      else jobs.set(key, sighting);
+      else jobs.set(key, withSharedTexts(sighting));
     },
     summaries() {
       return [...jobs.values()];
