@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { ArchiveError, listSnapshotFiles, SNAPSHOTS_FOLDER, type SnapshotListing } from "../sources/nomad/archive.js";
 import { batchAccountsAndSpansSql, ingestBatchFiles, listBatchFiles, type BatchListing } from "./batch.js";
 import { appendRows, createDatabase, createTable, onEveryCore, type AccountingDatabase } from "./database.js";
@@ -98,34 +99,14 @@ async function emptyDatabase(): Promise<AccountingDatabase> {
   return database;
 }
 
-/** Reads through the cache of `folder`: only what it cannot tell. Throws CacheUnusable when it cannot serve. */
-async function loadThroughCache(archive: string, listing: SnapshotListing, folder: string, options: LoadOptions): Promise<AccountingDatabase> {
+/**
+ * A new database, `load`ed on every core (or `threads`; onEveryCore), then on one thread for the queries after it;
+ * closed if loading fails.
+ */
+async function loadedDatabase(threads: number | undefined, load: (connection: DuckDBConnection) => Promise<void>): Promise<AccountingDatabase> {
   const database = await createDatabase();
-  const { connection } = database;
   try {
-    await onEveryCore(
-      database,
-      async () => {
-        await attachCache(connection, folder);
-        const version = ingestVersion();
-        let plan: IngestPlan = planIngest(await readStoredIngest(connection, folder), listing, version);
-        if (plan.kind === "resume") {
-          const { from } = plan;
-          const fold = foldSnapshots(archive, plan.files, from, options.onProgress);
-          if (fold.state.namespaces.length > from.namespaces.length) plan = { kind: "full", reason: "a new namespace" };
-          else await cacheStep(folder, () => appendFold(connection, fold, from, { version, listing, fold: fold.state }));
-        }
-        if (plan.kind === "full") {
-          const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
-          await cacheStep(folder, () => storeIngest(connection, fold, { version, listing, fold: fold.state }));
-        }
-        await cacheStep(folder, async () => {
-          await loadCachedTables(connection);
-          await connection.run(`DETACH ${CACHE_CATALOG}`);
-        });
-      },
-      options.threads,
-    );
+    await onEveryCore(database, () => load(database.connection), threads);
     return database;
   } catch (error) {
     database.close();
@@ -133,42 +114,52 @@ async function loadThroughCache(archive: string, listing: SnapshotListing, folde
   }
 }
 
+/** Reads through the cache of `folder`: only what it cannot tell. Throws CacheUnusable when it cannot serve. */
+async function loadThroughCache(archive: string, listing: SnapshotListing, folder: string, options: LoadOptions): Promise<AccountingDatabase> {
+  return loadedDatabase(options.threads, async (connection) => {
+    await attachCache(connection, folder);
+    const version = ingestVersion();
+    let plan: IngestPlan = planIngest(await readStoredIngest(connection, folder), listing, version);
+    if (plan.kind === "resume") {
+      const { from } = plan;
+      const fold = foldSnapshots(archive, plan.files, from, options.onProgress);
+      if (fold.state.namespaces.length > from.namespaces.length) plan = { kind: "full", reason: "a new namespace" };
+      else await cacheStep(folder, () => appendFold(connection, fold, from, { version, listing, fold: fold.state }));
+    }
+    if (plan.kind === "full") {
+      const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
+      await cacheStep(folder, () => storeIngest(connection, fold, { version, listing, fold: fold.state }));
+    }
+    await cacheStep(folder, async () => {
+      await loadCachedTables(connection);
+      await connection.run(`DETACH ${CACHE_CATALOG}`);
+    });
+  });
+}
+
 /**
  * Reads the whole archive, folding into a cache in memory; then, given a `fresh` folder (its damaged cache removed),
  * stores what it read there as a new cache if the folder takes it (a warning otherwise).
  */
 async function loadWithoutCache(archive: string, listing: SnapshotListing, options: LoadOptions, fresh?: string): Promise<AccountingDatabase> {
-  const database = await createDatabase();
-  const { connection } = database;
-  try {
-    await onEveryCore(
-      database,
-      async () => {
-        await attachMemoryCache(connection);
-        const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
-        const stored = { version: ingestVersion(), listing, fold: fold.state };
-        await storeIngest(connection, fold, stored);
-        await loadCachedTables(connection);
-        await connection.run(`DETACH ${CACHE_CATALOG}`);
-        if (fresh !== undefined) {
-          try {
-            await attachCache(connection, fresh);
-            await cacheStep(fresh, () => storeIngest(connection, fold, stored));
-            await connection.run(`DETACH ${CACHE_CATALOG}`);
-          } catch (error) {
-            if (!(error instanceof CacheUnusable)) throw error;
-            options.onWarning?.(error.message);
-            removeCache(fresh);
-          }
-        }
-      },
-      options.threads,
-    );
-    return database;
-  } catch (error) {
-    database.close();
-    throw error;
-  }
+  return loadedDatabase(options.threads, async (connection) => {
+    await attachMemoryCache(connection);
+    const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
+    const stored = { version: ingestVersion(), listing, fold: fold.state };
+    await storeIngest(connection, fold, stored);
+    await loadCachedTables(connection);
+    await connection.run(`DETACH ${CACHE_CATALOG}`);
+    if (fresh === undefined) return;
+    try {
+      await attachCache(connection, fresh);
+      await cacheStep(fresh, () => storeIngest(connection, fold, stored));
+      await connection.run(`DETACH ${CACHE_CATALOG}`);
+    } catch (error) {
+      if (!(error instanceof CacheUnusable)) throw error;
+      options.onWarning?.(error.message);
+      removeCache(fresh);
+    }
+  });
 }
 
 /**
