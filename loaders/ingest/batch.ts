@@ -235,7 +235,7 @@ export async function ingestBatchFiles(connection: DuckDBConnection, archive: st
     try {
       for await (const { number, results, last, partial, retract } of lineResults(join(archive, file.path), parser, file)) {
         if (retract) {
-          staged = staged.filter((record) => record.line !== number);
+          staged = staged.filter((record) => record.rank !== rank || record.line !== number);
           if (flushedLine) await connection.run(`DELETE FROM batch_records WHERE rank = ${rank} AND line = ${number}`);
         }
         // A streamed line's problems stand only once it ends closed (not a file being written) and not refused.

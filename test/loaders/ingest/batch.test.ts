@@ -163,6 +163,15 @@ describe("a `flux jobs -a --json` document over a MiB, streamed job by job", () 
     ]);
   });
 
+  it("drops only its own jobs: an earlier file's jobs of the same line number stay", async () => {
+    const archive = archiveOf({
+      "flux/2024-05-01T00:00:00.json": `${documentOf(1, 3)}\n`,
+      "flux/2024-05-02T00:00:00.json": documentOf(10_000, 8000).slice(0, -1000),
+    });
+    const tables = await archiveTables(archive);
+    expect(tables.intervals.map((row) => row.job_id)).toEqual(["1", "2", "3"]);
+  });
+
   it("drops the jobs it gave when a later part is not valid JSON, and names the line", async () => {
     const archive = archiveOf({ "flux/2024-05-02T00:00:00.json": `${documentOf(1, 20_000).slice(0, -2)}}]\n${documentOf(30_000, 3)}\n` });
     const tables = await archiveTables(archive);
