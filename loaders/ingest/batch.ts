@@ -24,7 +24,7 @@ import {
 import { BATCH_SOURCES } from "../sources/batch/sources.js";
 
 /** A file of batch records found in the archive, with its adapter. */
-interface ListedFile extends BatchFile {
+export interface ListedFile extends BatchFile {
   source: BatchSource;
 }
 
@@ -96,6 +96,8 @@ interface StagedRecord extends BatchRecord {
   /** The file's place in the listing: the record of the greatest wins. */
   rank: number;
   line: number;
+  /** Its place among its file's records: of two records of one line, the later wins. */
+  seq: number;
   fileTime: Micros | null;
 }
 
@@ -115,6 +117,7 @@ const stagedTable: TableSchema<StagedRecord, "batch_records"> = {
     stagedColumn("run", "VARCHAR", (row) => row.run),
     stagedColumn("rank", "INTEGER", (row) => row.rank),
     stagedColumn("line", "INTEGER", (row) => row.line),
+    stagedColumn("seq", "INTEGER", (row) => row.seq),
     stagedColumn("file_time", "TIMESTAMPTZ", (row) => row.fileTime),
   ],
   orderBy: [],
@@ -215,23 +218,40 @@ async function* lineResults(path: string, parser: LineParser, file: BatchFile): 
   if (pieces.length > 0 || stream || tooLong) yield end(true);
 }
 
+/** A listed file to read, with its place in the listing (the record of the greatest wins). */
+export interface RankedFile {
+  file: ListedFile;
+  rank: number;
+}
+
+/** An empty staging table (`batch_records`), for stageBatchFiles to fill and mergeBatchRecords to empty. */
+export function createBatchStage(connection: DuckDBConnection): Promise<void> {
+  return createTable(connection, stagedTable, []);
+}
+
 /**
- * Reads every listed file into the archive's tables: the intervals and jobs of every run (one per run across files,
- * the latest file's), the owners, and the problems of every file and line.
+ * Reads `files` into the staging table, each record with its file's rank, line and place among the file's records
+ * (`seq`). Returns each file's problems (by rank), in the order found.
  */
-export async function ingestBatchFiles(connection: DuckDBConnection, archive: string, listing: BatchListing, onProgress?: Progress): Promise<void> {
-  await createTable(connection, stagedTable, []);
-  let problems: Problem[] = [...listing.problems];
+export async function stageBatchFiles(
+  connection: DuckDBConnection,
+  archive: string,
+  files: readonly RankedFile[],
+  onProgress?: Progress,
+): Promise<Map<number, Problem[]>> {
+  const found = new Map<number, Problem[]>();
   let staged: StagedRecord[] = [];
   const flush = async () => {
     await appendRows(connection, stagedTable, staged);
     staged = [];
   };
-  for (const [rank, file] of listing.files.entries()) {
+  for (const [index, { file, rank }] of files.entries()) {
     const parser = file.source.parser(file);
+    let problems: Problem[] = [];
+    let seq = 0;
     /** Whether records of the line being streamed went to DuckDB already; problems of it noted since `firstProblem`. */
     let flushedLine = false;
-    let firstProblem = problems.length;
+    let firstProblem = 0;
     try {
       for await (const { number, results, last, partial, retract } of lineResults(join(archive, file.path), parser, file)) {
         if (retract) {
@@ -239,13 +259,13 @@ export async function ingestBatchFiles(connection: DuckDBConnection, archive: st
           if (flushedLine) await connection.run(`DELETE FROM batch_records WHERE rank = ${rank} AND line = ${number}`);
         }
         // A streamed line's problems stand only once it ends closed (not a file being written) and not refused.
-        if (retract || last) problems = problems.filter((problem, index) => index < firstProblem || problem.line !== number || problem.file !== file.path);
+        if (retract || last) problems = problems.filter((problem, at) => at < firstProblem || problem.line !== number || problem.file !== file.path);
         for (const result of results) {
           if (result === null) continue;
           if (isProblem(result)) {
             if (!last) problems.push(result);
           } else {
-            staged.push({ ...result, rank, line: number, fileTime: file.time });
+            staged.push({ ...result, rank, line: number, seq: seq++, fileTime: file.time });
           }
         }
         if (staged.length >= STAGED_BATCH) {
@@ -263,16 +283,38 @@ export async function ingestBatchFiles(connection: DuckDBConnection, archive: st
       if (code === undefined) throw error;
       problems.push(fileProblem(file.path, "unreadable file", code));
     }
-    onProgress?.(rank + 1, listing.files.length);
+    found.set(rank, problems);
+    onProgress?.(index + 1, files.length);
   }
   await flush();
+  return found;
+}
+
+/**
+ * The staged records made into the archive's tables: the intervals and jobs of every run (one per run across files,
+ * the latest file's), the owners; and the problems, in the order given.
+ */
+export async function mergeBatchRecords(connection: DuckDBConnection, problems: readonly Problem[]): Promise<void> {
   await appendRows(connection, problemsTable, problems);
   for (const sql of mergeRunsSql()) await connection.run(sql);
 }
 
+/** Reads every listed file into the archive's tables, and the problems of every file and line (no cache). */
+export async function ingestBatchFiles(connection: DuckDBConnection, archive: string, listing: BatchListing, onProgress?: Progress): Promise<void> {
+  await createBatchStage(connection);
+  const found = await stageBatchFiles(
+    connection,
+    archive,
+    listing.files.map((file, rank) => ({ file, rank })),
+    onProgress,
+  );
+  await mergeBatchRecords(connection, [...listing.problems, ...listing.files.flatMap((_, rank) => found.get(rank) ?? [])]);
+}
+
 /**
- * The runs read, made one per run: the record of the latest file (then line); one job row per job id (a requeued
- * Slurm job has a run per requeue), described by its latest run, from its first submission and start to its last end.
+ * The runs read, made one per run: the record of the latest file (then line, then place in it); one job row per job id
+ * (a requeued Slurm job has a run per requeue), described by its latest run, from its first submission and start to
+ * its last end.
  * The staging table is made so in place (its other records deleted, told by a sort of their keys alone) and read from
  * directly: no copy of it is made, which would not be compressed. Each table filled is compressed (CHECKPOINT) before
  * the next is.
@@ -283,7 +325,7 @@ function mergeRunsSql(): string[] {
   const jobValue = (name: string) => (name === "submit_time" || name === "start_time" || name === "end_time" ? `l.job_${name}` : `b.${quote(name)}`);
   return [
     `DELETE FROM batch_records WHERE rowid IN (
-       SELECT rowid FROM batch_records QUALIFY row_number() OVER (PARTITION BY source, cluster, run ORDER BY rank DESC, line DESC) > 1)`,
+       SELECT rowid FROM batch_records QUALIFY row_number() OVER (PARTITION BY source, cluster, run ORDER BY rank DESC, line DESC, seq DESC) > 1)`,
     `INSERT INTO intervals (${intervalColumns.map(quote).join(", ")})
      SELECT ${intervalColumns.map((name) => quote(`interval_${name}`)).join(", ")}
      FROM batch_records WHERE interval_start_time IS NOT NULL
@@ -292,7 +334,7 @@ function mergeRunsSql(): string[] {
     `INSERT INTO jobs (${jobColumns.map(quote).join(", ")})
      SELECT ${jobColumns.map(jobValue).join(", ")} FROM batch_records b JOIN (
        SELECT source, cluster, job_id, min(submit_time) AS job_submit_time, min(start_time) AS job_start_time, max(end_time) AS job_end_time,
-         arg_max(rowid, (coalesce(epoch_us(submit_time), -9223372036854775807), rank, line)) AS latest
+         arg_max(rowid, (coalesce(epoch_us(submit_time), -9223372036854775807), rank, line, seq)) AS latest
        FROM batch_records GROUP BY source, cluster, job_id
      ) l ON b.rowid = l.latest ORDER BY b.source, b.cluster, b.account, b.job_id`,
     "CHECKPOINT",

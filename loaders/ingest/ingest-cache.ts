@@ -179,10 +179,10 @@ const table = (name: string) => `${CACHE_CATALOG}.${quote(name)}`;
  * added or row lost shows. Computed whole (tableSums) or updated by what changed (appendFold); stored as
  * `<table>:<count>:<sum>`, in the order of the tables' names, joined by `;` (formatSums).
  */
-type TableSums = Map<string, { count: bigint; sum: bigint }>;
+export type TableSums = Map<string, { count: bigint; sum: bigint }>;
 
 /** The count and hash sum (as TableSums) of the rows `from` names, a table aliased `t`: `FROM x t WHERE …`. */
-async function sumOf(connection: DuckDBConnection, from: string): Promise<{ count: bigint; sum: bigint }> {
+export async function sumOf(connection: DuckDBConnection, from: string): Promise<{ count: bigint; sum: bigint }> {
   const [row] = (await connection.runAndReadAll(`SELECT count(*)::VARCHAR AS count, ${hashSumSql("t")}::VARCHAR AS sum ${from}`)).getRowsJS();
   return { count: BigInt(String(row?.[0])), sum: BigInt(String(row?.[1])) };
 }
@@ -195,13 +195,13 @@ async function tableSums(connection: DuckDBConnection): Promise<TableSums> {
   return sums;
 }
 
-const formatSums = (sums: TableSums) =>
+export const formatSums = (sums: TableSums) =>
   [...sums]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([name, { count, sum }]) => `${name}:${count}:${sum}`)
     .join(";");
 
-function parseSums(text: string): TableSums {
+export function parseSums(text: string): TableSums {
   return new Map(
     text.split(";").map((part) => {
       const [name, count, sum] = part.split(":");

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { ArchiveError, listSnapshotFiles, SNAPSHOTS_FOLDER, type SnapshotListing } from "../sources/nomad/archive.js";
-import { batchAccountsAndSpansSql, ingestBatchFiles, listBatchFiles, type BatchListing } from "./batch.js";
+import { batchAccountsAndSpansSql, ingestBatchFiles, listBatchFiles, mergeBatchRecords, type BatchListing } from "./batch.js";
+import { stageThroughCache } from "./batch-cache.js";
 import { appendRows, createDatabase, createTable, onEveryCore, type AccountingDatabase } from "./database.js";
 import { foldSnapshots, type Progress } from "../sources/nomad/fold.js";
 import {
@@ -49,7 +50,7 @@ export interface LoadOptions {
 
 /**
  * The archive's tables in an in-memory database: its Nomad snapshots (`snapshots/`) read as far as the ingest cache
- * cannot tell them, and its batch records (`slurm/`, `sge/`, `flux/`) read whole.
+ * cannot tell them, and its batch records (`slurm/`, `sge/`, `flux/`) from the files it has not read as they are now.
  */
 export async function loadArchive(archive: string, options: LoadOptions = {}): Promise<AccountingDatabase> {
   const batch = await listBatchFiles(archive);
@@ -62,9 +63,9 @@ export async function loadArchive(archive: string, options: LoadOptions = {}): P
   // The cache and its write-ahead log hold owner ids: whatever DuckDB creates now is its owner's only.
   const umask = process.umask(0o077);
   try {
-    const database = listing ? await loadSnapshots(archive, listing, options) : await emptyDatabase();
+    const { database, cache } = listing ? await loadSnapshots(archive, listing, options) : { database: await emptyDatabase(), cache: options.cache };
     try {
-      if (batch.folders.length > 0) await ingestBatchFiles(database.connection, archive, batch, options.onProgress);
+      if (batch.folders.length > 0) await readBatch(database.connection, archive, batch, cache, options);
       await finish(database, archive, batch, options);
     } catch (error) {
       database.close();
@@ -78,18 +79,38 @@ export async function loadArchive(archive: string, options: LoadOptions = {}): P
 
 /**
  * The archive's snapshots folder folded into tables, through the cache when there is one. A cache that cannot serve
- * (CacheUnusable: held by another process, unwritable, damaged) costs a warning and a whole read, never the run.
+ * (CacheUnusable: held by another process, unwritable, damaged) costs a warning and a whole read, never the run; the
+ * batch records then go without it too (`cache` undefined), so that a run warns once.
  */
-async function loadSnapshots(archive: string, listing: SnapshotListing, options: LoadOptions): Promise<AccountingDatabase> {
-  if (options.cache === undefined) return loadWithoutCache(archive, listing, options);
+async function loadSnapshots(archive: string, listing: SnapshotListing, options: LoadOptions): Promise<{ database: AccountingDatabase; cache?: string }> {
+  if (options.cache === undefined) return { database: await loadWithoutCache(archive, listing, options) };
   try {
-    return await loadThroughCache(archive, listing, options.cache, options);
+    return { database: await loadThroughCache(archive, listing, options.cache, options), cache: options.cache };
   } catch (error) {
     if (!(error instanceof CacheUnusable)) throw error;
     options.onWarning?.(error.message);
     if (error.kind === "damaged") removeCache(options.cache);
-    return loadWithoutCache(archive, listing, options, error.kind === "damaged" ? options.cache : undefined);
+    return { database: await loadWithoutCache(archive, listing, options, error.kind === "damaged" ? options.cache : undefined) };
   }
+}
+
+/**
+ * The archive's batch records, through the cache when there is one: only the files new or changed since it read them.
+ * A cache that cannot serve costs a warning and a whole read; a damaged one is replaced, once.
+ */
+async function readBatch(connection: DuckDBConnection, archive: string, batch: BatchListing, cache: string | undefined, options: LoadOptions): Promise<void> {
+  for (let attempt = 0; cache !== undefined && attempt < 2; attempt++) {
+    try {
+      const problems = await stageThroughCache(connection, archive, batch, cache, options);
+      return mergeBatchRecords(connection, problems);
+    } catch (error) {
+      if (!(error instanceof CacheUnusable)) throw error;
+      options.onWarning?.(error.message);
+      if (error.kind !== "damaged") break;
+      removeCache(cache);
+    }
+  }
+  await ingestBatchFiles(connection, archive, batch, options.onProgress);
 }
 
 /** The tables of an archive with no snapshots folder, empty, for its batch records to fill. */

@@ -1,0 +1,222 @@
+import { cpSync, mkdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadArchive } from "../../../loaders/ingest/load.js";
+import { CACHE_FILE } from "../../../loaders/ingest/ingest-cache.js";
+import { temporaryFolder } from "../../helpers/archive.js";
+import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
+import { tablesOf, type Tables } from "../../helpers/tables.js";
+import { mountSmallDisk, smallDiskMissing } from "../../helpers/tmpfs.js";
+
+/*
+ * Batch records through the ingest cache: a run reads the dumps new or changed since the last one, and its tables are
+ * those of a run without the cache, every row in the same order.
+ */
+
+const HEADER = "JobID|JobIDRaw|Cluster|Partition|Account|User|Submit|Start|End|State|NNodes|NCPUS|AllocTRES|ExitCode|JobName";
+const sacct = (...lines: string[]) => [HEADER, ...lines, ""].join("\n");
+const job = (id: number, account: string, user: string, start: string, end: string, state: string, cores = 4) =>
+  `${id}|${id}|c1|p|${account}|${user}|${start}|${start}|${end}|${state}|1|${cores}|cpu=${cores},mem=8G,node=1|0:0|j${id}`;
+
+const DUMPS: Record<string, string> = {
+  "slurm/2024-05-02T00:00:00.txt": sacct(
+    job(10, "acct-a", "alice", "2024-05-01T01:00:00", "Unknown", "RUNNING"),
+    job(11, "acct-b", "bob", "2024-05-01T02:00:00", "2024-05-01T05:00:00", "COMPLETED"),
+    "not a line of sacct",
+  ),
+  "slurm/2024-05-03T00:00:00.txt": sacct(
+    job(10, "acct-a", "alice", "2024-05-01T01:00:00", "2024-05-02T13:00:00", "COMPLETED"),
+    job(12, "acct-b", "carol", "2024-05-02T03:00:00", "Unknown", "RUNNING", 8),
+  ),
+};
+const LATER = {
+  "slurm/2024-05-04T00:00:00.txt": sacct(
+    job(12, "acct-b", "carol", "2024-05-02T03:00:00", "2024-05-03T09:00:00", "FAILED", 8),
+    job(13, "acct-c", "dave", "2024-05-03T10:00:00", "2024-05-03T11:00:00", "COMPLETED", 2),
+  ),
+};
+
+function write(archive: string, files: Record<string, string>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(archive, path, ".."), { recursive: true });
+    writeFileSync(join(archive, path), text);
+  }
+}
+
+interface Run {
+  tables: Tables;
+  warnings: string[];
+  /** Batch files read (the last progress's total). */
+  read: number;
+}
+
+async function run(archive: string, cache?: string, verifyContent = false): Promise<Run> {
+  const warnings: string[] = [];
+  let read = 0;
+  const database = await loadArchive(archive, {
+    cache,
+    verifyContent,
+    users: { pseudonymKey: "k", private: true },
+    onWarning: (message) => warnings.push(message),
+    onProgress: (_, total) => (read = total),
+  });
+  try {
+    return { tables: await tablesOf(database), warnings, read };
+  } finally {
+    database.close();
+  }
+}
+
+/** The tables of a run without a cache: what every cached run must give. */
+const uncached = async (archive: string) => (await run(archive)).tables;
+
+describe("batch records through the ingest cache", () => {
+  it("reads only the dumps added since the last run, and gives the tables of a run without it", async () => {
+    const archive = temporaryFolder();
+    write(archive, DUMPS);
+    const cache = temporaryFolder();
+    const first = await run(archive, cache);
+    expect([first.read, first.warnings]).toEqual([2, []]);
+    expect(first.tables).toEqual(await uncached(archive));
+    expect(first.tables.problems.map((problem) => [problem.file, problem.line])).toEqual([["slurm/2024-05-02T00:00:00.txt", 4]]);
+
+    const again = await run(archive, cache);
+    expect([again.read, again.warnings]).toEqual([0, []]);
+    expect(again.tables).toEqual(first.tables);
+
+    write(archive, LATER);
+    const later = await run(archive, cache);
+    expect([later.read, later.warnings]).toEqual([1, []]);
+    const expected = await uncached(archive);
+    expect(later.tables).toEqual(expected);
+    // The later dump says how the job running in the earlier one ended.
+    expect(later.tables.jobs.map((row) => [row.job_id, row.state])).toEqual([
+      ["10", "COMPLETED"],
+      ["11", "COMPLETED"],
+      ["12", "FAILED"],
+      ["13", "COMPLETED"],
+    ]);
+  });
+
+  it("reads a dump again when it changed, and forgets one deleted", async () => {
+    const archive = temporaryFolder();
+    write(archive, { ...DUMPS, ...LATER });
+    const cache = temporaryFolder();
+    await run(archive, cache);
+    const changed = "slurm/2024-05-03T00:00:00.txt";
+    write(archive, { [changed]: sacct(job(10, "acct-a", "alice", "2024-05-01T01:00:00", "2024-05-02T20:00:00", "TIMEOUT")) });
+    const afterChange = await run(archive, cache);
+    expect(afterChange.read).toBe(1);
+    expect(afterChange.tables).toEqual(await uncached(archive));
+    expect(afterChange.tables.jobs.map((row) => row.job_id)).toEqual(["10", "11", "12", "13"]);
+
+    rmSync(join(archive, "slurm/2024-05-04T00:00:00.txt"));
+    const afterDelete = await run(archive, cache);
+    expect(afterDelete.read).toBe(0);
+    expect(afterDelete.tables).toEqual(await uncached(archive));
+    expect(afterDelete.tables.jobs.map((row) => [row.job_id, row.state])).toEqual([
+      ["10", "TIMEOUT"],
+      ["11", "COMPLETED"],
+    ]);
+  });
+
+  it("does not read a dump rewritten with the same size and time, unless asked to verify the content", async () => {
+    const archive = temporaryFolder();
+    write(archive, DUMPS);
+    const path = join(archive, "slurm/2024-05-02T00:00:00.txt");
+    // A time a file system keeps exactly.
+    const time = new Date("2024-05-02T00:05:00Z");
+    utimesSync(path, time, time);
+    const cache = temporaryFolder();
+    const before = await run(archive, cache);
+    // Another account, as many bytes, at the same time.
+    write(archive, { "slurm/2024-05-02T00:00:00.txt": DUMPS["slurm/2024-05-02T00:00:00.txt"]!.replaceAll("acct-b", "acct-z") });
+    utimesSync(path, time, time);
+    const trusted = await run(archive, cache);
+    expect([trusted.read, trusted.tables]).toEqual([0, before.tables]);
+
+    const verified = await run(archive, cache, true);
+    expect(verified.read).toBe(2);
+    expect(verified.tables).toEqual(await uncached(archive));
+    expect(verified.tables.accounts.map((row) => row.account)).toEqual(["acct-a", "acct-b", "acct-z"]);
+    expect((await run(archive, cache, true)).read).toBe(0);
+  });
+
+  it("with a record altered inside it is caught by its checksum: a warning, a whole read, a fresh cache", async () => {
+    const archive = temporaryFolder();
+    write(archive, DUMPS);
+    const cache = temporaryFolder();
+    await run(archive, cache);
+    const instance = await DuckDBInstance.create(join(cache, CACHE_FILE));
+    const connection = await instance.connect();
+    await connection.run("UPDATE batch_records SET interval_cpu_num = interval_cpu_num * 2");
+    connection.closeSync();
+    instance.closeSync();
+    const altered = await run(archive, cache);
+    expect(altered.warnings).toEqual([
+      expect.stringMatching(/^ingest cache .+ is damaged \(its tables do not match their checksum\): reading the whole archive/),
+    ]);
+    expect([altered.read, altered.tables]).toEqual([2, await uncached(archive)]);
+    expect(await run(archive, cache)).toMatchObject({ warnings: [], read: 0, tables: altered.tables });
+  });
+
+  it("beside Nomad snapshots: each source's files read once, the tables of a run without the cache", async () => {
+    const archive = temporaryFolder();
+    cpSync(REFERENCE_ARCHIVE, archive, { recursive: true, preserveTimestamps: true });
+    write(archive, DUMPS);
+    const cache = temporaryFolder();
+    const first = await run(archive, cache);
+    expect(first.warnings).toEqual([]);
+    write(archive, LATER);
+    const later = await run(archive, cache);
+    expect([later.read, later.warnings]).toEqual([1, []]);
+    expect(later.tables).toEqual(await uncached(archive));
+    expect(later.tables.accounts.map((row) => row.source)).toContain("nomad");
+  });
+});
+
+const noSmallDisk = smallDiskMissing();
+if (noSmallDisk) console.warn(noSmallDisk);
+
+describe.skipIf(noSmallDisk !== undefined)("batch records and a cache on a disk that refuses writes", () => {
+  const disks: { remove(): void }[] = [];
+  afterAll(() => disks.forEach((disk) => disk.remove()));
+
+  it("full: a warning, the tables of a run without it, and the next run's the same", async () => {
+    const disk = mountSmallDisk(256 * 1024);
+    disks.push(disk);
+    const archive = temporaryFolder();
+    // More records than the disk holds once compressed: the cache fails while it is written.
+    const many = Array.from({ length: 4000 }, (_, index) =>
+      job(100 + index, `acct-${index % 97}`, `user-${index}`, "2024-05-01T01:00:00", "2024-05-01T02:00:00", "COMPLETED"),
+    );
+    write(archive, { ...DUMPS, "slurm/2024-05-05T00:00:00.txt": sacct(...many) });
+    const expected = await uncached(archive);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const full = await run(archive, disk.folder);
+      expect(full.tables).toEqual(expected);
+      expect(full.warnings.length).toBeGreaterThanOrEqual(1);
+      expect(
+        full.warnings.every((warning) => /^ingest cache .+ (cannot be written|is damaged) \(.+\): reading the whole archive/.test(warning)),
+        full.warnings.join("\n"),
+      ).toBe(true);
+    }
+  });
+
+  it("read-only, beside Nomad snapshots: one warning, the tables of a run without it", async () => {
+    const disk = mountSmallDisk(32 * 1024 * 1024);
+    disks.push(disk);
+    const archive = temporaryFolder();
+    cpSync(REFERENCE_ARCHIVE, archive, { recursive: true, preserveTimestamps: true });
+    write(archive, DUMPS);
+    await run(archive, disk.folder);
+    disk.readOnly();
+    write(archive, LATER);
+    const readOnly = await run(archive, disk.folder);
+    expect(readOnly.tables).toEqual(await uncached(archive));
+    expect(readOnly.warnings).toEqual([
+      expect.stringMatching(/^ingest cache .+ cannot be written \(.*(Read-only file system|EROFS).*\): reading the whole archive$/),
+    ]);
+  });
+});
