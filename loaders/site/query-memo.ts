@@ -26,12 +26,12 @@ const JOB_VALUES = ["source", "cluster", "account", "job_id", "kind", "docker_im
 /**
  * A row per period: `name` and `inputs`, a checksum of what its report, rankings and usage before the first snapshot
  * (reportSql, breakdownSql without bins, beforeFirstSnapshotSql) read: the runs that may count in it (a superset of
- * `countedSql`'s: those whose time or snapshots overlap it, an unknown end or start counting as open), each with its
- * instants clipped to the period, as the queries clip them (a run going on past the period is the same run to it,
- * however long it goes on); the values its jobs are ranked by; its owners (`users`: pseudonyms, and names in a private
- * build); the snapshot times inside it; and for every period alike the accounts, which resources each records, the
- * archive's first record (where usage before it ends) and DuckDB's version. A query reading any other column of a run
- * or a job (a job's title, a node) must not be memoized with it.
+ * `countedSql`'s: those whose time or snapshots overlap it, an unknown end or start counting as open; a batch record,
+ * which has no snapshots, by its time alone), each with its instants clipped to the period, as the queries clip them (a
+ * run going on past the period is the same run to it, however long it goes on); the values its jobs are ranked by; its
+ * owners (`users`: pseudonyms, and names in a private build); the snapshot times inside it; and for every period alike
+ * the accounts, which resources each records, the archive's first record (where usage before it ends) and DuckDB's
+ * version. A query reading any other column of a run or a job (a job's title, a node) must not be memoized with it.
  */
 function periodInputsSql(periods: readonly ReportPeriod[]): string {
   const bounds = periods.map((period) => {
@@ -49,7 +49,7 @@ runs AS (
       ${clipped("first_snapshot", "greatest", "lo")}, ${clipped("last_snapshot", "least", "hi")})
     FROM p JOIN intervals i
       ON (coalesce(epoch_us(i.start_time), -${open}) < p.hi AND coalesce(epoch_us(i.end_time), ${open}) > p.lo)
-      OR (coalesce(epoch_us(i.first_snapshot), -${open}) < p.hi AND coalesce(epoch_us(i.last_snapshot), ${open}) >= p.lo)
+      OR (epoch_us(i.first_snapshot) < p.hi AND coalesce(epoch_us(i.last_snapshot), ${open}) >= p.lo)
   ) c
 ),
 r AS (SELECT name, ${rowChecksumSql("run")} AS c FROM runs GROUP BY name),

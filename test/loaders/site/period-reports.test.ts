@@ -1,12 +1,12 @@
-import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectorOf, type AccountingDatabase } from "../../../loaders/ingest/database.js";
 import { readKnownIssues, type KnownIssue } from "../../../loaders/ingest/known-issues.js";
 import { connectorPool, type Connector } from "../../../loaders/queries/sql.js";
 import { periodReports, type PeriodReports } from "../../../loaders/site/period-reports.js";
-import type { QueryMemo } from "../../../loaders/site/query-memo.js";
-import { copyArchive } from "../../helpers/archive.js";
+import { periodInputs, type QueryMemo } from "../../../loaders/site/query-memo.js";
+import { copyArchive, temporaryFolder } from "../../helpers/archive.js";
 import { loadedDatabase } from "../../helpers/tables.js";
 
 /** 2024-01-01 to 2024-03-15, a snapshot every 6 hours. */
@@ -101,6 +101,42 @@ describe("periodReports", () => {
     expect(reused).toBe(memo.kept.size - 3 * 5);
     // Without a memo each of these queries runs; with one, a query of the period inputs' checksums more.
     expect(fresh.running.queries - (reusing.running.queries - 1)).toBe(reused);
+  });
+
+  it("runs again, after a new Slurm dump, only the queries of the periods its jobs reach", async () => {
+    const header = "JobID|JobIDRaw|Cluster|Partition|Account|User|Submit|Start|End|State|NNodes|NCPUS|AllocTRES|ExitCode|JobName";
+    const job = (id: number, day: string) =>
+      `${id}|${id}|c1|p|acct-a|alice|${day}T01:00:00|${day}T01:00:00|${day}T05:00:00|COMPLETED|1|4|cpu=4,mem=8G,node=1|0:0|j${id}`;
+    const dumps: [string, string][] = [
+      ["slurm/2024-01-16T00:00:00.txt", job(1, "2024-01-15")],
+      ["slurm/2024-02-16T00:00:00.txt", job(2, "2024-02-15")],
+      ["slurm/2024-03-16T00:00:00.txt", job(3, "2024-03-15")],
+    ];
+    const archive = temporaryFolder();
+    archives.push(archive);
+    const write = (count: number) => {
+      mkdirSync(join(archive, "slurm"), { recursive: true });
+      for (const [path, line] of dumps.slice(0, count)) writeFileSync(join(archive, path), `${header}\n${line}\n`);
+    };
+    write(2);
+    const memo = { earlier: await memoOf(archive), kept: new Map() as QueryMemo };
+    const db = await loadedDatabase(archive);
+    write(3);
+    const later = await loadedDatabase(archive);
+    try {
+      const expected = await periodReports(later, []);
+      expect(await periodReports(later, [], memo)).toEqual(expected);
+      const periods = expected.periods.map((report) => report.period);
+      expect(periods.map((period) => period.name)).toEqual(["2024-03", "2024-02", "2024-01", "2024-Q1", "2024"]);
+      // March, Q1 and 2024 hold the new job: their inputs changed, and their queries ran again; January's and
+      // February's did not.
+      const [before, after] = [await periodInputs(db, periods), await periodInputs(later, periods)];
+      expect(periods.filter((period) => before.get(period.name) === after.get(period.name)).map((period) => period.name)).toEqual(["2024-02", "2024-01"]);
+      expect([...memo.kept.keys()].filter((key) => memo.earlier.has(key)).length).toBeGreaterThan(0);
+    } finally {
+      db.close();
+      later.close();
+    }
   });
 
   it("reuses no period's numbers whose rows changed: a snapshot inserted, a run's cores, a job's image, another pseudonym key", async () => {
