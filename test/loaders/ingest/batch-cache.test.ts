@@ -1,10 +1,9 @@
 import { cpSync, mkdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadArchive } from "../../../loaders/ingest/load.js";
-import { CACHE_FILE } from "../../../loaders/ingest/ingest-cache.js";
 import { temporaryFolder } from "../../helpers/archive.js";
+import { alterCache } from "../../helpers/cache.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
 import { tablesOf, type Tables } from "../../helpers/tables.js";
 import { mountSmallDisk, smallDiskMissing } from "../../helpers/tmpfs.js";
@@ -148,11 +147,7 @@ describe("batch records through the ingest cache", () => {
     write(archive, DUMPS);
     const cache = temporaryFolder();
     await run(archive, cache);
-    const instance = await DuckDBInstance.create(join(cache, CACHE_FILE));
-    const connection = await instance.connect();
-    await connection.run("UPDATE batch_records SET interval_cpu_num = interval_cpu_num * 2");
-    connection.closeSync();
-    instance.closeSync();
+    await alterCache(cache, "UPDATE batch_records SET interval_cpu_num = interval_cpu_num * 2");
     const altered = await run(archive, cache);
     expect(altered.warnings).toEqual([
       expect.stringMatching(/^ingest cache .+ is damaged \(its tables do not match their checksum\): reading the whole archive/),

@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
 import { cpSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadArchive } from "../../../loaders/ingest/load.js";
 import { CACHE_FILE } from "../../../loaders/ingest/ingest-cache.js";
 import { runReport, type Report } from "../../../loaders/queries/report.js";
 import { temporaryFolder } from "../../helpers/archive.js";
+import { alterCache } from "../../helpers/cache.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
 import { mountSmallDisk, smallDiskMissing } from "../../helpers/tmpfs.js";
 
@@ -89,12 +89,8 @@ describe("a damaged cache", () => {
     const { archive } = archiveWithout(0);
     const cache = temporaryFolder();
     await run(archive, cache);
-    const instance = await DuckDBInstance.create(join(cache, CACHE_FILE));
-    const connection = await instance.connect();
     // A doubled interval: the namespace's CPU-hours would double.
-    await connection.run("UPDATE intervals SET cpu_num = cpu_num * 2 WHERE rowid = (SELECT min(rowid) FROM intervals)");
-    connection.closeSync();
-    instance.closeSync();
+    await alterCache(cache, "UPDATE intervals SET cpu_num = cpu_num * 2 WHERE rowid = (SELECT min(rowid) FROM intervals)");
     const altered = await run(archive, cache);
     expect(altered.warnings).toEqual([expect.stringMatching(/is damaged \(its tables do not match their checksum\)/)]);
     expect(altered.report).toEqual(expected.whole);

@@ -1,6 +1,5 @@
 import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { beforeAll, describe, expect, it } from "vitest";
 import { listSnapshotFiles, type SnapshotFile, type SnapshotListing } from "../../../loaders/sources/nomad/archive.js";
 import { loadArchive } from "../../../loaders/ingest/load.js";
@@ -13,6 +12,7 @@ import { CACHE_FILE, cacheFolderFor, planIngest, type StoredIngest } from "../..
 import { fileProblem } from "../../../loaders/model/records.js";
 import { generateArchive } from "../../../scripts/archive-generator.js";
 import { jobJson, temporaryFolder } from "../../helpers/archive.js";
+import { alterCache } from "../../helpers/cache.js";
 
 interface Ingest {
   /** Every file written, documented tables (their months' files too) and the site's copy, by path. */
@@ -237,12 +237,7 @@ describe("the ingest cache", () => {
     const cache = temporaryFolder();
     await ingest(archive, cache);
     // The cache as the code before problems' details left it: a problems table without `detail`, another version.
-    const instance = await DuckDBInstance.create(join(cache, CACHE_FILE));
-    const connection = await instance.connect();
-    await connection.run("ALTER TABLE problems DROP COLUMN detail");
-    await connection.run("UPDATE ingest_state SET version = 'before problems had a detail'");
-    connection.closeSync();
-    instance.closeSync();
+    await alterCache(cache, "ALTER TABLE problems DROP COLUMN detail", "UPDATE ingest_state SET version = 'before problems had a detail'");
     const again = await ingest(archive, cache);
     expect(again.read).toBe(files.length + 1);
     await expectSameAsFullIngest(archive, again);
