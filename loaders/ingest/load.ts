@@ -65,7 +65,8 @@ export async function loadArchive(archive: string, options: LoadOptions = {}): P
   try {
     const { database, cache } = listing ? await loadSnapshots(archive, listing, options) : { database: await emptyDatabase(), cache: options.cache };
     try {
-      if (batch.folders.length > 0) await readBatch(database.connection, archive, batch, cache, options);
+      // Runs are made one by keys, never by the order rows come in (mergeBatchRecords): every core can do it.
+      if (batch.folders.length > 0) await onEveryCore(database, () => readBatch(database.connection, archive, batch, cache, options), options.threads);
       await finish(database, archive, batch, options);
     } catch (error) {
       database.close();

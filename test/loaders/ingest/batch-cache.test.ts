@@ -156,6 +156,27 @@ describe("batch records through the ingest cache", () => {
     expect(await run(archive, cache)).toMatchObject({ warnings: [], read: 0, tables: altered.tables });
   });
 
+  it("makes the runs one on every core, with the tables of one thread, and leaves the database on one thread", async () => {
+    const archive = temporaryFolder();
+    const many = Array.from({ length: 3000 }, (_, index) =>
+      job(100 + index, `acct-${index % 7}`, `user-${index % 13}`, "2024-05-01T01:00:00", index % 5 ? "2024-05-01T02:00:00" : "Unknown", "COMPLETED"),
+    );
+    write(archive, { ...DUMPS, ...LATER, "slurm/2024-05-05T00:00:00.txt": sacct(...many) });
+    const tablesOn = async (threads: number) => {
+      const database = await loadArchive(archive, { threads, users: { pseudonymKey: "k", private: true } });
+      try {
+        const [setting] = await database.query<{ threads: number }>("SELECT current_setting('threads') AS threads");
+        return { threads: Number(setting?.threads), tables: await tablesOf(database) };
+      } finally {
+        database.close();
+      }
+    };
+    const [one, four] = [await tablesOn(1), await tablesOn(4)];
+    expect([one.threads, four.threads]).toEqual([1, 1]);
+    expect(four.tables).toEqual(one.tables);
+    expect(four.tables.jobs).toHaveLength(3004);
+  });
+
   it("beside Nomad snapshots: each source's files read once, the tables of a run without the cache", async () => {
     const archive = temporaryFolder();
     cpSync(REFERENCE_ARCHIVE, archive, { recursive: true, preserveTimestamps: true });
