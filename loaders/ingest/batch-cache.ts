@@ -155,7 +155,7 @@ async function stageAttached(connection: DuckDBConnection, archive: string, list
     const before = sums.get(name) ?? { count: 0n, sum: 0n };
     sums.set(name, { count: before.count + sign * rows.count, sum: before.sum + sign * rows.sum });
   };
-  // The records of files changed or no longer listed go; those of the files read now come in, in the order read.
+  // The records of files changed or no longer listed go; those of the files read now come in.
   for (const [name, table, column] of [
     ["batch_records", RECORDS, "file"],
     ["batch_problems", PROBLEMS, "read_from"],

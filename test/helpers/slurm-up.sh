@@ -43,8 +43,12 @@ wait_for() {
   done
   return 1
 }
-# The pid in a pid file, if that process runs.
-pid_of() { local pid; pid=$(cat "$1" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo "$pid"; }
+# The pid in a pid file, if that process runs and is the daemon the file is named after: a daemon stopped without its
+# file leaves a pid that another process may hold by now, to be neither taken for the daemon nor stopped.
+pid_of() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$(basename "$1" .pid)" ] && echo "$pid"
+}
 running() { pid_of "$1" >/dev/null; }
 # A daemon outlives the tests that start it: it gets none of their environment (their TMPDIR is removed after them, and
 # is the tests' own: MariaDB, as user mysql, cannot write there), only SLURM_CONF; nor the start lock (fd 9).
