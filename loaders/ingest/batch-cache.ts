@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -6,7 +5,21 @@ import { createFileHasher } from "../sources/nomad/archive.js";
 import type { Progress } from "../sources/nomad/fold.js";
 import { createBatchStage, stageBatchFiles, type BatchListing, type ListedFile, type RankedFile } from "./batch.js";
 import { createTable } from "./database.js";
-import { attachCache, CACHE_CATALOG, cacheStep, formatSums, ingestVersion, parseSums, sumOf, type TableSums } from "./ingest-cache.js";
+import {
+  attachCache,
+  CACHE_CATALOG,
+  cacheStep,
+  changeSums,
+  formatSums,
+  hasCacheTable,
+  ingestVersion,
+  parseSums,
+  stateChecksum,
+  sumOf,
+  unchanged,
+  type FileStamp,
+  type TableSums,
+} from "./ingest-cache.js";
 import { problemsTable, type TableSchema } from "../model/schema.js";
 import type { Problem } from "../model/records.js";
 import { sqlString } from "../queries/sql.js";
@@ -18,12 +31,9 @@ import { sqlString } from "../queries/sql.js";
  * one's job ended.
  */
 
-/** What tells a file changed since it was read: its size and modification time, and its bytes' SHA-256 if asked. */
-interface FileStamp {
+/** A listed file, and what tells whether it changed since its records were cached. */
+interface PathStamp extends FileStamp {
   path: string;
-  size: number;
-  mtime: number;
-  sha256?: string;
 }
 
 const RECORDS = `${CACHE_CATALOG}.batch_records`;
@@ -49,7 +59,7 @@ const cachedProblemsTable: TableSchema<CachedProblem, "batch_problems"> = {
 };
 
 /** Each listed file's stamp; a file that cannot be stat-ed gets one no cached file has, and is read (and fails) again. */
-function stampFiles(archive: string, files: readonly ListedFile[], verifyContent: boolean): FileStamp[] {
+function stampFiles(archive: string, files: readonly ListedFile[], verifyContent: boolean): PathStamp[] {
   const hash = verifyContent ? createFileHasher() : undefined;
   return files.map(({ path }) => {
     const full = join(archive, path);
@@ -61,12 +71,6 @@ function stampFiles(archive: string, files: readonly ListedFile[], verifyContent
     }
   });
 }
-
-/** The same file, unchanged: when the listing hashed it, read with the same hash. */
-const sameStamp = (read: FileStamp, listed: FileStamp) =>
-  read.size === listed.size && read.mtime === listed.mtime && (listed.sha256 === undefined || read.sha256 === listed.sha256);
-
-const stateChecksum = (tables: string, files: string) => createHash("sha256").update(tables).update("\0").update(files).digest("hex");
 
 async function cachedSums(connection: DuckDBConnection): Promise<TableSums> {
   return new Map([
@@ -80,10 +84,7 @@ async function cachedSums(connection: DuckDBConnection): Promise<TableSums> {
  * undefined when it holds none, or those of another version of the pipeline.
  */
 async function readCachedFiles(connection: DuckDBConnection): Promise<Map<string, FileStamp> | undefined> {
-  const found = await connection.runAndReadAll(
-    `SELECT 1 FROM duckdb_tables() WHERE database_name = ${sqlString(CACHE_CATALOG)} AND table_name = 'batch_state'`,
-  );
-  if (found.currentRowCount === 0) return undefined;
+  if (!(await hasCacheTable(connection, "batch_state"))) return undefined;
   const [state] = (await connection.runAndReadAll(`SELECT version, files, tables, checksum FROM ${STATE}`)).getRowObjectsJS() as {
     version: string;
     files: string;
@@ -94,7 +95,7 @@ async function readCachedFiles(connection: DuckDBConnection): Promise<Map<string
   if (state.version !== ingestVersion()) return undefined;
   const tables = formatSums(await cachedSums(connection));
   if (tables !== state.tables || stateChecksum(tables, state.files) !== state.checksum) throw new Error("its tables do not match their checksum");
-  return new Map((JSON.parse(state.files) as FileStamp[]).map((stamp) => [stamp.path, stamp]));
+  return new Map((JSON.parse(state.files) as PathStamp[]).map((stamp) => [stamp.path, stamp]));
 }
 
 interface BatchCacheOptions {
@@ -130,15 +131,18 @@ export async function stageThroughCache(
 async function stageAttached(connection: DuckDBConnection, archive: string, listing: BatchListing, options: BatchCacheOptions): Promise<Problem[]> {
   const stamps = stampFiles(archive, listing.files, options.verifyContent ?? false);
   const cached = await readCachedFiles(connection);
-  const kept = new Set(stamps.filter((stamp) => cached?.get(stamp.path) && sameStamp(cached.get(stamp.path) as FileStamp, stamp)).map((stamp) => stamp.path));
-  const ranked: RankedFile[] = listing.files.map((file, rank) => ({ file, rank }));
-  await createBatchStage(connection);
-  const found = await stageBatchFiles(
-    connection,
-    archive,
-    ranked.filter(({ file }) => !kept.has(file.path)),
-    options.onProgress,
+  const kept = new Set(
+    stamps
+      .filter((stamp) => {
+        const read = cached?.get(stamp.path);
+        return read !== undefined && unchanged(read, stamp);
+      })
+      .map((stamp) => stamp.path),
   );
+  const ranked: RankedFile[] = listing.files.map((file, rank) => ({ file, rank }));
+  const read = ranked.filter(({ file }) => !kept.has(file.path));
+  await createBatchStage(connection);
+  const found = await stageBatchFiles(connection, archive, read, options.onProgress);
 
   await connection.run("CREATE OR REPLACE TEMP TABLE batch_ranks (file VARCHAR, rank INTEGER, kept BOOLEAN)");
   if (ranked.length > 0) {
@@ -151,21 +155,16 @@ async function stageAttached(connection: DuckDBConnection, archive: string, list
     await createTable(connection, cachedProblemsTable, [], CACHE_CATALOG);
   }
   const sums = cached ? parseSums(String((await connection.runAndReadAll(`SELECT tables FROM ${STATE}`)).getRowsJS()[0]?.[0])) : await cachedSums(connection);
-  const change = (name: string, rows: { count: bigint; sum: bigint }, sign: bigint) => {
-    const before = sums.get(name) ?? { count: 0n, sum: 0n };
-    sums.set(name, { count: before.count + sign * rows.count, sum: before.sum + sign * rows.sum });
-  };
   // The records of files changed or no longer listed go; those of the files read now come in.
   for (const [name, table, column] of [
     ["batch_records", RECORDS, "file"],
     ["batch_problems", PROBLEMS, "read_from"],
   ] as const) {
     const gone = `WHERE ${column} NOT IN (SELECT file FROM temp.batch_ranks WHERE kept)`;
-    change(name, await sumOf(connection, `FROM ${table} t ${gone}`), -1n);
+    changeSums(sums, name, await sumOf(connection, `FROM ${table} t ${gone}`), -1n);
     await connection.run(`DELETE FROM ${table} ${gone}`);
   }
   await connection.run(`INSERT INTO ${RECORDS} SELECT b.* EXCLUDE (rank), r.file FROM memory.batch_records b JOIN temp.batch_ranks r USING (rank)`);
-  const read = ranked.filter(({ file }) => !kept.has(file.path));
   await createTable(
     connection,
     { ...cachedProblemsTable, name: "read_problems" },
@@ -173,8 +172,8 @@ async function stageAttached(connection: DuckDBConnection, archive: string, list
     "temp",
   );
   await connection.run(`INSERT INTO ${PROBLEMS} FROM temp.read_problems`);
-  change("batch_records", await sumOf(connection, `FROM ${RECORDS} t WHERE file IN (SELECT file FROM temp.batch_ranks WHERE NOT kept)`), 1n);
-  change("batch_problems", await sumOf(connection, `FROM temp.read_problems t`), 1n);
+  changeSums(sums, "batch_records", await sumOf(connection, `FROM ${RECORDS} t WHERE file IN (SELECT file FROM temp.batch_ranks WHERE NOT kept)`), 1n);
+  changeSums(sums, "batch_problems", await sumOf(connection, `FROM temp.read_problems t`), 1n);
   const files = JSON.stringify(stamps);
   const tables = formatSums(sums);
   await connection.run(`CREATE OR REPLACE TABLE ${STATE} (version VARCHAR, files VARCHAR, tables VARCHAR, checksum VARCHAR)`);

@@ -68,15 +68,19 @@ export function ingestVersion(): string {
   return contentFingerprint([fileURLToPath(new URL("..", import.meta.url))], ["ingest cache 1"]);
 }
 
-/**
- * A file already read, listed again unchanged: the same name, size and modification time, and, when the listing
- * hashed the files' bytes, the same hash. A file read without a hash counts as changed then.
- */
-function sameFile(read: SnapshotFile, listed: SnapshotFile): boolean {
-  return (
-    read.file === listed.file && read.size === listed.size && read.mtime === listed.mtime && (listed.sha256 === undefined || read.sha256 === listed.sha256)
-  );
+/** What tells a file's bytes changed since it was read: its size and modification time, and their SHA-256 if asked. */
+export interface FileStamp {
+  size: number;
+  mtime: number;
+  sha256?: string;
 }
+
+/**
+ * A file already read, listed again unchanged: the same size and modification time, and, when the listing hashed the
+ * files' bytes, the same hash. A file read without a hash counts as changed then.
+ */
+export const unchanged = (read: FileStamp, listed: FileStamp): boolean =>
+  read.size === listed.size && read.mtime === listed.mtime && (listed.sha256 === undefined || read.sha256 === listed.sha256);
 
 /** What an ingest has to read, given what the cache holds. */
 export function planIngest(stored: StoredIngest | undefined, listing: SnapshotListing, version: string): IngestPlan {
@@ -84,9 +88,11 @@ export function planIngest(stored: StoredIngest | undefined, listing: SnapshotLi
   if (stored.version !== version) return { kind: "full", reason: "the cache was written by another version" };
   if (JSON.stringify(stored.listing.problems) !== JSON.stringify(listing.problems)) return { kind: "full", reason: "files that are not snapshots changed" };
   const known = stored.listing.files;
-  if (known.length > listing.files.length || known.some((file, index) => !sameFile(file, listing.files[index] as SnapshotFile))) {
-    return { kind: "full", reason: "snapshot files changed, moved or were deleted" };
-  }
+  const moved = (read: SnapshotFile, index: number) => {
+    const listed = listing.files[index];
+    return listed === undefined || read.file !== listed.file || !unchanged(read, listed);
+  };
+  if (known.some(moved)) return { kind: "full", reason: "snapshot files changed, moved or were deleted" };
   const files = listing.files.slice(known.length);
   if (files.length === 0) return { kind: "current" };
   const last = known.at(-1)?.time;
@@ -187,6 +193,12 @@ export async function sumOf(connection: DuckDBConnection, from: string): Promise
   return { count: BigInt(String(row?.[0])), sum: BigInt(String(row?.[1])) };
 }
 
+/** Adds (`sign` 1) or takes away (-1) the sums of `rows` to those of table `name`. */
+export function changeSums(sums: TableSums, name: string, rows: { count: bigint; sum: bigint }, sign: bigint): void {
+  const before = sums.get(name) ?? { count: 0n, sum: 0n };
+  sums.set(name, { count: before.count + sign * rows.count, sum: before.sum + sign * rows.sum });
+}
+
 /** Every cached table's sums, reading the whole cache. */
 async function tableSums(connection: DuckDBConnection): Promise<TableSums> {
   const sums: TableSums = new Map();
@@ -210,9 +222,19 @@ export function parseSums(text: string): TableSums {
   );
 }
 
-/** A checksum of everything the cache returns: its tables' sums, and the stored listing and fold state. */
-function cacheChecksum(tables: string, state: { listing: string; fold: string }): string {
-  return createHash("sha256").update(tables).update("\0").update(state.listing).update("\0").update(state.fold).digest("hex");
+/** A checksum of everything a cache state returns: its tables' sums (formatSums), then what else it stores, as text. */
+export function stateChecksum(tables: string, ...stored: string[]): string {
+  const hash = createHash("sha256").update(tables);
+  for (const part of stored) hash.update("\0").update(part);
+  return hash.digest("hex");
+}
+
+/** Whether the cache has a table `name` (its state tables are made by the first run that writes them). */
+export async function hasCacheTable(connection: DuckDBConnection, name: string): Promise<boolean> {
+  const found = await connection.runAndReadAll(
+    `SELECT 1 FROM duckdb_tables() WHERE database_name = ${sqlString(CACHE_CATALOG)} AND table_name = ${sqlString(name)}`,
+  );
+  return found.currentRowCount > 0;
 }
 
 /**
@@ -221,10 +243,7 @@ function cacheChecksum(tables: string, state: { listing: string; fold: string })
  */
 export async function readStoredIngest(connection: DuckDBConnection, folder: string): Promise<StoredIngest | undefined> {
   return cacheStep(folder, async () => {
-    const found = await connection.runAndReadAll(
-      `SELECT 1 FROM duckdb_tables() WHERE database_name = ${sqlString(CACHE_CATALOG)} AND table_name = 'ingest_state'`,
-    );
-    if (found.currentRowCount === 0) return undefined;
+    if (!(await hasCacheTable(connection, "ingest_state"))) return undefined;
     const rows = (await connection.runAndReadAll(`SELECT version, listing, fold FROM ${table("ingest_state")}`)).getRowObjectsJS();
     const row = rows[0] as { version: string; listing: string; fold: string } | undefined;
     if (!row) throw new Error("its state is missing");
@@ -232,7 +251,8 @@ export async function readStoredIngest(connection: DuckDBConnection, folder: str
     if (row.version === ingestVersion()) {
       const [stored] = (await connection.runAndReadAll(`SELECT tables, checksum FROM ${table("ingest_state")}`)).getRowObjectsJS();
       const tables = formatSums(await tableSums(connection));
-      if (tables !== stored?.tables || cacheChecksum(tables, row) !== stored.checksum) throw new Error("its tables do not match their checksum");
+      if (tables !== stored?.tables || stateChecksum(tables, row.listing, row.fold) !== stored.checksum)
+        throw new Error("its tables do not match their checksum");
     }
     return { version: row.version, listing: JSON.parse(row.listing), fold: JSON.parse(row.fold) };
   });
@@ -243,7 +263,7 @@ async function storeState(connection: DuckDBConnection, stored: StoredIngest, su
   const state = { listing: JSON.stringify(stored.listing), fold: JSON.stringify(stored.fold) };
   const tables = formatSums(sums);
   await connection.run(`CREATE OR REPLACE TABLE ${table("ingest_state")} (version VARCHAR, listing VARCHAR, fold VARCHAR, tables VARCHAR, checksum VARCHAR)`);
-  const values = [stored.version, state.listing, state.fold, tables, cacheChecksum(tables, state)].map(sqlString).join(", ");
+  const values = [stored.version, state.listing, state.fold, tables, stateChecksum(tables, state.listing, state.fold)].map(sqlString).join(", ");
   await connection.run(`INSERT INTO ${table("ingest_state")} VALUES (${values})`);
 }
 
@@ -287,18 +307,14 @@ export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFo
   await connection.run("BEGIN TRANSACTION");
   const [state] = (await connection.runAndReadAll(`SELECT tables FROM ${table("ingest_state")}`)).getRowsJS();
   const sums = parseSums(String(state?.[0]));
-  const change = (name: string, rows: { count: bigint; sum: bigint }, sign: bigint) => {
-    const before = sums.get(name) ?? { count: 0n, sum: 0n };
-    sums.set(name, { count: before.count + sign * rows.count, sum: before.sum + sign * rows.sum });
-  };
   /** Deletes the rows of cache table `name` (aliased `t`) that `match` holds for, out of its sums first. */
   const remove = async (name: string, match: string) => {
-    change(name, await sumOf(connection, `FROM ${table(name)} t WHERE ${match}`), -1n);
+    changeSums(sums, name, await sumOf(connection, `FROM ${table(name)} t WHERE ${match}`), -1n);
     await connection.run(`DELETE FROM ${table(name)} t WHERE ${match}`);
   };
   /** Appends the rows of temp table `staged` to cache table `name`, in order, into its sums first. */
   const add = async (name: string, staged: string) => {
-    change(name, await sumOf(connection, `FROM temp.${quote(staged)} t`), 1n);
+    changeSums(sums, name, await sumOf(connection, `FROM temp.${quote(staged)} t`), 1n);
     await connection.run(`INSERT INTO ${table(name)} FROM temp.${quote(staged)}`);
   };
   const append = async <Row>(schema: TableSchema<Row, string>, rows: readonly Row[]) => {

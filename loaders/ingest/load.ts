@@ -88,11 +88,20 @@ async function loadSnapshots(archive: string, listing: SnapshotListing, options:
   try {
     return { database: await loadThroughCache(archive, listing, options.cache, options), cache: options.cache };
   } catch (error) {
-    if (!(error instanceof CacheUnusable)) throw error;
-    options.onWarning?.(error.message);
-    if (error.kind === "damaged") removeCache(options.cache);
-    return { database: await loadWithoutCache(archive, listing, options, error.kind === "damaged" ? options.cache : undefined) };
+    const damaged = setAside(error, options.cache, options);
+    return { database: await loadWithoutCache(archive, listing, options, damaged ? options.cache : undefined) };
   }
+}
+
+/**
+ * A cache that could not serve (CacheUnusable; anything else is thrown again): a warning saying why, and the cache
+ * removed if damaged. Returns whether it was: a fresh cache may then be written in its place.
+ */
+function setAside(error: unknown, folder: string, options: LoadOptions): boolean {
+  if (!(error instanceof CacheUnusable)) throw error;
+  options.onWarning?.(error.message);
+  if (error.kind === "damaged") removeCache(folder);
+  return error.kind === "damaged";
 }
 
 /**
@@ -105,10 +114,7 @@ async function readBatch(connection: DuckDBConnection, archive: string, batch: B
       const problems = await stageThroughCache(connection, archive, batch, cache, options);
       return mergeBatchRecords(connection, problems);
     } catch (error) {
-      if (!(error instanceof CacheUnusable)) throw error;
-      options.onWarning?.(error.message);
-      if (error.kind !== "damaged") break;
-      removeCache(cache);
+      if (!setAside(error, cache, options)) break;
     }
   }
   await ingestBatchFiles(connection, archive, batch, options.onProgress);
@@ -177,8 +183,8 @@ async function loadWithoutCache(archive: string, listing: SnapshotListing, optio
       await cacheStep(fresh, () => storeIngest(connection, fold, stored));
       await connection.run(`DETACH ${CACHE_CATALOG}`);
     } catch (error) {
-      if (!(error instanceof CacheUnusable)) throw error;
-      options.onWarning?.(error.message);
+      setAside(error, fresh, options);
+      // Whatever stopped it, the fresh cache holds part of what was written.
       removeCache(fresh);
     }
   });

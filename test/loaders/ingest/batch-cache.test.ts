@@ -156,6 +156,20 @@ describe("batch records through the ingest cache", () => {
     expect(await run(archive, cache)).toMatchObject({ warnings: [], read: 0, tables: altered.tables });
   });
 
+  it("failing while it is written (a constraint added behind its back): a warning, the tables of a run without it, a fresh cache", async () => {
+    const archive = temporaryFolder();
+    write(archive, { "slurm/2024-05-02T00:00:00.txt": sacct(job(11, "acct-b", "bob", "2024-05-01T02:00:00", "2024-05-01T05:00:00", "COMPLETED")) });
+    const cache = temporaryFolder();
+    await run(archive, cache);
+    // No row's hash changes, the checksum holds: the cache refuses the new dump's running job as it comes in.
+    await alterCache(cache, "ALTER TABLE batch_records ALTER COLUMN end_time SET NOT NULL");
+    write(archive, { "slurm/2024-05-03T00:00:00.txt": sacct(job(12, "acct-b", "carol", "2024-05-02T03:00:00", "Unknown", "RUNNING")) });
+    const failed = await run(archive, cache);
+    expect(failed.warnings).toEqual([expect.stringMatching(/^ingest cache .+ is damaged \(.*NOT NULL constraint.*\): reading the whole archive/)]);
+    expect(failed.tables).toEqual(await uncached(archive));
+    expect(await run(archive, cache)).toMatchObject({ warnings: [], read: 0, tables: failed.tables });
+  });
+
   it("makes the runs one on every core, with the tables of one thread, and leaves the database on one thread", async () => {
     const archive = temporaryFolder();
     const many = Array.from({ length: 3000 }, (_, index) =>
