@@ -11,9 +11,7 @@ export const EARLIEST_TIME: Micros = 946_684_800 * MICROS_PER_SECOND;
 /** Go's zero `time.Time`, which Nomad reports for a task that has not finished. */
 export const GO_ZERO_TIME = "0001-01-01T00:00:00Z";
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
 const TIME_NAME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.([^.]+)$/;
-const SUBMIT_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 type Fields = [year: string, month: string, day: string, hour?: string, minute?: string, second?: string];
@@ -32,25 +30,73 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146097 + dayOfEra - 719468;
 }
 
-function utcMicros([year, month, day, hour = "0", minute = "0", second = "0"]: Fields): Micros | undefined {
-  const [y, mo, d, h, mi, s] = [year, month, day, hour, minute, second].map(Number) as [number, number, number, number, number, number];
+/** The instant of a calendar date and time of day in UTC; undefined when there is no such day or time. */
+function civilMicros(y: number, mo: number, d: number, h: number, mi: number, s: number): Micros | undefined {
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
   return (((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60 + s) * MICROS_PER_SECOND;
 }
 
-/** Fraction digits to whole microseconds, truncating what is finer (as upstream does). */
-function fractionMicros(digits: string | undefined): Micros {
-  return digits ? Number(digits.slice(0, 6).padEnd(6, "0")) : 0;
+function utcMicros([year, month, day, hour = "0", minute = "0", second = "0"]: Fields): Micros | undefined {
+  return civilMicros(Number(year), Number(month), Number(day), Number(hour), Number(minute), Number(second));
+}
+
+/** The `length` ASCII digits of `text` from `at` as a number; NaN when any is not a digit. */
+function digitsAt(text: string, at: number, length: number): number {
+  let value = 0;
+  for (let i = at; i < at + length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (!(digit >= 0 && digit <= 9)) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+const [HYPHEN, COLON, DOT, PLUS, Z] = ["-", ":", ".", "+", "Z"].map((char) => char.charCodeAt(0)) as [number, number, number, number, number];
+
+/**
+ * `YYYY-MM-DD<separator>HH:MM:SS`, then 1 to 9 fraction digits after a dot or none (truncated to whole microseconds,
+ * as upstream does), then, when `zoned`, `Z` or an offset `+HH:MM`/`-HH:MM`; undefined when the text is anything else
+ * or names no real day and time. Read character by character: a job's times come in every snapshot that lists it,
+ * millions of them in a large archive.
+ */
+function parseDateTime(text: string, separator: number, zoned: boolean): Micros | undefined {
+  const end = text.length;
+  if (end < 19 || text.charCodeAt(4) !== HYPHEN || text.charCodeAt(7) !== HYPHEN || text.charCodeAt(10) !== separator) return undefined;
+  if (text.charCodeAt(13) !== COLON || text.charCodeAt(16) !== COLON) return undefined;
+  const base = civilMicros(
+    digitsAt(text, 0, 4),
+    digitsAt(text, 5, 2),
+    digitsAt(text, 8, 2),
+    digitsAt(text, 11, 2),
+    digitsAt(text, 14, 2),
+    digitsAt(text, 17, 2),
+  );
+  // A field that is not digits is NaN, which no comparison of civilMicros lets through: base is then NaN too.
+  if (base === undefined || Number.isNaN(base)) return undefined;
+  let at = 19;
+  let fraction = 0;
+  if (text.charCodeAt(at) === DOT) {
+    let count = 0;
+    for (at++; at < end; at++, count++) {
+      const digit = text.charCodeAt(at) - 48;
+      if (!(digit >= 0 && digit <= 9)) break;
+      if (count < 6) fraction = fraction * 10 + digit;
+    }
+    if (count === 0 || count > 9) return undefined;
+    for (; count < 6; count++) fraction *= 10;
+  }
+  if (!zoned) return at === end ? base + fraction : undefined;
+  const zone = text.charCodeAt(at);
+  if (zone === Z && at + 1 === end) return base + fraction;
+  if ((zone !== PLUS && zone !== HYPHEN) || at + 6 !== end || text.charCodeAt(at + 3) !== COLON) return undefined;
+  const minutes = digitsAt(text, at + 1, 2) * 60 + digitsAt(text, at + 4, 2);
+  if (Number.isNaN(minutes)) return undefined;
+  return base + fraction - (zone === HYPHEN ? -1 : 1) * minutes * 60 * MICROS_PER_SECOND;
 }
 
 /** An RFC 3339 instant with 0 to 9 fraction digits, `Z` or a numeric offset; undefined when malformed. */
 export function parseRfc3339(text: string): Micros | undefined {
-  const m = RFC3339.exec(text);
-  if (!m) return undefined;
-  const base = utcMicros(m.slice(1, 7) as Fields);
-  if (base === undefined) return undefined;
-  const offset = m[8] ? 0 : (m[9] === "-" ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11])) * 60 * MICROS_PER_SECOND;
-  return base + fractionMicros(m[7]) - offset;
+  return parseDateTime(text, "T".charCodeAt(0), true);
 }
 
 /**
@@ -64,10 +110,7 @@ export function parseTimeName(fileName: string, extension: string): Micros | und
 
 /** A job's `submit_time`, `YYYY-MM-DD HH:MM:SS` in UTC. */
 export function parseSubmitTime(text: string): Micros | undefined {
-  const m = SUBMIT_TIME.exec(text);
-  if (!m) return undefined;
-  const base = utcMicros(m.slice(1, 7) as Fields);
-  return base === undefined ? undefined : base + fractionMicros(m[7]);
+  return parseDateTime(text, " ".charCodeAt(0), false);
 }
 
 /** Midnight UTC starting the calendar day `YYYY-MM-DD`; undefined when it is not a real day. */

@@ -1,6 +1,5 @@
 import { EARLIEST_TIME, formatInstant, GO_ZERO_TIME, MICROS_PER_DAY, parseRfc3339, parseSubmitTime, type Micros } from "../../model/time.js";
 import { RESOURCES, type Resource, type Resources } from "../../model/resources.js";
-import { memoized } from "./shared.js";
 
 /** Far beyond what one job can hold (a whole cluster of today's largest nodes): more is a broken record. */
 const MAX_RESOURCES: Resources = { cpu_num: 100_000, cpu_MHz: 1e9, gpu_num: 10_000, memory_MB: 1e10, disk_MB: 1e12 };
@@ -61,10 +60,6 @@ class InvalidJob extends Error {
     super(reason);
   }
 }
-
-/** A job's times repeat in every snapshot that lists it: each text is parsed once. */
-const parseInstant = memoized(parseRfc3339);
-const parseSubmit = memoized(parseSubmitTime);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -133,8 +128,8 @@ export function readJob(value: unknown, seenAt: Micros): JobReading {
   try {
     const name = requiredString(value, "name");
     const status = requiredString(value, "status");
-    const allocStart = optionalTime(value, "alloc_start", parseInstant, seenAt);
-    const allocEnd = optionalTime(value, "alloc_end", parseInstant, seenAt);
+    const allocStart = optionalTime(value, "alloc_start", parseRfc3339, seenAt);
+    const allocEnd = optionalTime(value, "alloc_end", parseRfc3339, seenAt);
     if (status === "dead" && allocStart !== null && allocEnd !== null && allocEnd < allocStart) {
       throw new InvalidJob("dead, with alloc_end before alloc_start", `alloc_start ${formatInstant(allocStart)}, alloc_end ${formatInstant(allocEnd)}`);
     }
@@ -149,7 +144,7 @@ export function readJob(value: unknown, seenAt: Micros): JobReading {
         dockerImage: optionalString(value, "docker_image"),
         datacenter: optionalString(value, "datacenter"),
         allocId: optionalString(value, "alloc_ID"),
-        submitTime: optionalTime(value, "submit_time", parseSubmit, seenAt),
+        submitTime: optionalTime(value, "submit_time", parseSubmitTime, seenAt),
         allocStart,
         allocEnd,
         resources: readResources(value.resources),

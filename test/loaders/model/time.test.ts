@@ -41,6 +41,63 @@ describe("parseRfc3339", () => {
   });
 });
 
+/**
+ * What both parsers accepted and gave when they were regular expressions, as an independent reference: the parsers now
+ * read character by character, and must agree with it on every text, well-formed or one edit away from it.
+ */
+const REFERENCE = {
+  rfc3339: /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/,
+  submit: /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/,
+};
+
+function referenceParse(text: string, zoned: boolean): number | undefined {
+  const m = (zoned ? REFERENCE.rfc3339 : REFERENCE.submit).exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, s));
+  date.setUTCFullYear(y);
+  // Date.UTC rolls an impossible day or time over into the next: the fields read back tell it.
+  if (mo < 1 || mo > 12 || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return undefined;
+  const fraction = m[7] ? Number(m[7].slice(0, 6).padEnd(6, "0")) : 0;
+  const offset = !zoned || m[8] ? 0 : (m[9] === "-" ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11])) * 60_000_000;
+  return date.getTime() * 1000 + fraction - offset;
+}
+
+/** Each text, and every text one character away from it: deleted, replaced or inserted, from characters that matter. */
+function withEdits(texts: string[]): string[] {
+  const chars = ["0", "1", "2", "9", "-", ":", ".", "T", " ", "Z", "+", "a", "٣", "\n"];
+  const edited = new Set(texts);
+  for (const text of texts) {
+    for (let at = 0; at <= text.length; at++) {
+      if (at < text.length) edited.add(text.slice(0, at) + text.slice(at + 1));
+      for (const char of chars) {
+        if (at < text.length) edited.add(text.slice(0, at) + char + text.slice(at + 1));
+        edited.add(text.slice(0, at) + char + text.slice(at));
+      }
+    }
+  }
+  return [...edited];
+}
+
+describe("parseRfc3339 and parseSubmitTime against the regular expressions they replace", () => {
+  it("agree on every text one edit away from well-formed instants, leap days, offsets and fractions", () => {
+    const instants = withEdits([
+      "2024-03-01T10:11:12Z",
+      "2024-02-29T23:59:59.123456789+14:00",
+      "2023-02-28T00:00:00.5-09:30",
+      "0001-01-01T00:00:00Z",
+      "1999-12-31T23:59:60Z",
+    ]);
+    const submits = withEdits(["2024-02-13 21:41:55", "2024-02-29 00:00:00.1234567", "2100-02-28 12:00:00"]);
+    expect(instants.length + submits.length).toBeGreaterThan(5_000);
+    for (const text of instants) expect(parseRfc3339(text), text).toBe(referenceParse(text, true));
+    for (const text of submits) expect(parseSubmitTime(text), text).toBe(referenceParse(text, false));
+    // Some of each kind were read, not only refused.
+    expect(instants.filter((text) => parseRfc3339(text) !== undefined).length).toBeGreaterThan(100);
+    expect(submits.filter((text) => parseSubmitTime(text) !== undefined).length).toBeGreaterThan(50);
+  });
+});
+
 describe("parseTimeName", () => {
   it("reads the UTC time of a snapshot file name", () => {
     expect(parseTimeName("2024-03-01T10:11:12.json", "json")).toBe(base);
