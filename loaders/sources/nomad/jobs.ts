@@ -82,17 +82,23 @@ export function absorbLater(known: JobSummary, later: JobSummary): void {
 
 /** Every job seen, whatever its status. */
 export function createJobCatalog(): JobCatalog {
-  const jobs = new Map<string, JobSummary>();
+  // By namespace, then id: no key made of both for each of the millions of sightings. In the order first seen.
+  const byNamespace = new Map<string, Map<string, JobSummary>>();
+  const jobs: JobSummary[] = [];
   return {
     add(namespace, job, snapshot) {
+      let known = byNamespace.get(namespace);
+      if (!known) byNamespace.set(namespace, (known = new Map()));
       const sighting = summaryOf(namespace, job, snapshot);
-      const key = jobKey(namespace, job.id);
-      const known = jobs.get(key);
-      if (known) absorbLater(known, sighting);
-      else jobs.set(key, withSharedTexts(sighting));
+      const summary = known.get(job.id);
+      if (summary) absorbLater(summary, sighting);
+      else {
+        known.set(job.id, withSharedTexts(sighting));
+        jobs.push(sighting);
+      }
     },
     summaries() {
-      return [...jobs.values()];
+      return [...jobs];
     },
   };
 }
