@@ -13,7 +13,6 @@ import {
   formatSums,
   hasCacheTable,
   ingestVersion,
-  parseSums,
   stateChecksum,
   sumOf,
   unchanged,
@@ -80,10 +79,10 @@ async function cachedSums(connection: DuckDBConnection): Promise<TableSums> {
 }
 
 /**
- * The stamps of the files the cache holds the records of, checked against its checksum (an Error if they differ);
- * undefined when it holds none, or those of another version of the pipeline.
+ * The stamps of the files the cache holds the records of, and its tables' sums, checked against its checksum (an Error
+ * if they differ); undefined when it holds none, or those of another version of the pipeline.
  */
-async function readCachedFiles(connection: DuckDBConnection): Promise<Map<string, FileStamp> | undefined> {
+async function readCachedFiles(connection: DuckDBConnection): Promise<{ files: Map<string, FileStamp>; sums: TableSums } | undefined> {
   if (!(await hasCacheTable(connection, "batch_state"))) return undefined;
   const [state] = (await connection.runAndReadAll(`SELECT version, files, tables, checksum FROM ${STATE}`)).getRowObjectsJS() as {
     version: string;
@@ -93,9 +92,10 @@ async function readCachedFiles(connection: DuckDBConnection): Promise<Map<string
   }[];
   if (!state) throw new Error("its state is missing");
   if (state.version !== ingestVersion()) return undefined;
-  const tables = formatSums(await cachedSums(connection));
+  const sums = await cachedSums(connection);
+  const tables = formatSums(sums);
   if (tables !== state.tables || stateChecksum(tables, state.files) !== state.checksum) throw new Error("its tables do not match their checksum");
-  return new Map((JSON.parse(state.files) as PathStamp[]).map((stamp) => [stamp.path, stamp]));
+  return { files: new Map((JSON.parse(state.files) as PathStamp[]).map((stamp) => [stamp.path, stamp])), sums };
 }
 
 interface BatchCacheOptions {
@@ -134,7 +134,7 @@ async function stageAttached(connection: DuckDBConnection, archive: string, list
   const kept = new Set(
     stamps
       .filter((stamp) => {
-        const read = cached?.get(stamp.path);
+        const read = cached?.files.get(stamp.path);
         return read !== undefined && unchanged(read, stamp);
       })
       .map((stamp) => stamp.path),
@@ -154,7 +154,7 @@ async function stageAttached(connection: DuckDBConnection, archive: string, list
     await connection.run(`CREATE OR REPLACE TABLE ${RECORDS} AS SELECT * EXCLUDE (rank), NULL::VARCHAR AS file FROM memory.batch_records LIMIT 0`);
     await createTable(connection, cachedProblemsTable, [], CACHE_CATALOG);
   }
-  const sums = cached ? parseSums(String((await connection.runAndReadAll(`SELECT tables FROM ${STATE}`)).getRowsJS()[0]?.[0])) : await cachedSums(connection);
+  const sums = cached?.sums ?? (await cachedSums(connection));
   // The records of files changed or no longer listed go; those of the files read now come in.
   for (const [name, table, column] of [
     ["batch_records", RECORDS, "file"],

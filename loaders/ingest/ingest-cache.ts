@@ -213,7 +213,7 @@ export const formatSums = (sums: TableSums) =>
     .map(([name, { count, sum }]) => `${name}:${count}:${sum}`)
     .join(";");
 
-export function parseSums(text: string): TableSums {
+function parseSums(text: string): TableSums {
   return new Map(
     text.split(";").map((part) => {
       const [name, count, sum] = part.split(":");

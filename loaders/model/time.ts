@@ -51,7 +51,8 @@ function digitsAt(text: string, at: number, length: number): number {
   return value;
 }
 
-const [HYPHEN, COLON, DOT, PLUS, Z] = ["-", ":", ".", "+", "Z"].map((char) => char.charCodeAt(0)) as [number, number, number, number, number];
+const code = (char: string) => char.charCodeAt(0);
+const [HYPHEN, COLON, DOT, PLUS, Z, T, SPACE] = [code("-"), code(":"), code("."), code("+"), code("Z"), code("T"), code(" ")];
 
 /**
  * `YYYY-MM-DD<separator>HH:MM:SS`, then 1 to 9 fraction digits after a dot or none (truncated to whole microseconds,
@@ -71,7 +72,7 @@ function parseDateTime(text: string, separator: number, zoned: boolean): Micros 
     digitsAt(text, 14, 2),
     digitsAt(text, 17, 2),
   );
-  // A field that is not digits is NaN, which no comparison of civilMicros lets through: base is then NaN too.
+  // A field that is not digits is NaN: every comparison of civilMicros is false for it, and base is NaN.
   if (base === undefined || Number.isNaN(base)) return undefined;
   let at = 19;
   let fraction = 0;
@@ -96,7 +97,7 @@ function parseDateTime(text: string, separator: number, zoned: boolean): Micros 
 
 /** An RFC 3339 instant with 0 to 9 fraction digits, `Z` or a numeric offset; undefined when malformed. */
 export function parseRfc3339(text: string): Micros | undefined {
-  return parseDateTime(text, "T".charCodeAt(0), true);
+  return parseDateTime(text, T, true);
 }
 
 /**
@@ -110,7 +111,7 @@ export function parseTimeName(fileName: string, extension: string): Micros | und
 
 /** A job's `submit_time`, `YYYY-MM-DD HH:MM:SS` in UTC. */
 export function parseSubmitTime(text: string): Micros | undefined {
-  return parseDateTime(text, " ".charCodeAt(0), false);
+  return parseDateTime(text, SPACE, false);
 }
 
 /** Midnight UTC starting the calendar day `YYYY-MM-DD`; undefined when it is not a real day. */

@@ -87,14 +87,15 @@ export function createJobCatalog(): JobCatalog {
   const jobs: JobSummary[] = [];
   return {
     add(namespace, job, snapshot) {
-      let known = byNamespace.get(namespace);
-      if (!known) byNamespace.set(namespace, (known = new Map()));
+      let ofNamespace = byNamespace.get(namespace);
+      if (!ofNamespace) byNamespace.set(namespace, (ofNamespace = new Map()));
       const sighting = summaryOf(namespace, job, snapshot);
-      const summary = known.get(job.id);
-      if (summary) absorbLater(summary, sighting);
+      const known = ofNamespace.get(job.id);
+      if (known) absorbLater(known, sighting);
       else {
-        known.set(job.id, withSharedTexts(sighting));
-        jobs.push(sighting);
+        const summary = withSharedTexts(sighting);
+        ofNamespace.set(job.id, summary);
+        jobs.push(summary);
       }
     },
     summaries() {
