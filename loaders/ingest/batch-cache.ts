@@ -10,6 +10,8 @@ import {
   CACHE_CATALOG,
   cacheStep,
   changeSums,
+  checkedSums,
+  detachCache,
   formatSums,
   hasCacheTable,
   ingestVersion,
@@ -80,9 +82,10 @@ async function cachedSums(connection: DuckDBConnection): Promise<TableSums> {
 
 /**
  * The stamps of the files the cache holds the records of, and its tables' sums, checked against its checksum (an Error
- * if they differ); undefined when it holds none, or those of another version of the pipeline.
+ * if they differ; computed whole unless the cache file is `trusted`, checkedSums); undefined when it holds none, or
+ * those of another version of the pipeline.
  */
-async function readCachedFiles(connection: DuckDBConnection): Promise<{ files: Map<string, FileStamp>; sums: TableSums } | undefined> {
+async function readCachedFiles(connection: DuckDBConnection, trusted: boolean): Promise<{ files: Map<string, FileStamp>; sums: TableSums } | undefined> {
   if (!(await hasCacheTable(connection, "batch_state"))) return undefined;
   const [state] = (await connection.runAndReadAll(`SELECT version, files, tables, checksum FROM ${STATE}`)).getRowObjectsJS() as {
     version: string;
@@ -92,9 +95,8 @@ async function readCachedFiles(connection: DuckDBConnection): Promise<{ files: M
   }[];
   if (!state) throw new Error("its state is missing");
   if (state.version !== ingestVersion()) return undefined;
-  const sums = await cachedSums(connection);
-  const tables = formatSums(sums);
-  if (tables !== state.tables || stateChecksum(tables, state.files) !== state.checksum) throw new Error("its tables do not match their checksum");
+  const sums = await checkedSums(state.tables, trusted, () => cachedSums(connection));
+  if (stateChecksum(formatSums(sums), state.files) !== state.checksum) throw new Error("its tables do not match their checksum");
   return { files: new Map((JSON.parse(state.files) as PathStamp[]).map((stamp) => [stamp.path, stamp])), sums };
 }
 
@@ -116,21 +118,28 @@ export async function stageThroughCache(
   folder: string,
   options: BatchCacheOptions = {},
 ): Promise<Problem[]> {
-  await attachCache(connection, folder);
+  const trusted = await attachCache(connection, folder);
   try {
-    return await cacheStep(folder, () => stageAttached(connection, archive, listing, options));
+    const problems = await cacheStep(folder, () => stageAttached(connection, archive, listing, trusted, options));
+    await cacheStep(folder, () => detachCache(connection, folder));
+    return problems;
   } catch (error) {
     // A write that failed leaves its transaction open: the connection goes on without the cache.
     await connection.run("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
     await connection.run(`DETACH DATABASE IF EXISTS ${CACHE_CATALOG}`).catch(() => undefined);
+    throw error;
   }
 }
 
-async function stageAttached(connection: DuckDBConnection, archive: string, listing: BatchListing, options: BatchCacheOptions): Promise<Problem[]> {
+async function stageAttached(
+  connection: DuckDBConnection,
+  archive: string,
+  listing: BatchListing,
+  trusted: boolean,
+  options: BatchCacheOptions,
+): Promise<Problem[]> {
   const stamps = stampFiles(archive, listing.files, options.verifyContent ?? false);
-  const cached = await readCachedFiles(connection);
+  const cached = await readCachedFiles(connection, trusted);
   const kept = new Set(
     stamps
       .filter((stamp) => {

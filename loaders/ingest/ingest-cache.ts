@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -156,23 +156,68 @@ export async function attachMemoryCache(connection: DuckDBConnection): Promise<v
   await connection.run(`ATTACH ':memory:' AS ${CACHE_CATALOG}`);
 }
 
-/** Attaches the cache file of `folder` (created readable by its owner only, as is the folder); throws CacheUnusable. */
-export async function attachCache(connection: DuckDBConnection, folder: string): Promise<void> {
-  await cacheStep(folder, async () => {
+/**
+ * Beside the cache file, what it was when the last run that used it let it go (cacheFileStamp). A run that finds the
+ * file so trusts the sums its state stores (checkedSums) instead of hashing every cached row again: whatever else
+ * changes the file (a write, a copy, a file put in its place, a modification time set back, which moves its
+ * status-change time) changes the stamp, and the next run hashes the whole cache.
+ */
+export const STAMP_FILE = "ingest.stamp";
+
+/** The cache file's device, inode, size, modification and status-change times (ns); none while it has a write-ahead log. */
+function cacheFileStamp(folder: string): string | undefined {
+  const path = join(folder, CACHE_FILE);
+  try {
+    if (existsSync(`${path}.wal`)) return undefined;
+    const info = statSync(path, { bigint: true });
+    return [info.dev, info.ino, info.size, info.mtimeNs, info.ctimeNs].join(":");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Attaches the cache file of `folder` (created readable by its owner only, as is the folder); throws CacheUnusable.
+ * Returns whether the file is as the last run left it (STAMP_FILE), now that this process holds it.
+ */
+export async function attachCache(connection: DuckDBConnection, folder: string): Promise<boolean> {
+  return cacheStep(folder, async () => {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     const path = join(folder, CACHE_FILE);
     await connection.run(`ATTACH ${sqlString(path)} AS ${CACHE_CATALOG}`);
-    // A file made by an earlier version, or before the process's umask was set, keeps no wider mode.
-    for (const file of [path, `${path}.wal`]) if (existsSync(file)) chmodSync(file, 0o600);
+    // A file made by an earlier version, or before the process's umask was set, keeps no wider mode. Only then: a
+    // change of mode moves the file's status-change time, its stamp.
+    for (const file of [path, `${path}.wal`]) if (existsSync(file) && (statSync(file).mode & 0o777) !== 0o600) chmodSync(file, 0o600);
+    const stamp = cacheFileStamp(folder);
+    return stamp !== undefined && recordedStamp(folder) === stamp;
   });
+}
+
+/** The stamp the last run recorded, if any. */
+function recordedStamp(folder: string): string | undefined {
+  try {
+    return readFileSync(join(folder, STAMP_FILE), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Detaches the cache of `folder` (DuckDB writes what it logged into the file), then records the file's stamp. */
+export async function detachCache(connection: DuckDBConnection, folder: string): Promise<void> {
+  await connection.run(`DETACH ${CACHE_CATALOG}`);
+  const stamp = cacheFileStamp(folder);
+  try {
+    if (stamp !== undefined) writeFileSync(join(folder, STAMP_FILE), stamp, { mode: 0o600 });
+  } catch {
+    // without a stamp, the next run hashes the whole cache
+  }
 }
 
 /** Removes a damaged cache file, so that the next attach starts an empty one. */
 export function removeCache(folder: string): void {
   const path = join(folder, CACHE_FILE);
   try {
-    rmSync(path, { force: true });
-    rmSync(`${path}.wal`, { force: true });
+    for (const file of [path, `${path}.wal`, join(folder, STAMP_FILE)]) rmSync(file, { force: true });
   } catch {
     // a folder that cannot be written keeps what it has; the next run finds it damaged again
   }
@@ -213,6 +258,17 @@ export const formatSums = (sums: TableSums) =>
     .map(([name, { count, sum }]) => `${name}:${count}:${sum}`)
     .join(";");
 
+/**
+ * The sums of a cache's tables, checked against those its state stores (`stored`, as formatSums wrote them; an Error
+ * if they differ): computed whole, or taken as stored when the cache file is `trusted` (STAMP_FILE).
+ */
+export async function checkedSums(stored: string, trusted: boolean, compute: () => Promise<TableSums>): Promise<TableSums> {
+  if (trusted) return parseSums(stored);
+  const sums = await compute();
+  if (formatSums(sums) !== stored) throw new Error("its tables do not match their checksum");
+  return sums;
+}
+
 function parseSums(text: string): TableSums {
   return new Map(
     text.split(";").map((part) => {
@@ -238,10 +294,11 @@ export async function hasCacheTable(connection: DuckDBConnection, name: string):
 }
 
 /**
- * What the cache holds, checked against its checksum: undefined for an empty cache; a CacheUnusable (damaged) when
- * anything it would return differs from what was stored.
+ * What the cache holds, checked against its checksum (its tables' sums computed whole unless its file is `trusted`,
+ * checkedSums): undefined for an empty cache; a CacheUnusable (damaged) when anything it would return differs from
+ * what was stored.
  */
-export async function readStoredIngest(connection: DuckDBConnection, folder: string): Promise<StoredIngest | undefined> {
+export async function readStoredIngest(connection: DuckDBConnection, folder: string, trusted: boolean): Promise<StoredIngest | undefined> {
   return cacheStep(folder, async () => {
     if (!(await hasCacheTable(connection, "ingest_state"))) return undefined;
     const rows = (await connection.runAndReadAll(`SELECT version, listing, fold FROM ${table("ingest_state")}`)).getRowObjectsJS();
@@ -250,9 +307,8 @@ export async function readStoredIngest(connection: DuckDBConnection, folder: str
     // Another version's cache is read again whole (planIngest): nothing of it is used, so nothing to check.
     if (row.version === ingestVersion()) {
       const [stored] = (await connection.runAndReadAll(`SELECT tables, checksum FROM ${table("ingest_state")}`)).getRowObjectsJS();
-      const tables = formatSums(await tableSums(connection));
-      if (tables !== stored?.tables || stateChecksum(tables, row.listing, row.fold) !== stored.checksum)
-        throw new Error("its tables do not match their checksum");
+      const tables = formatSums(await checkedSums(String(stored?.tables), trusted, () => tableSums(connection)));
+      if (stateChecksum(tables, row.listing, row.fold) !== stored?.checksum) throw new Error("its tables do not match their checksum");
     }
     return { version: row.version, listing: JSON.parse(row.listing), fold: JSON.parse(row.fold) };
   });

@@ -14,6 +14,7 @@ import {
   CACHED_TABLES,
   CacheUnusable,
   cacheStep,
+  detachCache,
   ingestVersion,
   loadCachedTables,
   planIngest,
@@ -145,9 +146,9 @@ async function loadedDatabase(threads: number | undefined, load: (connection: Du
 /** Reads through the cache of `folder`: only what it cannot tell. Throws CacheUnusable when it cannot serve. */
 async function loadThroughCache(archive: string, listing: SnapshotListing, folder: string, options: LoadOptions): Promise<AccountingDatabase> {
   return loadedDatabase(options.threads, async (connection) => {
-    await attachCache(connection, folder);
+    const trusted = await attachCache(connection, folder);
     const version = ingestVersion();
-    let plan: IngestPlan = planIngest(await readStoredIngest(connection, folder), listing, version);
+    let plan: IngestPlan = planIngest(await readStoredIngest(connection, folder, trusted), listing, version);
     if (plan.kind === "resume") {
       const { from } = plan;
       const fold = foldSnapshots(archive, plan.files, from, options.onProgress);
@@ -160,7 +161,7 @@ async function loadThroughCache(archive: string, listing: SnapshotListing, folde
     }
     await cacheStep(folder, async () => {
       await loadCachedTables(connection);
-      await connection.run(`DETACH ${CACHE_CATALOG}`);
+      await detachCache(connection, folder);
     });
   });
 }
@@ -181,7 +182,7 @@ async function loadWithoutCache(archive: string, listing: SnapshotListing, optio
     try {
       await attachCache(connection, fresh);
       await cacheStep(fresh, () => storeIngest(connection, fold, stored));
-      await connection.run(`DETACH ${CACHE_CATALOG}`);
+      await detachCache(connection, fresh);
     } catch (error) {
       setAside(error, fresh, options);
       // Whatever stopped it, the fresh cache holds part of what was written.

@@ -1,6 +1,7 @@
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { CACHE_FILE } from "../../loaders/ingest/ingest-cache.js";
+import { CACHE_FILE, STAMP_FILE } from "../../loaders/ingest/ingest-cache.js";
 
 /** Runs `statements` on the ingest cache of `folder`, as another process would: to alter it behind the pipeline's back. */
 export async function alterCache(folder: string, ...statements: string[]): Promise<void> {
@@ -12,4 +13,15 @@ export async function alterCache(folder: string, ...statements: string[]): Promi
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/**
+ * Writes the stamp of the cache file of `folder` as a run leaves it (device, inode, size, modification and
+ * status-change times): a file altered behind the pipeline's back then passes for the one the last run left.
+ */
+export function stampAnew(folder: string): void {
+  const info = statSync(join(folder, CACHE_FILE), { bigint: true });
+  const stamp = [info.dev, info.ino, info.size, info.mtimeNs, info.ctimeNs].join(":");
+  if (readFileSync(join(folder, STAMP_FILE), "utf8") === stamp) throw new Error("the cache file is as the last run left it");
+  writeFileSync(join(folder, STAMP_FILE), stamp);
 }

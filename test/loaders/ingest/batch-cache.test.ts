@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadArchive } from "../../../loaders/ingest/load.js";
 import { temporaryFolder } from "../../helpers/archive.js";
-import { alterCache } from "../../helpers/cache.js";
+import { alterCache, stampAnew } from "../../helpers/cache.js";
+import { STAMP_FILE } from "../../../loaders/ingest/ingest-cache.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
 import { tablesOf, type Tables } from "../../helpers/tables.js";
 import { mountSmallDisk, smallDiskMissing } from "../../helpers/tmpfs.js";
@@ -154,6 +155,20 @@ describe("batch records through the ingest cache", () => {
     ]);
     expect([altered.read, altered.tables]).toEqual([2, await uncached(archive)]);
     expect(await run(archive, cache)).toMatchObject({ warnings: [], read: 0, tables: altered.tables });
+  });
+
+  it("as the last run left it is trusted: its stored sums are not computed again", async () => {
+    const archive = temporaryFolder();
+    write(archive, DUMPS);
+    const cache = temporaryFolder();
+    await run(archive, cache);
+    await alterCache(cache, "UPDATE batch_records SET interval_cpu_num = interval_cpu_num * 2");
+    stampAnew(cache);
+    const trusted = await run(archive, cache);
+    expect([trusted.warnings, trusted.read]).toEqual([[], 0]);
+    expect(trusted.tables).not.toEqual(await uncached(archive));
+    rmSync(join(cache, STAMP_FILE));
+    expect((await run(archive, cache)).warnings).toEqual([expect.stringMatching(/is damaged \(its tables do not match their checksum\)/)]);
   });
 
   it("failing while it is written (a constraint added behind its back): a warning, the tables of a run without it, a fresh cache", async () => {

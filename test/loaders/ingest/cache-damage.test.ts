@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
-import { cpSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadArchive } from "../../../loaders/ingest/load.js";
-import { CACHE_FILE } from "../../../loaders/ingest/ingest-cache.js";
+import { CACHE_FILE, STAMP_FILE } from "../../../loaders/ingest/ingest-cache.js";
 import { runReport, type Report } from "../../../loaders/queries/report.js";
 import { temporaryFolder } from "../../helpers/archive.js";
-import { alterCache } from "../../helpers/cache.js";
+import { alterCache, stampAnew } from "../../helpers/cache.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
 import { mountSmallDisk, smallDiskMissing } from "../../helpers/tmpfs.js";
 
@@ -55,6 +55,9 @@ function scribble(path: string, offset: number): void {
 
 let expected: { whole: Report; held: Report };
 
+/** A doubled interval: its namespace's CPU-hours would grow. */
+const DOUBLED = "UPDATE intervals SET cpu_num = cpu_num * 2 WHERE rowid = (SELECT min(rowid) FROM intervals)";
+
 beforeAll(async () => {
   const held = archiveWithout(2);
   expected = { held: (await run(held.archive)).report, whole: (await run(REFERENCE_ARCHIVE)).report };
@@ -89,12 +92,47 @@ describe("a damaged cache", () => {
     const { archive } = archiveWithout(0);
     const cache = temporaryFolder();
     await run(archive, cache);
-    // A doubled interval: the namespace's CPU-hours would double.
-    await alterCache(cache, "UPDATE intervals SET cpu_num = cpu_num * 2 WHERE rowid = (SELECT min(rowid) FROM intervals)");
+    await alterCache(cache, DOUBLED);
     const altered = await run(archive, cache);
     expect(altered.warnings).toEqual([expect.stringMatching(/is damaged \(its tables do not match their checksum\)/)]);
     expect(altered.report).toEqual(expected.whole);
     expect(await run(archive, cache)).toMatchObject({ warnings: [], read: 0, report: expected.whole });
+  });
+
+  it("with a value altered and its modification time set back is still caught: the stamp holds the status-change time", async () => {
+    const { archive } = archiveWithout(0);
+    const cache = temporaryFolder();
+    await run(archive, cache);
+    const path = join(cache, CACHE_FILE);
+    // The same update made and undone before, that the file be larger than after the one to hide; a modification time
+    // in whole seconds, which utimes can set back exactly; the run after them stamps the file anew.
+    await alterCache(cache, DOUBLED);
+    await alterCache(cache, "UPDATE intervals SET cpu_num = cpu_num / 2 WHERE rowid = (SELECT min(rowid) FROM intervals)");
+    utimesSync(path, 1_700_000_000, 1_700_000_000);
+    await run(archive, cache);
+    const before = statSync(path);
+    await alterCache(cache, DOUBLED);
+    // DuckDB gave back blocks at the end: zeros past its last one make up the size.
+    truncateSync(path, before.size);
+    utimesSync(path, before.atime, before.mtime);
+    expect([statSync(path).size, statSync(path).mtimeMs, statSync(path).ino]).toEqual([before.size, before.mtimeMs, before.ino]);
+    const altered = await run(archive, cache);
+    expect(altered.warnings).toEqual([expect.stringMatching(/is damaged \(its tables do not match their checksum\)/)]);
+    expect(altered.report).toEqual(expected.whole);
+  });
+
+  it("as the last run left it is trusted: its stored sums are not computed again", async () => {
+    const { archive } = archiveWithout(0);
+    const cache = temporaryFolder();
+    await run(archive, cache);
+    await alterCache(cache, DOUBLED);
+    stampAnew(cache);
+    const trusted = await run(archive, cache);
+    expect([trusted.warnings, trusted.read]).toEqual([[], 0]);
+    expect(trusted.report).not.toEqual(expected.whole);
+    // Without the stamp, the next run hashes the whole cache and finds it altered.
+    rmSync(join(cache, STAMP_FILE));
+    expect((await run(archive, cache)).warnings).toEqual([expect.stringMatching(/is damaged \(its tables do not match their checksum\)/)]);
   });
 
   it("held by another process is a lock: a warning, a run without it, and the cache kept as it was", async () => {
