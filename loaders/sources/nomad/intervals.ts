@@ -93,15 +93,24 @@ export function byNamespaceJobStart(a: Interval, b: Interval): number {
 /** What tells one job's runs from another's. */
 export const runKey = (interval: Interval) => jobKey(interval.namespace, interval.jobId);
 
-/** Folds snapshots into intervals, from the first snapshot or from where an earlier fold stopped. */
+/**
+ * Folds snapshots into intervals, from the first snapshot or from where an earlier fold stopped. The open runs are
+ * looked up by namespace, then job id: a key joining both, made for each of the millions of sightings of a running
+ * job, cost more than the lookups.
+ */
 export function createIntervalBuilder(from: IntervalFoldState = { previous: null, open: [] }): IntervalBuilder {
-  const open = new Map(from.open.map((run) => [runKey(run.interval), { ...run, interval: { ...run.interval } }]));
+  const open = new Map<string, Map<string, OpenRun>>();
+  const openIn = (namespace: string) => {
+    let runs = open.get(namespace);
+    if (runs === undefined) open.set(namespace, (runs = new Map()));
+    return runs;
+  };
+  for (const run of from.open) openIn(run.interval.namespace).set(run.interval.jobId, { ...run, interval: { ...run.interval } });
   const closed: Interval[] = [];
   let previous = from.previous ?? undefined;
 
-  function fold(namespace: string, job: Job, time: Micros, segment: Segment): void {
-    const key = jobKey(namespace, job.id);
-    const run = open.get(key);
+  function fold(runs: Map<string, OpenRun>, namespace: string, job: Job, time: Micros, segment: Segment): void {
+    const run = runs.get(job.id);
     const resources = countedResources(job.resources);
     if (run && continuesRun(run, job.allocStart, resources, segment)) {
       run.interval.end = Math.max(run.interval.end, segment.end);
@@ -109,7 +118,7 @@ export function createIntervalBuilder(from: IntervalFoldState = { previous: null
       return;
     }
     if (run) closed.push(run.interval);
-    open.set(key, {
+    runs.set(job.id, {
       allocStart: job.allocStart as Micros,
       interval: {
         namespace,
@@ -130,28 +139,31 @@ export function createIntervalBuilder(from: IntervalFoldState = { previous: null
       if (previous !== undefined && snapshot.time <= previous) throw new Error(`snapshot ${snapshot.file} is not after the previous one`);
       const problems: Problem[] = [];
       for (const [namespace, jobs] of snapshot.namespaces) {
+        const runs = openIn(namespace);
         for (const job of jobs) {
           const segment = segmentOf(job, snapshot.time, previous);
           if (segment === null) continue;
           if ("reason" in segment) problems.push({ file: snapshot.file, line: null, account: namespace, job: job.id, reason: segment.reason, detail: null });
-          else fold(namespace, job, snapshot.time, segment);
+          else fold(runs, namespace, job, snapshot.time, segment);
         }
       }
-      for (const [key, run] of open) {
-        if (run.interval.lastSnapshot !== snapshot.time) {
-          closed.push(run.interval);
-          open.delete(key);
+      for (const runs of open.values()) {
+        for (const [jobId, run] of runs) {
+          if (run.interval.lastSnapshot !== snapshot.time) {
+            closed.push(run.interval);
+            runs.delete(jobId);
+          }
         }
       }
       previous = snapshot.time;
       return problems;
     },
     state() {
-      const runs = [...open.values()].map((run) => ({ ...run, interval: { ...run.interval } }));
+      const runs = [...open.values()].flatMap((runs) => [...runs.values()]).map((run) => ({ ...run, interval: { ...run.interval } }));
       return { previous: previous ?? null, open: runs.sort((a, b) => byNamespaceJobStart(a.interval, b.interval)) };
     },
     finish() {
-      for (const run of open.values()) closed.push(run.interval);
+      for (const runs of open.values()) for (const run of runs.values()) closed.push(run.interval);
       open.clear();
       return closed.sort(byNamespaceJobStart);
     },

@@ -87,6 +87,21 @@ describe("createIntervalBuilder", () => {
     ]);
   });
 
+  it("goes on from its state with each namespace's open runs, the same job id in two namespaces apart", () => {
+    const first = createIntervalBuilder();
+    first.add(snapshot(0, { b: [job()], a: [job()] }));
+    const state = first.state();
+    expect(state.open.map((run) => run.interval.namespace)).toEqual(["a", "b"]);
+    const later = createIntervalBuilder(state);
+    later.add(snapshot(6, { a: [job()] }));
+    later.add(snapshot(12, { a: [job()], b: [job()] }));
+    expect(later.finish().map((i) => [i.namespace, i.jobId, ...span(i)])).toEqual([
+      ["a", "j1", 0, 12, 0, 12],
+      ["b", "j1", 0, 0, 0, 0],
+      ["b", "j1", 6, 12, 12, 12],
+    ]);
+  });
+
   it("reports malformed jobs with their snapshot and leaves them out", () => {
     const { intervals, problems } = build(snapshot(0, { a: [job({ allocStart: null })] }), snapshot(6, { a: [job({ status: "dead", allocEnd: null })] }));
     expect(intervals).toEqual([]);
