@@ -402,9 +402,10 @@ export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFo
 /**
  * Copies the cached tables into the in-memory database. Reports and the site's copy scan intervals, snapshots
  * and problems in order, and floating-point sums depend on it: those come in their documented order (problems
- * in the order found), as after a full ingest. Jobs and owners are only ever read sorted.
+ * in the order found), as after a full ingest. Jobs and owners are only ever read sorted. The jobs' titles come only
+ * when `titles` (a private build): otherwise none is held in memory.
  */
-export async function loadCachedTables(connection: DuckDBConnection): Promise<void> {
+export async function loadCachedTables(connection: DuckDBConnection, titles: boolean): Promise<void> {
   const scanOrder: Record<string, string> = {
     intervals: intervalsTable.orderBy.map(quote).join(", "),
     snapshots: snapshotsTable.orderBy.map(quote).join(", "),
@@ -413,6 +414,7 @@ export async function loadCachedTables(connection: DuckDBConnection): Promise<vo
     owners: "",
   };
   for (const { name } of CACHED_TABLES) {
-    await connection.run(`CREATE TABLE memory.${quote(name)} AS FROM ${table(name)}${scanOrder[name] ? ` ORDER BY ${scanOrder[name]}` : ""}`);
+    const columns = name === "jobs" && !titles ? "SELECT * REPLACE (NULL::VARCHAR AS title) " : "";
+    await connection.run(`CREATE TABLE memory.${quote(name)} AS ${columns}FROM ${table(name)}${scanOrder[name] ? ` ORDER BY ${scanOrder[name]}` : ""}`);
   }
 }

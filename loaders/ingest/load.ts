@@ -160,7 +160,7 @@ async function loadThroughCache(archive: string, listing: SnapshotListing, folde
       await cacheStep(folder, () => storeIngest(connection, fold, { version, listing, fold: fold.state }));
     }
     await cacheStep(folder, async () => {
-      await loadCachedTables(connection);
+      await loadCachedTables(connection, options.users?.private ?? false);
       await detachCache(connection, folder);
     });
   });
@@ -176,7 +176,7 @@ async function loadWithoutCache(archive: string, listing: SnapshotListing, optio
     const fold = await foldArchive(archive, listing.files, { threads: options.threads, onProgress: options.onProgress });
     const stored = { version: ingestVersion(), listing, fold: fold.state };
     await storeIngest(connection, fold, stored);
-    await loadCachedTables(connection);
+    await loadCachedTables(connection, options.users?.private ?? false);
     await connection.run(`DETACH ${CACHE_CATALOG}`);
     if (fresh === undefined) return;
     try {
@@ -202,7 +202,8 @@ async function finish(database: AccountingDatabase, archive: string, batch: Batc
   for (const sql of nomadAccountsAndSpansSql()) await connection.run(sql);
   if (batch.folders.length > 0) for (const sql of batchAccountsAndSpansSql()) await connection.run(sql);
   await connection.run(`CREATE TABLE recorded_resources AS ${RECORDED_RESOURCES_SQL}`);
-  if (!options.users?.private) await connection.run("UPDATE jobs SET title = NULL");
+  // The snapshots' jobs come without titles (loadCachedTables); the batch records' have theirs.
+  if (!options.users?.private && batch.folders.length > 0) await connection.run("UPDATE jobs SET title = NULL");
   if (options.users) await addUsers(database, archive, options.users.pseudonymKey, options.users.private);
 }
 

@@ -159,7 +159,7 @@ export function createIntervalBuilder(from: IntervalFoldState = { previous: null
       return problems;
     },
     state() {
-      const runs = [...open.values()].flatMap((runs) => [...runs.values()]).map((run) => ({ ...run, interval: { ...run.interval } }));
+      const runs = [...open.values()].flatMap((inNamespace) => [...inNamespace.values()]).map((run) => ({ ...run, interval: { ...run.interval } }));
       return { previous: previous ?? null, open: runs.sort((a, b) => byNamespaceJobStart(a.interval, b.interval)) };
     },
     finish() {

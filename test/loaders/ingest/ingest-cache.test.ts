@@ -11,7 +11,7 @@ import { environmentFrom } from "../../../loaders/ingest/environment.js";
 import { CACHE_FILE, cacheFolderFor, planIngest, type StoredIngest } from "../../../loaders/ingest/ingest-cache.js";
 import { fileProblem } from "../../../loaders/model/records.js";
 import { generateArchive } from "../../../scripts/archive-generator.js";
-import { jobJson, temporaryFolder } from "../../helpers/archive.js";
+import { jobJson, temporaryFolder, writeArchive } from "../../helpers/archive.js";
 import { alterCache } from "../../helpers/cache.js";
 
 interface Ingest {
@@ -241,6 +241,25 @@ describe("the ingest cache", () => {
     const again = await ingest(archive, cache);
     expect(again.read).toBe(files.length + 1);
     await expectSameAsFullIngest(archive, again);
+  });
+
+  it("holds the jobs' titles for a private build, and gives none to a public one reading it", async () => {
+    const archive = writeArchive({
+      "2024-03-01T12:00:00.json": { vo: [jobJson({ title: "Alice's thesis" })] },
+      "2024-03-01T18:00:00.json": { vo: [jobJson({ title: "Alice's thesis" })] },
+    });
+    const cache = temporaryFolder();
+    const titles = async (privateBuild: boolean) => {
+      const database = await loadArchive(archive, { cache, users: { pseudonymKey: "k", private: privateBuild } });
+      try {
+        return (await database.query<{ title: string | null }>("SELECT title FROM jobs")).map((row) => row.title);
+      } finally {
+        database.close();
+      }
+    };
+    expect(await titles(true)).toEqual(["Alice's thesis"]);
+    expect(await titles(false)).toEqual([null]);
+    expect(await titles(true)).toEqual(["Alice's thesis"]);
   });
 
   it("lives in ACCOUNTING_CACHE, else in the user's cache folder under a name of the archive's path", () => {
