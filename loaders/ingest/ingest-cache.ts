@@ -304,7 +304,8 @@ export async function readStoredIngest(connection: DuckDBConnection, folder: str
     const rows = (await connection.runAndReadAll(`SELECT version, listing, fold FROM ${table("ingest_state")}`)).getRowObjectsJS();
     const row = rows[0] as { version: string; listing: string; fold: string } | undefined;
     if (!row) throw new Error("its state is missing");
-    // Another version's cache is read again whole (planIngest): nothing of it is used, so nothing to check.
+    // Another version's cache is read again whole (planIngest): nothing of it is used, so nothing to check, and its
+    // state may lack the columns read next.
     if (row.version === ingestVersion()) {
       const [stored] = (await connection.runAndReadAll(`SELECT tables, checksum FROM ${table("ingest_state")}`)).getRowObjectsJS();
       const tables = formatSums(await checkedSums(String(stored?.tables), trusted, () => tableSums(connection)));

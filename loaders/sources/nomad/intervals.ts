@@ -1,6 +1,6 @@
 import { RESOURCES, type Resources } from "../../model/resources.js";
 import type { Job } from "./job.js";
-import { jobKey } from "./jobs.js";
+import { inNamespace, jobKey } from "./jobs.js";
 import { sharedResources, sharedText } from "./shared.js";
 import type { Problem } from "../../model/records.js";
 import type { Snapshot } from "./snapshot.js";
@@ -95,17 +95,11 @@ export const runKey = (interval: Interval) => jobKey(interval.namespace, interva
 
 /**
  * Folds snapshots into intervals, from the first snapshot or from where an earlier fold stopped. The open runs are
- * looked up by namespace, then job id: a key joining both, made for each of the millions of sightings of a running
- * job, cost more than the lookups.
+ * kept by namespace, then job id (inNamespace).
  */
 export function createIntervalBuilder(from: IntervalFoldState = { previous: null, open: [] }): IntervalBuilder {
   const open = new Map<string, Map<string, OpenRun>>();
-  const openIn = (namespace: string) => {
-    let runs = open.get(namespace);
-    if (runs === undefined) open.set(namespace, (runs = new Map()));
-    return runs;
-  };
-  for (const run of from.open) openIn(run.interval.namespace).set(run.interval.jobId, { ...run, interval: { ...run.interval } });
+  for (const run of from.open) inNamespace(open, run.interval.namespace).set(run.interval.jobId, { ...run, interval: { ...run.interval } });
   const closed: Interval[] = [];
   let previous = from.previous ?? undefined;
 
@@ -139,7 +133,7 @@ export function createIntervalBuilder(from: IntervalFoldState = { previous: null
       if (previous !== undefined && snapshot.time <= previous) throw new Error(`snapshot ${snapshot.file} is not after the previous one`);
       const problems: Problem[] = [];
       for (const [namespace, jobs] of snapshot.namespaces) {
-        const runs = openIn(namespace);
+        const runs = inNamespace(open, namespace);
         for (const job of jobs) {
           const segment = segmentOf(job, snapshot.time, previous);
           if (segment === null) continue;
@@ -159,7 +153,7 @@ export function createIntervalBuilder(from: IntervalFoldState = { previous: null
       return problems;
     },
     state() {
-      const runs = [...open.values()].flatMap((inNamespace) => [...inNamespace.values()]).map((run) => ({ ...run, interval: { ...run.interval } }));
+      const runs = [...open.values()].flatMap((ofNamespace) => [...ofNamespace.values()]).map((run) => ({ ...run, interval: { ...run.interval } }));
       return { previous: previous ?? null, open: runs.sort((a, b) => byNamespaceJobStart(a.interval, b.interval)) };
     },
     finish() {

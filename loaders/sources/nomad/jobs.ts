@@ -27,6 +27,16 @@ interface JobCatalog {
 /** What tells one job from another across the archive. */
 export const jobKey = (namespace: string, jobId: string) => `${namespace}\u0000${jobId}`;
 
+/**
+ * The map of `namespace`'s jobs in `byNamespace`, made empty the first time: what is kept per job and looked up for each
+ * of the millions of sightings is kept by namespace, then id, with no jobKey made for each.
+ */
+export function inNamespace<Value>(byNamespace: Map<string, Map<string, Value>>, namespace: string): Map<string, Value> {
+  let jobs = byNamespace.get(namespace);
+  if (jobs === undefined) byNamespace.set(namespace, (jobs = new Map()));
+  return jobs;
+}
+
 function earliest(a: Micros | null, b: Micros | null): Micros | null {
   return a === null ? b : b === null ? a : Math.min(a, b);
 }
@@ -82,13 +92,12 @@ export function absorbLater(known: JobSummary, later: JobSummary): void {
 
 /** Every job seen, whatever its status. */
 export function createJobCatalog(): JobCatalog {
-  // By namespace, then id: no key made of both for each of the millions of sightings. In the order first seen.
+  // By namespace, then id (inNamespace); in the order first seen.
   const byNamespace = new Map<string, Map<string, JobSummary>>();
   const jobs: JobSummary[] = [];
   return {
     add(namespace, job, snapshot) {
-      let ofNamespace = byNamespace.get(namespace);
-      if (!ofNamespace) byNamespace.set(namespace, (ofNamespace = new Map()));
+      const ofNamespace = inNamespace(byNamespace, namespace);
       const sighting = summaryOf(namespace, job, snapshot);
       const known = ofNamespace.get(job.id);
       if (known) absorbLater(known, sighting);
