@@ -239,7 +239,8 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)("a live Slurm, col
     jobs.cancelled = await submit("slcarol", CHEMISTRY, ["--job-name=cancelled", "--partition=gpu", "--gres=gpu:1", "--wrap=sleep 120"]);
     jobs.held = await submit("slcarol", PHYSICS, ["--job-name=held", "--hold", "--wrap=sleep 5"]);
     jobs.array = await submit("slbob", CHEMISTRY, ["--job-name=array", "--array=1-3", "--wrap=sleep 2"]);
-    jobs.requeued = await submit("slalice", PHYSICS, ["--job-name=requeued", "--wrap=sleep 6"]);
+    // Its first run lasts until requeued, however slow the machine (a short first run could end before the requeue).
+    jobs.requeued = await submit("slalice", PHYSICS, ["--job-name=requeued", '--wrap=if [ -n "$SLURM_RESTART_COUNT" ]; then sleep 4; else sleep 300; fi']);
     jobs.suspended = await submit("slbob", SUSPENDED, ["--job-name=suspended", "--wrap=sleep 12"]);
     jobs.running = await submit("slcarol", PHYSICS, ["--job-name=running", "--partition=gpu", "--ntasks=2", "--mem=300M", "--gres=gpu:1", "--wrap=sleep 600"]);
 
