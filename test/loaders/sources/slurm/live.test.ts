@@ -241,7 +241,8 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)("a live Slurm, col
     jobs.array = await submit("slbob", CHEMISTRY, ["--job-name=array", "--array=1-3", "--wrap=sleep 2"]);
     // Its first run lasts until requeued, however slow the machine (a short first run could end before the requeue).
     jobs.requeued = await submit("slalice", PHYSICS, ["--job-name=requeued", '--wrap=if [ -n "$SLURM_RESTART_COUNT" ]; then sleep 4; else sleep 300; fi']);
-    jobs.suspended = await submit("slbob", SUSPENDED, ["--job-name=suspended", "--wrap=sleep 12"]);
+    // Long enough to be suspended while it runs, however slow the start of the others; it still ends before the time limit does.
+    jobs.suspended = await submit("slbob", SUSPENDED, ["--job-name=suspended", "--wrap=sleep 30"]);
     jobs.running = await submit("slcarol", PHYSICS, ["--job-name=running", "--partition=gpu", "--ntasks=2", "--mem=300M", "--gres=gpu:1", "--wrap=sleep 600"]);
 
     await slurm("scancel", [job("held")]);
