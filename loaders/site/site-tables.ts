@@ -7,9 +7,9 @@ import { parseDay } from "../model/time.js";
  * the same SQL on them (loaders/report.ts, usage.ts, quality.ts): every column keeps its name and meaning.
  *
  * - `intervals` without `alloc_id`, with `id`, its row's place in the CLI's table; `job_id` and `owner` are small
- *   integers, the same for the same job (source, cluster, account and id) or owner: the pages only count distinct
- *   ones. Owners are numbered in the order of their keyed pseudonyms, so the numbers say nothing of the ids without
- *   the key.
+ *   integers, the same for the same job (source, cluster, account and id) or owner (SITE_NUMBERS): the pages only
+ *   count distinct ones. Owners are numbered in the order of their keyed pseudonyms, so the numbers say nothing of the
+ *   ids without the key.
  * - `accounts` and `spans` as they are: every account, what the records cover.
  * - `recorded_resources` as it is: which resources each account's runs record, over the whole archive.
  * - `snapshots` without `file` and the counts no page shows.
@@ -27,9 +27,25 @@ import { parseDay } from "../model/time.js";
  * bits.
  */
 
+/**
+ * The numbers the site gives the owners and the jobs of `intervals`, as temporary tables the queries of `users`,
+ * `intervals` and `jobs` read (made first, on the same connection): each job (source, cluster, account and id) its
+ * rank in the CLI's order, each owner the rank of its keyed pseudonym. Numbered once, among the distinct jobs and
+ * owners, and joined: ranking every run and job row by window functions sorted a million rows three times at 10 × the
+ * jobs.
+ */
+export const SITE_NUMBERS: readonly string[] = [
+  `CREATE OR REPLACE TEMP TABLE site_owner_numbers AS
+SELECT owner, dense_rank() OVER (ORDER BY pseudonym, owner)::INTEGER AS number
+FROM (SELECT DISTINCT i.owner, u.pseudonym FROM intervals i LEFT JOIN users u ON u.owner = i.owner)`,
+  `CREATE OR REPLACE TEMP TABLE site_job_numbers AS
+SELECT source, cluster, account, job_id, row_number() OVER (ORDER BY source, cluster, account, job_id)::INTEGER AS number
+FROM (SELECT DISTINCT source, cluster, account, job_id FROM intervals)`,
+];
+
 interface SiteTable {
   name: "snapshots" | "problems" | "users" | "accounts" | "spans" | "recorded_resources";
-  /** A query over the documented tables of an AccountingDatabase. */
+  /** A query over the documented tables of an AccountingDatabase (and SITE_NUMBERS). */
   sql: string;
 }
 
@@ -42,15 +58,15 @@ export const SITE_TABLES: readonly SiteTable[] = [
   { name: "recorded_resources", sql: RECORDED_RESOURCES_SQL },
   {
     name: "users",
-    sql: `SELECT dense_rank() OVER (ORDER BY pseudonym, owner)::INTEGER AS owner, pseudonym, name, email
-FROM users WHERE owner IN (SELECT owner FROM intervals)
-ORDER BY owner`,
+    sql: `SELECT n.number AS owner, u.pseudonym, u.name, u.email
+FROM users u JOIN site_owner_numbers n USING (owner)
+ORDER BY n.number`,
   },
 ];
 
 interface MonthlySiteTable {
   name: "intervals" | "jobs";
-  /** A query over the documented tables of an AccountingDatabase, ordered by `key`. */
+  /** A query over the documented tables of an AccountingDatabase (and SITE_NUMBERS), ordered by `key`. */
   sql: string;
   /** The column telling rows apart, in the order the CLI's table holds them: a row a page fetched twice is kept once. */
   key: string;
@@ -67,21 +83,18 @@ export const MONTHLY_SITE_TABLES: readonly MonthlySiteTable[] = [
   {
     name: "intervals",
     key: "id",
-    sql: `SELECT row_number() OVER (ORDER BY i.rowid)::INTEGER AS id, i.source, i.cluster, i.account,
-  dense_rank() OVER (ORDER BY i.source, i.cluster, i.account, i.job_id)::INTEGER AS job_id,
-  dense_rank() OVER (ORDER BY u.pseudonym, i.owner)::INTEGER AS owner,
+    sql: `SELECT row_number() OVER (ORDER BY i.rowid)::INTEGER AS id, i.source, i.cluster, i.account, j.number AS job_id, o.number AS owner,
   i.start_time, i.end_time, i.first_snapshot, i.last_snapshot, i.cpu_num, i.cpu_MHz, i.gpu_num, i.memory_MB, i.disk_MB
-FROM intervals i LEFT JOIN users u ON u.owner = i.owner
+FROM intervals i JOIN site_job_numbers j USING (source, cluster, account, job_id) JOIN site_owner_numbers o ON o.owner IS NOT DISTINCT FROM i.owner
 ORDER BY i.rowid`,
   },
   {
     name: "jobs",
     key: "job_id",
-    sql: `SELECT dense_rank() OVER (ORDER BY source, cluster, account, job_id)::INTEGER AS job_id, source, cluster, account, kind, title,
-  docker_image, datacenter, queue, qos, unix_group, node_names, submit_time
-FROM jobs j
-WHERE EXISTS (SELECT 1 FROM intervals i WHERE i.source = j.source AND i.cluster = j.cluster AND i.account = j.account AND i.job_id = j.job_id)
-ORDER BY job_id`,
+    sql: `SELECT n.number AS job_id, j.source, j.cluster, j.account, j.kind, j.title,
+  j.docker_image, j.datacenter, j.queue, j.qos, j.unix_group, j.node_names, j.submit_time
+FROM jobs j JOIN site_job_numbers n USING (source, cluster, account, job_id)
+ORDER BY n.number`,
   },
 ];
 
