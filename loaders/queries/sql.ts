@@ -14,7 +14,12 @@ export function sqlIdentifier(name: string): string {
  * their order does not.
  */
 export function rowChecksumSql(expression: string): string {
-  return `count(*) || ':' || ${hashSumSql(expression)}`;
+  return hashesChecksumSql(`hash(${expression})`);
+}
+
+/** rowChecksumSql of rows whose 64-bit hashes were computed before, the column or expression `hashes`. */
+export function hashesChecksumSql(hashes: string): string {
+  return `count(*) || ':' || coalesce(sum(${hashes}::HUGEINT), 0)`;
 }
 
 /** The sum of the 64-bit hashes of `expression` over a group's rows (0 for none): rowChecksumSql's second part. */

@@ -1,5 +1,5 @@
 import { parseDay, MICROS_PER_DAY } from "../model/time.js";
-import { rowChecksumSql, sqlString, type Connector } from "../queries/sql.js";
+import { hashesChecksumSql, rowChecksumSql, sqlString, type Connector } from "../queries/sql.js";
 import type { ReportPeriod } from "./periods.js";
 
 /**
@@ -41,29 +41,30 @@ function periodInputsSql(periods: readonly ReportPeriod[]): string {
     return `(${sqlString(period.name)}, ${lo}, ${to + MICROS_PER_DAY})`;
   });
   const open = "9000000000000000000";
+  // Each run's job and owner are hashed once, beside it, before the runs are joined with the periods; a period's jobs
+  // and owners are then told apart by those hashes (distinct jobs and owners have distinct rows). The runs of every
+  // period are made once for the three sums that read them.
   return `WITH p(name, lo, hi) AS (VALUES ${bounds.join(", ")}),
-runs AS (
-  SELECT c.name, c.source, c.cluster, c.account, c.job_id, c.owner, c AS run
+keyed AS (
+  SELECT i.*, jb.h AS job_hash, us.h AS user_hash
+  FROM intervals i
+    LEFT JOIN (SELECT source, cluster, account, job_id, hash(row(${JOB_VALUES.map((column) => `jb.${column}`).join(", ")})) AS h FROM jobs jb) jb
+      ON jb.source = i.source AND jb.cluster = i.cluster AND jb.account = i.account AND jb.job_id = i.job_id
+    LEFT JOIN (SELECT owner, hash(us) AS h FROM users us) us ON us.owner = i.owner
+),
+runs AS MATERIALIZED (
+  SELECT name, job_hash, user_hash, row(*COLUMNS(* EXCLUDE (job_hash, user_hash))) AS run
   FROM (
     SELECT p.name, i.* REPLACE (${clipped("start_time", "greatest", "lo")}, ${clipped("end_time", "least", "hi")},
       ${clipped("first_snapshot", "greatest", "lo")}, ${clipped("last_snapshot", "least", "hi")})
-    FROM p JOIN intervals i
+    FROM p JOIN keyed i
       ON (coalesce(epoch_us(i.start_time), -${open}) < p.hi AND coalesce(epoch_us(i.end_time), ${open}) > p.lo)
       OR (epoch_us(i.first_snapshot) < p.hi AND coalesce(epoch_us(i.last_snapshot), ${open}) >= p.lo)
-  ) c
+  )
 ),
 r AS (SELECT name, ${rowChecksumSql("run")} AS c FROM runs GROUP BY name),
-j AS (
-  SELECT k.name, ${rowChecksumSql(`row(${JOB_VALUES.map((column) => `jb.${column}`).join(", ")})`)} AS c
-  FROM (SELECT DISTINCT name, source, cluster, account, job_id FROM runs) k
-    JOIN jobs jb ON jb.source = k.source AND jb.cluster = k.cluster AND jb.account = k.account AND jb.job_id = k.job_id
-  GROUP BY k.name
-),
-u AS (
-  SELECT k.name, ${rowChecksumSql("us")} AS c
-  FROM (SELECT DISTINCT name, owner FROM runs) k JOIN users us ON us.owner = k.owner
-  GROUP BY k.name
-),
+j AS (SELECT name, ${hashesChecksumSql("job_hash")} AS c FROM (SELECT DISTINCT name, job_hash FROM runs WHERE job_hash IS NOT NULL) GROUP BY name),
+u AS (SELECT name, ${hashesChecksumSql("user_hash")} AS c FROM (SELECT DISTINCT name, user_hash FROM runs WHERE user_hash IS NOT NULL) GROUP BY name),
 t AS (
   SELECT p.name, ${rowChecksumSql("s.t")} AS c
   FROM p JOIN (SELECT DISTINCT epoch_us(time) AS t FROM snapshots) s ON s.t >= p.lo AND s.t < p.hi
