@@ -19,13 +19,15 @@ export function rowChecksumSql(expression: string): string {
 
 /** rowChecksumSql of rows whose 64-bit hashes were computed before, the column or expression `hashes`. */
 export function hashesChecksumSql(hashes: string): string {
-  return `count(*) || ':' || coalesce(sum(${hashes}::HUGEINT), 0)`;
+  return `count(*) || ':' || ${sumOfHashesSql(hashes)}`;
 }
 
 /** The sum of the 64-bit hashes of `expression` over a group's rows (0 for none): rowChecksumSql's second part. */
 export function hashSumSql(expression: string): string {
-  return `coalesce(sum(hash(${expression})::HUGEINT), 0)`;
+  return sumOfHashesSql(`hash(${expression})`);
 }
+
+const sumOfHashesSql = (hashes: string) => `coalesce(sum(${hashes}::HUGEINT), 0)`;
 
 /** A CTE `times(t)`: every snapshot time once, in µs since the epoch. */
 export const SNAPSHOT_TIMES = "times AS (SELECT DISTINCT epoch_us(time) AS t FROM snapshots)";

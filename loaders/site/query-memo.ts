@@ -42,8 +42,9 @@ function periodInputsSql(periods: readonly ReportPeriod[]): string {
   });
   const open = "9000000000000000000";
   // Each run's job and owner are hashed once, beside it, before the runs are joined with the periods; a period's jobs
-  // and owners are then told apart by those hashes (distinct jobs and owners have distinct rows). The runs of every
-  // period are made once for the three sums that read them.
+  // and owners are then told apart by those hashes (distinct jobs and owners have distinct rows; a job's key is unique
+  // in `jobs`, an owner in `users`, so that no run is joined twice). The runs of every period are made once for the
+  // three sums that read them.
   return `WITH p(name, lo, hi) AS (VALUES ${bounds.join(", ")}),
 keyed AS (
   SELECT i.*, jb.h AS job_hash, us.h AS user_hash

@@ -13,7 +13,7 @@ import { knownIssuesPath } from "../ingest/known-issues.js";
 import { environmentFrom, VARIABLES } from "../ingest/environment.js";
 import { pseudonymKeyFrom } from "../ingest/pseudonym.js";
 import { sqlIdentifier as quote, sqlString, utcSql } from "../queries/sql.js";
-import { MONTHLY_SITE_TABLES, SITE_NUMBERS, SITE_TABLES, type SiteManifest } from "./site-tables.js";
+import { CREATE_SITE_NUMBERS, DROP_SITE_NUMBERS, MONTHLY_SITE_TABLES, SITE_TABLES, type SiteManifest } from "./site-tables.js";
 
 const DEFAULT_ARCHIVE = "data/sample";
 type Output = NodeJS.WritableStream & { write(chunk: Uint8Array | string): boolean };
@@ -97,7 +97,7 @@ const monthOf = (time: string) => `(year(${utcSql(time)}) * 12 + month(${utcSql(
  */
 export async function writeSiteTables(database: AccountingDatabase, folder: string): Promise<SiteManifest> {
   const { connection } = database;
-  for (const sql of SITE_NUMBERS) await connection.run(sql);
+  for (const sql of CREATE_SITE_NUMBERS) await connection.run(sql);
   for (const { name, sql } of SITE_TABLES) await connection.run(`COPY (${sql}) TO ${sqlString(join(folder, `${name}.parquet`))} (${PARQUET})`);
   const manifest: SiteManifest = { months: {} };
   for (const { name, sql } of MONTHLY_SITE_TABLES) {
@@ -140,7 +140,7 @@ SELECT jm.m AS site_month, x.* FROM ${quote(`site_${name}`)} x JOIN site_job_mon
     await connection.run(`DROP TABLE ${quote(`site_${name}`)}`);
     await connection.run("DROP TABLE site_months");
   }
-  for (const table of ["site_job_months", "site_job_numbers", "site_owner_numbers"]) await connection.run(`DROP TABLE ${table}`);
+  for (const sql of ["DROP TABLE site_job_months", ...DROP_SITE_NUMBERS]) await connection.run(sql);
   await writeFile(join(folder, MANIFEST), JSON.stringify(manifest));
   return manifest;
 }

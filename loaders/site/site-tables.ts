@@ -29,19 +29,27 @@ import { parseDay } from "../model/time.js";
 
 /**
  * The numbers the site gives the owners and the jobs of `intervals`, as temporary tables the queries of `users`,
- * `intervals` and `jobs` read (made first, on the same connection): each job (source, cluster, account and id) its
- * rank in the CLI's order, each owner the rank of its keyed pseudonym. Numbered once, among the distinct jobs and
- * owners, and joined: ranking every run and job row by window functions sorted a million rows three times at 10 × the
- * jobs.
+ * `intervals` and `jobs` read (CREATE_SITE_NUMBERS first, on the same connection): each job (source, cluster, account
+ * and id) its rank in the CLI's order, each owner the rank of its keyed pseudonym. Numbered once, among the distinct
+ * jobs and owners, and joined: ranking every run and job row by window functions sorted a million rows four times at
+ * 10 × the jobs.
  */
-export const SITE_NUMBERS: readonly string[] = [
-  `CREATE OR REPLACE TEMP TABLE site_owner_numbers AS
-SELECT owner, dense_rank() OVER (ORDER BY pseudonym, owner)::INTEGER AS number
-FROM (SELECT DISTINCT i.owner, u.pseudonym FROM intervals i LEFT JOIN users u ON u.owner = i.owner)`,
-  `CREATE OR REPLACE TEMP TABLE site_job_numbers AS
-SELECT source, cluster, account, job_id, row_number() OVER (ORDER BY source, cluster, account, job_id)::INTEGER AS number
+const SITE_NUMBERS = [
+  {
+    name: "site_owner_numbers",
+    sql: `SELECT owner, dense_rank() OVER (ORDER BY pseudonym, owner)::INTEGER AS number
+FROM (SELECT DISTINCT owner FROM intervals) i LEFT JOIN users u USING (owner)`,
+  },
+  {
+    name: "site_job_numbers",
+    sql: `SELECT source, cluster, account, job_id, row_number() OVER (ORDER BY source, cluster, account, job_id)::INTEGER AS number
 FROM (SELECT DISTINCT source, cluster, account, job_id FROM intervals)`,
-];
+  },
+] as const;
+
+/** The statements making SITE_NUMBERS' tables, and those dropping them. */
+export const CREATE_SITE_NUMBERS = SITE_NUMBERS.map(({ name, sql }) => `CREATE OR REPLACE TEMP TABLE ${name} AS\n${sql}`);
+export const DROP_SITE_NUMBERS = SITE_NUMBERS.map(({ name }) => `DROP TABLE ${name}`);
 
 interface SiteTable {
   name: "snapshots" | "problems" | "users" | "accounts" | "spans" | "recorded_resources";

@@ -16,7 +16,7 @@ import {
   type ReportRequest,
   type ReportRow,
 } from "../../../loaders/queries/report.js";
-import { MONTHLY_SITE_TABLES, SITE_NUMBERS, SITE_TABLES } from "../../../loaders/site/site-tables.js";
+import { CREATE_SITE_NUMBERS, MONTHLY_SITE_TABLES, SITE_TABLES } from "../../../loaders/site/site-tables.js";
 import { jobJson, temporaryFolder, writeArchive } from "../../helpers/archive.js";
 import { openWasm, rows, wasmCopyOf, type Row } from "../../helpers/engines.js";
 import { REFERENCE_ARCHIVE, referencePeriods } from "../../helpers/reference.js";
@@ -46,7 +46,7 @@ async function loadArchive(archive: string): Promise<Engines> {
   const native = await loadedDatabase(archive, { pseudonymKey: "arrow-test" });
   const wasm = await wasmCopyOf(native);
   // The site's numbers of owners and jobs, which siteSql's queries read.
-  for (const sql of SITE_NUMBERS) await native.connection.run(sql);
+  for (const sql of CREATE_SITE_NUMBERS) await native.connection.run(sql);
   return {
     native,
     tables: wasm.tables,
