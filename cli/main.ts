@@ -247,13 +247,14 @@ interface Loaded {
   summary: ArchiveSummary;
 }
 
-async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"]): Promise<Loaded> {
+async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"], inPlace = false): Promise<Loaded> {
   const { archive, cache } = options;
   const progress = options.quiet ? undefined : createProgress(io.stderr, "files");
   const database = await loadArchive(archive, {
     cache: cache === "none" ? undefined : cache === "default" ? cacheFolderFor(archive, environmentFrom(io.env)) : cache.folder,
     verifyContent: options.verifyContent,
     users,
+    inPlace,
     onProgress: progress?.update,
     onWarning: warner(io, options),
   }).catch((error: unknown) => {
@@ -321,7 +322,8 @@ async function report(options: ReportOptions, io: Io): Promise<void> {
 async function ingest(options: IngestOptions, io: Io): Promise<void> {
   const key = pseudonymKeyFrom(environmentFrom(io.env).pseudonymKey);
   if (key.random) warner(io, options)(`${VARIABLES.pseudonymKey} is not set: pseudonyms are random and change from one run to the next`);
-  const loaded = await load(options, io, { pseudonymKey: key.key, private: options.private });
+  // Written out in an order of their own, the tables need no copy in memory (LoadOptions.inPlace).
+  const loaded = await load(options, io, { pseudonymKey: key.key, private: options.private }, true);
   const { database, summary } = loaded;
   try {
     await tellProblems(loaded, options, io);

@@ -205,6 +205,14 @@ function recordedStamp(folder: string): string | undefined {
 /** Detaches the cache of `folder` (DuckDB writes what it logged into the file), then records the file's stamp. */
 export async function detachCache(connection: DuckDBConnection, folder: string): Promise<void> {
   await connection.run(`DETACH ${CACHE_CATALOG}`);
+  recordStamp(folder);
+}
+
+/**
+ * Records the stamp of the cache file of `folder`, once no database holds it: DuckDB, detaching it or closing, writes
+ * what it logged into the file. A file still logging (a database that could not write it) gets none.
+ */
+export function recordStamp(folder: string): void {
   const stamp = cacheFileStamp(folder);
   try {
     if (stamp !== undefined) writeFileSync(join(folder, STAMP_FILE), stamp, { mode: 0o600 });
@@ -405,8 +413,15 @@ export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFo
  * and problems in order, and floating-point sums depend on it: those come in their documented order (problems
  * in the order found), as after a full ingest. Jobs and owners are only ever read sorted. The jobs' titles come only
  * when `titles` (a private build): otherwise none is held in memory.
+ *
+ * `inPlace`, for a run that only writes the tables out (`ingest --out`, whose files have an order of their own): the
+ * tables are read where they are, in the cache, through views of the same names, so that the run costs what a snapshot
+ * changed rather than a copy of the whole archive (measured at ten times AI4OS's jobs: 1.4 s, and half the memory).
+ * Their rows then come in the cache's order, not the documented one: nothing summing floating-point numbers may read
+ * them. The problems, which such a run appends to (the user database's) and blanks, are copied all the same. The
+ * cache must stay attached until the database closes.
  */
-export async function loadCachedTables(connection: DuckDBConnection, titles: boolean): Promise<void> {
+export async function loadCachedTables(connection: DuckDBConnection, titles: boolean, inPlace = false): Promise<void> {
   const scanOrder: Record<string, string> = {
     intervals: intervalsTable.orderBy.map(quote).join(", "),
     snapshots: snapshotsTable.orderBy.map(quote).join(", "),
@@ -416,6 +431,7 @@ export async function loadCachedTables(connection: DuckDBConnection, titles: boo
   };
   for (const { name } of CACHED_TABLES) {
     const columns = name === "jobs" && !titles ? "SELECT * REPLACE (NULL::VARCHAR AS title) " : "";
-    await connection.run(`CREATE TABLE memory.${quote(name)} AS ${columns}FROM ${table(name)}${scanOrder[name] ? ` ORDER BY ${scanOrder[name]}` : ""}`);
+    if (inPlace && name !== "problems") await connection.run(`CREATE VIEW memory.${quote(name)} AS ${columns || "SELECT * "}FROM ${table(name)}`);
+    else await connection.run(`CREATE TABLE memory.${quote(name)} AS ${columns}FROM ${table(name)}${scanOrder[name] ? ` ORDER BY ${scanOrder[name]}` : ""}`);
   }
 }

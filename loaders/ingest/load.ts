@@ -19,6 +19,7 @@ import {
   loadCachedTables,
   planIngest,
   readStoredIngest,
+  recordStamp,
   removeCache,
   storeIngest,
   type IngestPlan,
@@ -45,6 +46,12 @@ export interface LoadOptions {
   verifyContent?: boolean;
   /** At most this many threads read a whole archive; by default, as many as the machine can run at once. */
   threads?: number;
+  /**
+   * For a run that only writes the tables out (`ingest --out`): an archive of snapshots alone, read through its cache,
+   * leaves the cached tables there rather than copying them (loadCachedTables), the cache held until the database
+   * closes; their rows are then in no documented order.
+   */
+  inPlace?: boolean;
   onProgress?: Progress;
   onWarning?: (message: string) => void;
 }
@@ -64,7 +71,9 @@ export async function loadArchive(archive: string, options: LoadOptions = {}): P
   // The cache and its write-ahead log hold owner ids: whatever DuckDB creates now is its owner's only.
   const umask = process.umask(0o077);
   try {
-    const { database, cache } = listing ? await loadSnapshots(archive, listing, options) : { database: await emptyDatabase(), cache: options.cache };
+    // The batch records are merged into the snapshots' tables: those are then in memory.
+    const snapshotsOptions = { ...options, inPlace: options.inPlace === true && batch.folders.length === 0 };
+    const { database, cache } = listing ? await loadSnapshots(archive, listing, snapshotsOptions) : { database: await emptyDatabase(), cache: options.cache };
     try {
       // Runs are made one by keys, never by the order rows come in (mergeBatchRecords): every core can do it.
       if (batch.folders.length > 0) await onEveryCore(database, () => readBatch(database.connection, archive, batch, cache, options), options.threads);
@@ -143,9 +152,12 @@ async function loadedDatabase(threads: number | undefined, load: (connection: Du
   }
 }
 
-/** Reads through the cache of `folder`: only what it cannot tell. Throws CacheUnusable when it cannot serve. */
+/**
+ * Reads through the cache of `folder`: only what it cannot tell. Throws CacheUnusable when it cannot serve. With
+ * `inPlace`, the database holds the cache until it closes, and records the cache file's stamp then.
+ */
 async function loadThroughCache(archive: string, listing: SnapshotListing, folder: string, options: LoadOptions): Promise<AccountingDatabase> {
-  return loadedDatabase(options.threads, async (connection) => {
+  const database = await loadedDatabase(options.threads, async (connection) => {
     const trusted = await attachCache(connection, folder);
     const version = ingestVersion();
     let plan: IngestPlan = planIngest(await readStoredIngest(connection, folder, trusted), listing, version);
@@ -160,10 +172,18 @@ async function loadThroughCache(archive: string, listing: SnapshotListing, folde
       await cacheStep(folder, () => storeIngest(connection, fold, { version, listing, fold: fold.state }));
     }
     await cacheStep(folder, async () => {
-      await loadCachedTables(connection, options.users?.private ?? false);
-      await detachCache(connection, folder);
+      await loadCachedTables(connection, options.users?.private ?? false, options.inPlace);
+      if (!options.inPlace) await detachCache(connection, folder);
     });
   });
+  if (!options.inPlace) return database;
+  return {
+    ...database,
+    close() {
+      database.close();
+      recordStamp(folder);
+    },
+  };
 }
 
 /**

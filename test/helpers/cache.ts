@@ -20,8 +20,22 @@ export async function alterCache(folder: string, ...statements: string[]): Promi
  * status-change times): a file altered behind the pipeline's back then passes for the one the last run left.
  */
 export function stampAnew(folder: string): void {
-  const info = statSync(join(folder, CACHE_FILE), { bigint: true });
-  const stamp = [info.dev, info.ino, info.size, info.mtimeNs, info.ctimeNs].join(":");
-  if (readFileSync(join(folder, STAMP_FILE), "utf8") === stamp) throw new Error("the cache file is as the last run left it");
+  const stamp = currentStamp(folder);
+  if (isStamped(folder)) throw new Error("the cache file is as the last run left it");
   writeFileSync(join(folder, STAMP_FILE), stamp);
+}
+
+/** The stamp the cache file of `folder` has now. */
+function currentStamp(folder: string): string {
+  const info = statSync(join(folder, CACHE_FILE), { bigint: true });
+  return [info.dev, info.ino, info.size, info.mtimeNs, info.ctimeNs].join(":");
+}
+
+/** Whether the last run recorded the stamp the cache file of `folder` has now: the next run then trusts it. */
+export function isStamped(folder: string): boolean {
+  try {
+    return readFileSync(join(folder, STAMP_FILE), "utf8") === currentStamp(folder);
+  } catch {
+    return false;
+  }
 }

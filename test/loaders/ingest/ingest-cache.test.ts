@@ -12,7 +12,7 @@ import { CACHE_FILE, cacheFolderFor, planIngest, type StoredIngest } from "../..
 import { fileProblem } from "../../../loaders/model/records.js";
 import { generateArchive } from "../../../scripts/archive-generator.js";
 import { jobJson, temporaryFolder, writeArchive } from "../../helpers/archive.js";
-import { alterCache } from "../../helpers/cache.js";
+import { alterCache, isStamped } from "../../helpers/cache.js";
 
 interface Ingest {
   /** Every file written, documented tables (their months' files too) and the site's copy, by path. */
@@ -54,6 +54,37 @@ async function ingest(archive: string, cache?: string, verifyContent = false, th
   } finally {
     database.close();
   }
+}
+
+/**
+ * The documented tables as `accounting ingest --out` writes them (problems' details blanked unless private), by path,
+ * and how many snapshot files were read; `inPlace` as that command loads them (LoadOptions.inPlace).
+ */
+async function ingestOut(
+  archive: string,
+  options: { cache?: string; privateBuild: boolean; inPlace: boolean },
+): Promise<{ files: Map<string, Buffer>; read: number }> {
+  let read = 0;
+  const database = await loadArchive(archive, {
+    cache: options.cache,
+    inPlace: options.inPlace,
+    users: { pseudonymKey: "k", private: options.privateBuild },
+    onProgress: (_, total) => (read = total),
+  });
+  try {
+    if (!options.privateBuild) await database.connection.run("UPDATE problems SET detail = NULL");
+    const folder = temporaryFolder();
+    const paths = await writeParquet(database, join(folder, "documented"));
+    return { files: new Map(paths.sort().map((path) => [path.slice(folder.length), readFileSync(path)])), read };
+  } finally {
+    database.close();
+  }
+}
+
+/** The same files, byte for byte, by path. */
+function expectSameFiles(actual: Map<string, Buffer>, expected: Map<string, Buffer>): void {
+  expect([...actual.keys()]).toEqual([...expected.keys()]);
+  for (const [name, bytes] of expected) expect(actual.get(name)?.equals(bytes), name).toBe(true);
 }
 
 /** A full ingest of the archive, with no cache: what every cached ingest must equal, byte for byte. */
@@ -241,6 +272,27 @@ describe("the ingest cache", () => {
     const again = await ingest(archive, cache);
     expect(again.read).toBe(files.length + 1);
     await expectSameAsFullIngest(archive, again);
+  });
+
+  it("read in place, as ingest --out reads it: the same files as copied, the cache unchanged by what a public run blanks, and stamped when the database closes", async () => {
+    const { archive } = archiveWithout(1);
+    const cache = temporaryFolder();
+    expect((await ingestOut(archive, { cache, privateBuild: false, inPlace: true })).read).toBe(files.length - 1);
+    expect(isStamped(cache)).toBe(true);
+    writeFileSync(join(archive, "snapshots", "2024-05-10T23:59:00.json"), "{ not json");
+    // Public: no title nor problem detail, as a public ingest that copies the tables writes them.
+    const publicRun = await ingestOut(archive, { cache, privateBuild: false, inPlace: true });
+    expect(publicRun.read).toBe(1);
+    expect(isStamped(cache)).toBe(true);
+    expectSameFiles(publicRun.files, (await ingestOut(archive, { privateBuild: false, inPlace: false })).files);
+    // Private, through the same cache: the titles and details the public runs left out are still there.
+    const privateRun = await ingestOut(archive, { cache, privateBuild: true, inPlace: true });
+    expect(privateRun.read).toBe(0);
+    const full = await ingestOut(archive, { privateBuild: true, inPlace: false });
+    expectSameFiles(privateRun.files, full.files);
+    expect(full.files.get("/documented/problems.parquet")?.equals(publicRun.files.get("/documented/problems.parquet")!)).toBe(false);
+    // And the copies every other command reads are still those of a full ingest.
+    await expectSameAsFullIngest(archive, await ingest(archive, cache));
   });
 
   it("holds the jobs' titles for a private build, and gives none to a public one reading it", async () => {
