@@ -15,7 +15,7 @@ import {
 import { inertText } from "../loaders/model/inert-text.js";
 import { ForeignFiles } from "../loaders/ingest/replace-folder.js";
 import { environmentFrom, VARIABLES } from "../loaders/ingest/environment.js";
-import { cacheFolderFor } from "../loaders/ingest/ingest-cache.js";
+import { cacheFolderFor, forgetStamp } from "../loaders/ingest/ingest-cache.js";
 import { MIN_KEY_DIGITS, newPseudonymKey, pseudonymKeyFrom, WeakPseudonymKey } from "../loaders/ingest/pseudonym.js";
 import { coverageSentences, PeriodError, periodCoverage } from "../loaders/queries/coverage.js";
 import { knownIssuesPath, readKnownIssues, type KnownIssue } from "../loaders/ingest/known-issues.js";
@@ -245,13 +245,16 @@ function packageVersion(): string {
 interface Loaded {
   database: AccountingDatabase;
   summary: ArchiveSummary;
+  /** The ingest cache's folder, if the run has one. */
+  cache?: string;
 }
 
 async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"], inPlace = false): Promise<Loaded> {
-  const { archive, cache } = options;
+  const { archive } = options;
   const progress = options.quiet ? undefined : createProgress(io.stderr, "files");
+  const cache = options.cache === "none" ? undefined : options.cache === "default" ? cacheFolderFor(archive, environmentFrom(io.env)) : options.cache.folder;
   const database = await loadArchive(archive, {
-    cache: cache === "none" ? undefined : cache === "default" ? cacheFolderFor(archive, environmentFrom(io.env)) : cache.folder,
+    cache,
     verifyContent: options.verifyContent,
     users,
     inPlace,
@@ -265,7 +268,7 @@ async function load(options: ReadingOptions, io: Io, users?: LoadOptions["users"
   progress?.done();
   try {
     await assertUsableArchive(database, archive);
-    return { database, summary: await describeArchive(database) };
+    return { database, summary: await describeArchive(database), cache };
   } catch (error) {
     database.close();
     throw error;
@@ -325,6 +328,7 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
   // Written out in an order of their own, the tables need no copy in memory (LoadOptions.inPlace).
   const loaded = await load(options, io, { pseudonymKey: key.key, private: options.private }, true);
   const { database, summary } = loaded;
+  let written = false;
   try {
     await tellProblems(loaded, options, io);
     // Details quote the archive's files and fields (owner ids, emails): like titles, only in private output.
@@ -333,6 +337,7 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
       if (error instanceof ForeignFiles) throw new UsageError(error.message);
       throw new WriteFailure(`cannot write the tables into ${resolve(options.out)}: ${error.message.split("\n")[0]}`);
     });
+    written = true;
     const read = summary.sources.map((source) => (source === "nomad" ? `${summary.snapshots} snapshots` : `${source} records`)).join(", ");
     const accounts = summary.sources.length === 1 && summary.sources[0] === "nomad" ? "namespaces" : "accounts";
     io.stdout.write(
@@ -343,6 +348,8 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
     );
   } finally {
     database.close();
+    // It read the cache's tables where they are: whatever stopped it, the next run checks the whole cache.
+    if (!written && loaded.cache !== undefined) forgetStamp(loaded.cache);
   }
 }
 

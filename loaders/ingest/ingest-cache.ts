@@ -193,6 +193,18 @@ export async function attachCache(connection: DuckDBConnection, folder: string):
   });
 }
 
+/**
+ * Forgets the stamp of the cache of `folder`, so that the next run hashes every cached row: after a run that failed
+ * while it read the tables in the cache (loadCachedTables' `inPlace`), whose file may be damaged where no hash looked.
+ */
+export function forgetStamp(folder: string): void {
+  try {
+    rmSync(join(folder, STAMP_FILE), { force: true });
+  } catch {
+    // a folder that cannot be written keeps its stamp: the run's own error is the one told
+  }
+}
+
 /** The stamp the last run recorded, if any. */
 function recordedStamp(folder: string): string | undefined {
   try {

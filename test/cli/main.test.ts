@@ -4,6 +4,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
 import { METRICS } from "../../loaders/queries/report.js";
 import { jobJson, temporaryFolder, writeArchive } from "../helpers/archive.js";
+import { isStamped } from "../helpers/cache.js";
 import { runCli } from "../helpers/cli.js";
 import { INGEST_OUTPUT } from "../helpers/tables.js";
 import { REFERENCE_ARCHIVE, REFERENCE_NAMESPACES, referencePeriods, upstreamView } from "../helpers/reference.js";
@@ -410,14 +411,23 @@ describe("accounting ingest", () => {
     expect(readFileSync(join(existing, "intervals", "year=2024", "month=3", "data_0.parquet"), "utf8")).toBe("older");
   });
 
-  it("exits 3 with one line when it cannot write the tables", async () => {
+  it("exits 3 with one line when it cannot write the tables, and leaves the cache it read them from to be checked whole", async () => {
     const file = join(temporaryFolder(), "file");
     writeFileSync(file, "");
-    const { code, stdout, stderr } = await runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", join(file, "out"), "--quiet"], {
-      ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
-    });
+    const cache = temporaryFolder();
+    const ingest = (out: string) =>
+      runCli(["ingest", "--archive", REFERENCE_ARCHIVE, "--out", out, "--cache", cache, "--quiet"], {
+        ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
+      });
+    expect((await ingest(temporaryFolder())).code).toBe(0);
+    expect(isStamped(cache)).toBe(true);
+    const { code, stdout, stderr } = await ingest(join(file, "out"));
     expect([code, stdout]).toEqual([3, ""]);
     expect(stderr).toMatch(/^accounting: cannot write the tables into .+\/file\/out: E(NOTDIR|EXIST): [^\n]+\n$/);
+    // It read the tables in the cache (in place): the next run hashes every row of it before trusting it again.
+    expect(isStamped(cache)).toBe(false);
+    expect((await ingest(temporaryFolder())).code).toBe(0);
+    expect(isStamped(cache)).toBe(true);
   });
 
   it("writes names, emails, job titles and what skipped files and jobs held only with --private", async () => {
