@@ -20,9 +20,8 @@ export async function alterCache(folder: string, ...statements: string[]): Promi
  * status-change times): a file altered behind the pipeline's back then passes for the one the last run left.
  */
 export function stampAnew(folder: string): void {
-  const stamp = currentStamp(folder);
   if (isStamped(folder)) throw new Error("the cache file is as the last run left it");
-  writeFileSync(join(folder, STAMP_FILE), stamp);
+  writeFileSync(join(folder, STAMP_FILE), currentStamp(folder));
 }
 
 /** The stamp the cache file of `folder` has now. */
