@@ -1,8 +1,8 @@
 import type { KnownIssue } from "../ingest/known-issues.js";
-import { gapThresholdHours, snapshotGapsSql, type SnapshotGap } from "./quality.js";
+import { gapsWithin, gapThresholdHours, snapshotCoverageSql, snapshotGapsSql, type SnapshotCoverage, type SnapshotGap, type TimedGap } from "./quality.js";
 import { beforeFirstSnapshotSql, periodSql, type RecordedHours, type ReportRequest } from "./report.js";
 import type { Connector } from "./sql.js";
-import { formatDay, formatInstant, MICROS_PER_DAY, MICROS_PER_HOUR, type Micros } from "../model/time.js";
+import { formatDay, formatInstant, MICROS_PER_DAY, type Micros } from "../model/time.js";
 
 /**
  * What a period's numbers rest on: how much of it the archive's snapshots span, what was counted before the first
@@ -39,15 +39,28 @@ interface PeriodRow {
   hi: Micros;
   first_us: Micros | null;
   last_us: Micros | null;
-  median_hours: number | null;
 }
 
 function periodRowSql(request: Pick<ReportRequest, "from" | "to">): string {
-  return `WITH ${periodSql(request)},
-steps AS (SELECT t - lag(t) OVER (ORDER BY t) AS us FROM times)
-SELECT lo::DOUBLE AS lo, hi::DOUBLE AS hi, first_us::DOUBLE AS first_us, last_us::DOUBLE AS last_us,
-  (SELECT median(us) FROM steps) / ${MICROS_PER_HOUR} AS median_hours
-FROM period`;
+  return `WITH ${periodSql(request)}
+SELECT lo::DOUBLE AS lo, hi::DOUBLE AS hi, first_us::DOUBLE AS first_us, last_us::DOUBLE AS last_us FROM period`;
+}
+
+/**
+ * What the coverage of every period shares, from the archive's snapshot times: how far apart two snapshots may be
+ * (gapThresholdHours of the median time between them), and every gap longer than that. Read once (snapshotCadence), it
+ * serves any number of periods, each of which then reads the archive's bounds alone.
+ */
+interface SnapshotCadence {
+  gap_hours: number;
+  gaps: readonly TimedGap[];
+}
+
+/** The archive's snapshot cadence and every gap in it, through any DuckDB holding its tables. */
+export async function snapshotCadence(db: Connector): Promise<SnapshotCadence> {
+  const [row] = await db.query<SnapshotCoverage>(snapshotCoverageSql());
+  const gapHours = gapThresholdHours(row?.median_hours ?? null);
+  return { gap_hours: gapHours, gaps: await db.query<TimedGap>(snapshotGapsSql(gapHours, true)) };
 }
 
 function snapshotTime(time: Micros): string {
@@ -66,9 +79,16 @@ function emptyPeriod(request: Pick<ReportRequest, "from" | "to">, { lo, hi, firs
  * The coverage of the period `request` asks for, through any DuckDB holding the archive's tables; throws a
  * PeriodError when the period is empty (it starts after it ends, the archive's bounds standing in for a day not
  * given), before any report is run. What was counted before the first snapshot, which reads the period's runs as its
- * report does, goes through `runs` (the site's memo of a period's queries, loaders/site/query-memo.ts).
+ * report does, goes through `runs` (the site's memo of a period's queries, loaders/site/query-memo.ts). The archive's
+ * `cadence` is read when not given: the site reads it once for all its periods.
  */
-export async function periodCoverage(db: Connector, request: ReportRequest, knownIssues: readonly KnownIssue[], runs: Connector = db): Promise<Coverage> {
+export async function periodCoverage(
+  db: Connector,
+  request: ReportRequest,
+  knownIssues: readonly KnownIssue[],
+  runs: Connector = db,
+  cadence?: SnapshotCadence,
+): Promise<Coverage> {
   if (request.mode === "compat") {
     const others = await db.query<{ source: string }>("SELECT DISTINCT source FROM spans WHERE source <> 'nomad' ORDER BY source");
     if (others.length > 0) {
@@ -83,7 +103,7 @@ export async function periodCoverage(db: Connector, request: ReportRequest, know
   const empty = emptyPeriod(request, row);
   if (empty) throw new PeriodError(empty);
   const { lo, hi, first_us: first, last_us: last } = row;
-  const gapHours = gapThresholdHours(row.median_hours);
+  const { gap_hours: gapHours, gaps } = cadence ?? (await snapshotCadence(db));
   const [before] = (await runs.query<RecordedHours>(beforeFirstSnapshotSql(request))) as [RecordedHours];
   const from = formatDay(lo);
   const to = formatDay(hi - MICROS_PER_DAY);
@@ -97,7 +117,7 @@ export async function periodCoverage(db: Connector, request: ReportRequest, know
     provisional: hi > last,
     before_first_snapshot: before,
     gap_hours: gapHours,
-    gaps: await db.query<SnapshotGap>(snapshotGapsSql(gapHours, { start: lo, end: hi })),
+    gaps: gapsWithin(gaps, lo, hi),
     known_issues: knownIssues.filter((issue) => issue.from <= to && issue.to >= from),
   };
 }

@@ -24,19 +24,29 @@ export interface SnapshotCoverage {
   median_hours: number | null;
 }
 
+/** A gap with the times of its two snapshots in µs (snapshotGapsSql's `timed`): for gapsWithin. */
+export interface TimedGap extends SnapshotGap {
+  start_us: Micros;
+  end_us: Micros;
+}
+
 /**
- * Gaps between consecutive snapshots longer than `minimumHours`, in time order; only those overlapping
- * `[within.start, within.end)` (µs) when given.
+ * Gaps between consecutive snapshots longer than `minimumHours`, in time order; `timed`, with the times of their
+ * snapshots in µs (TimedGap).
  */
-export function snapshotGapsSql(minimumHours: number, within?: { start: Micros; end: Micros }): string {
+export function snapshotGapsSql(minimumHours: number, timed = false): string {
   if (!Number.isFinite(minimumHours) || minimumHours < 0) throw new RangeError(`not a number of hours: ${minimumHours}`);
-  const overlapping = within ? ` AND p < ${within.end} AND t > ${within.start}` : "";
   return `WITH ${SNAPSHOT_TIMES},
 pairs AS (SELECT lag(t) OVER (ORDER BY t) AS p, t FROM times)
 SELECT ${isoInstantSql("p")} AS start, ${isoInstantSql("t")} AS "end",
-  (t - p) / ${MICROS_PER_HOUR} AS hours
-FROM pairs WHERE p IS NOT NULL AND t - p > ${Math.round(minimumHours * MICROS_PER_HOUR)}${overlapping}
+  (t - p) / ${MICROS_PER_HOUR} AS hours${timed ? ", p::DOUBLE AS start_us, t::DOUBLE AS end_us" : ""}
+FROM pairs WHERE p IS NOT NULL AND t - p > ${Math.round(minimumHours * MICROS_PER_HOUR)}
 ORDER BY t`;
+}
+
+/** The gaps overlapping `[start, end)` (µs), even partly: the snapshot before one taken before `end`, the one after it after `start`. */
+export function gapsWithin(gaps: readonly TimedGap[], start: Micros, end: Micros): SnapshotGap[] {
+  return gaps.filter((gap) => gap.start_us < end && gap.end_us > start).map(({ start, end, hours }) => ({ start, end, hours }));
 }
 
 export function snapshotCoverageSql(): string {

@@ -1,6 +1,6 @@
 import type { KnownIssue } from "../ingest/known-issues.js";
 import { runBreakdown, type Breakdown, type Dimension } from "../queries/breakdown.js";
-import { periodCoverage, type Coverage } from "../queries/coverage.js";
+import { periodCoverage, snapshotCadence, type Coverage } from "../queries/coverage.js";
 import { recordSpansSql, type RecordSpan } from "../queries/quality.js";
 import { runReport, type Report } from "../queries/report.js";
 import type { Connector } from "../queries/sql.js";
@@ -52,7 +52,8 @@ export interface PeriodReports {
 /**
  * The numbers of every period page of the archive's tables in `db`. With a memo, a period's report, breakdowns and
  * what its coverage counts before the first snapshot are taken from it when their rows did not change (query-memo.ts);
- * the rest of its coverage, which the archive's newest snapshot and cadence change, is always computed.
+ * the rest of its coverage, which the archive's newest snapshot and cadence change, is always computed (the cadence
+ * once for all periods).
  */
 export async function periodReports(db: Connector, knownIssues: readonly KnownIssue[], memo?: MemoUse): Promise<PeriodReports> {
   const spans = await db.query<RecordSpan>(recordSpansSql());
@@ -62,6 +63,7 @@ export async function periodReports(db: Connector, knownIssues: readonly KnownIs
   const dimensions = TOP_DIMENSIONS.filter((by) => (by === "image" || by === "queue" ? (valued?.[by] ?? 0) > 0 : true));
   const shown = periodsCovering(first.slice(0, 10), last.slice(0, 10));
   const compared = [...shown, ...shown.map(previousPeriod), ...shown.filter((period) => period.kind !== "year").map(yearBefore)];
+  const cadence = await snapshotCadence(db);
   const inputs = memo ? await periodInputs(db, [...new Map(compared.map((period) => [period.name, period])).values()]) : new Map<string, string>();
   const queries = (period: ReportPeriod) => {
     if (!memo) return db;
@@ -76,7 +78,7 @@ export async function periodReports(db: Connector, knownIssues: readonly KnownIs
     if (!found) {
       const request = { from: period.from, to: period.to, mode: "exact" as const };
       const runs = queries(period);
-      found = periodCoverage(db, request, knownIssues, runs).then(async (coverage) => ({ coverage, report: await runReport(runs, request) }));
+      found = periodCoverage(db, request, knownIssues, runs, cadence).then(async (coverage) => ({ coverage, report: await runReport(runs, request) }));
       reports.set(period.name, found);
     }
     return found;

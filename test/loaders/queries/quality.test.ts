@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  gapsWithin,
   gapThresholdHours,
   GC_DELAY_HOURS,
   problemCountsSql,
@@ -9,6 +10,7 @@ import {
   staleAfterHours,
   unseenEndsSql,
   type SnapshotGap,
+  type TimedGap,
   type UnseenEnds,
 } from "../../../loaders/queries/quality.js";
 import { jobJson } from "../../helpers/archive.js";
@@ -41,8 +43,9 @@ describe("snapshot gaps", () => {
 
   it("within a period are those that overlap it, even partly", async () => {
     const database = await databaseOf(SNAPSHOTS);
-    const within = (start: string, end: string) =>
-      rows<SnapshotGap>(database, snapshotGapsSql(0, { start: Date.parse(start) * 1000, end: Date.parse(end) * 1000 }));
+    const timed = await rows<TimedGap>(database, snapshotGapsSql(0, true));
+    const within = async (start: string, end: string) => gapsWithin(timed, Date.parse(start) * 1000, Date.parse(end) * 1000);
+    expect(timed.map((gap) => [gap.start_us, gap.end_us])).toEqual(timed.map((gap) => [Date.parse(gap.start) * 1000, Date.parse(gap.end) * 1000]));
     expect((await within("2024-03-01T05:00:00Z", "2024-03-01T07:00:00Z")).map((gap) => gap.hours)).toEqual([6, 2]);
     expect((await within("2024-03-02T00:00:00Z", "2024-03-03T00:00:00Z")).map((gap) => gap.hours)).toEqual([24.5]);
     // A gap ending exactly where the period starts, or starting where it ends, is outside it.

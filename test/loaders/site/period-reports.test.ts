@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectorOf, type AccountingDatabase } from "../../../loaders/ingest/database.js";
 import { readKnownIssues, type KnownIssue } from "../../../loaders/ingest/known-issues.js";
 import { connectorPool, type Connector } from "../../../loaders/queries/sql.js";
+import { periodCoverage } from "../../../loaders/queries/coverage.js";
 import { periodReports, type PeriodReports } from "../../../loaders/site/period-reports.js";
 import { periodInputs, type QueryMemo } from "../../../loaders/site/query-memo.js";
 import { copyArchive, temporaryFolder } from "../../helpers/archive.js";
@@ -81,6 +82,30 @@ describe("periodReports", () => {
     } finally {
       await pool.close();
       for (const connection of connections) connection.closeSync();
+    }
+  });
+
+  it("gives every period the coverage the CLI gives it, the archive's cadence read once for all", async () => {
+    // No snapshot from 2024-02-29T12 to 2024-03-01T06: a gap of 30 hours across two months, in none of January's.
+    const gapped = sampleCopy((snapshots) => {
+      for (const name of readdirSync(snapshots)) if (name >= "2024-02-29T12" && name < "2024-03-01T12") rmSync(join(snapshots, name));
+    });
+    const db = await loadedDatabase(gapped);
+    try {
+      const issues = await readKnownIssues(join(gapped, "known-issues.json"));
+      const cadences = counted(db);
+      const counting: Connector = { query: (sql) => (sql.includes("median(") ? cadences.connector.query(sql) : db.query(sql)) };
+      const reports = await periodReports(counting, issues);
+      expect(cadences.running.queries).toBe(1);
+      const gaps = Object.fromEntries(reports.periods.map(({ period, coverage }) => [period.name, coverage.gaps.map((gap) => gap.start.slice(0, 10))]));
+      const made = (name: string) => gaps[name]?.filter((day) => day === "2024-02-29").length;
+      expect(["2024-03", "2024-02", "2024-01", "2024-Q1", "2024"].map(made)).toEqual([1, 1, 0, 1, 1]);
+      // The sample's own gaps too, each in the periods it overlaps: a quarter's are its months', the gap across two once.
+      expect(gaps["2024-Q1"]).toEqual([...gaps["2024-01"]!, ...gaps["2024-02"]!, ...gaps["2024-03"]!.slice(1)]);
+      for (const { period, coverage } of reports.periods)
+        expect(coverage).toEqual(await periodCoverage(db, { from: period.from, to: period.to, mode: "exact" }, issues));
+    } finally {
+      db.close();
     }
   });
 
