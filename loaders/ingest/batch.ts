@@ -294,7 +294,7 @@ export async function stageBatchFiles(
  * The staged records made into the archive's tables: the intervals and jobs of every run (one per run across files,
  * the latest file's), the owners; and the problems, in the order given.
  */
-export async function mergeBatchRecords(connection: DuckDBConnection, problems: readonly Problem[]): Promise<void> {
+async function mergeBatchRecords(connection: DuckDBConnection, problems: readonly Problem[]): Promise<void> {
   await appendRows(connection, problemsTable, problems);
   for (const sql of mergeRunsSql()) await connection.run(sql);
 }
@@ -311,37 +311,66 @@ export async function ingestBatchFiles(connection: DuckDBConnection, archive: st
   await mergeBatchRecords(connection, [...listing.problems, ...listing.files.flatMap((_, rank) => found.get(rank) ?? [])]);
 }
 
+/** A run's identity across files (BatchRecord.run): its records are one run. */
+export const RUN_KEY = ["source", "cluster", "run"] as const;
+/** A job's identity: its runs are one job. */
+export const JOB_KEY = ["source", "cluster", "job_id"] as const;
+/** Of a run's records, the one that describes it comes first: the latest file's (its rank), then line, then place in it. */
+export const LATEST_RECORD_FIRST = "rank DESC, line DESC, seq DESC";
+
 /**
- * The runs read, made one per run: the record of the latest file (then line, then place in it); one job row per job id
- * (a requeued Slurm job has a run per requeue), described by its latest run, from its first submission and start to
- * its last end.
- * The staging table is made so in place (its other records deleted, told by a sort of their keys alone) and read from
- * directly: no copy of it is made, which would not be compressed. Each table filled is compressed (CHECKPOINT) before
- * the next is.
+ * The job rows of the runs in `runs` (a table or query: one record per run, with its file's `rank`): one per job id (a
+ * requeued Slurm job has a run per requeue), described by its latest run, from its first submission and start to its
+ * last end. In no order.
  */
-function mergeRunsSql(): string[] {
+export function jobsOfRunsSql(runs: string): string {
+  const key = JOB_KEY as readonly string[];
+  const spanned: Record<string, string> = { submit_time: "min", start_time: "min", end_time: "max" };
+  const described = jobsTable.columns.map((column) => column.name).filter((name) => !(name in spanned) && !key.includes(name));
+  const value = (name: string) => (key.includes(name) ? quote(name) : name in spanned ? `job_${name}` : `latest.${quote(name)}`);
+  return `SELECT ${jobsTable.columns.map((column) => `${value(column.name)} AS ${quote(column.name)}`).join(", ")} FROM (
+       SELECT ${key.join(", ")}, ${Object.entries(spanned)
+         .map(([name, aggregate]) => `${aggregate}(${name}) AS job_${name}`)
+         .join(", ")},
+         arg_max({${described.map((name) => `${quote(name)}: ${quote(name)}`).join(", ")}}, (coalesce(epoch_us(submit_time), -9223372036854775807), rank, line, seq)) AS latest
+       FROM ${runs} GROUP BY ${key.join(", ")}
+     )`;
+}
+
+/**
+ * Fills the archive's tables from the runs made one (`runs`: a record per run) and their jobs (`jobs`, a query of job
+ * rows): intervals and jobs in their documented order (by their keys: the same tables whatever order the rows come
+ * in), the owners, the batch sources' spans. Each table filled is compressed (CHECKPOINT) before the next is, unless
+ * `compress` is false (inside a transaction, which leaves that to its caller).
+ */
+export function tablesOfRunsSql(runs: string, jobs: string, compress = true): string[] {
   const intervalColumns = intervalsTable.columns.map((column) => column.name);
-  const jobColumns = jobsTable.columns.map((column) => column.name);
-  const jobValue = (name: string) => (name === "submit_time" || name === "start_time" || name === "end_time" ? `l.job_${name}` : `b.${quote(name)}`);
+  const checkpoint = compress ? ["CHECKPOINT"] : [];
   return [
-    `DELETE FROM batch_records WHERE rowid IN (
-       SELECT rowid FROM batch_records QUALIFY row_number() OVER (PARTITION BY source, cluster, run ORDER BY rank DESC, line DESC, seq DESC) > 1)`,
     `INSERT INTO intervals (${intervalColumns.map(quote).join(", ")})
      SELECT ${intervalColumns.map((name) => quote(`interval_${name}`)).join(", ")}
-     FROM batch_records WHERE interval_start_time IS NOT NULL
+     FROM ${runs} WHERE interval_start_time IS NOT NULL
      ORDER BY interval_source, interval_cluster, interval_account, interval_job_id, interval_start_time, run`,
-    "CHECKPOINT",
-    `INSERT INTO jobs (${jobColumns.map(quote).join(", ")})
-     SELECT ${jobColumns.map(jobValue).join(", ")} FROM batch_records b JOIN (
-       SELECT source, cluster, job_id, min(submit_time) AS job_submit_time, min(start_time) AS job_start_time, max(end_time) AS job_end_time,
-         arg_max(rowid, (coalesce(epoch_us(submit_time), -9223372036854775807), rank, line, seq)) AS latest
-       FROM batch_records GROUP BY source, cluster, job_id
-     ) l ON b.rowid = l.latest ORDER BY b.source, b.cluster, b.account, b.job_id`,
-    "CHECKPOINT",
-    "INSERT INTO owners SELECT DISTINCT owner FROM batch_records WHERE owner NOT IN (SELECT owner FROM owners) ORDER BY owner",
+    ...checkpoint,
+    `INSERT INTO jobs (${jobsTable.columns.map((column) => quote(column.name)).join(", ")}) SELECT * FROM (${jobs}) ORDER BY source, cluster, account, job_id`,
+    ...checkpoint,
+    `INSERT INTO owners SELECT DISTINCT owner FROM ${runs} WHERE owner NOT IN (SELECT owner FROM owners) ORDER BY owner`,
     `CREATE TEMP TABLE batch_spans AS
      SELECT source, cluster, min(interval_start_time) AS first_time, greatest(max(file_time), max(interval_end_time)) AS last_time
-     FROM batch_records GROUP BY source, cluster HAVING count(interval_start_time) > 0`,
+     FROM ${runs} GROUP BY source, cluster HAVING count(interval_start_time) > 0`,
+  ];
+}
+
+/**
+ * The runs read, made one per run (the record of the latest file, then line, then place in it), and the archive's
+ * tables filled from them (tablesOfRunsSql). The staging table is made so in place (its other records deleted, told by
+ * a sort of their keys alone) and read from directly: no copy of it is made, which would not be compressed.
+ */
+function mergeRunsSql(): string[] {
+  return [
+    `DELETE FROM batch_records WHERE rowid IN (
+       SELECT rowid FROM batch_records QUALIFY row_number() OVER (PARTITION BY ${RUN_KEY.join(", ")} ORDER BY ${LATEST_RECORD_FIRST}) > 1)`,
+    ...tablesOfRunsSql("batch_records", jobsOfRunsSql("batch_records")),
     "DROP TABLE batch_records",
     "CHECKPOINT",
   ];

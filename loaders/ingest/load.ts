@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { ArchiveError, listSnapshotFiles, SNAPSHOTS_FOLDER, type SnapshotListing } from "../sources/nomad/archive.js";
-import { batchAccountsAndSpansSql, ingestBatchFiles, listBatchFiles, mergeBatchRecords, type BatchListing } from "./batch.js";
-import { stageThroughCache } from "./batch-cache.js";
+import { batchAccountsAndSpansSql, ingestBatchFiles, listBatchFiles, type BatchListing } from "./batch.js";
+import { readThroughCache } from "./batch-cache.js";
 import { appendRows, createDatabase, createTable, onEveryCore, type AccountingDatabase } from "./database.js";
 import { foldSnapshots, type Progress } from "../sources/nomad/fold.js";
 import {
@@ -75,7 +75,7 @@ export async function loadArchive(archive: string, options: LoadOptions = {}): P
     const snapshotsOptions = { ...options, inPlace: options.inPlace === true && batch.folders.length === 0 };
     const { database, cache } = listing ? await loadSnapshots(archive, listing, snapshotsOptions) : { database: await emptyDatabase(), cache: options.cache };
     try {
-      // Runs are made one by keys, never by the order rows come in (mergeBatchRecords): every core can do it.
+      // Runs are made one by keys, never by the order rows come in (batch.ts, batch-cache.ts): every core can do it.
       if (batch.folders.length > 0) await onEveryCore(database, () => readBatch(database.connection, archive, batch, cache, options), options.threads);
       await finish(database, archive, batch, options);
     } catch (error) {
@@ -121,8 +121,7 @@ function setAside(error: unknown, folder: string, options: LoadOptions): boolean
 async function readBatch(connection: DuckDBConnection, archive: string, batch: BatchListing, cache: string | undefined, options: LoadOptions): Promise<void> {
   for (let attempt = 0; cache !== undefined && attempt < 2; attempt++) {
     try {
-      const problems = await stageThroughCache(connection, archive, batch, cache, options);
-      return mergeBatchRecords(connection, problems);
+      return await readThroughCache(connection, archive, batch, cache, { ...options, onDetachFailure: (error) => setAside(error, cache, options) });
     } catch (error) {
       if (!setAside(error, cache, options)) break;
     }

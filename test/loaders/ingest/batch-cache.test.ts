@@ -162,7 +162,7 @@ describe("batch records through the ingest cache", () => {
     write(archive, DUMPS);
     const cache = temporaryFolder();
     await run(archive, cache);
-    await alterCache(cache, "UPDATE batch_records SET interval_cpu_num = interval_cpu_num * 2");
+    await alterCache(cache, "UPDATE batch_runs SET interval_cpu_num = interval_cpu_num * 2");
     stampAnew(cache);
     const trusted = await run(archive, cache);
     expect([trusted.warnings, trusted.read]).toEqual([[], 0]);
@@ -204,6 +204,70 @@ describe("batch records through the ingest cache", () => {
     expect([one.threads, four.threads]).toEqual([1, 1]);
     expect(four.tables).toEqual(one.tables);
     expect(four.tables.jobs).toHaveLength(3004);
+  });
+
+  it("makes again only the runs whose records changed, and their jobs: a cached run no dump touches stays as cached", async () => {
+    const archive = temporaryFolder();
+    write(archive, DUMPS);
+    const cache = temporaryFolder();
+    await run(archive, cache);
+    // Job 11 doubled in the cache behind its back, the file trusted: no later dump names it, so it is not made again.
+    await alterCache(cache, "UPDATE batch_runs SET interval_cpu_num = interval_cpu_num * 2 WHERE job_id = '11'");
+    await alterCache(cache, "UPDATE batch_jobs SET state = 'ALTERED' WHERE job_id = '11'");
+    stampAnew(cache);
+    write(archive, LATER);
+    const later = await run(archive, cache);
+    const expected = await uncached(archive);
+    const cores = (tables: Tables, id: string) => tables.intervals.filter((row) => row.job_id === id).map((row) => row.cpu_num);
+    expect([cores(later.tables, "11"), cores(expected, "11")]).toEqual([[8], [4]]);
+    expect(later.tables.jobs.find((row) => row.job_id === "11")?.state).toBe("ALTERED");
+    // Job 12, which the new dump names, is made again from its records: its latest state, its cores.
+    for (const id of ["10", "12", "13"]) {
+      expect(later.tables.jobs.find((row) => row.job_id === id)).toEqual(expected.jobs.find((row) => row.job_id === id));
+      expect(later.tables.intervals.filter((row) => row.job_id === id)).toEqual(expected.intervals.filter((row) => row.job_id === id));
+    }
+  });
+
+  it("gives the tables of a run without it through dumps added, inserted between others, changed and removed, with requeued jobs", async () => {
+    // Jobs that run across several days' dumps, some requeued (the same id, another submission: two runs of one job),
+    // some seen with other cores in a later dump (the latest file's record describes the run).
+    let seed = 17;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const day = (d: number, hour: number) => `2024-05-${String(d).padStart(2, "0")}T${String(hour).padStart(2, "0")}:00:00`;
+    const runs = Array.from({ length: 40 }, (_, index) => {
+      const id = 200 + (index % 30);
+      const startDay = 1 + Math.floor(random() * 6);
+      return { id, submit: day(startDay, index % 24), endDay: startDay + Math.floor(random() * 3), account: `acct-${id % 4}`, user: `user-${id % 7}` };
+    });
+    const line = (r: (typeof runs)[number], dumpDay: number) => {
+      const ended = dumpDay > r.endDay;
+      const cores = 1 + Math.floor(random() * 4);
+      const end = ended ? day(r.endDay, 23) : "Unknown";
+      return `${r.id}|${r.id}|c1|p|${r.account}|${r.user}|${r.submit}|${r.submit}|${end}|${ended ? "COMPLETED" : "RUNNING"}|1|${cores}|cpu=${cores},mem=8G,node=1|0:0|j${r.id}`;
+    };
+    const dump = (dumpDay: number) => sacct(...runs.filter((r) => r.submit < day(dumpDay, 0) && random() < 0.8).map((r) => line(r, dumpDay)));
+    const name = (dumpDay: number) => `slurm/${day(dumpDay, 0)}.txt`;
+    const archive = temporaryFolder();
+    const cache = temporaryFolder();
+    const steps: [string, () => void, number][] = [
+      ["four dumps", () => write(archive, Object.fromEntries([2, 3, 4, 6].map((d) => [name(d), dump(d)]))), 4],
+      ["one added after them", () => write(archive, { [name(8)]: dump(8) }), 1],
+      ["one inserted between two", () => write(archive, { [name(5)]: dump(5) }), 1],
+      ["one whose name has no time, first in order", () => write(archive, { "slurm/manual.txt": dump(9) }), 1],
+      ["one changed", () => write(archive, { [name(4)]: dump(4) }), 1],
+      ["one removed", () => rmSync(join(archive, name(6))), 0],
+      ["the last removed, then nothing", () => rmSync(join(archive, name(8))), 0],
+      ["nothing changed", () => undefined, 0],
+    ];
+    for (const [step, change, read] of steps) {
+      change();
+      const cached = await run(archive, cache);
+      expect([step, cached.read, cached.warnings]).toEqual([step, read, []]);
+      expect(cached.tables, step).toEqual(await uncached(archive));
+    }
+    // The cache's own sums still hold: hashed whole, it is not found damaged.
+    rmSync(join(cache, STAMP_FILE));
+    expect((await run(archive, cache)).warnings).toEqual([]);
   });
 
   it("beside Nomad snapshots: each source's files read once, the tables of a run without the cache", async () => {
