@@ -5,9 +5,11 @@ import { createFileHasher } from "../sources/nomad/archive.js";
 import type { Progress } from "../sources/nomad/fold.js";
 import {
   createBatchStage,
+  intervalsOfRunsSql,
   JOB_KEY,
   jobsOfRunsSql,
   LATEST_RECORD_FIRST,
+  ownersAndSpansSql,
   RUN_KEY,
   stageBatchFiles,
   tablesOfRunsSql,
@@ -128,20 +130,29 @@ interface BatchCacheOptions {
 }
 
 /**
+ * How readThroughCache leaves the archive's tables: filled with copies of the cached runs and jobs (in their documented
+ * order, the cache detached), or, `inPlace`, the intervals and jobs views of the cached tables (in no order; titles
+ * blanked unless `titles`), the cache attached until the database closes.
+ */
+export interface BatchTables {
+  inPlace?: { titles: boolean };
+}
+
+/**
  * Reads the listing's records into the archive's tables through the cache of `folder` (as ingestBatchFiles does
  * without one, the same tables): the files new or changed since they were read are read, and the cache keeps their
  * records in place of what it had, and the runs and jobs they change made again; the others' come from the cache. The
  * problems are appended in the order of a whole read: the listing's, then each file's. Throws CacheUnusable when the
  * cache cannot serve, the archive's tables then as they were before; a cache that cannot be detached once they are
- * filled costs `onDetachFailure`, not the run.
+ * filled costs `onDetachFailure`, not the run. Returns whether the cache is still attached (BatchTables' `inPlace`).
  */
 export async function readThroughCache(
   connection: DuckDBConnection,
   archive: string,
   listing: BatchListing,
   folder: string,
-  options: BatchCacheOptions & { onDetachFailure: (error: unknown) => void },
-): Promise<void> {
+  options: BatchCacheOptions & BatchTables & { onDetachFailure: (error: unknown) => void },
+): Promise<boolean> {
   const trusted = await attachCache(connection, folder);
   let problems: Problem[];
   try {
@@ -149,7 +160,10 @@ export async function readThroughCache(
     // One transaction: a cache that fails while it is read leaves the archive's tables as they were, for a whole read.
     await cacheStep(folder, async () => {
       await connection.run("BEGIN TRANSACTION");
-      for (const sql of tablesOfRunsSql(RUNS, `SELECT * FROM ${JOBS}`, false)) await connection.run(sql);
+      for (const sql of options.inPlace
+        ? viewsOfRunsSql(options.inPlace.titles)
+        : tablesOfRunsSql(RUNS, `FROM ${JOBS} ORDER BY ${jobsTable.orderBy.join(", ")}`, false))
+        await connection.run(sql);
       await connection.run("COMMIT");
     });
   } catch (error) {
@@ -158,12 +172,26 @@ export async function readThroughCache(
     await connection.run(`DETACH DATABASE IF EXISTS ${CACHE_CATALOG}`).catch(() => undefined);
     throw error;
   }
-  await cacheStep(folder, () => detachCache(connection, folder)).catch(async (error: unknown) => {
-    await connection.run(`DETACH DATABASE IF EXISTS ${CACHE_CATALOG}`).catch(() => undefined);
-    options.onDetachFailure(error);
-  });
-  await connection.run("CHECKPOINT");
+  if (!options.inPlace) {
+    await cacheStep(folder, () => detachCache(connection, folder)).catch(async (error: unknown) => {
+      await connection.run(`DETACH DATABASE IF EXISTS ${CACHE_CATALOG}`).catch(() => undefined);
+      options.onDetachFailure(error);
+    });
+    await connection.run("CHECKPOINT");
+  }
   await appendRows(connection, problemsTable, problems);
+  return options.inPlace !== undefined;
+}
+
+/** The archive's intervals and jobs (empty tables until now) as views of the cached runs and jobs; its owners and spans. */
+function viewsOfRunsSql(titles: boolean): string[] {
+  return [
+    "DROP TABLE memory.intervals",
+    `CREATE VIEW memory.intervals AS ${intervalsOfRunsSql(RUNS)}`,
+    "DROP TABLE memory.jobs",
+    `CREATE VIEW memory.jobs AS SELECT *${titles ? "" : " REPLACE (NULL::VARCHAR AS title)"} FROM ${JOBS}`,
+    ...ownersAndSpansSql(RUNS),
+  ];
 }
 
 /**
@@ -191,7 +219,7 @@ async function remakeRuns(connection: DuckDBConnection, sums: TableSums): Promis
   changeSums(sums, "batch_jobs", await sumOf(connection, jobsTouched), -1n);
   await connection.run(`DELETE ${jobsTouched}`);
   await connection.run(
-    `INSERT INTO ${JOBS} ${jobsOfRunsSql(`(SELECT r.*, k.rank FROM ${RUNS} r JOIN temp.batch_ranks k USING (file) WHERE ${keyIn("r", "touched_jobs", JOB_KEY)})`)}`,
+    `INSERT INTO ${JOBS} ${jobsOfRunsSql(RUNS, { from: `${RUNS} r JOIN temp.batch_ranks k USING (file) WHERE ${keyIn("r", "touched_jobs", JOB_KEY)}`, rank: "k.rank" })}`,
   );
   changeSums(sums, "batch_jobs", await sumOf(connection, jobsTouched), 1n);
   for (const name of ["touched_runs", "touched_jobs"]) await connection.run(`DROP TABLE temp.${name}`);

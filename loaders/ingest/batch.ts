@@ -319,45 +319,53 @@ export const JOB_KEY = ["source", "cluster", "job_id"] as const;
 export const LATEST_RECORD_FIRST = "rank DESC, line DESC, seq DESC";
 
 /**
- * The job rows of the runs in `runs` (a table or query: one record per run, with its file's `rank`): one per job id (a
- * requeued Slurm job has a run per requeue), described by its latest run, from its first submission and start to its
- * last end. In no order.
+ * The job rows of the runs in table `runs` (one record per run): one per job id (a requeued Slurm job has a run per
+ * requeue), described by its latest run, from its first submission and start to its last end; in their documented
+ * order if `ordered`. `ranked` reads the runs whose jobs to make, as `r`, with their file's `rank`: by default every
+ * run, ranked by its column.
  */
-export function jobsOfRunsSql(runs: string): string {
-  const key = JOB_KEY as readonly string[];
-  const spanned: Record<string, string> = { submit_time: "min", start_time: "min", end_time: "max" };
-  const described = jobsTable.columns.map((column) => column.name).filter((name) => !(name in spanned) && !key.includes(name));
-  const value = (name: string) => (key.includes(name) ? quote(name) : name in spanned ? `job_${name}` : `latest.${quote(name)}`);
-  return `SELECT ${jobsTable.columns.map((column) => `${value(column.name)} AS ${quote(column.name)}`).join(", ")} FROM (
-       SELECT ${key.join(", ")}, ${Object.entries(spanned)
-         .map(([name, aggregate]) => `${aggregate}(${name}) AS job_${name}`)
-         .join(", ")},
-         arg_max({${described.map((name) => `${quote(name)}: ${quote(name)}`).join(", ")}}, (coalesce(epoch_us(submit_time), -9223372036854775807), rank, line, seq)) AS latest
-       FROM ${runs} GROUP BY ${key.join(", ")}
-     )`;
+export function jobsOfRunsSql(runs: string, ranked = { from: `${runs} r`, rank: "r.rank" }, ordered = false): string {
+  const key = JOB_KEY.map((column) => `r.${column}`).join(", ");
+  const jobValue = (name: string) => (name === "submit_time" || name === "start_time" || name === "end_time" ? `l.job_${name}` : `b.${quote(name)}`);
+  return `SELECT ${jobsTable.columns.map((column) => `${jobValue(column.name)} AS ${quote(column.name)}`).join(", ")} FROM ${runs} b JOIN (
+       SELECT ${key}, min(r.submit_time) AS job_submit_time, min(r.start_time) AS job_start_time, max(r.end_time) AS job_end_time,
+         arg_max(r.rowid, (coalesce(epoch_us(r.submit_time), -9223372036854775807), ${ranked.rank}, r.line, r.seq)) AS latest
+       FROM ${ranked.from} GROUP BY ${key}
+     ) l ON b.rowid = l.latest${ordered ? ` ORDER BY ${jobsTable.orderBy.map((column) => `b.${quote(column)}`).join(", ")}` : ""}`;
 }
 
-/**
- * Fills the archive's tables from the runs made one (`runs`: a record per run) and their jobs (`jobs`, a query of job
- * rows): intervals and jobs in their documented order (by their keys: the same tables whatever order the rows come
- * in), the owners, the batch sources' spans. Each table filled is compressed (CHECKPOINT) before the next is, unless
- * `compress` is false (inside a transaction, which leaves that to its caller).
- */
-export function tablesOfRunsSql(runs: string, jobs: string, compress = true): string[] {
-  const intervalColumns = intervalsTable.columns.map((column) => column.name);
-  const checkpoint = compress ? ["CHECKPOINT"] : [];
+/** The intervals of the runs in `runs` (a record per run) that started, as the archive's intervals table has them. */
+export function intervalsOfRunsSql(runs: string): string {
+  return `SELECT ${intervalsTable.columns.map((column) => `${quote(`interval_${column.name}`)} AS ${quote(column.name)}`).join(", ")}
+     FROM ${runs} WHERE interval_start_time IS NOT NULL`;
+}
+
+/** The owners of the runs in `runs` not yet in the owners table, and the batch sources' spans (temp.batch_spans). */
+export function ownersAndSpansSql(runs: string): string[] {
   return [
-    `INSERT INTO intervals (${intervalColumns.map(quote).join(", ")})
-     SELECT ${intervalColumns.map((name) => quote(`interval_${name}`)).join(", ")}
-     FROM ${runs} WHERE interval_start_time IS NOT NULL
-     ORDER BY interval_source, interval_cluster, interval_account, interval_job_id, interval_start_time, run`,
-    ...checkpoint,
-    `INSERT INTO jobs (${jobsTable.columns.map((column) => quote(column.name)).join(", ")}) SELECT * FROM (${jobs}) ORDER BY source, cluster, account, job_id`,
-    ...checkpoint,
     `INSERT INTO owners SELECT DISTINCT owner FROM ${runs} WHERE owner NOT IN (SELECT owner FROM owners) ORDER BY owner`,
     `CREATE TEMP TABLE batch_spans AS
      SELECT source, cluster, min(interval_start_time) AS first_time, greatest(max(file_time), max(interval_end_time)) AS last_time
      FROM ${runs} GROUP BY source, cluster HAVING count(interval_start_time) > 0`,
+  ];
+}
+
+/**
+ * Fills the archive's tables from the runs made one (`runs`: a record per run) and their jobs (`jobs`, a query of job
+ * rows in their documented order): intervals and jobs in their documented order (by their keys: the same tables
+ * whatever order the rows come in), the owners, the batch sources' spans. Each table filled is compressed (CHECKPOINT)
+ * before the next is, unless `compress` is false (inside a transaction, which leaves that to its caller).
+ */
+export function tablesOfRunsSql(runs: string, jobs: string, compress = true): string[] {
+  const checkpoint = compress ? ["CHECKPOINT"] : [];
+  return [
+    `INSERT INTO intervals (${intervalsTable.columns.map((column) => quote(column.name)).join(", ")})
+     SELECT ${intervalsTable.columns.map((column) => quote(`interval_${column.name}`)).join(", ")} FROM ${runs} WHERE interval_start_time IS NOT NULL
+     ORDER BY interval_source, interval_cluster, interval_account, interval_job_id, interval_start_time, run`,
+    ...checkpoint,
+    `INSERT INTO jobs (${jobsTable.columns.map((column) => quote(column.name)).join(", ")}) ${jobs}`,
+    ...checkpoint,
+    ...ownersAndSpansSql(runs),
   ];
 }
 
@@ -370,7 +378,7 @@ function mergeRunsSql(): string[] {
   return [
     `DELETE FROM batch_records WHERE rowid IN (
        SELECT rowid FROM batch_records QUALIFY row_number() OVER (PARTITION BY ${RUN_KEY.join(", ")} ORDER BY ${LATEST_RECORD_FIRST}) > 1)`,
-    ...tablesOfRunsSql("batch_records", jobsOfRunsSql("batch_records")),
+    ...tablesOfRunsSql("batch_records", jobsOfRunsSql("batch_records", undefined, true)),
     "DROP TABLE batch_records",
     "CHECKPOINT",
   ];

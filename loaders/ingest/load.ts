@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { ArchiveError, listSnapshotFiles, SNAPSHOTS_FOLDER, type SnapshotListing } from "../sources/nomad/archive.js";
 import { batchAccountsAndSpansSql, ingestBatchFiles, listBatchFiles, type BatchListing } from "./batch.js";
-import { readThroughCache } from "./batch-cache.js";
+import { readThroughCache, type BatchTables } from "./batch-cache.js";
 import { appendRows, createDatabase, createTable, onEveryCore, type AccountingDatabase } from "./database.js";
 import { foldSnapshots, type Progress } from "../sources/nomad/fold.js";
 import {
@@ -47,9 +47,9 @@ export interface LoadOptions {
   /** At most this many threads read a whole archive; by default, as many as the machine can run at once. */
   threads?: number;
   /**
-   * For a run that only writes the tables out (`ingest --out`): an archive of snapshots alone, read through its cache,
-   * leaves the cached tables there rather than copying them (loadCachedTables), the cache held until the database
-   * closes; their rows are then in no documented order.
+   * For a run that only writes the tables out (`ingest --out`): an archive of snapshots alone, or of batch records
+   * alone, read through its cache, leaves the cached tables there rather than copying them (loadCachedTables,
+   * readThroughCache), the cache held until the database closes; their rows are then in no documented order.
    */
   inPlace?: boolean;
   onProgress?: Progress;
@@ -71,18 +71,23 @@ export async function loadArchive(archive: string, options: LoadOptions = {}): P
   // The cache and its write-ahead log hold owner ids: whatever DuckDB creates now is its owner's only.
   const umask = process.umask(0o077);
   try {
-    // The batch records are merged into the snapshots' tables: those are then in memory.
+    // The batch records are merged into the snapshots' tables: those are then in memory. Either kind alone may be read
+    // in place.
     const snapshotsOptions = { ...options, inPlace: options.inPlace === true && batch.folders.length === 0 };
     const { database, cache } = listing ? await loadSnapshots(archive, listing, snapshotsOptions) : { database: await emptyDatabase(), cache: options.cache };
+    let held = false;
     try {
       // Runs are made one by keys, never by the order rows come in (batch.ts, batch-cache.ts): every core can do it.
-      if (batch.folders.length > 0) await onEveryCore(database, () => readBatch(database.connection, archive, batch, cache, options), options.threads);
-      await finish(database, archive, batch, options);
+      if (batch.folders.length > 0) {
+        const inPlace = options.inPlace === true && !listing ? { titles: options.users?.private ?? false } : undefined;
+        held = await onEveryCore(database, () => readBatch(database.connection, archive, batch, cache, { ...options, inPlace }), options.threads);
+      }
+      await finish(database, archive, batch, options, held);
     } catch (error) {
       database.close();
       throw error;
     }
-    return database;
+    return held && cache !== undefined ? holdingCache(database, cache) : database;
   } finally {
     process.umask(umask);
   }
@@ -107,7 +112,7 @@ async function loadSnapshots(archive: string, listing: SnapshotListing, options:
  * A cache that could not serve (CacheUnusable; anything else is thrown again): a warning saying why, and the cache
  * removed if damaged. Returns whether it was: a fresh cache may then be written in its place.
  */
-function setAside(error: unknown, folder: string, options: LoadOptions): boolean {
+function setAside(error: unknown, folder: string, options: Pick<LoadOptions, "onWarning">): boolean {
   if (!(error instanceof CacheUnusable)) throw error;
   options.onWarning?.(error.message);
   if (error.kind === "damaged") removeCache(folder);
@@ -116,9 +121,16 @@ function setAside(error: unknown, folder: string, options: LoadOptions): boolean
 
 /**
  * The archive's batch records, through the cache when there is one: only the files new or changed since it read them.
- * A cache that cannot serve costs a warning and a whole read; a damaged one is replaced, once.
+ * A cache that cannot serve costs a warning and a whole read; a damaged one is replaced, once. Returns whether the
+ * tables are read in place (BatchTables), the cache then attached.
  */
-async function readBatch(connection: DuckDBConnection, archive: string, batch: BatchListing, cache: string | undefined, options: LoadOptions): Promise<void> {
+async function readBatch(
+  connection: DuckDBConnection,
+  archive: string,
+  batch: BatchListing,
+  cache: string | undefined,
+  options: Omit<LoadOptions, "inPlace"> & BatchTables,
+): Promise<boolean> {
   for (let attempt = 0; cache !== undefined && attempt < 2; attempt++) {
     try {
       return await readThroughCache(connection, archive, batch, cache, { ...options, onDetachFailure: (error) => setAside(error, cache, options) });
@@ -127,6 +139,7 @@ async function readBatch(connection: DuckDBConnection, archive: string, batch: B
     }
   }
   await ingestBatchFiles(connection, archive, batch, options.onProgress);
+  return false;
 }
 
 /** The tables of an archive with no snapshots folder, empty, for its batch records to fill. */
@@ -175,7 +188,11 @@ async function loadThroughCache(archive: string, listing: SnapshotListing, folde
       if (!options.inPlace) await detachCache(connection, folder);
     });
   });
-  if (!options.inPlace) return database;
+  return options.inPlace ? holdingCache(database, folder) : database;
+}
+
+/** A database reading the tables of the cache of `folder` in place: the cache file's stamp is recorded when it closes. */
+function holdingCache(database: AccountingDatabase, folder: string): AccountingDatabase {
   return {
     ...database,
     close() {
@@ -214,15 +231,15 @@ async function loadWithoutCache(archive: string, listing: SnapshotListing, optio
  * What every load ends with: the accounts and spans of every source, which resources each account's runs record, no
  * job title unless private, and the users table when asked.
  */
-async function finish(database: AccountingDatabase, archive: string, batch: BatchListing, options: LoadOptions): Promise<void> {
+async function finish(database: AccountingDatabase, archive: string, batch: BatchListing, options: LoadOptions, inPlace: boolean): Promise<void> {
   const { connection } = database;
   await createTable(connection, accountsTable, []);
   await createTable(connection, spansTable, []);
   for (const sql of nomadAccountsAndSpansSql()) await connection.run(sql);
   if (batch.folders.length > 0) for (const sql of batchAccountsAndSpansSql()) await connection.run(sql);
   await connection.run(`CREATE TABLE recorded_resources AS ${RECORDED_RESOURCES_SQL}`);
-  // The snapshots' jobs come without titles (loadCachedTables); the batch records' have theirs.
-  if (!options.users?.private && batch.folders.length > 0) await connection.run("UPDATE jobs SET title = NULL");
+  // The snapshots' jobs come without titles (loadCachedTables), as do the batch records' read in place; those copied have theirs.
+  if (!options.users?.private && batch.folders.length > 0 && !inPlace) await connection.run("UPDATE jobs SET title = NULL");
   if (options.users) await addUsers(database, archive, options.users.pseudonymKey, options.users.private);
 }
 

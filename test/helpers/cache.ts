@@ -1,7 +1,11 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { expect } from "vitest";
+import { writeParquet } from "../../loaders/ingest/database.js";
 import { CACHE_FILE, STAMP_FILE } from "../../loaders/ingest/ingest-cache.js";
+import { loadArchive } from "../../loaders/ingest/load.js";
+import { temporaryFolder } from "./archive.js";
 
 /** Runs `statements` on the ingest cache of `folder`, as another process would: to alter it behind the pipeline's back. */
 export async function alterCache(folder: string, ...statements: string[]): Promise<void> {
@@ -37,4 +41,35 @@ export function isStamped(folder: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The documented tables as `accounting ingest --out` writes them (problems' details blanked unless private), by path,
+ * and how many files were read; `inPlace` as that command loads them (LoadOptions.inPlace).
+ */
+export async function ingestOut(
+  archive: string,
+  options: { cache?: string; privateBuild: boolean; inPlace: boolean },
+): Promise<{ files: Map<string, Buffer>; read: number }> {
+  let read = 0;
+  const database = await loadArchive(archive, {
+    cache: options.cache,
+    inPlace: options.inPlace,
+    users: { pseudonymKey: "k", private: options.privateBuild },
+    onProgress: (_, total) => (read = total),
+  });
+  try {
+    if (!options.privateBuild) await database.connection.run("UPDATE problems SET detail = NULL");
+    const folder = temporaryFolder();
+    const paths = await writeParquet(database, join(folder, "documented"));
+    return { files: new Map(paths.sort().map((path) => [path.slice(folder.length), readFileSync(path)])), read };
+  } finally {
+    database.close();
+  }
+}
+
+/** The same files, byte for byte, by path. */
+export function expectSameFiles(actual: Map<string, Buffer>, expected: Map<string, Buffer>): void {
+  expect([...actual.keys()]).toEqual([...expected.keys()]);
+  for (const [name, bytes] of expected) expect(actual.get(name)?.equals(bytes), name).toBe(true);
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadArchive } from "../../../loaders/ingest/load.js";
 import { temporaryFolder } from "../../helpers/archive.js";
-import { alterCache, stampAnew } from "../../helpers/cache.js";
+import { alterCache, expectSameFiles, ingestOut, isStamped, stampAnew } from "../../helpers/cache.js";
 import { STAMP_FILE } from "../../../loaders/ingest/ingest-cache.js";
 import { REFERENCE_ARCHIVE } from "../../helpers/reference.js";
 import { tablesOf, type Tables } from "../../helpers/tables.js";
@@ -268,6 +268,36 @@ describe("batch records through the ingest cache", () => {
     // The cache's own sums still hold: hashed whole, it is not found damaged.
     rmSync(join(cache, STAMP_FILE));
     expect((await run(archive, cache)).warnings).toEqual([]);
+  });
+
+  it("read in place, as ingest --out reads it: the same files as copied and as without it, public or private, stamped at close", async () => {
+    const archive = temporaryFolder();
+    write(archive, DUMPS);
+    const cache = temporaryFolder();
+    expect((await ingestOut(archive, { cache, privateBuild: false, inPlace: true })).read).toBe(2);
+    expect(isStamped(cache)).toBe(true);
+    write(archive, LATER);
+    for (const privateBuild of [false, true]) {
+      const inPlace = await ingestOut(archive, { cache, privateBuild, inPlace: true });
+      expect([privateBuild, inPlace.read, isStamped(cache)]).toEqual([privateBuild, privateBuild ? 0 : 1, true]);
+      expectSameFiles(inPlace.files, (await ingestOut(archive, { privateBuild, inPlace: false })).files);
+    }
+    // The intervals and jobs are views of the cache's tables, held until the database closes; a job's title (no batch
+    // source gives one: written here behind the cache's back) only in a private build, as a copy would have it.
+    await alterCache(cache, "UPDATE batch_jobs SET title = 'a title' WHERE job_id = '12'");
+    stampAnew(cache);
+    for (const privateBuild of [false, true]) {
+      const database = await loadArchive(archive, { cache, inPlace: true, users: { pseudonymKey: "k", private: privateBuild } });
+      try {
+        const views = await database.query<{ name: string }>("SELECT view_name AS name FROM duckdb_views() WHERE database_name = 'memory' ORDER BY 1");
+        expect(views.map((view) => view.name)).toEqual(["intervals", "jobs"]);
+        const titles = await database.query<{ title: string | null }>("SELECT title FROM jobs WHERE title IS NOT NULL");
+        expect(titles).toEqual(privateBuild ? [{ title: "a title" }] : []);
+      } finally {
+        database.close();
+      }
+      expect(isStamped(cache)).toBe(true);
+    }
   });
 
   it("beside Nomad snapshots: each source's files read once, the tables of a run without the cache", async () => {

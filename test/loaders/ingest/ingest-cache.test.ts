@@ -12,7 +12,7 @@ import { CACHE_FILE, cacheFolderFor, planIngest, type StoredIngest } from "../..
 import { fileProblem } from "../../../loaders/model/records.js";
 import { generateArchive } from "../../../scripts/archive-generator.js";
 import { jobJson, temporaryFolder, writeArchive } from "../../helpers/archive.js";
-import { alterCache, isStamped } from "../../helpers/cache.js";
+import { alterCache, expectSameFiles, ingestOut, isStamped } from "../../helpers/cache.js";
 
 interface Ingest {
   /** Every file written, documented tables (their months' files too) and the site's copy, by path. */
@@ -54,37 +54,6 @@ async function ingest(archive: string, cache?: string, verifyContent = false, th
   } finally {
     database.close();
   }
-}
-
-/**
- * The documented tables as `accounting ingest --out` writes them (problems' details blanked unless private), by path,
- * and how many snapshot files were read; `inPlace` as that command loads them (LoadOptions.inPlace).
- */
-async function ingestOut(
-  archive: string,
-  options: { cache?: string; privateBuild: boolean; inPlace: boolean },
-): Promise<{ files: Map<string, Buffer>; read: number }> {
-  let read = 0;
-  const database = await loadArchive(archive, {
-    cache: options.cache,
-    inPlace: options.inPlace,
-    users: { pseudonymKey: "k", private: options.privateBuild },
-    onProgress: (_, total) => (read = total),
-  });
-  try {
-    if (!options.privateBuild) await database.connection.run("UPDATE problems SET detail = NULL");
-    const folder = temporaryFolder();
-    const paths = await writeParquet(database, join(folder, "documented"));
-    return { files: new Map(paths.sort().map((path) => [path.slice(folder.length), readFileSync(path)])), read };
-  } finally {
-    database.close();
-  }
-}
-
-/** The same files, byte for byte, by path. */
-function expectSameFiles(actual: Map<string, Buffer>, expected: Map<string, Buffer>): void {
-  expect([...actual.keys()]).toEqual([...expected.keys()]);
-  for (const [name, bytes] of expected) expect(actual.get(name)?.equals(bytes), name).toBe(true);
 }
 
 /** A full ingest of the archive, with no cache: what every cached ingest must equal, byte for byte. */
