@@ -68,6 +68,15 @@ async function run(archive: string, cache?: string, verifyContent = false): Prom
   }
 }
 
+/** An archive of `files`, and a cache a first run filled from it. */
+async function cachedArchive(files: Record<string, string>): Promise<{ archive: string; cache: string }> {
+  const archive = temporaryFolder();
+  write(archive, files);
+  const cache = temporaryFolder();
+  await run(archive, cache);
+  return { archive, cache };
+}
+
 /** The tables of a run without a cache: what every cached run must give. */
 const uncached = async (archive: string) => (await run(archive)).tables;
 
@@ -100,10 +109,7 @@ describe("batch records through the ingest cache", () => {
   });
 
   it("reads a dump again when it changed, and forgets one deleted", async () => {
-    const archive = temporaryFolder();
-    write(archive, { ...DUMPS, ...LATER });
-    const cache = temporaryFolder();
-    await run(archive, cache);
+    const { archive, cache } = await cachedArchive({ ...DUMPS, ...LATER });
     const changed = "slurm/2024-05-03T00:00:00.txt";
     write(archive, { [changed]: sacct(job(10, "acct-a", "alice", "2024-05-01T01:00:00", "2024-05-02T20:00:00", "TIMEOUT")) });
     const afterChange = await run(archive, cache);
@@ -144,10 +150,7 @@ describe("batch records through the ingest cache", () => {
   });
 
   it("with a record altered inside it is caught by its checksum: a warning, a whole read, a fresh cache", async () => {
-    const archive = temporaryFolder();
-    write(archive, DUMPS);
-    const cache = temporaryFolder();
-    await run(archive, cache);
+    const { archive, cache } = await cachedArchive(DUMPS);
     await alterCache(cache, "UPDATE batch_records SET interval_cpu_num = interval_cpu_num * 2");
     const altered = await run(archive, cache);
     expect(altered.warnings).toEqual([
@@ -158,10 +161,7 @@ describe("batch records through the ingest cache", () => {
   });
 
   it("as the last run left it is trusted: its stored sums are not computed again", async () => {
-    const archive = temporaryFolder();
-    write(archive, DUMPS);
-    const cache = temporaryFolder();
-    await run(archive, cache);
+    const { archive, cache } = await cachedArchive(DUMPS);
     await alterCache(cache, "UPDATE batch_runs SET interval_cpu_num = interval_cpu_num * 2");
     stampAnew(cache);
     const trusted = await run(archive, cache);
@@ -172,10 +172,9 @@ describe("batch records through the ingest cache", () => {
   });
 
   it("failing while it is written (a constraint added behind its back): a warning, the tables of a run without it, a fresh cache", async () => {
-    const archive = temporaryFolder();
-    write(archive, { "slurm/2024-05-02T00:00:00.txt": sacct(job(11, "acct-b", "bob", "2024-05-01T02:00:00", "2024-05-01T05:00:00", "COMPLETED")) });
-    const cache = temporaryFolder();
-    await run(archive, cache);
+    const { archive, cache } = await cachedArchive({
+      "slurm/2024-05-02T00:00:00.txt": sacct(job(11, "acct-b", "bob", "2024-05-01T02:00:00", "2024-05-01T05:00:00", "COMPLETED")),
+    });
     // No row's hash changes, the checksum holds: the cache refuses the new dump's running job as it comes in.
     await alterCache(cache, "ALTER TABLE batch_records ALTER COLUMN end_time SET NOT NULL");
     write(archive, { "slurm/2024-05-03T00:00:00.txt": sacct(job(12, "acct-b", "carol", "2024-05-02T03:00:00", "Unknown", "RUNNING")) });
@@ -207,10 +206,7 @@ describe("batch records through the ingest cache", () => {
   });
 
   it("makes again only the runs whose records changed, and their jobs: a cached run no dump touches stays as cached", async () => {
-    const archive = temporaryFolder();
-    write(archive, DUMPS);
-    const cache = temporaryFolder();
-    await run(archive, cache);
+    const { archive, cache } = await cachedArchive(DUMPS);
     // Job 11 doubled in the cache behind its back, the file trusted: no later dump names it, so it is not made again.
     await alterCache(cache, "UPDATE batch_runs SET interval_cpu_num = interval_cpu_num * 2 WHERE job_id = '11'");
     await alterCache(cache, "UPDATE batch_jobs SET state = 'ALTERED' WHERE job_id = '11'");
