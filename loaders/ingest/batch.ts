@@ -334,10 +334,12 @@ export function jobsOfRunsSql(runs: string, ranked = { from: `${runs} r`, rank: 
      ) l ON b.rowid = l.latest${ordered ? ` ORDER BY ${jobsTable.orderBy.map((column) => `b.${quote(column)}`).join(", ")}` : ""}`;
 }
 
+/** A run's interval columns (the staging table's), in the order of the archive's intervals table. */
+const RUN_INTERVAL_COLUMNS = intervalsTable.columns.map((column) => ({ run: quote(`interval_${column.name}`), interval: quote(column.name) }));
+
 /** The intervals of the runs in `runs` (a record per run) that started, as the archive's intervals table has them. */
 export function intervalsOfRunsSql(runs: string): string {
-  return `SELECT ${intervalsTable.columns.map((column) => `${quote(`interval_${column.name}`)} AS ${quote(column.name)}`).join(", ")}
-     FROM ${runs} WHERE interval_start_time IS NOT NULL`;
+  return `SELECT ${RUN_INTERVAL_COLUMNS.map((column) => `${column.run} AS ${column.interval}`).join(", ")} FROM ${runs} WHERE interval_start_time IS NOT NULL`;
 }
 
 /** The owners of the runs in `runs` not yet in the owners table, and the batch sources' spans (temp.batch_spans). */
@@ -359,8 +361,8 @@ export function ownersAndSpansSql(runs: string): string[] {
 export function tablesOfRunsSql(runs: string, jobs: string, compress = true): string[] {
   const checkpoint = compress ? ["CHECKPOINT"] : [];
   return [
-    `INSERT INTO intervals (${intervalsTable.columns.map((column) => quote(column.name)).join(", ")})
-     SELECT ${intervalsTable.columns.map((column) => quote(`interval_${column.name}`)).join(", ")} FROM ${runs} WHERE interval_start_time IS NOT NULL
+    `INSERT INTO intervals (${RUN_INTERVAL_COLUMNS.map((column) => column.interval).join(", ")})
+     SELECT ${RUN_INTERVAL_COLUMNS.map((column) => column.run).join(", ")} FROM ${runs} WHERE interval_start_time IS NOT NULL
      ORDER BY interval_source, interval_cluster, interval_account, interval_job_id, interval_start_time, run`,
     ...checkpoint,
     `INSERT INTO jobs (${jobsTable.columns.map((column) => quote(column.name)).join(", ")}) ${jobs}`,
