@@ -47,20 +47,21 @@ SELECT lo::DOUBLE AS lo, hi::DOUBLE AS hi, first_us::DOUBLE AS first_us, last_us
 }
 
 /**
- * What the coverage of every period shares, from the archive's snapshot times: how far apart two snapshots may be
- * (gapThresholdHours of the median time between them), and every gap longer than that. Read once (snapshotCadence), it
- * serves any number of periods, each of which then reads the archive's bounds alone.
+ * What the coverage of every period shares, from the archive's snapshot times: what they cover, how far apart two
+ * snapshots may be (gapThresholdHours of the median time between them), and every gap longer than that. Read once
+ * (snapshotCadence), it serves any number of periods, each of which then reads the archive's bounds alone.
  */
-interface SnapshotCadence {
+export interface SnapshotCadence {
+  archive: SnapshotCoverage;
   gap_hours: number;
   gaps: readonly TimedGap[];
 }
 
 /** The archive's snapshot cadence and every gap in it, through any DuckDB holding its tables. */
 export async function snapshotCadence(db: Connector): Promise<SnapshotCadence> {
-  const [row] = await db.query<SnapshotCoverage>(snapshotCoverageSql());
-  const gapHours = gapThresholdHours(row?.median_hours ?? null);
-  return { gap_hours: gapHours, gaps: await db.query<TimedGap>(snapshotGapsSql(gapHours, true)) };
+  const [archive] = (await db.query<SnapshotCoverage>(snapshotCoverageSql())) as [SnapshotCoverage];
+  const gapHours = gapThresholdHours(archive.median_hours);
+  return { archive, gap_hours: gapHours, gaps: await db.query<TimedGap>(snapshotGapsSql(gapHours, true)) };
 }
 
 function snapshotTime(time: Micros): string {
@@ -80,7 +81,7 @@ function emptyPeriod(request: Pick<ReportRequest, "from" | "to">, { lo, hi, firs
  * PeriodError when the period is empty (it starts after it ends, the archive's bounds standing in for a day not
  * given), before any report is run. What was counted before the first snapshot, which reads the period's runs as its
  * report does, goes through `runs` (the site's memo of a period's queries, loaders/site/query-memo.ts). The archive's
- * `cadence` is read when not given: the site reads it once for all its periods.
+ * `cadence` is read when not given: the site's build reads it once for all its periods.
  */
 export async function periodCoverage(
   db: Connector,
@@ -117,7 +118,7 @@ export async function periodCoverage(
     provisional: hi > last,
     before_first_snapshot: before,
     gap_hours: gapHours,
-    gaps: gapsWithin(gaps, lo, hi),
+    gaps: gapsWithin(gaps, { start: lo, end: hi }),
     known_issues: knownIssues.filter((issue) => issue.from <= to && issue.to >= from),
   };
 }

@@ -44,9 +44,13 @@ FROM pairs WHERE p IS NOT NULL AND t - p > ${Math.round(minimumHours * MICROS_PE
 ORDER BY t`;
 }
 
-/** The gaps overlapping `[start, end)` (µs), even partly: the snapshot before one taken before `end`, the one after it after `start`. */
-export function gapsWithin(gaps: readonly TimedGap[], start: Micros, end: Micros): SnapshotGap[] {
-  return gaps.filter((gap) => gap.start_us < end && gap.end_us > start).map(({ start, end, hours }) => ({ start, end, hours }));
+/**
+ * The gaps without their times in µs; only those overlapping `[within.start, within.end)` (µs), even partly, when given:
+ * the snapshot before one taken before the end, the one after it after the start.
+ */
+export function gapsWithin(gaps: readonly TimedGap[], within?: { start: Micros; end: Micros }): SnapshotGap[] {
+  const overlapping = within ? gaps.filter((gap) => gap.start_us < within.end && gap.end_us > within.start) : gaps;
+  return overlapping.map(({ start, end, hours }) => ({ start, end, hours }));
 }
 
 export function snapshotCoverageSql(): string {

@@ -1,5 +1,5 @@
 import { html } from "htl";
-import { PeriodError, periodCoverage, type Coverage } from "../loaders/queries/coverage.js";
+import { PeriodError, periodCoverage, type Coverage, type SnapshotCadence } from "../loaders/queries/coverage.js";
 import { reportCsv } from "../loaders/model/csv.js";
 import type { KnownIssue } from "../loaders/ingest/known-issues.js";
 import { HOUR_METRICS, METRICS, runReport, type JobUsage, type OwnerUsage, type Report, type Usage } from "../loaders/queries/report.js";
@@ -14,12 +14,15 @@ import { dataTable, wholeOnHover, type Column } from "./table.js";
 /** What the page shows for a choice of period: why it has no number, or the report and its coverage. */
 export type Outcome = { choice: PeriodChoice; problem: string } | { choice: PeriodChoice; problem?: undefined; report: Report; coverage: Coverage };
 
-/** The report of a choice and its coverage, the CLI's queries through the browser's DuckDB; a problem and no number otherwise. */
-export async function periodOutcome(db: Connector, choice: PeriodChoice, knownIssues: readonly KnownIssue[]): Promise<Outcome> {
+/**
+ * The report of a choice and its coverage, the CLI's queries through the browser's DuckDB; a problem and no number
+ * otherwise. The archive's `cadence` is read when not given (periodCoverage).
+ */
+export async function periodOutcome(db: Connector, choice: PeriodChoice, knownIssues: readonly KnownIssue[], cadence?: SnapshotCadence): Promise<Outcome> {
   if (choice.problem) return { choice, problem: choice.problem };
   try {
     await db.cover?.(choice);
-    const coverage = await periodCoverage(db, choice, knownIssues);
+    const coverage = await periodCoverage(db, choice, knownIssues, db, cadence);
     return { choice, report: await runReport(db, choice), coverage };
   } catch (error) {
     if (error instanceof PeriodError) return { choice, problem: error.message };

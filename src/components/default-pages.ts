@@ -1,13 +1,6 @@
 import type { KnownIssue } from "../loaders/ingest/known-issues.js";
-import {
-  gapThresholdHours,
-  snapshotCoverageSql,
-  snapshotGapsSql,
-  unseenEndsSql,
-  type SnapshotCoverage,
-  type SnapshotGap,
-  type UnseenEnds,
-} from "../loaders/queries/quality.js";
+import { snapshotCadence } from "../loaders/queries/coverage.js";
+import { gapsWithin, unseenEndsSql, type SnapshotCoverage, type SnapshotGap, type UnseenEnds } from "../loaders/queries/quality.js";
 import { jobUsageSql, ownerUsageSql, type JobUsage, type OwnerUsage } from "../loaders/queries/report.js";
 import type { Connector } from "../loaders/queries/sql.js";
 import { lastSnapshotJobsSql, type SnapshotJobs } from "../loaders/queries/usage.js";
@@ -68,18 +61,17 @@ export interface OverviewNumbers {
 }
 
 export async function overviewNumbers(db: Connector, sources: ArchiveSources, knownIssues: readonly KnownIssue[]): Promise<OverviewNumbers> {
-  const [archive] = (await db.query<SnapshotCoverage>(snapshotCoverageSql())) as [SnapshotCoverage];
-  const gapHours = gapThresholdHours(archive.median_hours);
+  const cadence = await snapshotCadence(db);
   const snapshots = {
-    archive,
-    gapHours,
-    gaps: await db.query<SnapshotGap>(snapshotGapsSql(gapHours)),
+    archive: cadence.archive,
+    gapHours: cadence.gap_hours,
+    gaps: gapsWithin(cadence.gaps),
     unseen: await db.query<UnseenEnds>(unseenEndsSql()),
     now: await db.query<SnapshotJobs>(lastSnapshotJobsSql()),
   };
   const lastDay = sources.last.slice(0, 10);
   const [whole, last30, last90] = await Promise.all(
-    [{}, trailingDays(lastDay, 30), trailingDays(lastDay, 90)].map((period) => periodOutcome(db, { ...period, mode: "exact" }, knownIssues)),
+    [{}, trailingDays(lastDay, 30), trailingDays(lastDay, 90)].map((period) => periodOutcome(db, { ...period, mode: "exact" }, knownIssues, cadence)),
   );
   return { whole: whole!, last30: last30!, last90: last90!, snapshots };
 }

@@ -44,7 +44,7 @@ describe("snapshot gaps", () => {
   it("within a period are those that overlap it, even partly", async () => {
     const database = await databaseOf(SNAPSHOTS);
     const timed = await rows<TimedGap>(database, snapshotGapsSql(0, true));
-    const within = async (start: string, end: string) => gapsWithin(timed, Date.parse(start) * 1000, Date.parse(end) * 1000);
+    const within = async (start: string, end: string) => gapsWithin(timed, { start: Date.parse(start) * 1000, end: Date.parse(end) * 1000 });
     expect(timed.map((gap) => [gap.start_us, gap.end_us])).toEqual(timed.map((gap) => [Date.parse(gap.start) * 1000, Date.parse(gap.end) * 1000]));
     expect((await within("2024-03-01T05:00:00Z", "2024-03-01T07:00:00Z")).map((gap) => gap.hours)).toEqual([6, 2]);
     expect((await within("2024-03-02T00:00:00Z", "2024-03-03T00:00:00Z")).map((gap) => gap.hours)).toEqual([24.5]);
