@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The command, compiled into lib/ by `npm install` (the prepare script): plain Node, nothing compiled at start.
+// The command, bundled into lib/ by `npm install` (the prepare script): plain Node, nothing compiled at start.
 import { existsSync } from "node:fs";
 
-const compiled = new URL("../lib/cli/main.js", import.meta.url);
+const compiled = new URL("../lib/accounting.js", import.meta.url);
 if (existsSync(compiled)) {
   const { main } = await import(compiled.href);
   process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });

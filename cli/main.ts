@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ArchiveError } from "../loaders/sources/nomad/archive.js";
 import { loadArchive, type LoadOptions } from "../loaders/ingest/load.js";
-import { isCompiled } from "../loaders/ingest/compiled.js";
 import {
   assertUsableArchive,
   describeArchive,
@@ -236,9 +235,9 @@ function teller(io: Io): Teller {
   return { note: (text) => say(io, text), warn: (text) => say(io, `warning: ${text}`) };
 }
 
-/** The version in the package's package.json: one folder above `cli/`, two above the compiled `lib/cli/`. */
+/** The version in the package's package.json: one folder above `cli/`, and above the command bundled into `lib/`. */
 function packageVersion(): string {
-  const path = new URL(isCompiled(import.meta.url) ? "../../package.json" : "../package.json", import.meta.url);
+  const path = new URL("../package.json", import.meta.url);
   return (JSON.parse(readFileSync(path, "utf8")) as { version: string }).version;
 }
 

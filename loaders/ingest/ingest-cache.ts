@@ -55,7 +55,7 @@ export function cacheFolderFor(archive: string, environment: Pick<Environment, "
   return join(environment.cacheHome, "cluster-accounting", createHash("sha256").update(path).digest("hex").slice(0, 16));
 }
 
-/** Beside the compiled pipeline (`lib/loaders/`): the version of the sources it was compiled from. */
+/** Beside the bundled command (`lib/`): the version of the sources it was bundled from. */
 export const COMPILED_VERSION_FILE = "ingest-version.txt";
 
 /**
