@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 
 /** A folder that holds what it should not lose: files the replacement is not for. */
 export class ForeignFiles extends Error {}
@@ -27,14 +27,31 @@ async function sync(path: string): Promise<void> {
   }
 }
 
-/** Flushes every file and folder under `folder`, deepest first, then `folder` itself. */
+/** How many files or folders are flushed at once: enough for the file system to commit them together, few descriptors. */
+const FLUSHING_AT_ONCE = 16;
+
+/**
+ * Flushes every file under `folder`, then every folder under it, deepest first, then `folder` itself. Several at once:
+ * one at a time, each flush waits for its own commit to the disk (0.2 s for the 600 files and folders of 8 years of
+ * tables here, 0.065 s at once).
+ */
 async function syncTree(folder: string): Promise<void> {
-  for (const entry of await readdir(folder, { withFileTypes: true })) {
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) await syncTree(path);
-    else await sync(path);
-  }
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  const paths = (directory: boolean) => entries.filter((entry) => entry.isDirectory() === directory).map((entry) => join(entry.parentPath, entry.name));
+  const depth = (path: string) => path.split(sep).length;
+  const folders = paths(true).sort((a, b) => depth(b) - depth(a));
+  await syncAll(paths(false));
+  for (const level of new Set(folders.map(depth))) await syncAll(folders.filter((path) => depth(path) === level));
   await sync(folder);
+}
+
+/** Flushes `paths`, FLUSHING_AT_ONCE at a time. */
+async function syncAll(paths: string[]): Promise<void> {
+  let next = 0;
+  const flusher = async () => {
+    while (next < paths.length) await sync(paths[next++] as string);
+  };
+  await Promise.all(Array.from({ length: Math.min(FLUSHING_AT_ONCE, paths.length) }, flusher));
 }
 
 /**
