@@ -51,7 +51,33 @@ describe("the packed command, installed from its tarball", { timeout: 60_000 }, 
   };
 
   it("holds the bundled command and its README, no sources, tests, fixtures, sample archive or dependency", () => {
-    expect(packed.sort()).toEqual(["README.md", "bin/accounting.js", "lib/accounting.js", "lib/fold-worker.js", "lib/ingest-version.txt", "package.json"]);
+    expect(packed.sort()).toEqual([
+      "README.md",
+      "bin/accounting.js",
+      "lib/accounting.js",
+      "lib/fold-worker.js",
+      "lib/ingest-version.txt",
+      "lib/licenses.txt",
+      "package.json",
+    ]);
+  });
+
+  it("names the license of every library its bundles hold, with its text", ({ skip }) => {
+    if (unavailable) skip(unavailable);
+    const lib = join(folder, "node_modules", "cluster-accounting", "lib");
+    const licenses = readFileSync(join(lib, "licenses.txt"), "utf8");
+    // esbuild heads each module it bundles with a comment naming its file.
+    const bundled = new Set(
+      ["accounting.js", "fold-worker.js"].flatMap((bundle) =>
+        [...readFileSync(join(lib, bundle), "utf8").matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map((match) => match[1]!),
+      ),
+    );
+    expect([...bundled]).toEqual(expect.arrayContaining(["arquero", "@uwdata/flechette", "@duckdb/node-api", "cli-table3", "stream-json"]));
+    for (const name of bundled) {
+      const { version, license } = JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as Record<string, string>;
+      expect(licenses).toContain(`\n${name} ${version} (${license})\n`);
+    }
+    expect(licenses).toContain("Copyright (c) 2020-2024, UW Interactive Data Lab");
   });
 
   it("installs DuckDB's native bindings as its only dependency, with nothing else beside it", ({ skip }) => {
