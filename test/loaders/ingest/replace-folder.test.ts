@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import * as fs from "node:fs/promises";
+import type * as fs from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { replaceFolder } from "../../../loaders/ingest/replace-folder.js";
