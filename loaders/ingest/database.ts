@@ -143,11 +143,17 @@ async function copyToParquet(database: AccountingDatabase, folder: string, files
  * The tables that grow with the archive's length, written one Parquet file per month, Hive-style: the instant that
  * dates each row. A run belongs to the month it began in (its start, or its first snapshot when that is earlier); a
  * job to the month it was submitted in, else started, else first seen; a snapshot's row to its time's month.
+ *
+ * Beside each instant, `bound`: a column null or at least the instant, and null when the instant is (the first of a
+ * `least`, which DuckDB takes of the values that are not null; the first of a `coalesce`; the instant itself), so that
+ * the rows of a month or a later one all have it null or in that month or later. DuckDB applies a filter on a column
+ * as it scans, reading the other columns of the rows it keeps only; an instant computed from columns is filtered after
+ * reading them all.
  */
-export const PARTITION_TIMES: Readonly<Partial<Record<(typeof TABLES)[number]["name"], string>>> = {
-  intervals: "least(start_time, first_snapshot)",
-  jobs: "coalesce(submit_time, start_time, first_seen)",
-  snapshots: "time",
+export const PARTITION_TIMES: Readonly<Partial<Record<(typeof TABLES)[number]["name"], { instant: string; bound: string }>>> = {
+  intervals: { instant: "least(start_time, first_snapshot)", bound: "start_time" },
+  jobs: { instant: "coalesce(submit_time, start_time, first_seen)", bound: "submit_time" },
+  snapshots: { instant: "time", bound: "time" },
 };
 
 /** A partition's one file: the name DuckDB's `COPY … (PARTITION_BY …)` gives a partition's first file. */
@@ -241,9 +247,14 @@ async function keepFile(target: PartitionTarget, path: string, rows: string): Pr
  * the months it touched are written. Returns the paths, months in time order, the null partition last, each with its
  * record.
  */
-async function copyPartitioned(database: AccountingDatabase, target: PartitionTarget, table: TableLayout, time: string): Promise<[string, PartitionFile][]> {
+async function copyPartitioned(
+  database: AccountingDatabase,
+  target: PartitionTarget,
+  table: TableLayout,
+  { instant, bound }: { instant: string; bound: string },
+): Promise<[string, PartitionFile][]> {
   const connection = await database.connect();
-  const utc = utcSql(time);
+  const utc = utcSql(instant);
   const columns = table.columns.map((column) => quote(column.name)).join(", ");
   try {
     const found = (
@@ -252,14 +263,16 @@ async function copyPartitioned(database: AccountingDatabase, target: PartitionTa
       )
     ).getRowsJS();
     const months = found.length ? found : [[null, null, 0, "0:0"]];
-    const files: { path: string; count: number; rows: string; where: string; record?: PartitionFile }[] = [];
+    const files: { path: string; count: number; rows: string; where: string; start?: string; record?: PartitionFile }[] = [];
     for (const [year, month, count, rows] of months) {
       const value = (key: unknown) => (key === null ? NULL_PARTITION : String(key));
       const partition = join(table.name, `year=${value(year)}`, `month=${value(month)}`);
       await mkdir(join(target.fresh, partition), { recursive: true, mode: 0o700 });
       const path = join(partition, PARTITION_FILE);
       const where = year === null ? "partition_year IS NULL" : `partition_year = ${String(year)} AND partition_month = ${String(month)}`;
-      files.push({ path, count: Number(count), rows: String(rows), where, record: await keepFile(target, path, String(rows)) });
+      // The month's first instant, in UTC.
+      const start = year === null ? undefined : `TIMESTAMPTZ '${String(year)}-${String(month).padStart(2, "0")}-01 00:00:00+00'`;
+      files.push({ path, count: Number(count), rows: String(rows), where, start, record: await keepFile(target, path, String(rows)) });
     }
     // The months to write, out of the table a batch at a time and grouped by month, then a COPY from the batch for each:
     // a month's filter is an expression, so each COPY from the table itself would read every row of every column. A
@@ -274,8 +287,11 @@ async function copyPartitioned(database: AccountingDatabase, target: PartitionTa
       } else batches.push({ files: [file], count: file.count });
     }
     for (const batch of batches) {
+      // Months in time order, the null partition last: none of the batch's rows is earlier than its first month.
+      const start = batch.files[0]?.start;
+      const since = start === undefined ? "" : ` WHERE ${quote(bound)} IS NULL OR ${quote(bound)} >= ${start}`;
       await connection.run(
-        `CREATE OR REPLACE TEMP TABLE months AS SELECT * FROM (SELECT ${columns}, year(${utc}) AS partition_year, month(${utc}) AS partition_month FROM ${quote(table.name)})
+        `CREATE OR REPLACE TEMP TABLE months AS SELECT * FROM (SELECT ${columns}, year(${utc}) AS partition_year, month(${utc}) AS partition_month FROM ${quote(table.name)}${since})
 WHERE ${batch.files.map((file) => `(${file.where})`).join(" OR ")} ORDER BY partition_year, partition_month`,
       );
       for (const file of batch.files) {
@@ -317,10 +333,10 @@ export function writeParquet(database: AccountingDatabase, folder: string): Prom
     // writing into it would make that fail instead (ENOTEMPTY), hiding the cause (a full disk).
     const settled = await Promise.allSettled(
       TABLES.map(async (table) => {
-        const time = PARTITION_TIMES[table.name];
-        if (time === undefined)
+        const partition = PARTITION_TIMES[table.name];
+        if (partition === undefined)
           return copyToParquet(database, fresh, [{ name: table.name, sql: `SELECT * FROM ${quote(table.name)}${orderOf(table)}` }], options);
-        const written = await copyPartitioned(database, target, table, time);
+        const written = await copyPartitioned(database, target, table, partition);
         for (const [path, file] of written) record.files[relative(fresh, path)] = file;
         return written.map(([path]) => path);
       }),
