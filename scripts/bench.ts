@@ -211,6 +211,8 @@ const middle = (runs: Run[]) => median(runs.map((run) => run.seconds));
 const cpuTime = (runs: Run[]) => median(runs.map((run) => run.cpuSeconds));
 const memory = (runs: Run[]) => median(runs.map((run) => run.peakMB));
 const met = (ok: boolean) => (ok ? "met" : "not met");
+/** The median of the runs' own ratios, each run's measure (`of`) over the same run's floor: the machine may drift between runs. */
+const overFloor = (runs: Run[], floor: Run[], of: (run: Run) => number) => median(runs.map((run, index) => of(run) / of(floor[index] as Run)));
 
 /** One archive's results, with its times over the 2-year archive's (`today`) when that was measured before it. */
 function print(m: Measured, today: Measured | undefined): void {
@@ -226,12 +228,16 @@ function print(m: Measured, today: Measured | undefined): void {
     const [time, cpu] = [middle(pick(m)), cpuTime(pick(m))];
     const times = growth ? ` ${(time / middle(pick(today))).toFixed(2)} |` : "";
     const peak = Number.isNaN(memory(pick(m))) ? "" : `${memory(pick(m)).toFixed(0)} MB`;
-    const ratios = `${(time / middle(m.floor)).toFixed(2)} | ${cpu.toFixed(2)} s | ${(cpu / cpuTime(m.floor)).toFixed(2)}`;
+    const ratios = [
+      overFloor(pick(m), m.floor, (run) => run.seconds).toFixed(2),
+      `${cpu.toFixed(2)} s`,
+      overFloor(pick(m), m.floor, (run) => run.cpuSeconds).toFixed(2),
+    ].join(" | ");
     console.log(`| ${name} | ${time.toFixed(2)} s | ${ratios} |${times} ${peak} | ${target} |`);
   };
   const { plain } = m;
   row("floor: read and JSON.parse every file (one core)", (of) => of.floor);
-  const cold = middle(plain.ingest) / middle(m.floor);
+  const cold = overFloor(plain.ingest, m.floor, (run) => run.seconds);
   row("`accounting ingest`, cold (empty cache)", (of) => of.plain.ingest, `≤ ${TARGETS.coldOverFloor} × floor: ${met(cold <= TARGETS.coldOverFloor)}`);
   const incremental = middle(plain.incremental);
   row(
