@@ -7,7 +7,7 @@ import {
   describeArchive,
   readProblems,
   UnusableArchiveError,
-  writeParquet,
+  writeOutTables,
   type AccountingDatabase,
   type ArchiveSummary,
 } from "../loaders/ingest/database.js";
@@ -330,9 +330,7 @@ async function ingest(options: IngestOptions, io: Io): Promise<void> {
   let written = false;
   try {
     await tellProblems(loaded, options, io);
-    // Details quote the archive's files and fields (owner ids, emails): like titles, only in private output.
-    if (!options.private) await database.connection.run("UPDATE problems SET detail = NULL");
-    const paths = await writeParquet(database, options.out).catch((error: Error) => {
+    const paths = await writeOutTables(database, options.out, options.private).catch((error: Error) => {
       if (error instanceof ForeignFiles) throw new UsageError(error.message);
       throw new WriteFailure(`cannot write the tables into ${resolve(options.out)}: ${error.message.split("\n")[0]}`);
     });

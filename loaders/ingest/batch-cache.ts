@@ -27,6 +27,7 @@ import {
   detachCache,
   formatSums,
   hasCacheTable,
+  jobsColumnsSql,
   ingestVersion,
   stateChecksum,
   sumOf,
@@ -189,7 +190,7 @@ function viewsOfRunsSql(titles: boolean): string[] {
     "DROP TABLE memory.intervals",
     `CREATE VIEW memory.intervals AS ${intervalsOfRunsSql(RUNS)}`,
     "DROP TABLE memory.jobs",
-    `CREATE VIEW memory.jobs AS SELECT *${titles ? "" : " REPLACE (NULL::VARCHAR AS title)"} FROM ${JOBS}`,
+    `CREATE VIEW memory.jobs AS ${jobsColumnsSql(titles)} FROM ${JOBS}`,
     ...ownersAndSpansSql(RUNS),
   ];
 }

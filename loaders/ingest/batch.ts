@@ -361,8 +361,7 @@ export function ownersAndSpansSql(runs: string): string[] {
 export function tablesOfRunsSql(runs: string, jobs: string, compress = true): string[] {
   const checkpoint = compress ? ["CHECKPOINT"] : [];
   return [
-    `INSERT INTO intervals (${RUN_INTERVAL_COLUMNS.map((column) => column.interval).join(", ")})
-     SELECT ${RUN_INTERVAL_COLUMNS.map((column) => column.run).join(", ")} FROM ${runs} WHERE interval_start_time IS NOT NULL
+    `INSERT INTO intervals (${RUN_INTERVAL_COLUMNS.map((column) => column.interval).join(", ")}) ${intervalsOfRunsSql(runs)}
      ORDER BY interval_source, interval_cluster, interval_account, interval_job_id, interval_start_time, run`,
     ...checkpoint,
     `INSERT INTO jobs (${jobsTable.columns.map((column) => quote(column.name)).join(", ")}) ${jobs}`,

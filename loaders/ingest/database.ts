@@ -353,6 +353,15 @@ export function writeParquet(database: AccountingDatabase, folder: string): Prom
   });
 }
 
+/**
+ * Writes the tables as `accounting ingest --out` does (writeParquet): the problems' details, which quote the archive's
+ * files and fields (owner ids, emails), blanked first unless `privateBuild`, as the jobs' titles are.
+ */
+export async function writeOutTables(database: AccountingDatabase, folder: string, privateBuild: boolean): Promise<string[]> {
+  if (!privateBuild) await database.connection.run("UPDATE problems SET detail = NULL");
+  return writeParquet(database, folder);
+}
+
 /** What an ingest read: for summaries and checks. */
 export interface ArchiveSummary {
   /** What the records cover (the spans table), in µs. */

@@ -420,6 +420,9 @@ export async function appendFold(connection: DuckDBConnection, fold: SnapshotsFo
   await connection.run("COMMIT");
 }
 
+/** The jobs' columns as a build holds them: every one, but their titles (typed by users) only when `titles` (a private build). */
+export const jobsColumnsSql = (titles: boolean) => (titles ? "SELECT *" : "SELECT * REPLACE (NULL::VARCHAR AS title)");
+
 /**
  * Copies the cached tables into the in-memory database. Reports and the site's copy scan intervals, snapshots
  * and problems in order, and floating-point sums depend on it: those come in their documented order (problems
@@ -442,8 +445,8 @@ export async function loadCachedTables(connection: DuckDBConnection, titles: boo
     owners: "",
   };
   for (const { name } of CACHED_TABLES) {
-    const columns = name === "jobs" && !titles ? "SELECT * REPLACE (NULL::VARCHAR AS title) " : "";
-    if (inPlace && name !== "problems") await connection.run(`CREATE VIEW memory.${quote(name)} AS ${columns || "SELECT * "}FROM ${table(name)}`);
-    else await connection.run(`CREATE TABLE memory.${quote(name)} AS ${columns}FROM ${table(name)}${scanOrder[name] ? ` ORDER BY ${scanOrder[name]}` : ""}`);
+    const columns = name === "jobs" ? jobsColumnsSql(titles) : "SELECT *";
+    if (inPlace && name !== "problems") await connection.run(`CREATE VIEW memory.${quote(name)} AS ${columns} FROM ${table(name)}`);
+    else await connection.run(`CREATE TABLE memory.${quote(name)} AS ${columns} FROM ${table(name)}${scanOrder[name] ? ` ORDER BY ${scanOrder[name]}` : ""}`);
   }
 }

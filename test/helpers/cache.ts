@@ -2,7 +2,7 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { expect } from "vitest";
-import { writeParquet } from "../../loaders/ingest/database.js";
+import { writeOutTables } from "../../loaders/ingest/database.js";
 import { CACHE_FILE, STAMP_FILE } from "../../loaders/ingest/ingest-cache.js";
 import { loadArchive } from "../../loaders/ingest/load.js";
 import { temporaryFolder } from "./archive.js";
@@ -44,7 +44,7 @@ export function isStamped(folder: string): boolean {
 }
 
 /**
- * The documented tables as `accounting ingest --out` writes them (problems' details blanked unless private), by path,
+ * The documented tables as `accounting ingest --out` writes them (writeOutTables), by path,
  * and how many files were read; `inPlace` as that command loads them (LoadOptions.inPlace).
  */
 export async function ingestOut(
@@ -59,9 +59,8 @@ export async function ingestOut(
     onProgress: (_, total) => (read = total),
   });
   try {
-    if (!options.privateBuild) await database.connection.run("UPDATE problems SET detail = NULL");
     const folder = temporaryFolder();
-    const paths = await writeParquet(database, join(folder, "documented"));
+    const paths = await writeOutTables(database, join(folder, "documented"), options.privateBuild);
     return { files: new Map(paths.sort().map((path) => [path.slice(folder.length), readFileSync(path)])), read };
   } finally {
     database.close();
