@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream, readFileSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
@@ -12,7 +12,7 @@ import { cacheFolderFor } from "../ingest/ingest-cache.js";
 import { knownIssuesPath } from "../ingest/known-issues.js";
 import { environmentFrom, VARIABLES } from "../ingest/environment.js";
 import { pseudonymKeyFrom } from "../ingest/pseudonym.js";
-import { sqlIdentifier as quote, sqlString, utcSql } from "../queries/sql.js";
+import { rowChecksumSql, sqlIdentifier as quote, sqlString, utcSql } from "../queries/sql.js";
 import { CREATE_SITE_NUMBERS, DROP_SITE_NUMBERS, MONTHLY_SITE_TABLES, SITE_TABLES, type SiteManifest } from "./site-tables.js";
 
 const DEFAULT_ARCHIVE = "data/sample";
@@ -87,15 +87,51 @@ const PARQUET = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 9, PARQUET_
 const monthOf = (time: string) => `(year(${utcSql(time)}) * 12 + month(${utcSql(time)}) - 1)`;
 
 /**
+ * The months' files of the last writeSiteTables into a folder, `months.json` beside them: for each monthly table,
+ * `writer`, what its files' bytes depend on besides their rows (DuckDB's version, the options, the table's columns),
+ * and by month (`year=2024/month=11`) the file and the checksum of the rows it holds (their count and the sum of their
+ * hashes). A file whose rows and writer are the same is the file a new COPY would write, byte for byte (its rows in the
+ * order of their key, a total one), as long as its bytes still hash to its name.
+ */
+const MONTHS_RECORD = "months.json";
+
+type MonthsRecord = Record<string, { writer: string; files: Record<string, { rows: string; file: string }> }>;
+
+/** The months of `table` in the record in `folder`, if it has one this writer can use. */
+async function readMonthsRecord(folder: string | undefined, table: string, writer: string): Promise<MonthsRecord[string]["files"]> {
+  if (folder === undefined) return {};
+  const record = (await readFile(join(folder, MONTHS_RECORD), "utf8").then(JSON.parse, () => undefined)) as MonthsRecord | undefined;
+  const written = typeof record === "object" && record !== null ? record[table] : undefined;
+  return written?.writer === writer && typeof written.files === "object" && written.files !== null ? written.files : {};
+}
+
+/** The first 16 hexadecimal digits of the SHA-256 of a file's bytes: its name in the site's data. */
+const contentName = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+
+/**
+ * The file `file` (relative) of the previous site's data in `previous`, linked into `folder` when it is there and its
+ * bytes still hash to its name: true then.
+ */
+async function keepMonthFile(previous: string, folder: string, file: string): Promise<boolean> {
+  const bytes = await readFile(join(previous, file)).catch(() => undefined);
+  if (bytes === undefined || `${contentName(bytes)}.parquet` !== basename(file)) return false;
+  await mkdir(dirname(join(folder, file)), { recursive: true });
+  await link(join(previous, file), join(folder, file)).catch(() => writeFile(join(folder, file), bytes));
+  return true;
+}
+
+/**
  * Writes the site's copy of the tables of an archive loaded (loaders/site/site-tables.ts) into the empty `folder`:
  * `<table>.parquet` for the tables shipped whole and the columns of the monthly ones, these Hive-style (`intervals/year=2024/month=11/<hash>.parquet`,
  * named by a hash of their content, so that a browser never mixes the files of two builds), and `manifest.json`; byte
- * for byte the same for the same archive and key. Format v2 (DELTA_BINARY_PACKED times and ids, RLE_DICTIONARY
- * elsewhere, both decoded by hyparquet), zstd level 9: on the 2-year archive level 19 made the monthly files 0.4%
- * smaller and the whole tables 6% (3.07 MB against 3.08 MB in all) in 1.8 s instead of 1.2 s; at 10 times the jobs,
- * 24 s instead of 14-16 s (3.9 s of it compressing the problems table).
+ * for byte the same for the same archive and key. A month's file whose rows the site's data in `previous` (the last
+ * build's) already holds is linked from there, not written again: after one new snapshot, the months it touched are
+ * written, and the jobs' places (`run_order`), which a new job shifts. Format v2 (DELTA_BINARY_PACKED times and ids,
+ * RLE_DICTIONARY elsewhere, both decoded by hyparquet), zstd level 9: on the 2-year archive level 19 made the monthly
+ * files 0.4% smaller and the whole tables 6% (3.07 MB against 3.08 MB in all) in 1.8 s instead of 1.2 s; at 10 times the
+ * jobs, 24 s instead of 14-16 s (3.9 s of it compressing the problems table).
  */
-export async function writeSiteTables(database: AccountingDatabase, folder: string): Promise<SiteManifest> {
+export async function writeSiteTables(database: AccountingDatabase, folder: string, previous?: string): Promise<SiteManifest> {
   const { connection } = database;
   for (const sql of CREATE_SITE_NUMBERS) await connection.run(sql);
   for (const { name, sql } of SITE_TABLES) await connection.run(`COPY (${sql}) TO ${sqlString(join(folder, `${name}.parquet`))} (${PARQUET})`);
@@ -112,47 +148,59 @@ FROM (
   SELECT job_id, min(${monthOf("least(start_time, first_snapshot)")}) AS first_month, max(${monthOf("greatest(end_time, last_snapshot)")}) AS last_month
   FROM site_intervals GROUP BY job_id
 )`);
-  const months = (await connection.runAndReadAll("SELECT DISTINCT m FROM site_job_months ORDER BY m")).getRowObjectsJS().map((row) => Number(row.m));
+  const [version] = (await connection.runAndReadAll("SELECT version()")).getRowsJS()[0] as [string];
+  const record: MonthsRecord = {};
   for (const { name, key } of MONTHLY_SITE_TABLES) {
+    const columns = (await connection.runAndReadAll(`DESCRIBE ${quote(`site_${name}`)}`)).getRowObjectsJS().map((row) => [row.column_name, row.column_type]);
+    const writer = JSON.stringify([version, PARQUET, columns]);
+    const known = await readMonthsRecord(previous, name, writer);
+    const files: MonthsRecord[string]["files"] = {};
+    record[name] = { writer, files };
     // Each row beside each of its months, grouped by month, in one pass: each month's COPY then reads its own rows (a
     // COPY from the table itself, filtered by the month's jobs, read all of it). A COPY per month: DuckDB's
     // PARTITION_BY keeps no row order within a partition.
     await connection.run(`CREATE OR REPLACE TEMP TABLE site_months AS
-SELECT jm.m AS site_month, x.* FROM ${quote(`site_${name}`)} x JOIN site_job_months jm USING (job_id) ORDER BY site_month, ${quote(key)}`);
-    for (const m of months) {
-      const [year, month] = [Math.floor(m / 12), (m % 12) + 1];
-      const partition = join(folder, name, `year=${year}`, `month=${month}`);
-      await mkdir(partition, { recursive: true });
-      const written = join(partition, "rows.parquet");
-      await connection.run(
-        `COPY (SELECT * EXCLUDE (site_month) FROM site_months WHERE site_month = ${m} ORDER BY ${quote(key)}) TO ${sqlString(written)} (${PARQUET})`,
-      );
-      const named = join(
-        partition,
-        `${createHash("sha256")
-          .update(await readFile(written))
-          .digest("hex")
-          .slice(0, 16)}.parquet`,
-      );
-      await rename(written, named);
-      (manifest.months[`${year}-${String(month).padStart(2, "0")}`] ??= { intervals: "", jobs: "" })[name] = relative(folder, named);
+SELECT jm.m AS site_month, x.* FROM ${quote(`site_${name}`)} x JOIN site_job_months jm USING (job_id) ORDER BY site_month, ${key.map(quote).join(", ")}`);
+    const months = (
+      await connection.runAndReadAll(
+        `SELECT site_month, ${rowChecksumSql(columns.map(([column]) => quote(String(column))).join(", "))} AS rows FROM site_months GROUP BY site_month ORDER BY site_month`,
+      )
+    ).getRowsJS();
+    for (const [m, rows] of months) {
+      const [year, month] = [Math.floor(Number(m) / 12), (Number(m) % 12) + 1];
+      const partition = join(name, `year=${year}`, `month=${month}`);
+      const kept = known[`year=${year}/month=${month}`];
+      let file: string;
+      if (kept?.rows === String(rows) && previous !== undefined && (await keepMonthFile(previous, folder, kept.file))) file = kept.file;
+      else {
+        await mkdir(join(folder, partition), { recursive: true });
+        const written = join(folder, partition, "rows.parquet");
+        await connection.run(
+          `COPY (SELECT * EXCLUDE (site_month) FROM site_months WHERE site_month = ${String(m)} ORDER BY ${key.map(quote).join(", ")}) TO ${sqlString(written)} (${PARQUET})`,
+        );
+        file = join(partition, `${contentName(await readFile(written))}.parquet`);
+        await rename(written, join(folder, file));
+      }
+      files[`year=${year}/month=${month}`] = { rows: String(rows), file };
+      (manifest.months[`${year}-${String(month).padStart(2, "0")}`] ??= { intervals: "", jobs: "", run_order: "" })[name] = file;
     }
     await connection.run(`DROP TABLE ${quote(`site_${name}`)}`);
     await connection.run("DROP TABLE site_months");
   }
   for (const sql of ["DROP TABLE site_job_months", ...DROP_SITE_NUMBERS]) await connection.run(sql);
   await writeFile(join(folder, MANIFEST), JSON.stringify(manifest));
+  await writeFile(join(folder, MONTHS_RECORD), JSON.stringify(record));
   return manifest;
 }
 
 /** The site data's list of files, beside them. */
 export const MANIFEST = "manifest.json";
 
-/** Writes the files under `folder` (writeSiteTables) to `output` as one tar, in the order of their paths, dated 1970. */
+/** Writes the files under `folder` (writeSiteTables) but its record to `output` as one tar, in the order of their paths, dated 1970. */
 export async function packSiteTables(folder: string, output: Output): Promise<void> {
   const tar = pack();
   const done = pipeline(tar, output);
-  for (const path of filesUnder(folder)) {
+  for (const path of filesUnder(folder).filter((path) => relative(folder, path) !== MONTHS_RECORD)) {
     tar.entry({ name: relative(folder, path), mtime: new Date(0), uid: 0, gid: 0, mode: 0o644 }, await readFile(path));
   }
   tar.finalize();

@@ -6,10 +6,12 @@ import { parseDay } from "../model/time.js";
  * browser downloads these, not the documented tables of `accounting ingest --out` (loaders/schema.ts), and runs
  * the same SQL on them (loaders/report.ts, usage.ts, quality.ts): every column keeps its name and meaning.
  *
- * - `intervals` without `alloc_id`, with `id`, its row's place in the CLI's table; `job_id` and `owner` are small
- *   integers, the same for the same job (source, cluster, account and id) or owner (SITE_NUMBERS): the pages only
- *   count distinct ones. Owners are numbered in the order of their keyed pseudonyms, so the numbers say nothing of the
- *   ids without the key.
+ * - `intervals` without `alloc_id`, with `run`, its row's place among its job's runs in the CLI's table; `job_id` and
+ *   `owner` are small integers, the same for the same job (source, cluster, account and id) or owner (SITE_NUMBERS):
+ *   the pages only count distinct ones. Both are numbered in the order they were first seen, so that a new job or owner
+ *   takes the next number and every other keeps its own, and a month's file changes only when its rows do; owners first
+ *   seen together are numbered in the order of their keyed pseudonyms, so the numbers say nothing of the ids without the
+ *   key.
  * - `accounts` and `spans` as they are: every account, what the records cover.
  * - `recorded_resources` as it is: which resources each account's runs record, over the whole archive.
  * - `snapshots` without `file` and the counts no page shows.
@@ -23,27 +25,33 @@ import { parseDay } from "../model/time.js";
  * `intervals` and `jobs` grow with the archive's length: they are cut by month (MONTHLY_SITE_TABLES), and the browser
  * fetches the months a page shows only. The other tables are small, and fetched whole.
  *
- * Rows keep the order of the tables the CLI queries: `fsum` adds in scan order, and the same order gives the same
- * bits.
+ * Rows come in the order of the tables the CLI queries: `fsum` adds in scan order, and the same order gives the same
+ * bits. The whole tables keep it; the browser puts the months' intervals in it (MonthlyTables) by `run_order`, each
+ * run's place in the CLI's table, a small monthly table of its own: a new run shifts the places of the runs after it,
+ * so that table changes at every build, and the months' intervals and jobs need not.
  */
+
+/** The first instant a run of a job or owner was seen (its start, or its first snapshot), over the runs in `intervals`. */
+const FIRST_SEEN = "min(least(start_time, first_snapshot))";
 
 /**
  * The numbers the site gives the owners and the jobs of `intervals`, as temporary tables the queries of `users`,
  * `intervals` and `jobs` read (CREATE_SITE_NUMBERS first, on the same connection): each job (source, cluster, account
- * and id) its rank in the CLI's order, each owner the rank of its keyed pseudonym. Numbered once, among the distinct
- * jobs and owners, and joined: ranking every run and job row by window functions sorted a million rows four times at
- * 10 × the jobs.
+ * and id) and each owner the rank of when it was first seen (then of the job's key, of the owner's keyed pseudonym).
+ * Numbered once, among the distinct jobs and owners, and joined: ranking every run and job row by window functions
+ * sorted a million rows four times at 10 × the jobs.
  */
 const SITE_NUMBERS = [
   {
     name: "site_owner_numbers",
-    sql: `SELECT owner, dense_rank() OVER (ORDER BY pseudonym, owner)::INTEGER AS number
-FROM (SELECT DISTINCT owner FROM intervals) i LEFT JOIN users u USING (owner)`,
+    sql: `SELECT owner, dense_rank() OVER (ORDER BY first_seen NULLS LAST, pseudonym, owner)::INTEGER AS number
+FROM (SELECT owner, ${FIRST_SEEN} AS first_seen FROM intervals GROUP BY owner) i LEFT JOIN users u USING (owner)`,
   },
   {
     name: "site_job_numbers",
-    sql: `SELECT source, cluster, account, job_id, row_number() OVER (ORDER BY source, cluster, account, job_id)::INTEGER AS number
-FROM (SELECT DISTINCT source, cluster, account, job_id FROM intervals)`,
+    sql: `SELECT source, cluster, account, job_id,
+  row_number() OVER (ORDER BY first_seen NULLS LAST, source, cluster, account, job_id)::INTEGER AS number
+FROM (SELECT source, cluster, account, job_id, ${FIRST_SEEN} AS first_seen FROM intervals GROUP BY ALL)`,
   },
 ] as const;
 
@@ -73,36 +81,44 @@ ORDER BY n.number`,
 ];
 
 interface MonthlySiteTable {
-  name: "intervals" | "jobs";
+  name: "intervals" | "jobs" | "run_order";
   /** A query over the documented tables of an AccountingDatabase (and SITE_NUMBERS), ordered by `key`. */
   sql: string;
-  /** The column telling rows apart, in the order the CLI's table holds them: a row a page fetched twice is kept once. */
-  key: string;
+  /** The columns telling rows apart: a row a page fetched twice is kept once. */
+  key: readonly string[];
 }
 
 /**
  * The tables cut by month. A job belongs to every month from the one its first run began in (or was first seen) to
- * the one its last run ended in (or was last seen), and each of those months holds the job and all its runs: whatever
- * months a page fetches, every run that may count in them (the period rule: its time or its snapshots overlap) is
- * there, and every job there has all its runs (a job's run time and first start, in distributions, are whole). A job
- * running for several months is shipped in each.
+ * the one its last run ended in (or was last seen), and each of those months holds the job, all its runs and their
+ * places in the CLI's table: whatever months a page fetches, every run that may count in them (the period rule: its time or
+ * its snapshots overlap) is there, and every job there has all its runs (a job's run time and first start, in
+ * distributions, are whole). A job running for several months is shipped in each. The intervals last: the browser puts
+ * them in order by their places.
  */
 export const MONTHLY_SITE_TABLES: readonly MonthlySiteTable[] = [
   {
-    name: "intervals",
-    key: "id",
-    sql: `SELECT row_number() OVER (ORDER BY i.rowid)::INTEGER AS id, i.source, i.cluster, i.account, j.number AS job_id, o.number AS owner,
-  i.start_time, i.end_time, i.first_snapshot, i.last_snapshot, i.cpu_num, i.cpu_MHz, i.gpu_num, i.memory_MB, i.disk_MB
-FROM intervals i JOIN site_job_numbers j USING (source, cluster, account, job_id) JOIN site_owner_numbers o ON o.owner IS NOT DISTINCT FROM i.owner
-ORDER BY i.rowid`,
-  },
-  {
     name: "jobs",
-    key: "job_id",
+    key: ["job_id"],
     sql: `SELECT n.number AS job_id, j.source, j.cluster, j.account, j.kind, j.title,
   j.docker_image, j.datacenter, j.queue, j.qos, j.unix_group, j.node_names, j.submit_time
 FROM jobs j JOIN site_job_numbers n USING (source, cluster, account, job_id)
 ORDER BY n.number`,
+  },
+  {
+    name: "run_order",
+    key: ["job_id", "run"],
+    sql: `SELECT j.number AS job_id, row_number() OVER (PARTITION BY j.number ORDER BY i.rowid)::INTEGER AS run, row_number() OVER (ORDER BY i.rowid)::INTEGER AS place
+FROM intervals i JOIN site_job_numbers j USING (source, cluster, account, job_id)
+ORDER BY job_id, run`,
+  },
+  {
+    name: "intervals",
+    key: ["job_id", "run"],
+    sql: `SELECT j.number AS job_id, row_number() OVER (PARTITION BY j.number ORDER BY i.rowid)::INTEGER AS run, i.source, i.cluster, i.account, o.number AS owner,
+  i.start_time, i.end_time, i.first_snapshot, i.last_snapshot, i.cpu_num, i.cpu_MHz, i.gpu_num, i.memory_MB, i.disk_MB
+FROM intervals i JOIN site_job_numbers j USING (source, cluster, account, job_id) JOIN site_owner_numbers o ON o.owner IS NOT DISTINCT FROM i.owner
+ORDER BY job_id, run`,
   },
 ];
 
@@ -178,14 +194,16 @@ export class MonthlyTables {
         parts.push(part);
       }
       const name = quoted(table.name);
-      const key = quoted(table.key);
-      if (this.#loaded.size === 0 && parts.length === 1) {
-        // The first month: its rows, each once and in order already.
-        await this.sink.run(`INSERT INTO ${name} SELECT * FROM ${parts[0]}`);
-      } else {
-        const rows = [name, ...parts].map((part) => `SELECT * FROM ${part}`).join(" UNION ALL BY NAME ");
-        await this.sink.run(`CREATE OR REPLACE TABLE ${name} AS SELECT * FROM (${rows}) QUALIFY row_number() OVER (PARTITION BY ${key}) = 1 ORDER BY ${key}`);
-      }
+      const key = table.key.map(quoted).join(", ");
+      const first = this.#loaded.size === 0 && parts.length === 1;
+      // The first month's rows are each once already; those of several months, each once by their key.
+      const rows = first ? `SELECT * FROM ${parts[0]}` : [name, ...parts].map((part) => `SELECT * FROM ${part}`).join(" UNION ALL BY NAME ");
+      const unique = first ? rows : `SELECT * FROM (${rows}) QUALIFY row_number() OVER (PARTITION BY ${key}) = 1`;
+      if (table.name === "intervals") {
+        // In the CLI's order: by their places in it (run_order, filled before).
+        await this.sink.run(`CREATE OR REPLACE TABLE ${name} AS SELECT x.* FROM (${unique}) x JOIN run_order o USING (job_id, run) ORDER BY o.place`);
+      } else if (first) await this.sink.run(`INSERT INTO ${name} ${rows}`);
+      else await this.sink.run(`CREATE OR REPLACE TABLE ${name} AS ${unique} ORDER BY ${key}`);
       for (const part of parts) await this.sink.run(`DROP TABLE ${part}`);
     }
     for (const month of months) this.#loaded.add(month);

@@ -14,6 +14,7 @@ import { jobUsageSql, ownerUsageSql, runReport, type JobUsage, type OwnerUsage, 
 const TABLES = {
   intervals: () => FileAttachment("../data/accounting/intervals.parquet").arrayBuffer(),
   jobs: () => FileAttachment("../data/accounting/jobs.parquet").arrayBuffer(),
+  run_order: () => FileAttachment("../data/accounting/run_order.parquet").arrayBuffer(),
   snapshots: () => FileAttachment("../data/accounting/snapshots.parquet").arrayBuffer(),
   users: () => FileAttachment("../data/accounting/users.parquet").arrayBuffer(),
   accounts: () => FileAttachment("../data/accounting/accounts.parquet").arrayBuffer(),

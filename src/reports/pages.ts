@@ -59,8 +59,12 @@ async function writeMemo(memo: QueryMemo): Promise<void> {
   await rename(written, MEMO);
 }
 
-/** The site's copy of the tables (loaders/site/site-data.ts), written with the pages, in this folder of theirs. */
-const SITE_TABLES = "site";
+/**
+ * The site's copy of the tables (loaders/site/site-data.ts), written with the pages, in a folder of its own beside them
+ * that the next build reads: the months' files whose rows did not change are linked from it, not written again. Its
+ * monthly files hold no pseudonym (owners are numbers in the order they were first seen).
+ */
+const SITE = fileURLToPath(new URL("../.observablehq/cache/.site/", import.meta.url));
 /** Why the archive gave no table, when it gave none, in this file beside the pages: the site's data loader fails the build with it. */
 const UNUSABLE = "unusable.txt";
 
@@ -133,13 +137,14 @@ async function pageMarkdown(
 }
 
 /**
- * Loads the build's archive once and writes every period page, their list, the page of a period with no report and the
- * site's copy of the tables into PAGES, as one folder. An archive that cannot be read gives no period, pages saying
- * why, and no table.
+ * Loads the build's archive once and writes every period page, their list and the page of a period with no report into
+ * PAGES, as one folder, and the site's copy of the tables into SITE, in place of the last build's. An archive that
+ * cannot be read gives no period, pages saying why, and no table.
  */
 async function writePages(): Promise<void> {
   await mkdir(dirname(PAGES.replace(/\/$/, "")), { recursive: true });
   const folder = await mkdtemp(PAGES.replace(/\/$/, "-"));
+  const site = await mkdtemp(SITE.replace(/\/$/, "-"));
   const pages = new Map<string, string>();
   let people: AccountingPeople | null = null;
   try {
@@ -153,8 +158,7 @@ async function writePages(): Promise<void> {
     const pool = connectorPool(connections.map(connectorOf));
     try {
       await assertUsableArchive(database, build.archive);
-      await mkdir(join(folder, SITE_TABLES));
-      await onEveryCore(database, () => writeSiteTables(database, join(folder, SITE_TABLES)));
+      await onEveryCore(database, () => writeSiteTables(database, site, SITE));
       const written = await pageMarkdown(pool, build.archive, knownIssues);
       for (const [name, markdown] of written.pages) pages.set(name, markdown);
       people = written.people;
@@ -165,20 +169,27 @@ async function writePages(): Promise<void> {
     }
   } catch (error) {
     if (!unusable(error)) {
-      await rm(folder, { recursive: true, force: true });
+      for (const written of [folder, site]) await rm(written, { recursive: true, force: true });
       throw error;
     }
     pages.clear();
     pages.set("index", NO_PAGES((error as Error).message)).set("missing", NO_PAGES((error as Error).message));
     pages.set("allocations", allocationsPageMarkdown({ at: "", balances: null, problem: `No balances: ${(error as Error).message}.`, users: {} }));
     pages.set("overview", NO_PAGES((error as Error).message)).set("accounting", NO_PAGES((error as Error).message));
-    await rm(join(folder, SITE_TABLES), { recursive: true, force: true });
+    for (const tables of [site, SITE]) await rm(tables, { recursive: true, force: true });
     await writeFile(join(folder, UNUSABLE), (error as Error).message);
   }
   for (const [name, markdown] of pages) await writeFile(join(folder, `${name}.md`), markdown);
   await writeFile(join(folder, "accounting-people.json"), JSON.stringify(people));
   await writeFile(join(folder, "periods.json"), JSON.stringify([...pages.keys()].filter((name) => !OTHER_PAGES.includes(name))));
-  // Another page loader (in preview) may have written them meanwhile: the same pages, and the first stays.
+  // The new tables in place of the last build's, then the pages. Another page loader (in preview) may have written them
+  // meanwhile: the same tables and pages, and the last tables and first pages stay.
+  if (existsSync(site)) {
+    const old = `${site}-old`;
+    await rename(SITE, old).catch(() => {});
+    await rename(site, SITE).catch(() => rm(site, { recursive: true, force: true }));
+    await rm(old, { recursive: true, force: true });
+  }
   await rename(folder, PAGES).catch(() => rm(folder, { recursive: true, force: true }));
 }
 
@@ -194,7 +205,7 @@ async function periodNames(): Promise<string[]> {
  */
 export async function dynamicPagePaths(): Promise<string[]> {
   const names = await periodNames();
-  const manifest = join(PAGES, SITE_TABLES, MANIFEST);
+  const manifest = join(SITE, MANIFEST);
   const months = existsSync(manifest) ? (JSON.parse(await readFile(manifest, "utf8")) as SiteManifest).months : {};
   const files = Object.values(months).flatMap((tables) => Object.values(tables).map((path) => `/data/accounting/${path}`));
   return ["/reports/", ...names.map((name) => `/reports/${name}`), ...files];
@@ -204,7 +215,7 @@ export async function dynamicPagePaths(): Promise<string[]> {
 export async function printSiteTables(): Promise<void> {
   await periodNames();
   if (existsSync(join(PAGES, UNUSABLE))) throw new UnusableArchiveError(await readFile(join(PAGES, UNUSABLE), "utf8"));
-  await packSiteTables(join(PAGES, SITE_TABLES), process.stdout);
+  await packSiteTables(SITE, process.stdout);
 }
 
 /**

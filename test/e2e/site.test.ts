@@ -474,9 +474,9 @@ describe.skipIf(missing !== undefined && !process.env.CI)("the static site in Ch
     const again = join(work, "again");
     copyProject(again);
     const digests = dataDigests(dist);
-    expect(Object.keys(digests).filter((file) => file.startsWith("_file/") && file.endsWith(".parquet"))).toHaveLength(8);
+    expect(Object.keys(digests).filter((file) => file.startsWith("_file/") && file.endsWith(".parquet"))).toHaveLength(9);
     expect(
-      Object.keys(digests).filter((file) => /^data\/accounting\/(intervals|jobs)\/year=\d+\/month=\d+\/[0-9a-f]{16}\.parquet$/.test(file)).length,
+      Object.keys(digests).filter((file) => /^data\/accounting\/(intervals|jobs|run_order)\/year=\d+\/month=\d+\/[0-9a-f]{16}\.parquet$/.test(file)).length,
     ).toBeGreaterThan(0);
     expect(dataDigests(await build(again, join(work, "cache-again")))).toEqual(digests);
   }, 240_000);

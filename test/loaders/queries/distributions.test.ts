@@ -223,11 +223,16 @@ describe.each([
 
   it("gives the same rows in DuckDB-WASM, from the site's copy of the tables (its job and owner ids are numbers)", async () => {
     const wasm = await wasmCopyOf(database);
-    // Means add floating-point numbers in the order rows come: equal to the last few bits.
+    // Means add floating-point numbers in the order rows come: equal to the last few bits. The site numbers jobs in the
+    // order they were first seen, and the rows ordered by job come in that order: compared whatever their order.
     const rounded = (found: Record<string, unknown>[]) =>
-      found.map(({ job_id: _job, group: _group, ...rest }) =>
-        Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, typeof value === "number" ? Number(value.toPrecision(12)) : value])),
-      );
+      found
+        .map(({ job_id: _job, group: _group, ...rest }) =>
+          JSON.stringify(
+            Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, typeof value === "number" ? Number(value.toPrecision(12)) : value])),
+          ),
+        )
+        .sort();
     for (const sql of [
       jobMeasuresSql(period),
       measureSummariesSql(period),

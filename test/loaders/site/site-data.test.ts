@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
@@ -76,9 +76,10 @@ async function siteTablesOf(tar: Buffer): Promise<DuckDBConnection> {
   const manifest = JSON.parse(members.get("manifest.json")!.toString()) as SiteManifest;
   for (const { name, key } of MONTHLY_SITE_TABLES) {
     const files = Object.values(manifest.months).map((month) => `'${join(folder, month[name])}'`);
-    await connection.run(
-      `CREATE OR REPLACE TABLE "${name}" AS SELECT DISTINCT ON (${key}) * FROM read_parquet([${files.join(", ")}], hive_partitioning = false) ORDER BY ${key}`,
-    );
+    const rows = `SELECT DISTINCT ON (${key.join(", ")}) * FROM read_parquet([${files.join(", ")}], hive_partitioning = false)`;
+    // The intervals in the CLI's order: by their places in it.
+    const order = name === "intervals" ? "(SELECT place FROM run_order o WHERE o.job_id = x.job_id AND o.run = x.run)" : key.join(", ");
+    await connection.run(`CREATE OR REPLACE TABLE "${name}" AS SELECT * FROM (${rows}) x ORDER BY ${order}`);
   }
   return connection;
 }
@@ -98,6 +99,7 @@ describe("writeSiteData", () => {
     expect(Object.keys(manifest.months)).toEqual(["2024-03"]);
     expect(manifest.months["2024-03"]!.intervals).toMatch(/^intervals\/year=2024\/month=3\/[0-9a-f]{16}\.parquet$/);
     expect(manifest.months["2024-03"]!.jobs).toMatch(/^jobs\/year=2024\/month=3\/[0-9a-f]{16}\.parquet$/);
+    expect(manifest.months["2024-03"]!.run_order).toMatch(/^run_order\/year=2024\/month=3\/[0-9a-f]{16}\.parquet$/);
     expect([...members.keys()]).toEqual(
       [
         "accounts.parquet",
@@ -105,6 +107,8 @@ describe("writeSiteData", () => {
         "intervals.parquet",
         manifest.months["2024-03"]!.jobs,
         "jobs.parquet",
+        manifest.months["2024-03"]!.run_order,
+        "run_order.parquet",
         "manifest.json",
         "problems.parquet",
         "recorded_resources.parquet",
@@ -116,13 +120,67 @@ describe("writeSiteData", () => {
     expect(tar.equals(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" }))).toBe(true);
   });
 
-  it("ships only the columns the pages query, with jobs and owners as small integers in the order of the owners' pseudonyms", async () => {
+  it("writes again only the months whose rows changed, the others linked from the last build's: the same files as written anew", async () => {
+    const env = { ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef" };
+    const february = jobJson({ job_ID: "job-b", alloc_ID: "alloc-b", submit_time: "2024-02-09 00:00:00", alloc_start: "2024-02-09T00:00:00Z" });
+    const march = jobJson({ job_ID: "job-c", alloc_ID: "alloc-c", owner: "bob@egi.eu", alloc_start: "2024-03-09T00:00:00Z" });
+    const snapshots = {
+      "2024-02-10T00:00:00.json": { vo: [february] },
+      "2024-02-20T00:00:00.json": { vo: [] },
+      "2024-03-10T00:00:00.json": { vo: [march] },
+    };
+    // A new job whose id sorts before the others', of an owner not seen before: it shifts the others' places.
+    const newcomer = jobJson({ job_ID: "job-a", alloc_ID: "alloc-a", owner: "zed@egi.eu", alloc_start: "2024-03-19T00:00:00Z" });
+    const written = async (archive: string, previous?: string) => {
+      const build = siteBuildFrom({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, ACCOUNTING_ARCHIVE: archive, ...env }, () => {});
+      const database = await loadArchive(build.archive, { cache: build.cache, users: build.users, verifyContent: build.verifyContent });
+      try {
+        const folder = temporaryFolder("accounting-site-");
+        return { folder, manifest: await writeSiteTables(database, folder, previous) };
+      } finally {
+        database.close();
+      }
+    };
+    const archive = writeArchive(snapshots);
+    const before = await written(archive);
+    writeArchive({ "2024-03-20T00:00:00.json": { vo: [march, newcomer] } }, archive);
+    const after = await written(archive, before.folder);
+    const fresh = await written(writeArchive({ ...snapshots, "2024-03-20T00:00:00.json": { vo: [march, newcomer] } }));
+    expect(after.manifest).toEqual(fresh.manifest);
+    expect(Object.keys(after.manifest.months)).toEqual(["2024-02", "2024-03"]);
+    const inode = (folder: string, path: string) => statSync(join(folder, path)).ino;
+    for (const table of ["intervals", "jobs"] as const) {
+      const path = before.manifest.months["2024-02"]![table];
+      expect(after.manifest.months["2024-02"]![table]).toBe(path);
+      expect(inode(after.folder, path)).toBe(inode(before.folder, path));
+      expect(after.manifest.months["2024-03"]![table]).not.toBe(before.manifest.months["2024-03"]![table]);
+    }
+    // The runs' places shifted in both months.
+    expect(after.manifest.months["2024-02"]!.run_order).not.toBe(before.manifest.months["2024-02"]!.run_order);
+    // A kept file altered since, or a record of another writer, and the month is written anew.
+    const kept = join(after.folder, after.manifest.months["2024-02"]!.intervals);
+    const bytes = readFileSync(kept);
+    rmSync(kept);
+    writeFileSync(kept, Buffer.concat([bytes.subarray(0, 8), Buffer.from("x"), bytes.subarray(9)]));
+    const record = JSON.parse(readFileSync(join(after.folder, "months.json"), "utf8")) as Record<string, { writer: string }>;
+    record.jobs!.writer = "another";
+    writeFileSync(join(after.folder, "months.json"), JSON.stringify(record));
+    const again = await written(archive, after.folder);
+    expect(again.manifest).toEqual(fresh.manifest);
+    expect(readFileSync(join(again.folder, again.manifest.months["2024-02"]!.intervals)).equals(bytes)).toBe(true);
+    expect(inode(again.folder, again.manifest.months["2024-02"]!.intervals)).not.toBe(statSync(kept).ino);
+    const jobs = again.manifest.months["2024-02"]!.jobs;
+    expect(inode(again.folder, jobs)).not.toBe(inode(after.folder, jobs));
+    expect(inode(again.folder, again.manifest.months["2024-03"]!.intervals)).toBe(inode(after.folder, after.manifest.months["2024-03"]!.intervals));
+  });
+
+  it("ships only the columns the pages query, with jobs and owners as small integers, those first seen together in the order of the owners' pseudonyms", async () => {
     for (const key of ["0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"]) {
       const site = await siteTablesOf(await tarOf(archive, { ACCOUNTING_PSEUDONYM_KEY: key }));
       expect(await described(site, "intervals")).toEqual([
-        "id INTEGER",
-        ...["source", "cluster", "account"].map((name) => `${name} VARCHAR`),
         "job_id INTEGER",
+        "run INTEGER",
+        ...["source", "cluster", "account"].map((name) => `${name} VARCHAR`),
         "owner INTEGER",
         ...["start_time", "end_time", "first_snapshot", "last_snapshot"].map((name) => `${name} TIMESTAMP WITH TIME ZONE`),
         ...["cpu_num", "cpu_MHz", "gpu_num", "memory_MB", "disk_MB"].map((name) => `${name} DOUBLE`),

@@ -103,19 +103,26 @@ WHERE least(start_time, first_snapshot) < '${period.to}'::DATE + INTERVAL 1 DAY 
 
   it("keeps each run once, in the CLI's order, however the months were fetched", async () => {
     const wasm = await wasmCopyOf(native, periods[0]);
-    const ids = (db: WasmDatabase, table = "intervals", key = "id") => db.query(`SELECT ${key} FROM ${table}`).map((row) => row[key]);
+    const runs = (db: WasmDatabase) => db.query("SELECT job_id, run FROM intervals").map((row) => `${String(row.job_id)}:${String(row.run)}`);
+    const order = runs(whole);
     try {
       for (const period of [...periods.slice(1), {}]) {
         await wasm.cover(period);
-        const held = ids(wasm);
-        expect(held).toEqual([...held].sort((a, b) => Number(a) - Number(b)));
+        const held = runs(wasm);
         expect(new Set(held).size).toBe(held.length);
+        const holds = new Set(held);
+        expect(held).toEqual(order.filter((run) => holds.has(run)));
       }
-      expect(ids(wasm)).toEqual(ids(whole));
-      expect(ids(wasm, "jobs", "job_id")).toEqual(ids(whole, "jobs", "job_id"));
+      expect(runs(wasm)).toEqual(order);
+      const jobs = (db: WasmDatabase) => db.query("SELECT job_id FROM jobs").map((row) => row.job_id);
+      expect(jobs(wasm)).toEqual(jobs(whole));
     } finally {
       wasm.close();
     }
+    // The whole site's runs in the order of the CLI's table (their job's key, then their start and first snapshot).
+    const scanned =
+      "SELECT source, cluster, account, epoch_us(start_time)::VARCHAR AS s, epoch_us(first_snapshot)::VARCHAR AS f, cpu_num, memory_MB FROM intervals";
+    expect(whole.query(scanned)).toEqual(plainRows(await rows(native, scanned)));
     const [{ count }] = whole.query("SELECT count(*) AS count FROM intervals") as [{ count: number }];
     expect(count).toBe((await rows<{ count: number }>(native, "SELECT count(*)::INTEGER AS count FROM intervals"))[0]!.count);
   });
