@@ -12,6 +12,20 @@ import type { SiteManifest } from "../../loaders/site/site-tables.js";
  * when a loader fails: the workflow stops before anything is published.
  */
 
+/** A copy of the working tree in `work` and the environment of a public build of `archive` in it, its ingest cache in `work`. */
+function projectIn(work: string, archive: string): { project: string; env: NodeJS.ProcessEnv } {
+  const project = join(work, "project");
+  copyProject(project);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ACCOUNTING_ARCHIVE: archive,
+    ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
+    ACCOUNTING_CACHE: join(work, "cache"),
+  };
+  delete env.ACCOUNTING_PRIVATE;
+  return { project, env };
+}
+
 describe("npm run build", () => {
   it("fails on an archive whose snapshots folder is empty, with the command line's one line", async () => {
     const work = temporaryFolder("accounting-build-");
@@ -21,15 +35,7 @@ describe("npm run build", () => {
       const line = `accounting: no snapshot with jobs in ${join(archive, "snapshots")}: no .json file there lists a namespace\n`;
       expect(await runCli(["report", "--archive", archive])).toEqual({ code: 1, stdout: "", stderr: line });
 
-      const project = join(work, "project");
-      copyProject(project);
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        ACCOUNTING_ARCHIVE: archive,
-        ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
-        ACCOUNTING_CACHE: join(work, "cache"),
-      };
-      delete env.ACCOUNTING_PRIVATE;
+      const { project, env } = projectIn(work, archive);
       const { code, output: colored } = await run("npm", ["run", "build"], project, env);
       // Framework colours its lines when the environment asks for it (CI does): compare the text.
       const output = colored.replace(/\x1b\[[0-9;]*m/g, "");
@@ -50,15 +56,7 @@ describe("npm run build", () => {
         { "2024-02-10T00:00:00.json": { vo: [february] }, "2024-02-20T00:00:00.json": { vo: [] }, "2024-03-10T00:00:00.json": { vo: [march] } },
         join(work, "archive"),
       );
-      const project = join(work, "project");
-      copyProject(project);
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        ACCOUNTING_ARCHIVE: archive,
-        ACCOUNTING_PSEUDONYM_KEY: "0123456789abcdef0123456789abcdef",
-        ACCOUNTING_CACHE: join(work, "cache"),
-      };
-      delete env.ACCOUNTING_PRIVATE;
+      const { project, env } = projectIn(work, archive);
       const site = join(project, "src", ".observablehq", "cache", ".site");
       const build = async () => {
         const { code, output } = await run("npm", ["run", "build"], project, env);
