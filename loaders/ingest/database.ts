@@ -209,10 +209,20 @@ interface PartitionFile {
   sha256: string;
 }
 
+/** The files of a record of months' files (as read from JSON: anything), when `writer` made it; none otherwise. */
+export function filesWrittenBy<T>(record: unknown, writer: string): Record<string, T> {
+  const { writer: by, files } = (typeof record === "object" && record !== null ? record : {}) as { writer?: unknown; files?: unknown };
+  return by === writer && typeof files === "object" && files !== null ? (files as Record<string, T>) : {};
+}
+
 /** The record of the tables in `folder`, if it has one this writer can use. */
 async function readPartitionRecord(folder: string, writer: string): Promise<PartitionRecord["files"]> {
-  const record = (await readFile(join(folder, PARTITION_RECORD), "utf8").then(JSON.parse, () => undefined)) as PartitionRecord | undefined;
-  return record?.writer === writer && typeof record.files === "object" && record.files !== null ? record.files : {};
+  return filesWrittenBy(await readFile(join(folder, PARTITION_RECORD), "utf8").then(JSON.parse, () => undefined), writer);
+}
+
+/** Links the file `previous` as `fresh`, a file of the new set; copies it where no link can be made (another file system). */
+export async function linkKept(previous: string, fresh: string): Promise<void> {
+  await link(previous, fresh).catch(() => copyFile(previous, fresh));
 }
 
 /** Where copyPartitioned writes, and what it may keep from the previous tables. */
@@ -233,7 +243,7 @@ async function keepFile(target: PartitionTarget, path: string, rows: string): Pr
   const entry = target.known[path];
   const [previous, fresh] = [join(target.previous, path), join(target.fresh, path)];
   if (entry?.rows !== rows || target.sha256(previous) !== entry.sha256) return undefined;
-  await link(previous, fresh).catch(() => copyFile(previous, fresh));
+  await linkKept(previous, fresh);
   return entry;
 }
 

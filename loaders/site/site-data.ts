@@ -1,12 +1,12 @@
-import { createHash } from "node:crypto";
 import { createReadStream, readFileSync } from "node:fs";
-import { link, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { basename, dirname, join, relative } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pipeline } from "node:stream/promises";
 import { pack } from "tar-stream";
-import type { AccountingDatabase } from "../ingest/database.js";
+import { filesWrittenBy, linkKept, type AccountingDatabase } from "../ingest/database.js";
+import { createFileHasher } from "../sources/nomad/archive.js";
 import { contentFingerprint, filesUnder } from "./fingerprint.js";
 import { cacheFolderFor } from "../ingest/ingest-cache.js";
 import { knownIssuesPath } from "../ingest/known-issues.js";
@@ -100,25 +100,12 @@ type MonthsRecord = Record<string, { writer: string; files: Record<string, { row
 /** The months of `table` in the record in `folder`, if it has one this writer can use. */
 async function readMonthsRecord(folder: string | undefined, table: string, writer: string): Promise<MonthsRecord[string]["files"]> {
   if (folder === undefined) return {};
-  const record = (await readFile(join(folder, MONTHS_RECORD), "utf8").then(JSON.parse, () => undefined)) as MonthsRecord | undefined;
-  const written = typeof record === "object" && record !== null ? record[table] : undefined;
-  return written?.writer === writer && typeof written.files === "object" && written.files !== null ? written.files : {};
+  const record = (await readFile(join(folder, MONTHS_RECORD), "utf8").then(JSON.parse, () => undefined)) as Partial<MonthsRecord> | undefined;
+  return filesWrittenBy(record?.[table], writer);
 }
 
-/** The first 16 hexadecimal digits of the SHA-256 of a file's bytes: its name in the site's data. */
-const contentName = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex").slice(0, 16);
-
-/**
- * The file `file` (relative) of the previous site's data in `previous`, linked into `folder` when it is there and its
- * bytes still hash to its name: true then.
- */
-async function keepMonthFile(previous: string, folder: string, file: string): Promise<boolean> {
-  const bytes = await readFile(join(previous, file)).catch(() => undefined);
-  if (bytes === undefined || `${contentName(bytes)}.parquet` !== basename(file)) return false;
-  await mkdir(dirname(join(folder, file)), { recursive: true });
-  await link(join(previous, file), join(folder, file)).catch(() => writeFile(join(folder, file), bytes));
-  return true;
-}
+/** The first 16 hexadecimal digits of a SHA-256: a file's name in the site's data, of its bytes' hash. */
+const contentName = (sha256: string) => `${sha256.slice(0, 16)}.parquet`;
 
 /**
  * Writes the site's copy of the tables of an archive loaded (loaders/site/site-tables.ts) into the empty `folder`:
@@ -126,7 +113,7 @@ async function keepMonthFile(previous: string, folder: string, file: string): Pr
  * named by a hash of their content, so that a browser never mixes the files of two builds), and `manifest.json`; byte
  * for byte the same for the same archive and key. A month's file whose rows the site's data in `previous` (the last
  * build's) already holds is linked from there, not written again: after one new snapshot, the months it touched are
- * written, and the jobs' places (`run_order`), which a new job shifts. Format v2 (DELTA_BINARY_PACKED times and ids,
+ * written, and the runs' places (`run_order`), which a new run shifts. Format v2 (DELTA_BINARY_PACKED times and ids,
  * RLE_DICTIONARY elsewhere, both decoded by hyparquet), zstd level 9: on the 2-year archive level 19 made the monthly
  * files 0.4% smaller and the whole tables 6% (3.07 MB against 3.08 MB in all) in 1.8 s instead of 1.2 s; at 10 times the
  * jobs, 24 s instead of 14-16 s (3.9 s of it compressing the problems table).
@@ -150,6 +137,7 @@ FROM (
 )`);
   const [version] = (await connection.runAndReadAll("SELECT version()")).getRowsJS()[0] as [string];
   const record: MonthsRecord = {};
+  const sha256 = createFileHasher();
   for (const { name, key } of MONTHLY_SITE_TABLES) {
     const columns = (await connection.runAndReadAll(`DESCRIBE ${quote(`site_${name}`)}`)).getRowObjectsJS().map((row) => [row.column_name, row.column_type]);
     const writer = JSON.stringify([version, PARQUET, columns]);
@@ -169,16 +157,20 @@ SELECT jm.m AS site_month, x.* FROM ${quote(`site_${name}`)} x JOIN site_job_mon
     for (const [m, rows] of months) {
       const [year, month] = [Math.floor(Number(m) / 12), (Number(m) % 12) + 1];
       const partition = join(name, `year=${year}`, `month=${month}`);
+      await mkdir(join(folder, partition), { recursive: true });
+      // The last build's file of the month when it holds these rows and its bytes still hash to its name.
       const kept = known[`year=${year}/month=${month}`];
+      const keep = previous !== undefined && kept?.rows === String(rows) && kept.file === join(partition, contentName(sha256(join(previous, kept.file))));
       let file: string;
-      if (kept?.rows === String(rows) && previous !== undefined && (await keepMonthFile(previous, folder, kept.file))) file = kept.file;
-      else {
-        await mkdir(join(folder, partition), { recursive: true });
+      if (keep) {
+        file = kept.file;
+        await linkKept(join(previous, file), join(folder, file));
+      } else {
         const written = join(folder, partition, "rows.parquet");
         await connection.run(
           `COPY (SELECT * EXCLUDE (site_month) FROM site_months WHERE site_month = ${String(m)} ORDER BY ${key.map(quote).join(", ")}) TO ${sqlString(written)} (${PARQUET})`,
         );
-        file = join(partition, `${contentName(await readFile(written))}.parquet`);
+        file = join(partition, contentName(sha256(written)));
         await rename(written, join(folder, file));
       }
       files[`year=${year}/month=${month}`] = { rows: String(rows), file };

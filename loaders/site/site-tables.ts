@@ -35,11 +35,12 @@ import { parseDay } from "../model/time.js";
 const FIRST_SEEN = "min(least(start_time, first_snapshot))";
 
 /**
- * The numbers the site gives the owners and the jobs of `intervals`, as temporary tables the queries of `users`,
- * `intervals` and `jobs` read (CREATE_SITE_NUMBERS first, on the same connection): each job (source, cluster, account
- * and id) and each owner the rank of when it was first seen (then of the job's key, of the owner's keyed pseudonym).
- * Numbered once, among the distinct jobs and owners, and joined: ranking every run and job row by window functions
- * sorted a million rows four times at 10 × the jobs.
+ * The numbers the site gives the owners, jobs and runs of `intervals`, as temporary tables the queries of `users`,
+ * `intervals`, `jobs` and `run_order` read (CREATE_SITE_NUMBERS first, on the same connection): each job (source,
+ * cluster, account and id) and each owner the rank of when it was first seen (then of the job's key, of the owner's
+ * keyed pseudonym); each run (by its row of `intervals`) its job's number, its place among its job's runs and its place
+ * in the table. Jobs and owners numbered once, among the distinct ones, and joined: ranking every run and job row by
+ * window functions sorted a million rows four times at 10 × the jobs.
  */
 const SITE_NUMBERS = [
   {
@@ -52,6 +53,12 @@ FROM (SELECT owner, ${FIRST_SEEN} AS first_seen FROM intervals GROUP BY owner) i
     sql: `SELECT source, cluster, account, job_id,
   row_number() OVER (ORDER BY first_seen NULLS LAST, source, cluster, account, job_id)::INTEGER AS number
 FROM (SELECT source, cluster, account, job_id, ${FIRST_SEEN} AS first_seen FROM intervals GROUP BY ALL)`,
+  },
+  {
+    name: "site_run_numbers",
+    sql: `SELECT i.rowid AS row, j.number AS job_id, row_number() OVER (PARTITION BY j.number ORDER BY i.rowid)::INTEGER AS run,
+  row_number() OVER (ORDER BY i.rowid)::INTEGER AS place
+FROM intervals i JOIN site_job_numbers j USING (source, cluster, account, job_id)`,
   },
 ] as const;
 
@@ -108,16 +115,14 @@ ORDER BY n.number`,
   {
     name: "run_order",
     key: ["job_id", "run"],
-    sql: `SELECT j.number AS job_id, row_number() OVER (PARTITION BY j.number ORDER BY i.rowid)::INTEGER AS run, row_number() OVER (ORDER BY i.rowid)::INTEGER AS place
-FROM intervals i JOIN site_job_numbers j USING (source, cluster, account, job_id)
-ORDER BY job_id, run`,
+    sql: "SELECT job_id, run, place FROM site_run_numbers ORDER BY job_id, run",
   },
   {
     name: "intervals",
     key: ["job_id", "run"],
-    sql: `SELECT j.number AS job_id, row_number() OVER (PARTITION BY j.number ORDER BY i.rowid)::INTEGER AS run, i.source, i.cluster, i.account, o.number AS owner,
+    sql: `SELECT r.job_id, r.run, i.source, i.cluster, i.account, o.number AS owner,
   i.start_time, i.end_time, i.first_snapshot, i.last_snapshot, i.cpu_num, i.cpu_MHz, i.gpu_num, i.memory_MB, i.disk_MB
-FROM intervals i JOIN site_job_numbers j USING (source, cluster, account, job_id) JOIN site_owner_numbers o ON o.owner IS NOT DISTINCT FROM i.owner
+FROM intervals i JOIN site_run_numbers r ON r.row = i.rowid JOIN site_owner_numbers o ON o.owner IS NOT DISTINCT FROM i.owner
 ORDER BY job_id, run`,
   },
 ];
